@@ -1,0 +1,36 @@
+# flowsql — run `make help` for the targets.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint bench clean
+
+help: ## Show the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(STAMP) ## Create the virtualenv and install flowsql with its test tools
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("flowsql needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: install ## Generate a demo account's flow logs and run the canned queries on them, locally
+	$(VENV)/bin/flowsql demo --dir demo-output
+
+test: install ## Run the whole test suite
+	$(PY) -m pytest -q -n 2
+
+lint: install ## Lint the query pack (rendered, every engine) and the raw templates
+	$(VENV)/bin/flowsql lint
+	$(VENV)/bin/sqlfluff lint sql/
+
+bench: install ## Measure speed against the baselines (see bench/README.md)
+	$(PY) bench/run.py
+
+clean: ## Remove the virtualenv, caches and demo output
+	rm -rf $(VENV) demo-output .pytest_cache .hypothesis build dist

@@ -1,0 +1,182 @@
+"""The local engine: DuckDB over an `AWSLogs/` tree on disk, in UTC, with no network.
+
+Only the files whose path day, account and region fall in the request are read. Files of one tree
+may have different log formats; each file is read by its own header line, and the view `flow_logs`
+has every field of versions 2-8 (NULL where a file's format lacks it) plus the partition columns.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tempfile
+import zlib
+from collections import defaultdict
+from pathlib import Path
+
+from ..errors import DataError, FormatError, QueryError
+from ..fields import FIELDS, LogFormat, parse_header
+from ..inventory import TABLES, Inventory
+from ..layout import LogFile, local_files
+from ..pack import sql_dir
+from ..params import Window
+from . import ALL_COLUMNS, Result, Target
+
+_DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
+# Both layouts: AWSLogs/{account}/vpcflowlogs/{region}/yyyy/MM/dd/ and the Hive-compatible one.
+_PATH_RE = (
+    r"AWSLogs/(?:aws-account-id=)?([0-9]{12})/(?:aws-service=)?vpcflowlogs/(?:aws-region=)?([a-z0-9-]+)/"
+    r"(?:year=)?([0-9]{4})/(?:month=)?([0-9]{2})/(?:day=)?([0-9]{2})/"
+)
+
+
+def read_header(path: Path) -> LogFormat:
+    """The log format a file's first line names; DataError names the file if it can't be read."""
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding="ascii", newline="") as fh:
+            line = fh.readline()
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: not a readable gzip flow-log file ({e})") from None
+    if not line.strip():
+        raise DataError(f"{path}: empty file, no header line")
+    try:
+        return parse_header(line)
+    except FormatError as e:
+        raise DataError(f"{path}: {e}") from None
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, source: Path, window: Window, *, inventory: Inventory | None = None,
+                 accounts=(), regions=(), skip_bad_files: bool = False, threads: int | None = None):
+        self.source = Path(source)
+        self.window = window
+        self.inventory = inventory or Inventory()
+        self.accounts = tuple(accounts or ())
+        self.regions = tuple(regions or ())
+        self.skip_bad_files = skip_bad_files
+        self.threads = threads
+        self.skipped: list[str] = []  # "path: reason" for files left out
+        self.files: list[LogFile] = local_files(self.source, window.since, window.until,
+                                                self.accounts, self.regions)
+        self._con = None
+
+    def target(self) -> Target:
+        return Target("local", flow_logs="flow_logs", columns=ALL_COLUMNS)
+
+    # -- setting up the connection -------------------------------------------------------------
+
+    def _connect(self):
+        import duckdb
+
+        # A private extension directory: nothing written to the user's home, nothing downloaded.
+        self._tmp = tempfile.TemporaryDirectory(prefix="flowsql-duckdb-")
+        config = {
+            "extension_directory": self._tmp.name,
+            "secret_directory": self._tmp.name,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        if self.threads:
+            config["threads"] = self.threads
+        con = duckdb.connect(":memory:", config=config)
+        con.execute("SET TimeZone = 'UTC'")
+        # flowsql_cidr_contains and friends: pure SQL, so no UDF runtime (numpy) and no extension.
+        con.execute((sql_dir() / "local" / "functions.sql").read_text(encoding="utf-8"))
+        self._create_inventory(con)
+        return con
+
+    def _create_inventory(self, con) -> None:
+        for table, cols in TABLES.items():
+            ddl = ", ".join(f"{c} {_DUCK_TYPES[t]}" for c, t in cols)
+            con.execute(f"CREATE TABLE inventory_{table} ({ddl})")
+            rows = [tuple(r.get(c) for c, _ in cols) for r in self.inventory.table(table)]
+            if rows:
+                marks = ", ".join("?" for _ in cols)
+                con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
+
+    def _groups(self) -> dict[LogFormat, list[Path]]:
+        groups: dict[LogFormat, list[Path]] = defaultdict(list)
+        for f in self.files:
+            try:
+                fmt = read_header(f.path)
+            except DataError as e:
+                if not self.skip_bad_files:
+                    raise
+                self.skipped.append(str(e))
+                continue
+            groups[fmt].append(f.path)
+        return groups
+
+    def _create_view(self, con, groups) -> None:
+        selects = []
+        for fmt, paths in groups.items():
+            cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
+            files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+            present = set(fmt.columns)
+            projection = ", ".join(
+                (f'"{f.column}"' if f.column in present else f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"')
+                for f in FIELDS
+            )
+            selects.append(
+                f"SELECT {projection}, p.a AS aws_account_id, p.r AS aws_region, "
+                f"p.y || '/' || p.m || '/' || p.d AS day FROM ("
+                f"SELECT *, regexp_extract(filename, '{_PATH_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
+                f"FROM read_csv([{files}], "
+                f"delim=' ', header=true, nullstr='-', quote='', escape='', auto_detect=false, "
+                f"compression='gzip', filename=true, columns={{{cols}}}))"
+            )
+        if not selects:
+            empty = ", ".join(f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"' for f in FIELDS)
+            selects.append(f"SELECT {empty}, CAST(NULL AS VARCHAR) AS aws_account_id, "
+                           f"CAST(NULL AS VARCHAR) AS aws_region, CAST(NULL AS VARCHAR) AS day WHERE false")
+        con.execute("CREATE OR REPLACE VIEW flow_logs AS " + "\nUNION ALL\n".join(selects))
+
+    # -- running -------------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> Result:
+        import duckdb
+        import sqlglot
+
+        duck_sql = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
+        while True:
+            if self._con is None:
+                self._con = self._connect()
+                self._create_view(self._con, self._groups())
+            try:
+                cur = self._con.execute(duck_sql)
+                rows = cur.fetchall()
+                columns = [d[0] for d in cur.description]
+                break
+            except duckdb.Error as e:
+                bad = self._bad_file(str(e))
+                if bad is None:
+                    raise QueryError(f"local engine: {str(e).splitlines()[0]}") from None
+                if not self.skip_bad_files:
+                    raise DataError(f"{bad}: corrupt or malformed flow-log file "
+                                    f"({str(e).splitlines()[0][:160]}); --skip-bad-files leaves it out") from None
+                # Leave the file out, say so, and run again over the rest.
+                self.skipped.append(f"{bad}: {str(e).splitlines()[0][:160]}")
+                self.files = [f for f in self.files if str(f.path) != bad]
+                self._con.close()
+                self._con = None
+        return Result(columns, rows, {
+            "engine": "local",
+            "files_read": len(self.files) - 0,
+            "files_skipped": len(self.skipped),
+            "skipped": list(self.skipped),
+            "bytes_read": sum(f.path.stat().st_size for f in self.files),
+        })
+
+    def _bad_file(self, message: str) -> str | None:
+        """The file a DuckDB read error is about, if it names one of ours."""
+        for f in self.files:
+            if str(f.path) in message:
+                return str(f.path)
+        return None
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None

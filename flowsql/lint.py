@@ -1,0 +1,212 @@
+"""The lint gate: sqlfluff (dialect athena) on rendered SQL, plus flowsql's own partition rule.
+
+Findings are cached by the hash of the SQL, the sqlfluff version and the rule set, so a query that
+ran once lints in microseconds the next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+DIALECT = "athena"
+# Rules left out, and why:
+#   LT05 line length: macro output (CIDR lists, the window) is one line by design.
+#   AM04 "unknown number of result columns": never true of our explicit selects, noisy on CTEs.
+#   ST06 column order in SELECT: the DESIGN column order is a contract, not wildcards-first style.
+EXCLUDED_RULES = ("LT05", "AM04", "ST06")
+PARTITION_RULE = "FS01"
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    col: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.code} {self.message}"
+
+
+def _cache_dir() -> Path | None:
+    base = os.environ.get("FLOWSQL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowsql"
+    )
+    return Path(base) / "lint"
+
+
+def _key(sql: str, table: str | None) -> str:
+    import sqlfluff
+
+    h = hashlib.sha256()
+    for part in (sqlfluff.__version__, DIALECT, ",".join(EXCLUDED_RULES), table or "", sql):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _cached(key: str) -> list[dict] | None:
+    d = _cache_dir()
+    try:
+        return json.loads((d / f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _store(key: str, findings: list[dict]) -> None:
+    d = _cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(findings))
+        tmp.replace(d / f"{key}.json")
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
+_linter = None
+
+
+def _get_linter():
+    global _linter
+    if _linter is None:
+        from sqlfluff.core import FluffConfig, Linter
+
+        config = FluffConfig(
+            overrides={"dialect": DIALECT, "templater": "raw", "exclude_rules": ",".join(EXCLUDED_RULES)}
+        )
+        _linter = Linter(config=config)
+    return _linter
+
+
+def lint_sql(sql: str, file: str, *, flow_log_table: str | None = None) -> list[Finding]:
+    """Lint one rendered SQL text. `flow_log_table`: the name the partition rule looks for."""
+    key = _key(sql, flow_log_table)
+    found = _cached(key)
+    if found is None:
+        found = _sqlfluff(sql) + (_partition_rule(sql, flow_log_table) if flow_log_table else [])
+        _store(key, found)
+    return [Finding(file=file, **f) for f in found]
+
+
+def _sqlfluff(sql: str) -> list[dict]:
+    result = _get_linter().lint_string(sql)
+    out = []
+    for v in result.get_violations():
+        d = v.to_dict() if hasattr(v, "to_dict") else {}
+        out.append({
+            "line": d.get("start_line_no") or getattr(v, "line_no", 0),
+            "col": d.get("start_line_pos") or getattr(v, "line_pos", 0),
+            "code": v.rule_code(),
+            "message": v.desc(),
+        })
+    return out
+
+
+def _partition_rule(sql: str, table: str) -> list[dict]:
+    """Every SELECT that reads the flow-log table must bound `day` in its own WHERE (no full scans)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="trino")
+    except sqlglot.errors.ParseError as e:
+        return [{"line": 1, "col": 1, "code": PARTITION_RULE, "message": f"does not parse as Trino SQL: {e}"}]
+    wanted = table.split(".")[-1].lower()
+    out = []
+    for t in tree.find_all(exp.Table):
+        if t.name.lower() != wanted:
+            continue
+        select = t.find_ancestor(exp.Select)
+        where = select.args.get("where") if select else None
+        alias = t.alias_or_name.lower()
+        bounded = where is not None and any(
+            c.name.lower() == "day" and (not c.table or c.table.lower() == alias)
+            for pred in where.find_all(exp.Between, exp.GTE, exp.GT, exp.EQ, exp.In)
+            for c in pred.find_all(exp.Column)
+        )
+        if not bounded:
+            line = sql[: sql.lower().find(wanted)].count("\n") + 1 if wanted in sql.lower() else 1
+            out.append({"line": line, "col": 1, "code": PARTITION_RULE,
+                        "message": f"query over {table} does not bound the partition column day (a full scan)"})
+    return out
+
+
+# --- linting the pack and files ---------------------------------------------------------------
+
+ENGINES = ("athena", "local")
+# Table names that the partition rule looks for in plain .sql files.
+PLAIN_FLOW_LOG_TABLES = ("flow_logs", "vpc_flow_logs")
+
+
+def _window():
+    from datetime import date
+
+    from .params import Window
+
+    return Window(date(2024, 1, 1), date(2024, 1, 7))
+
+
+def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
+    """A pack template: validate its header, then lint it rendered for every engine, with its
+    example parameters and with its defaults (an optional block must lint both ways)."""
+    from .engines import Target
+    from .errors import FlowsqlError
+    from .pack import HeaderError, parse_query
+    from .render import render
+
+    try:
+        query = parse_query(path)
+    except HeaderError as e:
+        return [Finding(str(path), 1, 1, "FS00", str(e).split(": ", 1)[-1])]
+    findings: list[Finding] = []
+    seen = set()
+    for engine in ENGINES:
+        target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
+        for given in (query.example, {}):
+            try:
+                sql = render(query, given, target, _window(), accounts=["123456789012"], root=root).sql
+            except FlowsqlError as e:
+                findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
+                continue
+            for f in lint_sql(sql, str(path), flow_log_table=target.flow_logs):
+                text = f"{f.message} (rendered for {engine})"
+                if (f.line, f.col, f.code, text) not in seen:
+                    seen.add((f.line, f.col, f.code, text))
+                    findings.append(Finding(f.file, f.line, f.col, f.code, text))
+    return findings
+
+
+def lint_pack(root: Path | None = None) -> list[Finding]:
+    from .pack import sql_dir
+
+    root = root or sql_dir()
+    out: list[Finding] = []
+    for path in sorted((root / "queries").glob("*.sql")):
+        out += lint_template(path, root=root)
+    return out
+
+
+def lint_files(files) -> list[Finding]:
+    """Pack templates (a `{#` header first) are rendered then linted; plain SQL is linted as is."""
+    from .errors import SourceError
+    from .pack import split_header
+
+    out: list[Finding] = []
+    for path in map(Path, files):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise SourceError(f"cannot read {path}: {e}") from None
+        if split_header(text)[0] is not None:
+            out += lint_template(path)
+            continue
+        lowered = text.lower()
+        table = next((t for t in PLAIN_FLOW_LOG_TABLES if t in lowered), None)
+        out += lint_sql(text, str(path), flow_log_table=table)
+    return out

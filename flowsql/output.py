@@ -1,0 +1,80 @@
+"""Printing result rows as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+FORMATS = ("table", "json", "csv")
+
+
+def plain(value):
+    """A JSON-ready value: Decimal → int/float, dates → ISO text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def to_json(columns: list[str], rows: list[tuple]) -> str:
+    return json.dumps([{c: plain(v) for c, v in zip(columns, r)} for r in rows], indent=2)
+
+
+def to_csv(columns: list[str], rows: list[tuple]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if v is None else plain(v) for v in r])
+    return buf.getvalue()
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "∅"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(plain(v))
+
+
+def to_text_table(columns: list[str], rows: list[tuple]) -> str:
+    """A plain aligned table for pipes and files (numbers right-aligned)."""
+    cells = [[_cell(v) for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows) and rows
+               for i in range(len(columns))]
+    def line(values):
+        return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    if not rows:
+        out.append("(no rows)")
+    return "\n".join(out) + "\n"
+
+
+def print_table(columns: list[str], rows: list[tuple], *, title: str | None = None, file=None) -> None:
+    """A rich table on a terminal, a plain one otherwise."""
+    import sys
+
+    file = file or sys.stdout
+    if not file.isatty():
+        if title:
+            file.write(f"{title}\n")
+        file.write(to_text_table(columns, rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for i, c in enumerate(columns):
+        numeric = rows and all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows)
+        table.add_column(c, justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*[_cell(v) for v in r])
+    console = Console(file=file)
+    console.print(table)
+    if not rows:
+        console.print("(no rows)")

@@ -1,0 +1,165 @@
+"""The query pack: one `.sql` file per query under `sql/queries/`, its metadata in a header comment.
+
+The id of a query is its file name; queries are found by listing the folder (no registry).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import UsageError
+from .params import ParamSpec
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_HEADER = re.compile(r"\A\s*\{#-?(?P<body>.*?)-?#\}", re.S)
+_HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example"}
+_PARAM_KEYS = {"type", "description", "default", "required", "min", "max", "values"}
+
+
+def resources_dir(name: str) -> Path:
+    """`sql/` or `glue/`: inside the installed package (wheel) or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"flowsql's {name}/ folder is missing from the installation")
+
+
+def sql_dir() -> Path:
+    return resources_dir("sql")
+
+
+class HeaderError(ValueError):
+    """A query file whose metadata header is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    path: Path
+    title: str
+    description: str
+    severity: str
+    parameters: tuple[ParamSpec, ...]
+    tags: tuple[str, ...] = ()
+    compliance: tuple[str, ...] = ()
+    semantics: str = ""
+    example: dict = field(default_factory=dict)  # parameter values the pack test renders with
+
+    @property
+    def body(self) -> str:
+        """The template without its header (what Jinja renders)."""
+        return split_header(self.path.read_text(encoding="utf-8"))[1]
+
+    def describe(self) -> dict:
+        """The query as `flowsql queries --output json` lists it."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "severity": self.severity,
+            "tags": list(self.tags),
+            "compliance": list(self.compliance),
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "default": p.default,
+                    "required": p.required,
+                    "description": p.description,
+                    **({"min": p.min} if p.min is not None else {}),
+                    **({"max": p.max} if p.max is not None else {}),
+                    **({"values": list(p.values)} if p.values else {}),
+                }
+                for p in self.parameters
+            ],
+        }
+
+
+def split_header(text: str) -> tuple[str | None, str]:
+    """(header body or None, rest of the file)."""
+    m = _HEADER.match(text)
+    if not m:
+        return None, text
+    return m["body"], text[m.end():].lstrip("\n")
+
+
+def parse_query(path: Path) -> Query:
+    """Read and validate one query file; HeaderError says what is wrong and where."""
+    import yaml  # a dependency of sqlfluff too; only needed when the pack is read
+
+    header, _ = split_header(path.read_text(encoding="utf-8"))
+    if header is None:
+        raise HeaderError(f"{path}: no metadata header ({{# title: … #}}) at the top")
+    try:
+        meta = yaml.safe_load(header)
+    except yaml.YAMLError as e:
+        raise HeaderError(f"{path}: header is not valid YAML: {e}") from None
+    if not isinstance(meta, dict):
+        raise HeaderError(f"{path}: header must be a YAML mapping")
+    extra = set(meta) - _HEADER_KEYS
+    if extra:
+        raise HeaderError(f"{path}: unknown header key(s): {', '.join(sorted(extra))}")
+    for key in ("title", "description", "severity"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            raise HeaderError(f"{path}: header needs a non-empty {key!r}")
+    if meta["severity"] not in SEVERITIES:
+        raise HeaderError(f"{path}: severity must be one of {', '.join(SEVERITIES)}")
+    params = []
+    for name, spec in (meta.get("parameters") or {}).items():
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise HeaderError(f"{path}: parameter {name} needs a mapping with a type")
+        bad = set(spec) - _PARAM_KEYS
+        if bad:
+            raise HeaderError(f"{path}: parameter {name}: unknown key(s) {', '.join(sorted(bad))}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+            raise HeaderError(f"{path}: parameter name {name!r} must be lower_snake_case")
+        p = ParamSpec(
+            name=name,
+            type=spec["type"],
+            description=spec.get("description", ""),
+            default=spec.get("default"),
+            required=bool(spec.get("required", False)),
+            min=spec.get("min"),
+            max=spec.get("max"),
+            values=tuple(spec.get("values") or ()),
+        )
+        try:
+            p.check()
+        except (ValueError, UsageError) as e:
+            raise HeaderError(f"{path}: {e}") from None
+        params.append(p)
+    example = meta.get("example") or {}
+    if not isinstance(example, dict):
+        raise HeaderError(f"{path}: example must map parameter names to values")
+    return Query(
+        name=path.name[: -len(".sql")],
+        path=path,
+        title=meta["title"].strip(),
+        description=" ".join(meta["description"].split()),
+        severity=meta["severity"],
+        parameters=tuple(params),
+        tags=tuple(meta.get("tags") or ()),
+        compliance=tuple(meta.get("compliance") or ()),
+        semantics=" ".join(str(meta.get("semantics") or "").split()),
+        example={k: (",".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in example.items()},
+    )
+
+
+@lru_cache(maxsize=4)
+def load_pack(root: Path | None = None) -> tuple[Query, ...]:
+    """Every query under `root/queries` (default: the installed pack), sorted by name."""
+    qdir = (root or sql_dir()) / "queries"
+    return tuple(parse_query(p) for p in sorted(qdir.glob("*.sql")))
+
+
+def get_query(name: str, root: Path | None = None) -> Query:
+    queries = {q.name: q for q in load_pack(root)}
+    if name not in queries:
+        near = [n for n in queries if name in n or n in name]
+        hint = f"; did you mean {near[0]}?" if near else "; `flowsql queries` lists them"
+        raise UsageError(f"unknown query {name!r}{hint}")
+    return queries[name]

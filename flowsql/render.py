@@ -1,0 +1,208 @@
+"""Rendering a query template for an engine: typed parameters in, Athena (Trino) SQL out.
+
+Templates may print only typed values: parameter `Literal`s, identifiers made by `col()`, CIDRs made
+by `cidr()`, macro output and numbers. Printing a plain string is a render error, so nothing a user
+types can reach SQL except through its type's literal rendering.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engines import PARTITION_COLUMNS, Target
+from .errors import RenderError
+from .fields import BY_COLUMN
+from .pack import Query, split_header, sql_dir
+from .params import Literal, LiteralList, ParamSpec, Window, quote, resolve
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+# Names a template may use besides its parameters (given by the renderer, not the user).
+CONTEXT_NAMES = frozenset({
+    "engine", "flow_logs", "columns", "window_since", "window_until", "accounts", "regions", "col",
+    "cidr", "column", "inventory_enis", "inventory_eni_ips", "inventory_subnets", "inventory_vpc_cidrs",
+})
+
+
+class Identifier(Literal):
+    """A validated (possibly qualified) SQL identifier, printed as is."""
+
+    __slots__ = ()
+
+
+def col(name) -> Identifier:
+    text = str(name)
+    if not _IDENT.fullmatch(text):
+        raise RenderError(f"not an identifier: {text!r}")
+    return Identifier(text, text)
+
+
+def cidr(text) -> Literal:
+    try:
+        net = ipaddress.ip_network(str(text), strict=True)
+    except ValueError:
+        raise RenderError(f"not a CIDR block: {text!r}") from None
+    return Literal(str(net), quote(str(net)))
+
+
+def _finalize(value):
+    from markupsafe import Markup
+
+    if isinstance(value, (Literal, Markup)):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if value is None:
+        raise RenderError("template prints an unset value (guard optional parameters with {% if %})")
+    raise RenderError(
+        f"template prints a raw {type(value).__name__} {str(value)[:40]!r}: values reach SQL only "
+        "as typed literals (parameters, col(), cidr())"
+    )
+
+
+# Filters that cannot make SQL text out of a value; every other filter is removed.
+_FILTERS = ("default", "d", "length", "count", "first", "last", "list", "sort", "unique", "select",
+            "reject", "batch")
+
+
+def _environment(root: Path):
+    import jinja2
+    from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class NoConstantOutput(CodeGenerator):
+        # Jinja folds `{{ 'text' }}` at compile time past `finalize`; evaluating every output at
+        # render time makes a printed string constant fail like any other raw string.
+        def _output_child_to_const(self, node, frame, finalize):
+            raise nodes.Impossible()
+
+    class Env(SandboxedEnvironment):
+        code_generator_class = NoConstantOutput
+
+        def is_safe_attribute(self, obj, attr, value):
+            # A literal's raw value and string methods would let a template print text unquoted.
+            if isinstance(obj, (Literal, str)):
+                return False
+            return super().is_safe_attribute(obj, attr, value)
+
+    env = Env(
+        loader=jinja2.FileSystemLoader(str(root)),
+        autoescape=True,  # so that macro output is Markup and plain strings can be told apart
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters = {k: v for k, v in env.filters.items() if k in _FILTERS}
+    return env
+
+
+@dataclass(frozen=True)
+class Rendered:
+    query: str  # query name, or a file path for ad-hoc files
+    engine: str
+    sql: str
+    params: dict
+
+
+def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict:
+    """The non-parameter names a template sees."""
+    def day(d):
+        return Literal(d, quote(d.strftime(target.day_format)))
+
+    def lits(values, spec_type):
+        values = [v for v in (values or ())]
+        if not values:
+            return None
+        spec = ParamSpec("account" if spec_type == "account_id" else "region", spec_type)
+        return LiteralList(tuple(spec.parse(v) for v in values), ", ".join(spec.parse(v).sql for v in values))
+
+    def column(name, alias=None):
+        """A flow-log column, or a typed NULL where this table's log format lacks the field."""
+        name = str(name)
+        if name in target.columns or name in PARTITION_COLUMNS:
+            return col(f"{alias}.{name}" if alias else name)
+        field = BY_COLUMN.get(name)
+        if field is None:
+            raise RenderError(f"unknown flow-log column {name!r}")
+        sql_type = {"int": "INTEGER", "bigint": "BIGINT", "string": "VARCHAR"}[field.kind]
+        return Identifier(None, f"cast(NULL AS {sql_type})")
+
+    return {
+        "engine": target.engine,
+        "flow_logs": col(target.flow_logs),
+        **{f"inventory_{k}": col(v) for k, v in target.inventory.items()},
+        "columns": sorted(target.columns),
+        "window_since": day(window.since),
+        "window_until": day(window.until),
+        "accounts": lits(accounts, "account_id"),
+        "regions": lits(regions, "region"),
+        "col": col,
+        "cidr": cidr,
+        "column": column,
+    }
+
+
+def _macros(env, root: Path) -> dict:
+    """Every macro of sql/macros/*.sql (one macro per file), callable from templates and each other.
+
+    A module sees the globals of the moment it is made, so the macros are made once per file:
+    after n passes a chain of n macros calling each other resolves, in any file order.
+    """
+    paths = sorted((root / "macros").glob("*.sql"))
+    out: dict = {}
+    for _ in range(max(1, len(paths))):
+        env.globals.update(out)
+        for path in paths:
+            module = env.get_template(f"macros/{path.name}").make_module(dict(env.globals))
+            out.update({n: getattr(module, n) for n in dir(module) if not n.startswith("_")})
+    return out
+
+
+def render_text(body: str, values: dict, target: Target, window: Window, *, accounts=(), regions=(),
+                root: Path | None = None) -> str:
+    """Render template text with already-parsed parameter values."""
+    import jinja2
+
+    root = root or sql_dir()
+    env = _environment(root)
+    env.globals.update(context_for(target, window, accounts, regions))
+    env.globals.update(_macros(env, root))
+    try:
+        sql = env.from_string(body).render(**values)
+    except RenderError:
+        raise
+    except jinja2.exceptions.SecurityError as e:
+        raise RenderError(f"template uses something unsafe: {e}") from None
+    except jinja2.TemplateError as e:
+        raise RenderError(f"template error: {e}") from None
+    return _tidy(sql)
+
+
+def _tidy(sql: str) -> str:
+    lines = [line.rstrip() for line in sql.strip("\n").splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def render(query: Query, given: dict[str, str], target: Target, window: Window, *, accounts=(),
+           regions=(), root: Path | None = None) -> Rendered:
+    """Parse the user's parameters against the query's declaration and render it for `target`."""
+    values = resolve(list(query.parameters), given)
+    sql = render_text(query.body, values, target, window, accounts=accounts, regions=regions, root=root)
+    return Rendered(query.name, target.engine, sql, {k: (v.value if v is not None else None) for k, v in values.items()})
+
+
+def used_names(query: Query, root: Path | None = None) -> set[str]:
+    """The undeclared names a template uses: should be its parameters plus CONTEXT_NAMES and macros."""
+    import jinja2
+    from jinja2 import meta
+
+    root = root or sql_dir()
+    env = _environment(root)
+    names = meta.find_undeclared_variables(env.parse(split_header(query.path.read_text())[1]))
+    return set(names) - set(_macros(env, root)) - CONTEXT_NAMES

@@ -1,0 +1,35 @@
+"""Running a canned query end to end: parameters → render → lint gate → engine → rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .engines import Engine, Result
+from .errors import LintError
+from .lint import lint_sql
+from .pack import Query
+from .params import Window
+from .render import Rendered, render
+
+
+@dataclass
+class Run:
+    rendered: Rendered
+    result: Result
+
+
+def prepare(query: Query, given: dict[str, str], engine: Engine, window: Window, *, accounts=(),
+            regions=()) -> Rendered:
+    """Render for the engine's tables and lint; LintError (with the findings) stops a bad query."""
+    target = engine.target()
+    rendered = render(query, given, target, window, accounts=accounts, regions=regions)
+    findings = lint_sql(rendered.sql, str(query.path), flow_log_table=target.flow_logs)
+    if findings:
+        raise LintError(findings)
+    return rendered
+
+
+def run(query: Query, given: dict[str, str], engine: Engine, window: Window, *, accounts=(),
+        regions=()) -> Run:
+    rendered = prepare(query, given, engine, window, accounts=accounts, regions=regions)
+    return Run(rendered, engine.execute(rendered.sql))

@@ -1,0 +1,77 @@
+{#-
+title: Lambda egress
+description: >-
+  Where VPC Lambda functions send traffic: destinations, ports and protocols seen on Lambda's
+  Hyperplane ENIs, classified as inside a VPC, private address space or the internet.
+severity: medium
+tags: [investigation, lambda, egress]
+parameters:
+  limit:
+    type: int
+    default: 100
+    min: 1
+    max: 10000
+    description: How many destination/port/protocol rows to return.
+semantics: >-
+  Records with action ACCEPT and log-status OK in the window, on a Lambda ENI of the inventory
+  (InterfaceType lambda, or a Description starting "AWS Lambda VPC ENI"), whose srcaddr is one of that
+  ENI's private IPs (traffic the function sent). Grouped by dstaddr, dstport, protocol. destination is
+  vpc (inside any CidrBlockAssociationSet block of an inventory VPC), private (RFC 1918, 100.64/10,
+  169.254/16, 127/8, fc00::/7, fe80::/10, ::1) or internet. Ordered by bytes desc, dstaddr asc,
+  dstport asc.
+example:
+  limit: 20
+-#}
+WITH lambda_ips AS (
+    SELECT DISTINCT
+        i.interface_id,
+        i.private_ip
+    FROM {{ inventory_eni_ips }} AS i
+    INNER JOIN {{ inventory_enis }} AS e ON i.interface_id = e.interface_id
+    WHERE
+        e.interface_type = 'lambda'
+        OR e.description LIKE 'AWS Lambda VPC ENI%'
+),
+
+egress AS (
+    SELECT
+        f.dstaddr,
+        f.dstport,
+        f.protocol,
+        count(*) AS flows,
+        sum(f.packets) AS packets,
+        sum(f.bytes) AS bytes
+    FROM {{ flow_logs }} AS f
+    INNER JOIN lambda_ips AS l
+        ON f.interface_id = l.interface_id AND f.srcaddr = l.private_ip
+    WHERE
+        {{ window('f') }}
+        AND f.log_status = 'OK'
+        AND f.action = 'ACCEPT'
+    GROUP BY f.dstaddr, f.dstport, f.protocol
+),
+
+-- classified per distinct destination after aggregation: CIDR tests run on few rows
+in_vpc AS (
+    SELECT DISTINCT g.dstaddr
+    FROM egress AS g
+    CROSS JOIN {{ inventory_vpc_cidrs }} AS c
+    WHERE {{ cidr_contains(col('c.cidr'), col('g.dstaddr')) }}
+)
+
+SELECT
+    g.dstaddr,
+    g.dstport,
+    g.protocol,
+    CASE
+        WHEN v.dstaddr IS NOT NULL THEN 'vpc'
+        WHEN {{ is_private(col('g.dstaddr')) }} THEN 'private'
+        ELSE 'internet'
+    END AS destination,
+    g.flows,
+    g.packets,
+    g.bytes
+FROM egress AS g
+LEFT JOIN in_vpc AS v ON g.dstaddr = v.dstaddr
+ORDER BY g.bytes DESC, g.dstaddr ASC, g.dstport ASC
+LIMIT {{ limit }}
