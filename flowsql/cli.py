@@ -330,7 +330,7 @@ def demo_cmd(
     from .demo import run_demo
 
     try:
-        run_demo(dir, days=days, seed=seed, echo=typer.echo, print_rows=_print_rows_table)
+        run_demo(dir, days=days, seed=seed, echo=typer.echo, print_rows=_print_rows_table, status=_Spinner)
     except FlowsqlError as e:
         _fail(e)
 

@@ -84,12 +84,13 @@ def _get_linter():
     return _linter
 
 
-def lint_sql(sql: str, file: str, *, flow_log_table: str | None = None) -> list[Finding]:
-    """Lint one rendered SQL text. `flow_log_table`: the name the partition rule looks for."""
-    key = _key(sql, flow_log_table)
+def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | None = None) -> list[Finding]:
+    """Lint one rendered SQL text. `flow_log_table`: the name(s) the partition rule looks for."""
+    tables = (flow_log_table,) if isinstance(flow_log_table, str) else tuple(flow_log_table or ())
+    key = _key(sql, ",".join(tables))
     found = _cached(key)
     if found is None:
-        found = _sqlfluff(sql) + (_partition_rule(sql, flow_log_table) if flow_log_table else [])
+        found = _sqlfluff(sql) + (_partition_rule(sql, tables) if tables else [])
         _store(key, found)
     return [Finding(file=file, **f) for f in found]
 
@@ -108,7 +109,7 @@ def _sqlfluff(sql: str) -> list[dict]:
     return out
 
 
-def _partition_rule(sql: str, table: str) -> list[dict]:
+def _partition_rule(sql: str, tables: tuple[str, ...]) -> list[dict]:
     """Every SELECT that reads the flow-log table must bound `day` in its own WHERE (no full scans)."""
     import sqlglot
     from sqlglot import exp
@@ -117,10 +118,10 @@ def _partition_rule(sql: str, table: str) -> list[dict]:
         tree = sqlglot.parse_one(sql, read="trino")
     except sqlglot.errors.ParseError as e:
         return [{"line": 1, "col": 1, "code": PARTITION_RULE, "message": f"does not parse as Trino SQL: {e}"}]
-    wanted = table.split(".")[-1].lower()
+    wanted = {t.split(".")[-1].lower() for t in tables}
     out = []
     for t in tree.find_all(exp.Table):
-        if t.name.lower() != wanted:
+        if t.name.lower() not in wanted:
             continue
         select = t.find_ancestor(exp.Select)
         where = select.args.get("where") if select else None
@@ -131,9 +132,10 @@ def _partition_rule(sql: str, table: str) -> list[dict]:
             for c in pred.find_all(exp.Column)
         )
         if not bounded:
-            line = sql[: sql.lower().find(wanted)].count("\n") + 1 if wanted in sql.lower() else 1
+            at = sql.lower().find(t.name.lower())
+            line = sql[:at].count("\n") + 1 if at >= 0 else 1
             out.append({"line": line, "col": 1, "code": PARTITION_RULE,
-                        "message": f"query over {table} does not bound the partition column day (a full scan)"})
+                        "message": f"query over {t.name} does not bound the partition column day (a full scan)"})
     return out
 
 
@@ -206,7 +208,5 @@ def lint_files(files) -> list[Finding]:
         if split_header(text)[0] is not None:
             out += lint_template(path)
             continue
-        lowered = text.lower()
-        table = next((t for t in PLAIN_FLOW_LOG_TABLES if t in lowered), None)
-        out += lint_sql(text, str(path), flow_log_table=table)
+        out += lint_sql(text, str(path), flow_log_table=PLAIN_FLOW_LOG_TABLES)
     return out

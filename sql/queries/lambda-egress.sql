@@ -18,7 +18,7 @@ semantics: >-
   ENI's private IPs (traffic the function sent). Grouped by dstaddr, dstport, protocol. destination is
   vpc (inside any CidrBlockAssociationSet block of an inventory VPC), private (RFC 1918, 100.64/10,
   169.254/16, 127/8, fc00::/7, fe80::/10, ::1) or internet. Ordered by bytes desc, dstaddr asc,
-  dstport asc.
+  dstport asc (then protocol asc, so ties are deterministic).
 example:
   limit: 20
 -#}
@@ -73,5 +73,5 @@ SELECT
     g.bytes
 FROM egress AS g
 LEFT JOIN in_vpc AS v ON g.dstaddr = v.dstaddr
-ORDER BY g.bytes DESC, g.dstaddr ASC, g.dstport ASC
+ORDER BY g.bytes DESC, g.dstaddr ASC, g.dstport ASC, g.protocol ASC
 LIMIT {{ limit }}

@@ -1,0 +1,188 @@
+"""The independent oracle: expected rows of the canned queries, computed in plain Python.
+
+It reads the generator's typed records and the inventory's JSON, and follows DESIGN.md's "Semantics of
+the first three canned queries" line by line. It shares no code with the query pack or the engines (no SQL,
+no DuckDB): when an engine and the oracle agree, two independent readings of the design agree.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from flowsql.inventory import FILES, is_lambda_eni
+
+# DESIGN.md's private ranges for lambda-egress, checked after the inventory's VPC CIDRs.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8",
+    "fc00::/7", "fe80::/10", "::1/128",
+))
+
+
+class _NullsLast:
+    """Sort key for a nullable value in ascending order with NULLs last: the default of both Trino and
+    DuckDB (`ORDER BY x` puts NULLs after every value)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __lt__(self, other):
+        if self.value is None:
+            return False
+        if other.value is None:
+            return True
+        return self.value < other.value
+
+    def __eq__(self, other):
+        return self.value == other.value
+
+
+def _selected(records, since: date, until: date, accounts, regions):
+    """OK records whose path day is in [since, until] and whose account/region were asked for."""
+    accounts = set(accounts) if accounts else None
+    regions = set(regions) if regions else None
+    for r in records:
+        if r["log_status"] != "OK" or not since <= r["day"] <= until:
+            continue
+        if accounts is not None and r["aws_account_id"] not in accounts:
+            continue
+        if regions is not None and r["aws_region"] not in regions:
+            continue
+        yield r
+
+
+def _sum(values):
+    """SQL SUM: NULLs ignored, NULL when nothing is left."""
+    values = [v for v in values if v is not None]
+    return sum(values) if values else None
+
+
+def _read(inventory_dir: Path, name: str) -> list[dict]:
+    path = Path(inventory_dir) / name
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8")).get(FILES[name], [])
+
+
+def _enis(inventory_dir: Path) -> dict[str, dict]:
+    return {e["NetworkInterfaceId"]: e for e in _read(inventory_dir, "network-interfaces.json")
+            if e.get("NetworkInterfaceId")}
+
+
+def _eni_ips(eni: dict) -> set[str]:
+    ips = {eni.get("PrivateIpAddress")}
+    ips.update(a.get("PrivateIpAddress") for a in eni.get("PrivateIpAddresses") or [])
+    ips.update(a.get("Ipv6Address") for a in eni.get("Ipv6Addresses") or [])
+    ips.discard(None)
+    return ips
+
+
+def _vpc_networks(inventory_dir: Path) -> list:
+    nets = []
+    for vpc in _read(inventory_dir, "vpcs.json"):
+        for assoc in vpc.get("CidrBlockAssociationSet") or []:
+            if assoc.get("CidrBlock"):
+                nets.append(ipaddress.ip_network(assoc["CidrBlock"], strict=False))
+    return nets
+
+
+def _inside(addr, networks) -> bool:
+    # An IPv4 address is never inside an IPv6 network nor the reverse (`in` would raise or be False).
+    return any(addr.version == n.version and addr in n for n in networks)
+
+
+def classify(dstaddr: str, vpc_networks) -> str:
+    addr = ipaddress.ip_address(dstaddr)
+    if _inside(addr, vpc_networks):
+        return "vpc"
+    if _inside(addr, PRIVATE_NETWORKS):
+        return "private"
+    return "internet"
+
+
+def top_destinations(records, *, since: date, until: date, accounts=None, regions=None, limit=10,
+                     action="ACCEPT") -> list[dict]:
+    groups: dict = defaultdict(list)
+    for r in _selected(records, since, until, accounts, regions):
+        if action != "ANY" and r["action"] != action:
+            continue
+        groups[r["dstaddr"]].append(r)
+    rows = [
+        {
+            "dstaddr": dst,
+            "flows": len(rs),
+            "packets": _sum(r["packets"] for r in rs),
+            "bytes": _sum(r["bytes"] for r in rs),
+        }
+        for dst, rs in groups.items()
+    ]
+    # bytes desc (NULL sums would sort last in a DESC order too), then dstaddr asc.
+    rows.sort(key=lambda row: _NullsLast(row["dstaddr"]))
+    rows.sort(key=lambda row: (row["bytes"] is None, -(row["bytes"] or 0)))
+    return rows[:limit]
+
+
+def rejects_by_subnet(records, inventory_dir, *, since, until, accounts=None, regions=None,
+                      subnet=None) -> list[dict]:
+    eni_subnet = {eni_id: eni.get("SubnetId") for eni_id, eni in _enis(inventory_dir).items()}
+    groups: dict = defaultdict(list)
+    for r in _selected(records, since, until, accounts, regions):
+        if r["action"] != "REJECT":
+            continue
+        # The record's own subnet-id where the format has it (and it is not `-`), else the inventory's.
+        resolved = r["subnet_id"] if r["subnet_id"] is not None else eni_subnet.get(r["interface_id"])
+        if subnet is not None and resolved != subnet:
+            continue
+        groups[resolved].append(r)
+    rows = [
+        {
+            "subnet_id": sn,
+            "rejected_flows": len(rs),
+            "rejected_packets": _sum(r["packets"] for r in rs),
+            "rejected_bytes": _sum(r["bytes"] for r in rs),
+            "distinct_sources": len({r["srcaddr"] for r in rs if r["srcaddr"] is not None}),
+        }
+        for sn, rs in groups.items()
+    ]
+    # rejected_flows desc, then subnet_id asc with the NULL subnet last among equal counts: NULLs sort
+    # last in ascending order in both Trino and DuckDB.
+    rows.sort(key=lambda row: _NullsLast(row["subnet_id"]))
+    rows.sort(key=lambda row: -row["rejected_flows"])
+    return rows
+
+
+def lambda_egress(records, inventory_dir, *, since, until, accounts=None, regions=None,
+                  limit=100) -> list[dict]:
+    lambda_ips = {eni_id: _eni_ips(eni) for eni_id, eni in _enis(inventory_dir).items() if is_lambda_eni(eni)}
+    vpc_networks = _vpc_networks(inventory_dir)
+    groups: dict = defaultdict(list)
+    for r in _selected(records, since, until, accounts, regions):
+        if r["action"] != "ACCEPT":
+            continue
+        ips = lambda_ips.get(r["interface_id"])
+        # Only what the function sent: replies arriving on the ENI have the peer as srcaddr.
+        if ips is None or r["srcaddr"] not in ips:
+            continue
+        groups[(r["dstaddr"], r["dstport"], r["protocol"])].append(r)
+    rows = [
+        {
+            "dstaddr": dst,
+            "dstport": port,
+            "protocol": proto,
+            "destination": classify(dst, vpc_networks),
+            "flows": len(rs),
+            "packets": _sum(r["packets"] for r in rs),
+            "bytes": _sum(r["bytes"] for r in rs),
+        }
+        for (dst, port, proto), rs in groups.items()
+    ]
+    # bytes desc, dstaddr asc, dstport asc (numeric). DESIGN.md stops there; protocol asc makes the
+    # oracle's own order total (a tie on all three keys is possible for UDP and TCP on one port).
+    rows.sort(key=lambda row: (row["dstaddr"], row["dstport"], row["protocol"]))
+    rows.sort(key=lambda row: -(row["bytes"] or 0))
+    return rows[:limit]

@@ -1,0 +1,227 @@
+"""The command line as a user meets it: bad inputs give one clear line and the right exit code."""
+
+import gzip
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from flowsql.cli import app
+from flowsql.generate import Scenario, generate
+
+runner = CliRunner()
+DAY = date(2026, 10, 5)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("cli"), Scenario(start=DAY, days=2, flows_per_day=80, seed=3))
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_error_line(result, code, *needles):
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("flowsql: error: "), result.stderr
+    assert "Traceback" not in result.output
+    for n in needles:
+        assert n in lines[-1], lines[-1]
+
+
+def local(tree, *more):
+    return ("query", "top-destinations", "--engine", "local", "--source", tree.root,
+            "--since", DAY, "--until", DAY, *more)
+
+
+def test_unknown_query(tree):
+    one_error_line(invoke("query", "top-destination", "--source", tree.root), 2, "unknown query 'top-destination'",
+                   "top-destinations")
+
+
+def test_unknown_parameter(tree):
+    one_error_line(invoke(*local(tree, "-p", "limt=5")), 2, "unknown parameter 'limt'", "limit")
+
+
+@pytest.mark.parametrize("value,needle", [("0", "out of range"), ("ten", "expected an integer"),
+                                          ("5; DROP TABLE x", "expected an integer")])
+def test_malformed_parameter_value(tree, value, needle):
+    one_error_line(invoke(*local(tree, "-p", f"limit={value}")), 2, "parameter limit", needle)
+
+
+def test_malformed_assignment(tree):
+    one_error_line(invoke(*local(tree, "-p", "limit")), 2, "expected NAME=VALUE")
+
+
+def test_enum_parameter(tree):
+    one_error_line(invoke(*local(tree, "-p", "action=DENY")), 2, "parameter action", "ACCEPT, REJECT, ANY")
+
+
+def test_reversed_window(tree):
+    r = invoke("query", "top-destinations", "--source", tree.root, "--since", "2026-10-06", "--until", "2026-10-05")
+    one_error_line(r, 2, "reversed")
+
+
+def test_bad_day(tree):
+    one_error_line(invoke("query", "top-destinations", "--source", tree.root, "--since", "2026-13-01"), 2,
+                   "--since", "invalid day")
+
+
+def test_missing_source(tmp_path):
+    one_error_line(invoke("query", "top-destinations", "--engine", "local", "--source", tmp_path / "nope"), 2,
+                   "does not exist")
+    one_error_line(invoke("query", "top-destinations", "--engine", "local", "--source", tmp_path), 2,
+                   "no AWSLogs/")
+    one_error_line(invoke("query", "top-destinations", "--engine", "local"), 2, "needs --source")
+
+
+def test_missing_inventory(tree, tmp_path):
+    one_error_line(invoke(*local(tree, "--inventory", tmp_path / "inv")), 2, "inventory folder")
+
+
+def test_bad_output_format(tree):
+    r = invoke(*local(tree, "--output", "xml"))
+    assert r.exit_code == 2 and "xml" in r.stderr
+
+
+def _corrupt_copy(tree, tmp_path, how):
+    import shutil
+
+    dst = tmp_path / "copy"
+    shutil.copytree(tree.root / "AWSLogs", dst / "AWSLogs")
+    files = sorted(p for p in (dst / "AWSLogs").rglob("*.log.gz") if f"{DAY:%Y/%m/%d}" in p.as_posix())
+    victim = files[0]
+    data = victim.read_bytes()
+    if how == "not-gzip":
+        victim.write_bytes(b"this is not gzip at all\n")
+    elif how == "truncated":
+        victim.write_bytes(data[: len(data) // 2])
+    elif how == "bad-header":
+        victim.write_bytes(gzip.compress(b"version nonsense-field\n2 x\n"))
+    elif how == "bad-row":
+        text = gzip.decompress(data).decode()
+        victim.write_bytes(gzip.compress((text + "2 too few fields\n").encode()))
+    return dst, victim
+
+
+@pytest.mark.parametrize("how", ["not-gzip", "truncated", "bad-header", "bad-row"])
+def test_corrupt_file_is_named_never_silently_dropped(tree, tmp_path, how):
+    dst, victim = _corrupt_copy(tree, tmp_path, how)
+    args = ("query", "top-destinations", "--engine", "local", "--source", dst, "--since", DAY, "--until", DAY,
+            "-o", "json")
+    r = invoke(*args)
+    one_error_line(r, 1, victim.name)
+    assert r.stdout == ""
+    # with --skip-bad-files: rows from the other files, and the skip counted and named on stderr
+    r = invoke(*args, "--skip-bad-files")
+    assert r.exit_code == 0, r.output
+    assert "SKIPPED 1" in r.stderr and victim.name in r.stderr
+    assert json.loads(r.stdout)
+
+
+def test_lint_exit_codes(tmp_path):
+    assert invoke("lint").exit_code == 0
+    bad = tmp_path / "bad.sql"
+    bad.write_text("select a,b from vpc_flow_logs where day = '2026/11/01'\n")
+    r = invoke("lint", bad)
+    assert r.exit_code == 1
+    assert f"{bad}:1:" in r.stdout and ("LT01" in r.stdout or "CP01" in r.stdout)
+    # flowsql's own rule: no full scans of the flow-log table
+    scan = tmp_path / "scan.sql"
+    scan.write_text("SELECT count(*) AS n\nFROM vpc_flow_logs\n")
+    r = invoke("lint", scan)
+    assert r.exit_code == 1 and "FS01" in r.stdout
+
+
+def test_lint_a_broken_pack_template(tmp_path):
+    t = tmp_path / "broken.sql"
+    t.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\n-#}\nSELECT  dstaddr FROM {{ flow_logs }}\n"
+                 "WHERE {{ window() }}\n")
+    r = invoke("lint", t)
+    assert r.exit_code == 1 and "LT01" in r.stdout and str(t) in r.stdout
+    t.write_text("{#-\ntitle: T\nseverity: urgent\n-#}\nSELECT 1\n")
+    r = invoke("lint", t)
+    assert r.exit_code == 1 and "FS00" in r.stdout
+
+
+def test_a_lint_finding_stops_the_query(tree, tmp_path, monkeypatch):
+    """The gate: a pack whose template violates a rule refuses to run it (exit 1, file:line rule)."""
+    import shutil
+
+    from flowsql import pack
+
+    sql = tmp_path / "sql"
+    shutil.copytree(pack.sql_dir(), sql)
+    q = sql / "queries" / "top-destinations.sql"
+    q.write_text(q.read_text().replace("    sum(bytes) AS bytes", "    sum(bytes)  AS bytes"))
+    monkeypatch.setattr(pack, "sql_dir", lambda: sql)  # point discovery at the copied pack
+    pack.load_pack.cache_clear()
+    try:
+        r = invoke(*local(tree))
+    finally:
+        pack.load_pack.cache_clear()
+    assert r.exit_code == 1, r.output
+    assert f"{q}:" in r.stderr and "LT01" in r.stderr and "not run" in r.stderr
+
+
+def test_queries_json_contract():
+    r = invoke("queries", "--output", "json")
+    assert r.exit_code == 0
+    items = json.loads(r.stdout)
+    names = {i["name"] for i in items}
+    assert {"top-destinations", "rejects-by-subnet", "lambda-egress"} <= names
+    for i in items:
+        assert {"name", "title", "description", "parameters"} <= set(i)
+        for p in i["parameters"]:
+            assert {"name", "type", "default", "required", "description"} <= set(p)
+
+
+def test_render_prints_the_sql():
+    r = invoke("render", "top-destinations", "--engine", "local", "-p", "limit=3", "--since", "2026-11-01",
+               "--until", "2026-11-02", "--account", "123456789012")
+    assert r.exit_code == 0, r.output
+    assert "LIMIT 3" in r.stdout and "day BETWEEN '2026/11/01' AND '2026/11/02'" in r.stdout
+    assert "aws_account_id IN ('123456789012')" in r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_output_formats(tree, fmt):
+    r = invoke(*local(tree, "-o", fmt))
+    assert r.exit_code == 0, r.output
+    first = r.stdout.splitlines()[0 if fmt == "csv" else 1]
+    assert first.split(",") == ["dstaddr", "flows", "packets", "bytes"] if fmt == "csv" else "dstaddr" in first
+
+
+COMMANDS = ["queries", "render", "query", "lint", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    r = invoke(command, "--help")
+    assert r.exit_code == 0 and "Example" in r.stdout
+
+
+def test_start_up_imports_nothing_heavy():
+    code = ("import sys, flowsql.cli; heavy = [m for m in ('duckdb', 'sqlfluff', 'sqlglot', 'boto3', 'pyathena', "
+            "'botocore', 'jinja2', 'yaml') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_demo_writes_and_prints_the_three_queries(tmp_path):
+    r = invoke("demo", "--dir", tmp_path / "demo", "--days", "8")
+    assert r.exit_code == 0, r.output
+    for title in ("Top destinations", "Rejects by subnet", "Lambda egress"):
+        assert title in r.stdout
+    # a second run reuses the tree; a foreign non-empty folder is refused, untouched
+    assert "already" in invoke("demo", "--dir", tmp_path / "demo", "--days", "8").stderr
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "keep.txt").write_text("precious")
+    one_error_line(invoke("demo", "--dir", other), 2, "not empty")
+    assert (other / "keep.txt").read_text() == "precious"

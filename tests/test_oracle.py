@@ -1,0 +1,128 @@
+"""The local engine against the oracle: plain Python over the generator's records.
+
+The trees carry every quirk of DESIGN.md's Testing section (see tests/test_generate.py); each query is
+checked for several windows, accounts, regions, both formats, through the library and the CLI.
+"""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+import oracle
+from flowsql.cli import app
+from flowsql.engines.local import LocalEngine
+from flowsql.generate import Scenario, generate
+from flowsql.inventory import load
+from flowsql.pack import get_query
+from flowsql.params import Window
+from flowsql.runner import run
+
+START = date(2026, 9, 28)
+ACCOUNTS = ("111122223333", "444455556666")
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    scenario = Scenario(start=START, days=9, accounts=ACCOUNTS, flows_per_day=260, files_per_day=3, seed=11)
+    return generate(tmp_path_factory.mktemp("tree"), scenario)
+
+
+WINDOWS = [
+    (START, START),                                   # one day, with records from before midnight
+    (START + timedelta(days=2), START + timedelta(days=5)),
+    (START - timedelta(days=3), START + timedelta(days=20)),  # wider than the data
+    (START + timedelta(days=30), START + timedelta(days=31)),  # no data at all
+]
+NARROWING = [
+    ((), ()),
+    ((ACCOUNTS[1],), ()),
+    ((), ("us-east-1",)),      # default format only
+    ((), ("eu-west-1",)),      # custom v5 format only
+    ((ACCOUNTS[0],), ("eu-west-1", "us-east-1")),
+]
+
+
+def _expected(name, g, params, window, accounts, regions):
+    common = dict(since=window.since, until=window.until, accounts=accounts or None, regions=regions or None)
+    if name == "top-destinations":
+        return oracle.top_destinations(g.records, limit=int(params.get("limit", 10)),
+                                       action=params.get("action", "ACCEPT"), **common)
+    if name == "rejects-by-subnet":
+        return oracle.rejects_by_subnet(g.records, g.inventory_dir, subnet=params.get("subnet"), **common)
+    return oracle.lambda_egress(g.records, g.inventory_dir, limit=int(params.get("limit", 100)), **common)
+
+
+CASES = [
+    ("top-destinations", {}),
+    ("top-destinations", {"action": "REJECT", "limit": "25"}),
+    ("top-destinations", {"action": "ANY", "limit": "1000"}),
+    ("rejects-by-subnet", {}),
+    ("lambda-egress", {}),
+    ("lambda-egress", {"limit": "5"}),
+]
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=[f"{n}-{'-'.join(p.values()) or 'defaults'}" for n, p in CASES])
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]:%m%d}-{w[1]:%m%d}")
+@pytest.mark.parametrize("accounts,regions", NARROWING, ids=lambda x: ",".join(x) or "all")
+def test_local_engine_equals_oracle(tree, name, params, window, accounts, regions):
+    w = Window(*window)
+    engine = LocalEngine(tree.root, w, inventory=load(tree.inventory_dir), accounts=accounts, regions=regions)
+    try:
+        got = run(get_query(name), params, engine, w, accounts=accounts, regions=regions).result.records()
+    finally:
+        engine.close()
+    want = _expected(name, tree, params, w, accounts, regions)
+    assert got == want
+    if window == WINDOWS[1] and not accounts and not regions:
+        assert want, "the main window must have rows, or the comparison proves little"
+
+
+def test_subnet_parameter_against_oracle(tree):
+    w = Window(START, START + timedelta(days=8))
+    inv = load(tree.inventory_dir)
+    everything = oracle.rejects_by_subnet(tree.records, tree.inventory_dir, since=w.since, until=w.until)
+    subnet = next(r["subnet_id"] for r in everything if r["subnet_id"])
+    engine = LocalEngine(tree.root, w, inventory=inv)
+    got = run(get_query("rejects-by-subnet"), {"subnet": subnet}, engine, w).result.records()
+    assert got == [r for r in everything if r["subnet_id"] == subnet] and len(got) == 1
+
+
+def test_the_quirks_reach_the_results(tree):
+    """The comparisons above would be weak if the interesting cases were absent from the results."""
+    w = Window(START, START + timedelta(days=8))
+    rejects = oracle.rejects_by_subnet(tree.records, tree.inventory_dir, since=w.since, until=w.until)
+    assert any(r["subnet_id"] is None for r in rejects), "ENIs outside the inventory give a null subnet"
+    egress = oracle.lambda_egress(tree.records, tree.inventory_dir, since=w.since, until=w.until, limit=10000)
+    assert {r["destination"] for r in egress} == {"vpc", "private", "internet"}
+    assert any(":" in r["dstaddr"] for r in egress), "IPv6 Lambda egress"
+    top = oracle.top_destinations(tree.records, since=w.since, until=w.until, action="ANY", limit=1000)
+    assert max(r["bytes"] for r in top) > 2**32
+
+
+@pytest.mark.parametrize("accounts,regions", NARROWING, ids=lambda x: ",".join(x) or "all")
+def test_cli_json_is_exactly_the_oracle(tree, accounts, regions):
+    """`flowsql query top-destinations --engine local --source D --since --until --output json`."""
+    since, until = START + timedelta(days=1), START + timedelta(days=3)
+    args = ["query", "top-destinations", "--engine", "local", "--source", str(tree.root),
+            "--since", since.isoformat(), "--until", until.isoformat(), "--output", "json"]
+    for a in accounts:
+        args += ["--account", a]
+    if regions:
+        args += ["--region", ",".join(regions)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    want = oracle.top_destinations(tree.records, since=since, until=until, accounts=accounts or None,
+                                   regions=regions or None)
+    assert rows == want and rows
+    assert all(isinstance(r["bytes"], int) for r in rows)
+
+
+def test_source_may_be_the_awslogs_folder_itself(tree):
+    w = Window(START, START + timedelta(days=2))
+    a = LocalEngine(tree.root, w)
+    b = LocalEngine(tree.root / "AWSLogs", w)
+    assert [f.path for f in a.files] == [f.path for f in b.files] and a.files
