@@ -1,0 +1,123 @@
+"""The local engine's own mechanics: CIDR matching, file pruning, mixed formats, no writes to $HOME."""
+
+import gzip
+import ipaddress
+import os
+import subprocess
+import sys
+from datetime import date
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowsql.engines.local import LocalEngine
+from flowsql.fields import DEFAULT_FIELDS
+from flowsql.layout import local_files
+from flowsql.pack import sql_dir
+from flowsql.params import Window
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = duckdb.connect()
+    c.execute((sql_dir() / "local" / "functions.sql").read_text())
+    yield c
+    c.close()
+
+
+def expected(block, ip):
+    try:
+        net, addr = ipaddress.ip_network(block, strict=False), ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return addr.version == net.version and addr in net
+
+
+ipv4 = st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
+ipv6 = st.integers(0, 2**128 - 1).map(lambda n: ipaddress.IPv6Address(n)).flatmap(
+    lambda a: st.sampled_from([a.compressed, a.exploded]))
+blocks = st.one_of(
+    st.tuples(ipv4, st.integers(0, 32)).map(lambda t: str(ipaddress.ip_network(f"{t[0]}/{t[1]}", strict=False))),
+    st.tuples(ipv6, st.integers(0, 128)).map(lambda t: str(ipaddress.ip_network(f"{t[0]}/{t[1]}", strict=False))),
+)
+
+
+def _near(block, ip, near):
+    """An address inside or at the edge of the block, where off-by-one errors live."""
+    if not near:
+        return ip
+    net = ipaddress.ip_network(block)
+    return str(net.broadcast_address if ip.startswith("1") else net.network_address)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases=st.lists(st.tuples(blocks, st.one_of(ipv4, ipv6, st.text(max_size=12)), st.booleans()),
+                      min_size=1, max_size=40))
+def test_cidr_contains_matches_python_ipaddress(con, cases):
+    # One query per batch: the macro is large and planning it dominates a single call.
+    pairs = [(block, _near(block, ip, near)) for block, ip, near in cases]
+    got = con.execute(
+        "SELECT list_transform(?, lambda p: flowsql_cidr_contains(p[1], p[2]))", [[list(p) for p in pairs]]
+    ).fetchone()[0]
+    assert got == [expected(b, ip) for b, ip in pairs]
+
+
+def _write(root, account, region, day, name, header, lines):
+    d = root / "AWSLogs" / account / "vpcflowlogs" / region / f"{day:%Y/%m/%d}"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(gzip.compress(("\n".join([header, *lines]) + "\n").encode()))
+    return d / name
+
+
+def test_each_file_is_read_by_its_own_header(tmp_path):
+    day = date(2026, 3, 1)
+    default = " ".join(DEFAULT_FIELDS)
+    _write(tmp_path, "111111111111", "us-east-1", day, "a.log.gz", default,
+           ["2 111111111111 eni-1 10.0.0.1 1.1.1.1 1 443 6 10 6000000000 1 2 ACCEPT OK",
+            "2 111111111111 eni-1 - - - - - - - 1 2 - NODATA"])
+    # same account and day, another region with a reordered custom format
+    _write(tmp_path, "111111111111", "eu-west-1", day, "b.log.gz", "bytes dstaddr log-status action subnet-id",
+           ["7 1.1.1.1 OK ACCEPT -", "5 2.2.2.2 OK REJECT subnet-1"])
+    engine = LocalEngine(tmp_path, Window(day, day))
+    rows = engine.execute(
+        "SELECT aws_region, dstaddr, bytes, subnet_id, srcport, day FROM flow_logs ORDER BY aws_region, bytes").rows
+    assert rows == [
+        ("eu-west-1", "2.2.2.2", 5, "subnet-1", None, "2026/03/01"),
+        ("eu-west-1", "1.1.1.1", 7, None, None, "2026/03/01"),
+        ("us-east-1", "1.1.1.1", 6000000000, None, 1, "2026/03/01"),
+        ("us-east-1", None, None, None, None, "2026/03/01"),  # NODATA: `-` is NULL
+    ]
+
+
+def test_only_files_in_the_request_are_read(tmp_path):
+    header = " ".join(DEFAULT_FIELDS)
+    for d in (date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 1)):
+        for acct in ("111111111111", "222222222222"):
+            for region in ("us-east-1", "ap-northeast-1"):
+                _write(tmp_path, acct, region, d, f"{acct}_{region}_{d}.log.gz", header, [])
+    (tmp_path / "AWSLogs" / "111111111111" / "vpcflowlogs" / "us-east-1" / "notes.txt").write_text("x")
+    files = local_files(tmp_path, date(2026, 2, 1), date(2026, 2, 28), ["222222222222"], ["ap-northeast-1"])
+    assert [f.path.name for f in files] == [
+        "222222222222_ap-northeast-1_2026-02-01.log.gz", "222222222222_ap-northeast-1_2026-02-28.log.gz"]
+    assert len(local_files(tmp_path, date(2026, 1, 1), date(2026, 12, 31))) == 16
+
+
+def test_the_session_is_utc_and_home_stays_empty(tmp_path):
+    """DuckDB's extension directory is private: running a query writes nothing under $HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    day = date(2026, 3, 1)
+    _write(tmp_path / "src", "111111111111", "us-east-1", day, "a.log.gz", " ".join(DEFAULT_FIELDS),
+           ["2 111111111111 eni-1 10.0.0.1 1.1.1.1 1 443 6 10 60 1772323200 1772323260 ACCEPT OK"])
+    code = (
+        "from datetime import date; from flowsql.engines.local import LocalEngine; from flowsql.params import Window;"
+        f"e = LocalEngine({str(tmp_path / 'src')!r}, Window(date(2026,3,1), date(2026,3,1)));"
+        "print(e.execute(\"SELECT strftime(to_timestamp(start), '%H:%M') AS t, current_setting('TimeZone') AS tz "
+        "FROM flow_logs\").rows)"
+    )
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[('00:00', 'UTC')]"
+    assert list(home.rglob("*")) == []

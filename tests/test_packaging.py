@@ -1,0 +1,29 @@
+"""The wheel carries the query pack and the table definitions, and finds them once installed."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_ships_sql_and_glue(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("flowsql-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for q in (ROOT / "sql" / "queries").glob("*.sql"):
+        assert f"flowsql/sql/queries/{q.name}" in names
+    for m in (ROOT / "sql" / "macros").glob("*.sql"):
+        assert f"flowsql/sql/macros/{m.name}" in names
+    assert "flowsql/sql/local/functions.sql" in names
+    assert any(n.startswith("flowsql/glue/") for n in names)
+    # installed from the wheel alone (no source tree beside it), the pack is found and runs
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = ("import flowsql.pack as p; qs = [q.name for q in p.load_pack()]; "
+            "print(p.sql_dir().parent.name, len(qs))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site)},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["flowsql", str(len(list((ROOT / "sql" / "queries").glob("*.sql"))))]
