@@ -173,7 +173,7 @@ def render_cmd(
 
     Example: flowsql render top-destinations -p limit=20 --since 2026-11-01 --until 2026-11-07
     """
-    from .lint import lint_sql
+    from .lint import lint_sql, locate_in_template
     from .params import parse_assignments
     from .render import render
 
@@ -186,7 +186,7 @@ def render_cmd(
         typer.echo(rendered.sql, nl=False)
         findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_logs)
         if findings:
-            raise LintError(findings)
+            raise LintError(locate_in_template(findings, q.path, rendered.sql))
     except FlowsqlError as e:
         _fail(e)
 

@@ -95,6 +95,44 @@ def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | Non
     return [Finding(file=file, **f) for f in found]
 
 
+def _line_pattern(line: str):
+    """A template line as a regex over rendered lines: `{{ … }}` matches anything. None for lines
+    with no literal SQL of their own (they could match any rendered line)."""
+    import re
+
+    parts = re.split(r"\{\{.*?\}\}", line.strip())
+    if "{%" in line or "{#" in line or not "".join(parts).strip():
+        return None
+    return re.compile(".*?".join(re.escape(p) for p in parts) + r"\Z")
+
+
+def locate_in_template(findings: list[Finding], template: Path, sql: str) -> list[Finding]:
+    """Point findings at the template's own lines where the rendered line comes from one of them.
+
+    Most lines of a template are SQL as written, perhaps with `{{ … }}` in them, so a rendered line
+    that matches exactly one template line comes from it. Lines made by macros or loops keep their
+    rendered position, and say so.
+    """
+    try:
+        source = template.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return findings
+    patterns = [_line_pattern(line) for line in source]
+    rendered = sql.splitlines()
+    out = []
+    for f in findings:
+        text = rendered[f.line - 1] if 0 < f.line <= len(rendered) else ""
+        hits = [i for i, pat in enumerate(patterns) if text.strip() and pat and pat.match(text.strip())]
+        if len(hits) == 1:
+            line = source[hits[0]]
+            shift = (len(line) - len(line.lstrip())) - (len(text) - len(text.lstrip()))
+            out.append(Finding(f.file, hits[0] + 1, max(1, f.col + shift), f.code, f.message))
+        else:
+            out.append(Finding(f.file, f.line, f.col, f.code,
+                               f"{f.message} [line {f.line} of the rendered SQL: see `flowsql render`]"))
+    return out
+
+
 def _sqlfluff(sql: str) -> list[dict]:
     result = _get_linter().lint_string(sql)
     out = []
@@ -166,8 +204,8 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
         query = parse_query(path)
     except HeaderError as e:
         return [Finding(str(path), 1, 1, "FS00", str(e).split(": ", 1)[-1])]
+    engines_of: dict[tuple, list[str]] = {}  # a finding -> the engines it was found for
     findings: list[Finding] = []
-    seen = set()
     for engine in ENGINES:
         target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
         for given in (query.example, {}):
@@ -176,11 +214,13 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
                 continue
-            for f in lint_sql(sql, str(path), flow_log_table=target.flow_logs):
-                text = f"{f.message} (rendered for {engine})"
-                if (f.line, f.col, f.code, text) not in seen:
-                    seen.add((f.line, f.col, f.code, text))
-                    findings.append(Finding(f.file, f.line, f.col, f.code, text))
+            found = lint_sql(sql, str(path), flow_log_table=target.flow_logs)
+            for f in locate_in_template(found, path, sql):
+                engines = engines_of.setdefault((f.file, f.line, f.col, f.code, f.message), [])
+                if engine not in engines:
+                    engines.append(engine)
+    findings += [Finding(file, line, col, code, f"{msg} (rendered for {', '.join(engines)})")
+                 for (file, line, col, code, msg), engines in engines_of.items()]
     return findings
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .engines import Engine, Result
 from .errors import LintError
-from .lint import lint_sql
+from .lint import lint_sql, locate_in_template
 from .pack import Query
 from .params import Window
 from .render import Rendered, render
@@ -25,7 +25,7 @@ def prepare(query: Query, given: dict[str, str], engine: Engine, window: Window,
     rendered = render(query, given, target, window, accounts=accounts, regions=regions)
     findings = lint_sql(rendered.sql, str(query.path), flow_log_table=target.flow_logs)
     if findings:
-        raise LintError(findings)
+        raise LintError(locate_in_template(findings, query.path, rendered.sql))
     return rendered
 
 
