@@ -191,7 +191,8 @@ def render_cmd(
         _fail(e)
 
 
-def _make_engine(engine: EngineName, source, inventory, window, accounts, regions, skip_bad_files):
+def _make_engine(engine: EngineName, source, inventory, window, accounts, regions, skip_bad_files,
+                 table=None, profile=None):
     if engine is EngineName.local:
         from .engines.local import LocalEngine
         from .inventory import load
@@ -200,12 +201,12 @@ def _make_engine(engine: EngineName, source, inventory, window, accounts, region
             raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree)")
         return LocalEngine(source, window, inventory=load(inventory), accounts=accounts, regions=regions,
                            skip_bad_files=skip_bad_files)
-    if source is not None:
-        raise UsageError("--source is for the local engine; add --engine local")
+    if source is not None or inventory is not None:
+        raise UsageError("--source and --inventory are for the local engine; add --engine local")
     from . import config
     from .engines.athena import AthenaEngine
 
-    return AthenaEngine.from_config(config.load(required=True))
+    return AthenaEngine.from_config(config.load(required=True), table=table, profile=profile)
 
 
 def _default_engine(source) -> EngineName:
@@ -228,8 +229,8 @@ def _report_stats(stats: dict) -> None:
     elif stats.get("engine") == "athena":
         scanned = stats.get("data_scanned_bytes") or 0
         typer.echo(
-            f"data scanned: {scanned / 1e6:,.1f} MB, cost ≈ ${stats.get('cost_usd', 0):.4f} "
-            f"(query {stats.get('query_id', '?')})",
+            f"data scanned: {scanned / 1e6:,.1f} MB, cost ≈ ${stats.get('cost_usd', 0):,.6f} "
+            f"($5/TB, 10 MB minimum; query {stats.get('query_id', '?')})",
             err=True,
         )
 
@@ -252,6 +253,9 @@ def query_cmd(
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="table, json or csv."),
     skip_bad_files: bool = typer.Option(
         False, "--skip-bad-files", help="Local engine: leave out corrupt files (counted and listed on stderr)."),
+    table: Optional[str] = typer.Option(
+        None, "--table", help="Athena: which flow-log table setup made (default: the first)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Athena: the AWS CLI profile to use."),
 ):
     """Run a canned query and print its rows.
 
@@ -267,7 +271,9 @@ def query_cmd(
         window = _window(since, until)
         accounts, regions = _split(account), _split(region)
         engine = engine or _default_engine(source)
-        eng = _make_engine(engine, source, inventory, window, accounts, regions, skip_bad_files)
+        eng = _make_engine(engine, source, inventory, window, accounts, regions, skip_bad_files, table, profile)
+        if engine is EngineName.athena:
+            accounts, regions = eng.table.partition_filters(accounts, regions)
         rendered = prepare(q, given, eng, window, accounts=accounts, regions=regions)
         with _Spinner(f"running {q.name} on {engine.value} ({window.since} … {window.until})"):
             result = eng.execute(rendered.sql)
@@ -337,6 +343,190 @@ def demo_cmd(
 
 def _print_rows_table(columns, rows, title):
     _print_rows(columns, rows, OutputFormat.table, title=title)
+
+
+# --- the account side ----------------------------------------------------------------------------
+
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _parse_size(text: str) -> int:
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    unit = m[2].upper() if m else None
+    if not m or unit not in _SIZE_UNITS:
+        raise UsageError(f"--scan-limit: not a size: {text!r} (e.g. 10GB, 500MB)")
+    n = int(float(m[1]) * _SIZE_UNITS[unit])
+    if n < 10_000_000:
+        raise UsageError(f"--scan-limit: {text} is below Athena's minimum cut-off of 10 MB")
+    return n
+
+
+ProfileOpt = typer.Option(None, "--profile", help="The AWS CLI profile (default: AWS_PROFILE, then the default chain).")
+AwsRegionOpt = typer.Option(None, "--region", help="The AWS region (default: AWS_REGION / the profile's region).")
+
+
+@app.command("setup")
+def setup_cmd(
+    profile: Optional[str] = ProfileOpt,
+    region: Optional[str] = AwsRegionOpt,
+    bucket: Optional[str] = typer.Option(None, "--bucket", help="Use this log bucket (narrows discovery, or replaces it "
+                                         "for a central log-archive bucket)."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help="The key prefix above AWSLogs/ in --bucket."),
+    log_format: Optional[str] = typer.Option(None, "--log-format", metavar="FORMAT",
+                                             help="The LogFormat (${version} ${vpc-id} …), overriding discovery."),
+    no_discovery: bool = typer.Option(False, "--no-discovery", help="Do not read DescribeFlowLogs; needs --bucket."),
+    accounts: Optional[List[str]] = typer.Option(None, "--accounts", metavar="IDS",
+                                                 help="Accounts of a multi-account bucket (default: all found)."),
+    database: str = typer.Option("flowsql", "--database", help="Glue database."),
+    table: str = typer.Option("vpc_flow_logs", "--table", help="Flow-log table name (more get _2, _3, …)."),
+    workgroup: str = typer.Option("flowsql", "--workgroup", help="Athena workgroup."),
+    scan_limit: str = typer.Option("10GB", "--scan-limit", help="Per-query scan cut-off (BytesScannedCutoffPerQuery)."),
+    results: Optional[str] = typer.Option(None, "--results", metavar="S3URI",
+                                          help="Where Athena writes results (default: a new "
+                                               "flowsql-results-{account}-{region} bucket)."),
+    results_expire_days: int = typer.Option(30, "--results-expire-days", min=1, help="Expire query results after N days."),
+    projection_start: str = typer.Option("2018-01-01", "--projection-start", metavar="DAY",
+                                         help="First day of the day partition projection."),
+    account_projection: Optional[str] = typer.Option(None, "--account-projection",
+                                                     help="enum or injected (default: enum up to 40 accounts)."),
+    update: bool = typer.Option(False, "--update", help="Also update tables and named queries whose definition changed."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL and every API action; change nothing."),
+):
+    """Make this account's flow logs queryable in Athena: Glue table(s) with partition projection, a
+    workgroup with a scan cut-off, the canned queries as named queries. Safe to run again.
+
+    Example: flowsql setup --region eu-west-1 --dry-run
+    """
+    from dataclasses import replace
+
+    from . import config
+    from .aws import Aws
+    from .discovery import discover
+    from .params import parse_day
+    from .provision import SetupOptions, apply, plan
+
+    try:
+        limit = _parse_size(scan_limit)
+        day_start = parse_day(projection_start)
+        aws = Aws.connect(profile, region)
+        typer.echo(f"account {aws.account}, region {aws.region}: looking for flow logs that publish to S3 …", err=True)
+        dests = discover(aws, bucket=bucket, prefix=prefix, log_format=log_format,
+                         use_flow_logs=not no_discovery, accounts=_split(accounts))
+        for d in dests:
+            typer.echo(f"  found {d.describe()}", err=True)
+            for n in getattr(d, "notes", ()) or ():
+                typer.echo(f"  note: {n}", err=True)
+        options = SetupOptions(database=database, workgroup=workgroup, table=table, scan_limit=limit,
+                               results_location=results, results_expire_days=results_expire_days,
+                               day_start=day_start, account_projection=account_projection, update=update)
+        # the named queries render against the tables the plan makes, so plan once to know them
+        first = plan(aws, dests, options)
+        actions = plan(aws, dests, replace(options, named_queries=_named_queries(config.athena_target(first.config))))
+        if dry_run:
+            for a in actions:
+                typer.echo(f"-- {a.description}")
+                if a.ddl:
+                    typer.echo(a.ddl.rstrip() + "\n")
+            typer.echo(f"dry run: {len(actions)} action(s), nothing changed", err=True)
+            return
+        if not actions:
+            typer.echo("nothing to do: everything is already set up", err=True)
+        apply(aws, actions, echo=lambda m: typer.echo(f"  {m}", err=True))
+        path = config.save(actions.config)
+        for t in actions.config.tables:
+            typer.echo(f"table {actions.config.database}.{t.name} over {t.location}")
+        typer.echo(f"workgroup {actions.config.workgroup}, results in {actions.config.results_location}")
+        typer.echo(f"settings saved to {path}; `flowsql query QUERY` now runs on Athena", err=True)
+    except FlowsqlError as e:
+        _fail(e)
+
+
+def _named_queries(target) -> list[tuple[str, str, str]]:
+    """Every canned query, rendered for a 7-day window ending today, for the Athena console."""
+    from .lint import lint_sql
+    from .pack import load_pack
+    from .params import Window
+    from .render import render
+
+    window = Window.from_options(None, None)
+    out = []
+    for q in load_pack():
+        sql = render(q, {}, target, window).sql
+        if lint_sql(sql, str(q.path), flow_log_table=target.flow_logs):
+            continue  # never save a query the gate would refuse to run
+        header = f"-- {q.title}: {q.description}\n-- window: edit the day BETWEEN bounds (UTC, yyyy/MM/dd)\n"
+        out.append((f"flowsql-{q.name}", q.description[:1024], header + sql))
+    return out
+
+
+class PolicyScope(str, Enum):
+    all = "all"
+    setup = "setup"
+    query = "query"
+    inventory = "inventory"
+
+
+@app.command("iam-policy")
+def iam_policy_cmd(
+    scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query, inventory."),
+):
+    """Print the least-privilege IAM policy flowsql needs (for the resources setup recorded, if any).
+
+    Example: flowsql iam-policy --for query > flowsql-query-policy.json
+    """
+    import json
+
+    from . import config
+    from .provision import iam_policy_for
+
+    try:
+        doc = iam_policy_for(config.load(required=False))
+    except FlowsqlError as e:
+        _fail(e)
+    if scope is not PolicyScope.all:
+        prefix = "Flowsql" + scope.value.capitalize()
+        doc = {**doc, "Statement": [s for s in doc["Statement"] if s["Sid"].startswith(prefix)]}
+    typer.echo(json.dumps(doc, indent=2))
+
+
+inventory_app = typer.Typer(no_args_is_help=True, help="The ENI, subnet and VPC inventory that attributes traffic.")
+app.add_typer(inventory_app, name="inventory")
+
+
+@inventory_app.command("sync")
+def inventory_sync_cmd(
+    out: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for network-interfaces.json, "
+                             "subnets.json, vpcs.json."),
+    upload: bool = typer.Option(False, "--upload", help="Also put the rows in S3 and register the inventory "
+                                "Glue tables (needs `flowsql setup`)."),
+    profile: Optional[str] = ProfileOpt,
+    region: Optional[str] = AwsRegionOpt,
+):
+    """Write the account's ENIs, subnets and VPCs in the AWS CLI's JSON shapes (for --inventory).
+
+    Example: flowsql inventory sync --out ./inv && flowsql query lambda-egress --engine local --source ./logs --inventory ./inv
+    """
+    from . import config
+    from . import inventory as inv
+    from .aws import Aws
+
+    try:
+        cfg = config.load(required=upload)
+        aws = Aws.connect(profile, region or (cfg.region if cfg else None))
+        with _Spinner(f"reading ENIs, subnets and VPCs of {aws.region}"):
+            counts = inv.sync(aws, out)
+        for name, n in counts.items():
+            typer.echo(f"{out / name}: {n:,} item(s)")
+        if upload:
+            with _Spinner("uploading the inventory and registering its Glue tables"):
+                rows = inv.upload(aws, out, location=cfg.inventory_location, database=cfg.database)
+            for table, n in rows.items():
+                typer.echo(f"{cfg.database}.inventory_{table}: {n:,} row(s) from this account and region")
+    except FlowsqlError as e:
+        _fail(e)
 
 
 def main() -> None:

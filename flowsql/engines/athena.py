@@ -1,0 +1,140 @@
+"""The Athena engine: run a rendered, linted query in the flowsql workgroup with pyathena.
+
+Reports what Athena bills: data scanned and its cost ($5 per TB, rounded up to the MB, 10 MB
+minimum). Ctrl-C stops the running query (StopQueryExecution) before the interrupt propagates,
+so an abandoned query does not keep scanning at the user's expense. Throttling is retried with
+backoff (botocore's standard retries under pyathena's own retry loop).
+
+pyathena and boto3 are imported when a query runs, not when the CLI starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from ..aws import Aws, client_config, translate
+from ..config import Config, athena_target, load
+from ..errors import QueryError
+from . import Result, Target
+
+PRICE_PER_TB = 5.0
+MB = 1 << 20
+TB = 1 << 40
+MIN_BILLED_MB = 10
+
+
+def cost_usd(data_scanned_bytes: int) -> float:
+    """What Athena bills for a query that scanned this much: $5/TB, rounded up to the MB, 10 MB minimum."""
+    mb = max(math.ceil(max(data_scanned_bytes, 0) / MB), MIN_BILLED_MB)
+    return round(mb * MB / TB * PRICE_PER_TB, 10)
+
+
+class AthenaEngine:
+    """Engine protocol over Athena, for the tables and workgroup that `flowsql setup` made."""
+
+    name = "athena"
+
+    def __init__(self, config: Config, *, table: str | None = None, aws: Aws | None = None,
+                 poll_interval: float = 0.5):
+        self.config = config
+        self.table = config.table(table)
+        self._aws = aws
+        self.poll_interval = poll_interval
+
+    @classmethod
+    def from_config(cls, config: Config | Path | None = None, *, table: str | None = None,
+                    profile: str | None = None, region: str | None = None, **kw) -> "AthenaEngine":
+        """The engine for saved settings (a Config, a config file, or the default file);
+        `profile`/`region` override them as the CLI's flags do."""
+        cfg = config if isinstance(config, Config) else load(config, required=True)
+        # An explicit AWS_PROFILE wins over the profile setup happened to use.
+        if profile is None and not os.environ.get("AWS_PROFILE"):
+            profile = cfg.profile
+        # The tables live in the region setup used; another region would not find them.
+        return cls(cfg, table=table, aws=Aws.connect(profile, region or cfg.region), **kw)
+
+    @property
+    def aws(self) -> Aws:
+        if self._aws is None:
+            self._aws = Aws.connect(self.config.profile, self.config.region)
+        return self._aws
+
+    def target(self) -> Target:
+        return athena_target(self.config, self.table.name)
+
+    def execute(self, sql: str) -> Result:
+        """Run `sql` as given (no parameters: pyathena's pyformat would treat `%` as a placeholder)."""
+        from pyathena import connect
+        from pyathena.error import Error as PyAthenaError
+        from pyathena.util import RetryConfig
+
+        # pyathena logs a traceback before raising; the error we raise says it in one line.
+        logging.getLogger("pyathena").addHandler(logging.NullHandler())
+        aws = self.aws
+        query_id: list[str] = []
+        conn = connect(
+            session=aws.session,
+            region_name=aws.region,
+            work_group=self.config.workgroup,
+            schema_name=self.config.database,
+            poll_interval=self.poll_interval,
+            kill_on_interrupt=True,
+            config=client_config(),
+            retry_config=RetryConfig(attempt=6, multiplier=1, max_delay=20),
+        )
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, on_start_query_execution=query_id.append)
+            columns = [d[0] for d in cursor.description or []]
+            rows = [tuple(_plain(v) for v in row) for row in cursor.fetchall()]
+        except KeyboardInterrupt:
+            if query_id:
+                self.stop(query_id[0])
+            raise
+        except PyAthenaError as e:
+            cause = e.__cause__
+            if cause is not None and cause.__class__.__module__.startswith("botocore"):
+                raise translate(cause, "Athena query") from None
+            qid = query_id[0] if query_id else cursor.query_id
+            scanned = cursor.data_scanned_in_bytes or 0
+            billed = f" (scanned {scanned:,} bytes, billed ${cost_usd(scanned):.6f})" if scanned else ""
+            reason = " ".join(" ".join(str(a) for a in e.args if a).split()) or e.__class__.__name__
+            state = getattr(cursor, "state", None)
+            what = f"Athena query {qid}" if qid else "Athena query"
+            raise QueryError(f"{what} {(state or 'failed').lower()}: {reason}{billed}") from None
+        finally:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        scanned = cursor.data_scanned_in_bytes or 0
+        stats = {
+            "engine": "athena",
+            "query_id": cursor.query_id,
+            "workgroup": self.config.workgroup,
+            "data_scanned_bytes": scanned,
+            "cost_usd": cost_usd(scanned),
+            "engine_ms": cursor.engine_execution_time_in_millis,
+        }
+        return Result(columns, rows, stats)
+
+    def stop(self, query_id: str) -> None:
+        """StopQueryExecution, unless the query already ended; errors are not worth a second failure."""
+        try:
+            athena = self.aws.client("athena")
+            state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"]
+            if state in ("QUEUED", "RUNNING"):
+                athena.stop_query_execution(QueryExecutionId=query_id)
+        except Exception:  # noqa: BLE001 - interrupted anyway; pyathena also tried
+            pass
+
+
+def _plain(value):
+    """JSON-friendly values: Athena decimals become int (whole) or float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -1,0 +1,549 @@
+"""`flowsql setup` as a plan: the actions that bring an account to the wanted state, then applying them.
+
+`plan()` reads the current state (Glue database and tables, Athena workgroup and named queries,
+the results bucket) and returns only what is missing or different, each action with a one-line
+description (and, for tables, the DDL) — so a second run plans nothing and `--dry-run` is "print
+the plan". `apply()` makes the calls. Nothing is ever deleted, and nothing is written under a
+flow-log location: the only S3 writes go to the results bucket.
+
+A flow-log table whose definition changed is only updated with `update=True` (`--update`): an
+unexpected schema change could hide evidence, so it is an error that says what differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable, Sequence
+
+from .aws import Aws, aws_errors, is_code, split_s3_uri, translate
+from .config import Config, TableConfig
+from .errors import AwsError, UsageError
+from .tables import (DEFAULT_DAY_START, DESTINATION, MANAGED, FlowLogTable, TableSpec, day_format, diff,
+                     flow_log_spec, inventory_specs, inventory_table_names)
+
+ENGINE_V3 = "Athena engine version 3"
+DEFAULT_SCAN_LIMIT = 10 * 1000**3  # 10 GB
+MIN_SCAN_LIMIT = 10_000_000  # Athena's minimum BytesScannedCutoffPerQuery
+LIFECYCLE_RULE_ID = "flowsql-expire-results"
+RESULTS_PREFIX = "results/"
+INVENTORY_PREFIX = "inventory/"
+_GLUE_NAME = re.compile(r"^[a-z0-9_]{1,200}$")
+_WORKGROUP_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One API call of a setup: what it does (one line), and for a table its DDL."""
+
+    kind: str  # create-bucket, put-public-access-block, …, create-table, update-table, create-workgroup, …
+    description: str
+    service: str  # boto3 service name
+    operation: str  # boto3 client method
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+    ddl: str | None = None
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Plan(list):
+    """The actions of a setup (a list of Action, empty when all is in place) and the config to save."""
+
+    config: Config
+    tables: list[TableSpec]
+
+    def __init__(self, actions: Iterable[Action] = (), *, config: Config, tables: list[TableSpec]):
+        super().__init__(actions)
+        self.config = config
+        self.tables = tables
+
+
+@dataclass
+class SetupOptions:
+    database: str = "flowsql"
+    workgroup: str = "flowsql"
+    table: str = "vpc_flow_logs"  # further flow-log tables get _2, _3, …
+    scan_limit: int = DEFAULT_SCAN_LIMIT  # bytes; BytesScannedCutoffPerQuery
+    results_location: str | None = None  # default s3://flowsql-results-{account}-{region}/results/
+    inventory_location: str | None = None  # default: the results bucket's inventory/ folder
+    results_expire_days: int = 30
+    day_start: date = DEFAULT_DAY_START
+    account_projection: str | None = None  # "enum" | "injected"; None: by the number of accounts
+    region_projection: str | None = None
+    update: bool = False
+    # (name, description, sql) saved as Athena named queries; rendered by the caller. An existing
+    # query of the same name is left alone unless update=True (then UpdateNamedQuery).
+    named_queries: Sequence[tuple[str, str, str]] = ()
+
+
+def results_bucket_name(account: str, region: str) -> str:
+    return f"flowsql-results-{account}-{region}"
+
+
+def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
+    """The actions that make `destinations` (from discovery) queryable; [] when all is in place."""
+    o = options or SetupOptions()
+    _check_options(o)
+    if not destinations:
+        raise UsageError("nothing to set up: no flow-log destination")
+    account, region = aws.account, aws.region
+    actions: list[Action] = []
+
+    managed_bucket = o.results_location is None
+    results = o.results_location or f"s3://{results_bucket_name(account, region)}/{RESULTS_PREFIX}"
+    if not results.endswith("/"):
+        results += "/"
+    rbucket, _ = split_s3_uri(results)
+    inventory = o.inventory_location or (f"s3://{rbucket}/{INVENTORY_PREFIX}" if managed_bucket
+                                         else f"s3://{rbucket}/flowsql-{INVENTORY_PREFIX}")
+    if not inventory.endswith("/"):
+        inventory += "/"
+    for loc in (results, inventory):
+        _refuse_flow_log_location(loc, destinations)
+
+    s3 = aws.client("s3")
+    if managed_bucket:
+        actions += _bucket_actions(s3, rbucket, region, o.results_expire_days)
+    else:
+        _require_bucket(s3, rbucket)
+
+    glue = aws.client("glue")
+    db_exists = _database_exists(glue, o.database)
+    if not db_exists:
+        actions.append(Action("create-database", f"create Glue database {o.database}", "glue", "create_database",
+                              {"DatabaseInput": {"Name": o.database,
+                                                 "Description": "flowsql: VPC flow logs and inventory"}},
+                              ddl=f"CREATE DATABASE IF NOT EXISTS `{o.database}`"))
+    existing = _existing_tables(glue, o.database) if db_exists else {}
+
+    names = _table_names(destinations, existing, o.table)
+    flow_tables = [FlowLogTable.from_destination(names[d.key], d, day_start=o.day_start,
+                                                 account_projection=o.account_projection,
+                                                 region_projection=o.region_projection)
+                   for d in destinations]
+    specs = [flow_log_spec(o.database, t) for t in flow_tables]
+    inv_specs = inventory_specs(o.database, inventory)
+    for spec in [*specs, *inv_specs]:
+        actions += _table_actions(spec, existing.get(spec.name), o.update)
+
+    athena = aws.client("athena")
+    wg_config = {
+        "ResultConfiguration": {"OutputLocation": results,
+                                "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"}},
+        "EnforceWorkGroupConfiguration": True,
+        "PublishCloudWatchMetricsEnabled": True,
+        "BytesScannedCutoffPerQuery": o.scan_limit,
+        "RequesterPaysEnabled": False,
+        "EngineVersion": {"SelectedEngineVersion": ENGINE_V3},
+    }
+    wg = _get_workgroup(athena, o.workgroup)
+    if wg is None:
+        actions.append(Action(
+            "create-workgroup",
+            f"create Athena workgroup {o.workgroup} (engine v3, scan limit {_size(o.scan_limit)}, "
+            f"results {results}, SSE-S3, enforced)",
+            "athena", "create_work_group",
+            {"Name": o.workgroup, "Configuration": wg_config,
+             "Description": "flowsql: VPC flow log queries (settings enforced)"}))
+    else:
+        actions += _workgroup_update(o.workgroup, wg, wg_config)
+    actions += _named_query_actions(athena, o, exists=wg is not None)
+
+    cfg = Config(
+        region=region, database=o.database, workgroup=o.workgroup, profile=aws.profile, account=account,
+        results_location=results, inventory_location=inventory,
+        tables=[_table_config(t) for t in flow_tables],
+        inventory={k: v for k, v in inventory_table_names().items()},
+    )
+    return Plan(actions, config=cfg, tables=[*specs, *inv_specs])
+
+
+def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None = None) -> int:
+    """Make the calls of a plan, in order; `echo` gets each description first. Returns how many."""
+    import botocore.exceptions as bx
+
+    n = 0
+    for a in actions:
+        if echo:
+            echo(a.description)
+        client = aws.client(a.service)
+        try:
+            getattr(client, a.operation)(**a.params)
+        except (bx.ClientError, bx.BotoCoreError) as e:
+            if not (a.kind == "create-bucket" and is_code(e, "BucketAlreadyOwnedByYou")):
+                raise translate(e, a.description) from None
+        n += 1
+    return n
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+def _check_options(o: SetupOptions) -> None:
+    if o.scan_limit < MIN_SCAN_LIMIT:
+        raise UsageError(f"the scan limit must be at least {MIN_SCAN_LIMIT:,} bytes (Athena's minimum)")
+    if o.results_expire_days < 1:
+        raise UsageError("results must be kept at least one day")
+    for p in (o.account_projection, o.region_projection):
+        if p not in (None, "enum", "injected"):
+            raise UsageError(f"projection must be enum or injected, not {p!r}")
+    if not _GLUE_NAME.match(o.database) or not _GLUE_NAME.match(o.table):
+        raise UsageError(f"invalid database or table name {o.database!r}/{o.table!r} "
+                         "(lower-case letters, digits and _)")
+    if not _WORKGROUP_NAME.match(o.workgroup):
+        raise UsageError(f"invalid workgroup name {o.workgroup!r} (letters, digits, '.', '_', '-')")
+
+
+def _refuse_flow_log_location(location: str, destinations: Sequence) -> None:
+    bucket, key = split_s3_uri(location)
+    for d in destinations:
+        if bucket == d.bucket and key.startswith(d.awslogs_key):
+            raise UsageError(f"{location} overlaps the flow-log location {d.location}; flowsql never writes there")
+
+
+def _require_bucket(s3, bucket: str) -> None:
+    import botocore.exceptions as bx
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except (bx.ClientError, bx.BotoCoreError) as e:
+        if is_code(e, "404", "NoSuchBucket", "NotFound"):
+            raise AwsError(f"results bucket {bucket} does not exist") from None
+        raise translate(e, f"checking results bucket {bucket}") from None
+
+
+# -- results bucket --------------------------------------------------------------------------
+
+def _bucket_actions(s3, bucket: str, region: str, days: int) -> list[Action]:
+    import botocore.exceptions as bx
+
+    out: list[Action] = []
+    exists = True
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except (bx.ClientError, bx.BotoCoreError) as e:
+        if is_code(e, "404", "NoSuchBucket", "NotFound"):
+            exists = False
+        elif is_code(e, "403", "AccessDenied"):
+            raise AwsError(f"bucket {bucket} exists but is not readable (another account's?); "
+                           "pass --results-location") from None
+        else:
+            raise translate(e, f"checking results bucket {bucket}") from None
+    pab = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+           "RestrictPublicBuckets": True}
+    encryption = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                             "BucketKeyEnabled": True}]}
+    rule = {"ID": LIFECYCLE_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": RESULTS_PREFIX},
+            "Expiration": {"Days": days}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+    if not exists:
+        create: dict = {"Bucket": bucket}
+        if region != "us-east-1":
+            create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        out.append(Action("create-bucket", f"create results bucket s3://{bucket}", "s3", "create_bucket", create))
+    have_pab = _get(s3.get_public_access_block, bucket, "PublicAccessBlockConfiguration",
+                    ("NoSuchPublicAccessBlockConfiguration",)) if exists else None
+    if have_pab != pab:
+        out.append(Action("put-public-access-block", f"block all public access to s3://{bucket}", "s3",
+                          "put_public_access_block",
+                          {"Bucket": bucket, "PublicAccessBlockConfiguration": pab}))
+    have_enc = _get(s3.get_bucket_encryption, bucket, "ServerSideEncryptionConfiguration",
+                    ("ServerSideEncryptionConfigurationNotFoundError",)) if exists else None
+    if not (have_enc and have_enc.get("Rules")):
+        out.append(Action("put-bucket-encryption", f"encrypt s3://{bucket} by default (SSE-S3)", "s3",
+                          "put_bucket_encryption",
+                          {"Bucket": bucket, "ServerSideEncryptionConfiguration": encryption}))
+    rules = (_get(s3.get_bucket_lifecycle_configuration, bucket, "Rules", ("NoSuchLifecycleConfiguration",))
+             if exists else None) or []
+    ours = [r for r in rules if r.get("ID") == LIFECYCLE_RULE_ID]
+    if not ours or not _same_rule(ours[0], rule):
+        # PutBucketLifecycleConfiguration replaces every rule: keep the others.
+        keep = [r for r in rules if r.get("ID") != LIFECYCLE_RULE_ID]
+        out.append(Action("put-bucket-lifecycle",
+                          f"expire query results under s3://{bucket}/{RESULTS_PREFIX} after {days} days",
+                          "s3", "put_bucket_lifecycle_configuration",
+                          {"Bucket": bucket, "LifecycleConfiguration": {"Rules": [*keep, rule]}}))
+    return out
+
+
+def _get(call, bucket: str, key: str, missing: tuple[str, ...]):
+    import botocore.exceptions as bx
+
+    try:
+        return call(Bucket=bucket).get(key)
+    except (bx.ClientError, bx.BotoCoreError) as e:
+        if is_code(e, *missing):
+            return None
+        raise translate(e, f"reading the settings of s3://{bucket}") from None
+
+
+def _same_rule(have: dict, want: dict) -> bool:
+    prefix = (have.get("Filter") or {}).get("Prefix", have.get("Prefix"))
+    return (have.get("Status") == "Enabled" and prefix == want["Filter"]["Prefix"]
+            and (have.get("Expiration") or {}).get("Days") == want["Expiration"]["Days"])
+
+
+# -- Glue ------------------------------------------------------------------------------------
+
+def _database_exists(glue, name: str) -> bool:
+    import botocore.exceptions as bx
+
+    try:
+        glue.get_database(Name=name)
+        return True
+    except (bx.ClientError, bx.BotoCoreError) as e:
+        if is_code(e, "EntityNotFoundException"):
+            return False
+        raise translate(e, f"reading Glue database {name}") from None
+
+
+def _existing_tables(glue, database: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    with aws_errors(f"listing the tables of Glue database {database}"):
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+            for t in page.get("TableList", []):
+                out[t["Name"]] = t
+    return out
+
+
+def _table_names(destinations: Sequence, existing: dict[str, dict], base: str) -> dict[str, str]:
+    """Destination key -> table name: the table already made for it, else the first free name."""
+    by_key = {(t.get("Parameters") or {}).get(DESTINATION): n for n, t in existing.items()
+              if (t.get("Parameters") or {}).get(MANAGED) == "true"}
+    taken = set(existing)
+    out: dict[str, str] = {}
+    for d in destinations:
+        if d.key in by_key and by_key[d.key] not in out.values():
+            out[d.key] = by_key[d.key]
+    n = 1
+    for d in destinations:
+        if d.key in out:
+            continue
+        while True:
+            name = base if n == 1 else f"{base}_{n}"
+            n += 1
+            if name not in taken and name not in out.values():
+                break
+        out[d.key] = name
+    return out
+
+
+def _table_actions(spec: TableSpec, existing: dict | None, update: bool) -> list[Action]:
+    ti = spec.table_input()
+    if existing is None:
+        return [Action("create-table", f"create table {spec.qualified} over {spec.location}", "glue",
+                       "create_table", {"DatabaseName": spec.database, "TableInput": ti}, ddl=spec.ddl())]
+    changes = diff(existing, spec)
+    if not changes:
+        return []
+    summary = "; ".join(changes)
+    if len(summary) > 300:
+        summary = summary[:297] + "..."
+    if not update:
+        raise UsageError(f"table {spec.qualified} differs from what setup would create ({summary}); "
+                         "pass --update to update it")
+    return [Action("update-table", f"update table {spec.qualified}: {summary}", "glue", "update_table",
+                   {"DatabaseName": spec.database, "TableInput": ti}, ddl=spec.ddl())]
+
+
+def _table_config(t: FlowLogTable) -> TableConfig:
+    return TableConfig(
+        name=t.name, location=t.location, columns=[c for c, _ in t.columns], file_format=t.file_format,
+        hive=t.hive, per_hour=t.per_hour, day_format=day_format(t.hive), accounts=list(t.accounts),
+        regions=list(t.regions), account_projection=t.resolved_account_projection,
+        region_projection=t.resolved_region_projection, day_start=t.day_start.isoformat(),
+    )
+
+
+def ensure_inventory_tables(aws: Aws, database: str, location: str) -> list[Action]:
+    """Create (or bring up to date) the Glue database and the inventory tables; returns what was done.
+
+    For `inventory sync --upload`: the inventory tables are flowsql's own, fixed schema, so a
+    difference is simply updated (no `--update` needed, unlike flow-log tables).
+    """
+    glue = aws.client("glue")
+    actions: list[Action] = []
+    db_exists = _database_exists(glue, database)
+    if not db_exists:
+        actions.append(Action("create-database", f"create Glue database {database}", "glue", "create_database",
+                              {"DatabaseInput": {"Name": database,
+                                                 "Description": "flowsql: VPC flow logs and inventory"}}))
+    existing = _existing_tables(glue, database) if db_exists else {}
+    for spec in inventory_specs(database, location):
+        actions += _table_actions(spec, existing.get(spec.name), update=True)
+    apply(aws, actions)
+    return actions
+
+
+# -- Athena ----------------------------------------------------------------------------------
+
+def _get_workgroup(athena, name: str) -> dict | None:
+    import botocore.exceptions as bx
+
+    try:
+        return athena.get_work_group(WorkGroup=name).get("WorkGroup")  # moto: None when missing
+    except (bx.ClientError, bx.BotoCoreError) as e:
+        if is_code(e, "InvalidRequestException", "ResourceNotFoundException"):
+            return None
+        raise translate(e, f"reading Athena workgroup {name}") from None
+
+
+def _workgroup_update(name: str, wg: dict, want: dict) -> list[Action]:
+    have = wg.get("Configuration") or {}
+    rc_have = have.get("ResultConfiguration") or {}
+    rc_want = want["ResultConfiguration"]
+    changes = []
+    if rc_have.get("OutputLocation") != rc_want["OutputLocation"]:
+        changes.append(f"results {rc_have.get('OutputLocation')} -> {rc_want['OutputLocation']}")
+    if (rc_have.get("EncryptionConfiguration") or {}).get("EncryptionOption") not in ("SSE_S3", "SSE_KMS", "CSE_KMS"):
+        changes.append("result encryption -> SSE_S3")
+    for k in ("EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled", "BytesScannedCutoffPerQuery"):
+        if have.get(k) != want[k]:
+            changes.append(f"{k} {have.get(k)} -> {want[k]}")
+    engine = (have.get("EngineVersion") or {})
+    if ENGINE_V3 not in (engine.get("SelectedEngineVersion"), engine.get("EffectiveEngineVersion")):
+        changes.append(f"engine -> {ENGINE_V3}")
+    if wg.get("State", "ENABLED") != "ENABLED":
+        changes.append("state -> ENABLED")
+    if not changes:
+        return []
+    updates = {
+        "EnforceWorkGroupConfiguration": want["EnforceWorkGroupConfiguration"],
+        "PublishCloudWatchMetricsEnabled": want["PublishCloudWatchMetricsEnabled"],
+        "BytesScannedCutoffPerQuery": want["BytesScannedCutoffPerQuery"],
+        "ResultConfigurationUpdates": {"OutputLocation": rc_want["OutputLocation"],
+                                       "EncryptionConfiguration": rc_want["EncryptionConfiguration"]},
+        "EngineVersion": want["EngineVersion"],
+    }
+    params = {"WorkGroup": name, "ConfigurationUpdates": updates}
+    if wg.get("State", "ENABLED") != "ENABLED":
+        params["State"] = "ENABLED"
+    return [Action("update-workgroup", f"update Athena workgroup {name}: {'; '.join(changes)}", "athena",
+                   "update_work_group", params)]
+
+
+def existing_named_queries(athena, workgroup: str) -> dict[str, dict]:
+    """Name -> NamedQuery of the workgroup. ListNamedQueries + GetNamedQuery (no BatchGet: moto)."""
+    ids: list[str] = []
+    with aws_errors(f"listing the named queries of workgroup {workgroup}"):
+        for page in athena.get_paginator("list_named_queries").paginate(WorkGroup=workgroup):
+            ids.extend(page.get("NamedQueryIds", []))
+        out: dict[str, dict] = {}
+        for i in ids:
+            q = athena.get_named_query(NamedQueryId=i)["NamedQuery"]
+            out.setdefault(q["Name"], q)
+    return out
+
+
+def _named_query_actions(athena, o: SetupOptions, *, exists: bool) -> list[Action]:
+    if not o.named_queries:
+        return []
+    have = existing_named_queries(athena, o.workgroup) if exists else {}
+    out: list[Action] = []
+    seen = set()
+    for name, description, sql in o.named_queries:
+        if name in seen:
+            raise UsageError(f"named query {name!r} given twice")
+        seen.add(name)
+        description = (description or "")[:1024]
+        q = have.get(name)
+        if q is None:
+            token = hashlib.sha256(f"{o.workgroup}\0{name}\0{sql}".encode()).hexdigest()
+            out.append(Action("create-named-query", f"save named query {name!r} in workgroup {o.workgroup}",
+                              "athena", "create_named_query",
+                              {"Name": name, "Description": description, "Database": o.database,
+                               "QueryString": sql, "WorkGroup": o.workgroup, "ClientRequestToken": token}))
+        elif o.update and (q.get("QueryString") != sql or (q.get("Description") or "") != description):
+            out.append(Action("update-named-query", f"update named query {name!r} in workgroup {o.workgroup}",
+                              "athena", "update_named_query",
+                              {"NamedQueryId": q["NamedQueryId"], "Name": name, "Description": description,
+                               "QueryString": sql}))
+    return out
+
+
+def _size(n: int) -> str:
+    for unit, k in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6)):
+        if n >= k:
+            return f"{n / k:g} {unit}"
+    return f"{n} bytes"
+
+
+# -- IAM -------------------------------------------------------------------------------------
+
+def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsql", workgroup: str = "flowsql",
+               log_locations: Sequence[str] = ("s3://*/",), results_bucket: str | None = None,
+               partition: str = "aws") -> dict:
+    """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
+
+    Statements are grouped by what needs them — `FlowsqlSetup…` for `flowsql setup`,
+    `FlowsqlQuery…` for `flowsql query --engine athena`, `FlowsqlInventory…` for `inventory sync
+    [--upload]` — so an operator can hand the query statements alone to analysts. `log_locations`
+    are the flow-log folders (`s3://bucket/prefix/` or its `AWSLogs/`); unknown values stay wildcards.
+    """
+    p = partition
+    rb = results_bucket or (results_bucket_name(account, region) if "*" not in (account, region)
+                            else "flowsql-results-*")
+    catalog = f"arn:{p}:glue:{region}:{account}:catalog"
+    db_arn = f"arn:{p}:glue:{region}:{account}:database/{database}"
+    tables_arn = f"arn:{p}:glue:{region}:{account}:table/{database}/*"
+    wg_arn = f"arn:{p}:athena:{region}:{account}:workgroup/{workgroup}"
+    log_buckets, log_objects = [], []
+    for loc in log_locations:
+        b, k = split_s3_uri(loc if loc.endswith("/") else loc + "/")
+        if not k.endswith("AWSLogs/"):
+            k += "AWSLogs/"
+        log_buckets.append(f"arn:{p}:s3:::{b}")
+        log_objects.append(f"arn:{p}:s3:::{b}/{k}*")
+    log_buckets = sorted(set(log_buckets))
+    results_arn = f"arn:{p}:s3:::{rb}"
+
+    def stmt(sid: str, actions: list[str], resources: list[str]) -> dict:
+        return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            stmt("FlowsqlSetupDiscoverFlowLogs", ["ec2:DescribeFlowLogs"], ["*"]),
+            stmt("FlowsqlSetupReadFlowLogBuckets", ["s3:ListBucket", "s3:GetBucketLocation"], log_buckets),
+            stmt("FlowsqlSetupReadFlowLogHeaders", ["s3:GetObject"], sorted(set(log_objects))),
+            stmt("FlowsqlSetupResultsBucket",
+                 ["s3:CreateBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPublicAccessBlock",
+                  "s3:GetBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
+                  "s3:GetEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+                  "s3:GetLifecycleConfiguration"], [results_arn]),
+            stmt("FlowsqlSetupGlue",
+                 ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables",
+                  "glue:CreateTable", "glue:UpdateTable"], [catalog, db_arn, tables_arn]),
+            stmt("FlowsqlSetupAthena",
+                 ["athena:GetWorkGroup", "athena:CreateWorkGroup", "athena:UpdateWorkGroup",
+                  "athena:ListNamedQueries", "athena:GetNamedQuery", "athena:CreateNamedQuery",
+                  "athena:UpdateNamedQuery"], [wg_arn]),
+            stmt("FlowsqlQueryAthena",
+                 ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+                  "athena:StopQueryExecution", "athena:GetWorkGroup"], [wg_arn]),
+            stmt("FlowsqlQueryGlue", ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
+                 [catalog, db_arn, tables_arn]),
+            stmt("FlowsqlQueryReadFlowLogs", ["s3:GetObject"], sorted(set(log_objects))),
+            stmt("FlowsqlQueryListFlowLogs", ["s3:ListBucket", "s3:GetBucketLocation"], log_buckets),
+            stmt("FlowsqlQueryResults",
+                 ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
+                  "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                 [results_arn, f"{results_arn}/{RESULTS_PREFIX}*", f"{results_arn}/{INVENTORY_PREFIX}*"]),
+            stmt("FlowsqlInventorySync", ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                                          "ec2:DescribeVpcs"], ["*"]),
+            stmt("FlowsqlInventoryUpload", ["s3:PutObject"], [f"{results_arn}/{INVENTORY_PREFIX}*"]),
+            stmt("FlowsqlInventoryTables", ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable",
+                                            "glue:UpdateTable"], [catalog, db_arn, tables_arn]),
+        ],
+    }
+
+
+def iam_policy_for(config: Config | None) -> dict:
+    """`iam_policy()` for what setup recorded (tables, workgroup, results bucket); wildcards without it."""
+    if config is None:
+        return iam_policy()
+    results_bucket = split_s3_uri(config.results_location)[0] if config.results_location else None
+    return iam_policy(account=config.account or "*", region=config.region, database=config.database,
+                      workgroup=config.workgroup, log_locations=[t.location for t in config.tables] or ("s3://*/",),
+                      results_bucket=results_bucket)

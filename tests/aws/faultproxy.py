@@ -1,0 +1,233 @@
+"""An HTTP proxy in front of the moto server that adds what moto cannot do.
+
+- `fail_queries[marker] = reason`: GetQueryExecution of a query whose SQL contains `marker`
+  reports FAILED with that StateChangeReason (moto's queries always succeed).
+- `scanned[marker] = n`: GetQueryExecution reports n bytes scanned (moto reports 0).
+- `throttle[operation] = n`: the next n calls of that operation get a throttling error.
+- `paginate = True`: EC2 DescribeNetworkInterfaces/Subnets/Vpcs honour MaxResults/NextToken
+  (moto returns everything in one page).
+- Flow logs to S3 as EC2 has them: a LogDestination with a key prefix (moto takes
+  `bucket/prefix` for a bucket name and refuses it) and DestinationOptions (moto drops them) are
+  kept by the proxy and put back into DescribeFlowLogs.
+- `calls`: every operation that went through, in order.
+
+Only the test's AWS_ENDPOINT_URL changes; flowsql and botocore are used as they are.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import urllib.parse
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_EC2_SETS = {
+    "DescribeNetworkInterfaces": "networkInterfaceSet",
+    "DescribeSubnets": "subnetSet",
+    "DescribeVpcs": "vpcSet",
+}
+_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+
+
+class FaultProxy:
+    def __init__(self, upstream: str):
+        u = urllib.parse.urlsplit(upstream)
+        self.upstream = (u.hostname, u.port)
+        self.fail_queries: dict[str, str] = {}
+        self.scanned: dict[str, int] = {}
+        self.throttle: dict[str, int] = {}
+        self.paginate = True
+        self.calls: list[str] = []
+        self.flow_logs: dict[str, tuple[str, dict]] = {}  # id -> (LogDestination, DestinationOptions)
+        self._full_pages: dict[tuple, tuple] = {}  # (operation, request without paging) -> full answer
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    # -- handling -------------------------------------------------------------------------
+
+    def _handler(self):
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # One send per response: headers and body in separate segments meet delayed ACKs (40 ms).
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, out = proxy.handle(self.command, self.path, dict(self.headers.items()), body)
+                self.send_response(status)
+                for k, v in headers.items():
+                    if k.lower() not in _HOP:
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(out)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
+
+        return Handler
+
+    def handle(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
+        target = headers.get("X-Amz-Target") or headers.get("x-amz-target") or ""
+        op = target.rsplit(".", 1)[-1] if target else ""
+        form = None
+        if not op and body and "x-www-form-urlencoded" in (headers.get("Content-Type") or ""):
+            form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
+            op = (form.get("Action") or [""])[0]
+        with self._lock:
+            self.calls.append(op or f"{method} {path.split('?')[0]}")
+            if self.throttle.get(op, 0) > 0:
+                self.throttle[op] -= 1
+                return self._throttled(op, bool(target))
+
+        page = None
+        if form is not None and self.paginate and op in _EC2_SETS and "MaxResults" in form:
+            size = int(form.pop("MaxResults")[0])
+            start = int(form.pop("NextToken", ["0"])[0])
+            page = (start, size)
+            body = urllib.parse.urlencode({k: v[0] for k, v in form.items()}).encode()
+
+        created = None
+        if form is not None and op == "CreateFlowLogs":
+            created, body = self._create_flow_logs(form)
+
+        if page is not None and page[0] > 0 and (op, body) in self._full_pages:
+            # a continuation: slice the listing fetched for the first page (moto takes seconds to
+            # list 10,000 ENIs, and a real paginated listing is one consistent view anyway)
+            status, rheaders, out = self._full_pages[(op, body)]
+        else:
+            status, rheaders, out = self._forward(method, path, headers, body)
+            if page is not None and status == 200:
+                self._full_pages[(op, body)] = (status, rheaders, out)
+        if created is not None and status == 200:
+            for fid in _texts(out, "flowLogIdSet"):
+                self.flow_logs[fid] = created
+        if op == "DescribeFlowLogs" and status == 200 and self.flow_logs:
+            out = self._describe_flow_logs(out)
+        if op == "GetQueryExecution" and status == 200:
+            out = self._query_execution(out)
+        if page is not None and status == 200:
+            out = _ec2_page(out, _EC2_SETS[op], *page)
+        return status, rheaders, out
+
+    @staticmethod
+    def _create_flow_logs(form: dict) -> tuple[tuple[str, dict] | None, bytes]:
+        dest = (form.get("LogDestination") or [""])[0]
+        options = {k.split(".", 1)[1]: v[0] for k, v in form.items() if k.startswith("DestinationOptions.")}
+        if not dest.startswith("arn:aws:s3:::"):
+            return None, urllib.parse.urlencode({k: v[0] for k, v in form.items()}).encode()
+        fwd = {k: v[0] for k, v in form.items() if not k.startswith("DestinationOptions.")}
+        fwd["LogDestination"] = dest.split("/", 1)[0]
+        if options:
+            options = {"FileFormat": options.get("FileFormat", "plain-text"),
+                       "HiveCompatiblePartitions": options.get("HiveCompatiblePartitions", "false").lower(),
+                       "PerHourPartition": options.get("PerHourPartition", "false").lower()}
+        else:
+            options = {"FileFormat": "plain-text", "HiveCompatiblePartitions": "false", "PerHourPartition": "false"}
+        return (dest, options), urllib.parse.urlencode(fwd).encode()
+
+    def _describe_flow_logs(self, out: bytes) -> bytes:
+        root = ET.fromstring(out)
+        ns, q = _ns(root)
+        for item in root.iter(q("item")):
+            fid = item.find(q("flowLogId"))
+            if fid is None or fid.text not in self.flow_logs:
+                continue
+            dest, options = self.flow_logs[fid.text]
+            el = item.find(q("logDestination"))
+            if el is None:
+                el = ET.SubElement(item, q("logDestination"))
+            el.text = dest
+            opts = ET.SubElement(item, q("destinationOptions"))
+            for k, v in options.items():
+                ET.SubElement(opts, q(k[0].lower() + k[1:])).text = v
+        return _xml(root, ns)
+
+    def _forward(self, method, path, headers, body):
+        conn = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            fwd = {k: v for k, v in headers.items() if k.lower() not in _HOP}
+            fwd["Content-Length"] = str(len(body))
+            conn.request(method, path, body=body, headers=fwd)
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def _query_execution(self, out: bytes) -> bytes:
+        doc = json.loads(out)
+        qe = doc["QueryExecution"]
+        for marker, reason in self.fail_queries.items():
+            if marker in qe.get("Query", "") and qe["Status"]["State"] in ("SUCCEEDED", "RUNNING", "QUEUED"):
+                qe["Status"]["State"] = "FAILED"
+                qe["Status"]["StateChangeReason"] = reason
+        for marker, n in self.scanned.items():
+            if marker in qe.get("Query", ""):
+                qe["Statistics"]["DataScannedInBytes"] = n
+        return json.dumps(doc).encode()
+
+    @staticmethod
+    def _throttled(op: str, json_protocol: bool) -> tuple[int, dict, bytes]:
+        if json_protocol:
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            return 400, {"Content-Type": "application/x-amz-json-1.1"}, body
+        body = (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
+                b"</Message></Error></Errors><RequestID>proxy</RequestID></Response>")
+        return 503, {"Content-Type": "text/xml"}, body
+
+
+def _ns(root):
+    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    return ns, ((lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t))
+
+
+def _xml(root, ns: str) -> bytes:
+    if ns:
+        ET.register_namespace("", ns)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _texts(out: bytes, set_name: str) -> list[str]:
+    root = ET.fromstring(out)
+    _, q = _ns(root)
+    el = root.find(q(set_name))
+    return [i.text for i in el] if el is not None else []
+
+
+def _ec2_page(out: bytes, set_name: str, start: int, size: int) -> bytes:
+    root = ET.fromstring(out)
+    ns, q = _ns(root)
+    items_el = root.find(q(set_name))
+    if items_el is None:
+        return out
+    items = list(items_el)
+    items_el.clear()
+    items_el.extend(items[start:start + size])
+    if start + size < len(items):
+        token = ET.SubElement(root, q("nextToken"))
+        token.text = str(start + size)
+    return _xml(root, ns)

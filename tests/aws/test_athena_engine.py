@@ -1,0 +1,166 @@
+"""The Athena engine through pyathena against the moto server (results queued through moto's API)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import date
+
+import pytest
+from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
+from conftest import moto_api
+
+from flowsql import config as config_mod
+from flowsql.discovery import discover
+from flowsql.engines.athena import AthenaEngine, cost_usd
+from flowsql.errors import AwsError, QueryError, UsageError
+from flowsql.fields import DEFAULT_FIELDS
+from flowsql.provision import apply, plan
+
+SQL = ("SELECT dstaddr, count(*) AS flows, sum(packets) AS packets, sum(bytes) AS bytes\n"
+       "FROM flowsql.vpc_flow_logs\n"
+       "WHERE day BETWEEN '2024/03/05' AND '2024/03/05' AND aws_account_id IN ('123456789012')\n"
+       "  AND log_status = 'OK' AND srcaddr LIKE '10.%'\n"
+       "GROUP BY dstaddr ORDER BY bytes DESC, dstaddr ASC LIMIT 10")
+
+
+@pytest.fixture
+def setup_done(boto, aws):
+    """`flowsql setup` applied for a default-format flow log; returns the config it would save."""
+    fl = make_flow_log(boto, "logs")
+    put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
+    p = plan(aws, discover(aws))
+    apply(aws, p)
+    config_mod.save(p.config)
+    return p.config
+
+
+def queue_result(endpoint: str, columns: list[tuple[str, str]], rows: list[list]) -> None:
+    """Queue one query result in moto, shaped as Athena returns a SELECT (header row first)."""
+    def row(values):
+        return {"Data": [{} if v is None else {"VarCharValue": str(v)} for v in values]}
+
+    moto_api(endpoint, "static/athena/query-results", {
+        "account_id": ACCOUNT, "region": REGION,
+        "results": [{"rows": [row([c for c, _ in columns]), *(row(r) for r in rows)],
+                     "column_info": [{"Name": c, "Label": c, "Type": t, "Nullable": "UNKNOWN",
+                                      "CaseSensitive": t == "varchar", "Precision": 0, "Scale": 0}
+                                     for c, t in columns]}],
+    })
+
+
+def engine(config, aws) -> AthenaEngine:
+    return AthenaEngine(config, aws=aws, poll_interval=0.01)
+
+
+COLUMNS = [("dstaddr", "varchar"), ("flows", "bigint"), ("packets", "bigint"), ("bytes", "bigint")]
+
+
+def test_query_returns_typed_rows_and_cost(setup_done, moto, boto, aws):
+    queue_result(moto, COLUMNS, [["10.0.0.9", 3, 30, 5_000_000_000], ["10.0.0.7", 1, 2, 80]])
+    e = engine(setup_done, aws)
+    assert e.name == "athena" and callable(e.target) and callable(e.execute)  # the Engine protocol
+    result = e.execute(SQL)
+
+    assert result.columns == ["dstaddr", "flows", "packets", "bytes"]
+    assert result.rows == [("10.0.0.9", 3, 30, 5_000_000_000), ("10.0.0.7", 1, 2, 80)]
+    assert result.stats["data_scanned_bytes"] == 0
+    assert result.stats["cost_usd"] == cost_usd(0) > 0  # the 10 MB minimum
+    qe = boto.athena.get_query_execution(QueryExecutionId=result.stats["query_id"])["QueryExecution"]
+    assert qe["Query"] == SQL.strip()  # sent as is: the `%` of the LIKE survived
+    assert qe["WorkGroup"] == "flowsql"
+    assert qe["QueryExecutionContext"]["Database"] == "flowsql"
+
+
+def test_empty_result(setup_done, aws):
+    result = engine(setup_done, aws).execute(SQL)
+    assert result.rows == []
+
+
+def test_data_scanned_and_cost(setup_done, proxy, moto, aws):
+    proxy.scanned["FROM flowsql.vpc_flow_logs"] = 3 * (1 << 30) + 1
+    queue_result(moto, COLUMNS, [])
+    stats = engine(setup_done, aws).execute(SQL).stats
+    assert stats["data_scanned_bytes"] == 3 * (1 << 30) + 1
+    assert stats["cost_usd"] == pytest.approx((3 * 1024 + 1) / (1 << 20) * 5)
+
+
+def test_cost():
+    assert cost_usd(0) == cost_usd(10 << 20) == pytest.approx(10 / (1 << 20) * 5)
+    assert cost_usd((10 << 20) + 1) == pytest.approx(11 / (1 << 20) * 5)
+    assert cost_usd(1 << 40) == pytest.approx(5.0)
+
+
+def test_failed_query_raises_athena_reason(setup_done, proxy, aws):
+    reason = "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved"
+    proxy.fail_queries["nope"] = reason
+    with pytest.raises(QueryError) as e:
+        engine(setup_done, aws).execute("SELECT nope FROM flowsql.vpc_flow_logs WHERE day = '2024/03/05'")
+    assert reason in str(e.value) and "failed" in str(e.value)
+    assert e.value.exit_code == 1 and "\n" not in str(e.value)
+
+
+def test_throttling_is_retried(setup_done, proxy, moto, aws):
+    proxy.throttle["StartQueryExecution"] = 2
+    proxy.throttle["GetQueryExecution"] = 1
+    queue_result(moto, COLUMNS, [["10.0.0.1", 1, 1, 1]])
+    assert engine(setup_done, aws).execute(SQL).rows == [("10.0.0.1", 1, 1, 1)]
+    assert proxy.calls.count("StartQueryExecution") == 3
+
+
+def test_ctrl_c_stops_the_query(setup_done, moto, boto, aws):
+    # Keep queries QUEUED until many status checks: the interrupt arrives while the query runs.
+    moto_api(moto, "state-manager/set-transition",
+             {"model_name": "athena::execution", "transition": {"progression": "manual", "times": 10_000}})
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            engine(setup_done, aws).execute(SQL)
+    finally:
+        timer.cancel()
+        moto_api(moto, "state-manager/unset-transition", {"model_name": "athena::execution"})
+    ids = boto.athena.list_query_executions(WorkGroup="flowsql")["QueryExecutionIds"]
+    assert len(ids) == 1
+    state = boto.athena.get_query_execution(QueryExecutionId=ids[0])["QueryExecution"]["Status"]["State"]
+    assert state == "CANCELLED"
+
+
+def test_missing_workgroup_is_an_aws_error(setup_done, boto, aws):
+    boto.athena.delete_work_group(WorkGroup="flowsql")
+    with pytest.raises(AwsError, match="WorkGroup does not exist"):
+        engine(setup_done, aws).execute(SQL)
+
+
+def test_target(setup_done, aws):
+    t = engine(setup_done, aws).target()
+    assert t.engine == "athena"
+    assert t.flow_logs == "flowsql.vpc_flow_logs"
+    assert t.columns == frozenset(f.replace("-", "_") for f in DEFAULT_FIELDS)
+    assert t.day_format == "%Y/%m/%d"
+    assert t.inventory == {"enis": "flowsql.inventory_enis", "eni_ips": "flowsql.inventory_eni_ips",
+                           "subnets": "flowsql.inventory_subnets", "vpc_cidrs": "flowsql.inventory_vpc_cidrs"}
+
+
+def test_from_saved_config(setup_done, moto):
+    queue_result(moto, COLUMNS, [["10.0.0.2", 1, 1, 1]])
+    e = AthenaEngine.from_config(poll_interval=0.01)
+    assert e.table.name == "vpc_flow_logs" and e.aws.region == REGION
+    result = e.execute(SQL)
+    assert result.rows == [("10.0.0.2", 1, 1, 1)] and result.stats["engine"] == "athena"
+    assert AthenaEngine.from_config(config_mod.load(required=True)).target() == e.target()
+
+
+def test_not_set_up():
+    assert not config_mod.exists()
+    with pytest.raises(UsageError, match="run `flowsql setup`"):
+        AthenaEngine.from_config()
+    with pytest.raises(UsageError, match="run `flowsql setup`"):
+        config_mod.load(required=True)
+
+
+def test_target_without_settings_is_the_default():
+    t = config_mod.athena_target(None)
+    assert (t.engine, t.flow_logs, t.day_format) == ("athena", "flowsql.vpc_flow_logs", "%Y/%m/%d")
+    assert t.inventory["enis"] == "flowsql.inventory_enis"

@@ -1,0 +1,141 @@
+"""`flowsql inventory sync [--upload]` against the moto server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from awsfixtures import ACCOUNT, REGION
+
+from flowsql import inventory
+from flowsql.errors import SourceError
+from flowsql.provision import ensure_inventory_tables
+
+
+def _arrange(boto, enis: int = 12) -> dict:
+    vpc = boto.ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    boto.ec2.associate_vpc_cidr_block(VpcId=vpc, CidrBlock="10.2.0.0/16")
+    subnet = boto.ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    for i in range(enis):
+        desc = "AWS Lambda VPC ENI-fn" if i == 0 else f"eni {i}"
+        boto.ec2.create_network_interface(SubnetId=subnet, Description=desc)
+    return {"vpc": vpc, "subnet": subnet}
+
+
+def _cli_document(boto, operation: str, key: str) -> str:
+    """What `aws ec2 describe-…` prints: the merged pages, timestamps in ISO 8601, indent 4."""
+    items = []
+    for page in boto.ec2.get_paginator(operation).paginate():
+        items.extend(page[key])
+    return json.dumps({key: items}, indent=4, ensure_ascii=False,
+                      default=lambda v: v.isoformat()) + "\n"
+
+
+def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_path):
+    ids = _arrange(boto, enis=12)
+    counts = inventory.sync(aws, tmp_path, page_size=5)
+    pages = proxy.calls.count("DescribeNetworkInterfaces")
+
+    total_enis = len(boto.ec2.describe_network_interfaces()["NetworkInterfaces"])
+    assert total_enis >= 12
+    assert counts["network-interfaces.json"] == total_enis
+    assert pages == -(-total_enis // 5) >= 3  # followed NextToken over every page
+    for name, operation, key in (("network-interfaces.json", "describe_network_interfaces", "NetworkInterfaces"),
+                                 ("subnets.json", "describe_subnets", "Subnets"),
+                                 ("vpcs.json", "describe_vpcs", "Vpcs")):
+        assert (tmp_path / name).read_text() == _cli_document(boto, operation, key)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["network-interfaces.json", "subnets.json", "vpcs.json"]
+
+    inv = inventory.load(tmp_path)
+    lambdas = [e for e in inv.enis if e["is_lambda"]]
+    assert len(lambdas) == 1 and lambdas[0]["subnet_id"] == ids["subnet"]
+    assert {c["cidr"] for c in inv.vpc_cidrs if c["vpc_id"] == ids["vpc"]} == {"10.1.0.0/16", "10.2.0.0/16"}
+
+
+def test_sync_with_nothing(boto, tmp_path):
+    import boto3
+
+    for vpc in boto.ec2.describe_vpcs()["Vpcs"]:  # moto's default VPC and its subnets
+        for sn in boto.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]:
+            boto.ec2.delete_subnet(SubnetId=sn["SubnetId"])
+        boto.ec2.delete_vpc(VpcId=vpc["VpcId"])
+    counts = inventory.sync(boto3.Session(region_name=REGION), tmp_path)
+    assert counts == {"network-interfaces.json": 0, "subnets.json": 0, "vpcs.json": 0}
+    assert json.loads((tmp_path / "vpcs.json").read_text()) == {"Vpcs": []}
+    assert (tmp_path / "vpcs.json").read_text() == json.dumps({"Vpcs": []}, indent=4) + "\n"
+
+
+def test_sync_replaces_files_atomically(boto, aws, tmp_path):
+    (tmp_path / "subnets.json").write_text("old")
+    inventory.sync(aws, tmp_path)
+    assert json.loads((tmp_path / "subnets.json").read_text())["Subnets"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_sync_throttled_is_retried(proxy, boto, aws, tmp_path):
+    proxy.throttle["DescribeSubnets"] = 1
+    inventory.sync(aws, tmp_path)
+    assert proxy.calls.count("DescribeSubnets") == 2
+
+
+def test_page_size_bounds(aws, tmp_path):
+    with pytest.raises(SourceError, match="between 5 and 1000"):
+        inventory.sync(aws, tmp_path, page_size=2)
+
+
+def test_upload_puts_json_lines_and_registers_tables(boto, aws, tmp_path):
+    _arrange(boto, enis=3)
+    inventory.sync(aws, tmp_path)
+    boto.s3.create_bucket(Bucket="res")
+    counts = inventory.upload(aws, tmp_path, location="s3://res/inventory", database="flowsql")
+
+    inv = inventory.load(tmp_path)
+    assert counts == {t: len(inv.table(t)) for t in inventory.TABLES}
+    body = boto.s3.get_object(Bucket="res", Key=f"inventory/enis/{ACCOUNT}-{REGION}.json")["Body"].read().decode()
+    rows = [json.loads(line) for line in body.splitlines()]
+    assert rows == inv.enis
+    assert list(rows[0]) == [c for c, _ in inventory.TABLES["enis"]]
+
+    tables = {t["Name"]: t for t in boto.glue.get_tables(DatabaseName="flowsql")["TableList"]}
+    assert set(tables) == {"inventory_enis", "inventory_eni_ips", "inventory_subnets", "inventory_vpc_cidrs"}
+    assert tables["inventory_eni_ips"]["StorageDescriptor"]["Location"] == "s3://res/inventory/eni_ips/"
+    assert ensure_inventory_tables(aws, "flowsql", "s3://res/inventory/") == []  # nothing left to do
+
+
+def test_upload_to_missing_bucket(aws, tmp_path):
+    (tmp_path / "vpcs.json").write_text('{"Vpcs": []}')
+    from flowsql.errors import AwsError
+
+    with pytest.raises(AwsError, match="does not exist"):
+        inventory.upload(aws, tmp_path, location="s3://nope/inventory/")
+
+
+def _seed_enis(subnet_id: str, n: int) -> None:
+    """Put n ENIs straight into the moto server's EC2 backend (it runs in this process): creating
+    10,000 through the API takes minutes. flowsql then reads them over HTTP like any other."""
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[ACCOUNT][REGION]
+    subnet = backend.get_subnet(subnet_id)
+    for i in range(n):
+        backend.create_network_interface(
+            subnet, f"10.1.{64 + (i >> 8)}.{i & 255}",
+            description="AWS Lambda VPC ENI-fn" if i % 10 == 0 else f"eni {i}")
+
+
+def test_ten_thousand_enis(proxy, boto, aws, tmp_path):
+    ids = _arrange(boto, enis=0)
+    big = boto.ec2.create_subnet(VpcId=ids["vpc"], CidrBlock="10.1.64.0/18")["Subnet"]["SubnetId"]
+    _seed_enis(big, 10_000)
+    counts = inventory.sync(aws, tmp_path)
+    assert counts["network-interfaces.json"] == 10_000
+    assert proxy.calls.count("DescribeNetworkInterfaces") == 10  # pages of 1,000
+    inv = inventory.load(tmp_path)
+    assert len(inv.enis) == len(inv.eni_ips) == 10_000
+    assert sum(e["is_lambda"] for e in inv.enis) == 1_000
+
+    boto.s3.create_bucket(Bucket="res")
+    counts = inventory.upload(aws, tmp_path, location="s3://res/inventory/")
+    assert counts["enis"] == counts["eni_ips"] == 10_000
+    body = boto.s3.get_object(Bucket="res", Key=f"inventory/eni_ips/{ACCOUNT}-{REGION}.json")["Body"].read()
+    assert body.count(b"\n") == 10_000

@@ -1,0 +1,230 @@
+"""`flowsql setup` as plan + apply against the moto server."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from awsfixtures import ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, put_text_log
+
+from flowsql import config as config_mod
+from flowsql.discovery import discover
+from flowsql.errors import AwsError, UsageError
+from flowsql.fields import DEFAULT_FIELDS, parse_log_format
+from flowsql.provision import SetupOptions, apply, existing_named_queries, iam_policy, plan
+
+RESULTS = f"flowsql-results-{ACCOUNT}-{REGION}"
+QUERIES = [("flowsql-top-destinations", "Top destinations", "SELECT dstaddr FROM flowsql.vpc_flow_logs "
+            "WHERE day BETWEEN '2024/03/01' AND '2024/03/07' AND srcaddr LIKE '10.%'"),
+           ("flowsql-rejects-by-subnet", "Rejects by subnet", "SELECT 1")]
+
+
+@pytest.fixture
+def flow_log(proxy, boto):
+    """A VPC flow log to s3://logs/org/acme in a custom format, with one delivered file."""
+    fl = make_flow_log(boto, "logs", "org/acme", CUSTOM_FORMAT)
+    put_text_log(boto, "logs", log_key("org/acme", ACCOUNT, REGION, date(2024, 3, 5), fl),
+                 parse_log_format(CUSTOM_FORMAT).header())
+    return fl
+
+
+def _log_objects(boto) -> dict:
+    return {o["Key"]: o["ETag"] for o in boto.s3.list_objects_v2(Bucket="logs").get("Contents", [])}
+
+
+def test_setup_creates_everything_and_a_second_run_is_a_no_op(flow_log, boto, aws):
+    before = _log_objects(boto)
+    dests = discover(aws)
+    options = SetupOptions(named_queries=QUERIES)
+    p = plan(aws, dests, options)
+    kinds = [a.kind for a in p]
+    assert kinds == ["create-bucket", "put-public-access-block", "put-bucket-encryption", "put-bucket-lifecycle",
+                     "create-database", "create-table", "create-table", "create-table", "create-table",
+                     "create-table", "create-workgroup", "create-named-query", "create-named-query"]
+    assert all(a.description and "\n" not in a.description for a in p)
+    assert all(a.ddl.startswith("CREATE EXTERNAL TABLE") for a in p if a.kind == "create-table")
+
+    assert apply(aws, p) == len(p)
+
+    t = boto.glue.get_table(DatabaseName="flowsql", Name="vpc_flow_logs")["Table"]
+    fmt = parse_log_format(CUSTOM_FORMAT)
+    assert [c["Name"] for c in t["StorageDescriptor"]["Columns"]] == list(fmt.columns)
+    assert t["StorageDescriptor"]["Location"] == "s3://logs/org/acme/AWSLogs/"
+    assert t["Parameters"]["storage.location.template"].startswith("s3://logs/org/acme/AWSLogs/${aws_account_id}/")
+    assert t["Parameters"]["projection.aws_account_id.values"] == ACCOUNT
+    names = {x["Name"] for x in boto.glue.get_tables(DatabaseName="flowsql")["TableList"]}
+    assert names == {"vpc_flow_logs", "inventory_enis", "inventory_eni_ips", "inventory_subnets",
+                     "inventory_vpc_cidrs"}
+
+    wg = boto.athena.get_work_group(WorkGroup="flowsql")["WorkGroup"]["Configuration"]
+    assert wg["BytesScannedCutoffPerQuery"] == 10 * 1000**3
+    assert wg["EnforceWorkGroupConfiguration"] is True and wg["PublishCloudWatchMetricsEnabled"] is True
+    assert wg["ResultConfiguration"] == {"OutputLocation": f"s3://{RESULTS}/results/",
+                                         "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"}}
+    assert wg["EngineVersion"]["SelectedEngineVersion"] == "Athena engine version 3"
+
+    pab = boto.s3.get_public_access_block(Bucket=RESULTS)["PublicAccessBlockConfiguration"]
+    assert all(pab.values()) and len(pab) == 4
+    rules = boto.s3.get_bucket_encryption(Bucket=RESULTS)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    [rule] = boto.s3.get_bucket_lifecycle_configuration(Bucket=RESULTS)["Rules"]
+    assert rule["Expiration"]["Days"] == 30 and rule["Filter"]["Prefix"] == "results/"
+
+    saved = existing_named_queries(boto.athena, "flowsql")
+    assert {n: (q["QueryString"], q["Database"]) for n, q in saved.items()} == \
+        {n: (sql, "flowsql") for n, _, sql in QUERIES}
+    assert "LIKE '10.%'" in saved["flowsql-top-destinations"]["QueryString"]
+
+    again = plan(aws, discover(aws), options)
+    assert list(again) == []
+    assert len(existing_named_queries(boto.athena, "flowsql")) == 2
+    assert _log_objects(boto) == before  # nothing written under the flow-log prefix
+
+    cfg = p.config
+    assert (cfg.database, cfg.workgroup, cfg.region, cfg.account) == ("flowsql", "flowsql", REGION, ACCOUNT)
+    assert cfg.results_location == f"s3://{RESULTS}/results/"
+    assert cfg.inventory_location == f"s3://{RESULTS}/inventory/"
+    [tc] = cfg.tables
+    assert (tc.name, tc.day_format, tc.columns) == ("vpc_flow_logs", "%Y/%m/%d", list(fmt.columns))
+    assert (tc.account_projection, tc.accounts, tc.regions) == ("enum", [ACCOUNT], [REGION])
+
+
+def test_dry_run_changes_nothing(flow_log, boto, aws):
+    p = plan(aws, discover(aws), SetupOptions(named_queries=QUERIES))
+    assert p
+    assert RESULTS not in [b["Name"] for b in boto.s3.list_buckets()["Buckets"]]
+    assert boto.glue.get_databases()["DatabaseList"] == []
+    assert [w["Name"] for w in boto.athena.list_work_groups()["WorkGroups"]] == ["primary"]
+    assert boto.athena.list_named_queries(WorkGroup="primary")["NamedQueryIds"] == []
+
+
+def test_schema_change_needs_update(flow_log, boto, aws):
+    apply(aws, plan(aws, discover(aws)))
+    default = " ".join("${%s}" % f for f in DEFAULT_FIELDS)
+    changed = discover(aws, log_format=default, verify=False)
+    with pytest.raises(UsageError, match=r"table flowsql.vpc_flow_logs differs .*columns: .*pass --update"):
+        plan(aws, changed)
+
+    p = plan(aws, changed, SetupOptions(update=True))
+    [a] = p
+    assert a.kind == "update-table" and "columns" in a.description and a.ddl
+    apply(aws, p)
+    t = boto.glue.get_table(DatabaseName="flowsql", Name="vpc_flow_logs")["Table"]
+    assert [c["Name"] for c in t["StorageDescriptor"]["Columns"]] == [f.replace("-", "_") for f in DEFAULT_FIELDS]
+    assert list(plan(aws, changed)) == []
+
+
+def test_workgroup_with_other_settings_is_updated(flow_log, boto, aws):
+    boto.athena.create_work_group(Name="flowsql", Configuration={
+        "ResultConfiguration": {"OutputLocation": "s3://elsewhere/"}, "EnforceWorkGroupConfiguration": False,
+        "BytesScannedCutoffPerQuery": 10_000_000})
+    p = plan(aws, discover(aws), SetupOptions(scan_limit=2 * 10**9))
+    [a] = [a for a in p if a.service == "athena"]
+    assert a.kind == "update-workgroup"
+    assert "BytesScannedCutoffPerQuery 10000000 -> 2000000000" in a.description
+    assert "results s3://elsewhere/ ->" in a.description
+    assert a.params["ConfigurationUpdates"]["ResultConfigurationUpdates"]["OutputLocation"] == \
+        f"s3://{RESULTS}/results/"
+    # moto has no UpdateWorkGroup: applying it is real AWS's part; the rest of the plan applies.
+    apply(aws, [x for x in p if x.kind != "update-workgroup"])
+
+
+def test_named_queries_are_not_duplicated_and_updated_only_on_request(flow_log, boto, aws):
+    apply(aws, plan(aws, discover(aws), SetupOptions(named_queries=QUERIES)))
+    changed = [(n, d, sql + " LIMIT 5") for n, d, sql in QUERIES] + [("flowsql-new", "New", "SELECT 2")]
+    p = plan(aws, discover(aws), SetupOptions(named_queries=changed))
+    assert [(a.kind, a.params["Name"]) for a in p] == [("create-named-query", "flowsql-new")]
+    p = plan(aws, discover(aws), SetupOptions(named_queries=changed, update=True))
+    assert sorted(a.kind for a in p) == ["create-named-query", "update-named-query", "update-named-query"]
+
+
+def test_existing_results_bucket_keeps_its_other_lifecycle_rules(flow_log, boto, aws):
+    boto.s3.create_bucket(Bucket=RESULTS)
+    boto.s3.put_public_access_block(Bucket=RESULTS, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    other = {"ID": "keep-me", "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 9}}
+    boto.s3.put_bucket_lifecycle_configuration(Bucket=RESULTS, LifecycleConfiguration={"Rules": [other]})
+    p = plan(aws, discover(aws))
+    bucket_actions = [a for a in p if a.service == "s3"]
+    assert [a.kind for a in bucket_actions] == ["put-bucket-encryption", "put-bucket-lifecycle"]
+    apply(aws, p)
+    ids = [r["ID"] for r in boto.s3.get_bucket_lifecycle_configuration(Bucket=RESULTS)["Rules"]]
+    assert ids == ["keep-me", "flowsql-expire-results"]
+
+
+def test_results_location_must_not_be_under_the_flow_logs(flow_log, aws):
+    with pytest.raises(UsageError, match="never writes there"):
+        plan(aws, discover(aws), SetupOptions(results_location="s3://logs/org/acme/AWSLogs/athena/"))
+
+
+def test_given_results_location_must_exist(flow_log, aws):
+    with pytest.raises(AwsError, match="results bucket my-results does not exist"):
+        plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena/"))
+
+
+def test_given_results_location_is_not_managed(flow_log, boto, aws):
+    boto.s3.create_bucket(Bucket="my-results")
+    p = plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena"))
+    assert not [a for a in p if a.service == "s3"]
+    assert p.config.results_location == "s3://my-results/athena/"
+
+
+def test_several_destinations_get_suffixed_tables_that_stay_put(proxy, boto, aws):
+    make_flow_log(boto, "logs-a", "", CUSTOM_FORMAT)
+    make_flow_log(boto, "logs-b", "x")
+    first = plan(aws, discover(aws))
+    tables = {a.params["TableInput"]["Name"]: a.params["TableInput"]["StorageDescriptor"]["Location"]
+              for a in first if a.kind == "create-table" and "vpc_flow" in a.params["TableInput"]["Name"]}
+    assert tables == {"vpc_flow_logs": "s3://logs-a/AWSLogs/", "vpc_flow_logs_2": "s3://logs-b/x/AWSLogs/"}
+    assert [t.name for t in first.config.tables] == ["vpc_flow_logs", "vpc_flow_logs_2"]
+    apply(aws, first)
+    assert list(plan(aws, discover(aws))) == []
+
+
+def test_bad_options(flow_log, aws):
+    dests = discover(aws)
+    with pytest.raises(UsageError, match="at least 10,000,000 bytes"):
+        plan(aws, dests, SetupOptions(scan_limit=1000))
+    with pytest.raises(UsageError, match="invalid database"):
+        plan(aws, dests, SetupOptions(database="Bad-Name"))
+
+
+def test_config_is_saved_and_loaded(flow_log, aws, tmp_path):
+    p = plan(aws, discover(aws))
+    path = config_mod.save(p.config)
+    assert path == config_mod.config_path()
+    loaded = config_mod.load()
+    assert loaded == p.config
+    assert loaded.table().name == "vpc_flow_logs"
+    with pytest.raises(UsageError, match="no flow-log table 'nope'"):
+        loaded.table("nope")
+
+
+def test_iam_policy():
+    policy = iam_policy(account=ACCOUNT, region=REGION, log_locations=["s3://logs/org/acme/"])
+    json.dumps(policy)
+    sids = [s["Sid"] for s in policy["Statement"]]
+    assert len(sids) == len(set(sids))
+    assert {s.split("Setup")[0] for s in sids if "Setup" in s} == {"Flowsql"}
+    setup = [s for s in policy["Statement"] if s["Sid"].startswith("FlowsqlSetup")]
+    query = [s for s in policy["Statement"] if s["Sid"].startswith("FlowsqlQuery")]
+    assert setup and query
+    query_actions = {a for s in query for a in s["Action"]}
+    assert "athena:StartQueryExecution" in query_actions and "athena:StopQueryExecution" in query_actions
+    assert not any(a.startswith(("glue:Create", "glue:Update", "s3:Create", "athena:Create")) for a in query_actions)
+    reads = next(s for s in query if s["Sid"] == "FlowsqlQueryReadFlowLogs")
+    assert reads["Resource"] == ["arn:aws:s3:::logs/org/acme/AWSLogs/*"]
+    assert all("*" != s["Action"] and not any(a.endswith(":*") for a in s["Action"]) for s in policy["Statement"])
+    wg = f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/flowsql"
+    assert next(s for s in query if s["Sid"] == "FlowsqlQueryAthena")["Resource"] == [wg]
+
+
+def test_iam_policy_for_a_saved_setup(flow_log, aws):
+    from flowsql.provision import iam_policy_for
+
+    policy = iam_policy_for(plan(aws, discover(aws)).config)
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["FlowsqlQueryReadFlowLogs"]["Resource"] == ["arn:aws:s3:::logs/org/acme/AWSLogs/*"]
+    assert statements["FlowsqlQueryResults"]["Resource"][0] == f"arn:aws:s3:::{RESULTS}"
+    assert iam_policy_for(None)["Statement"][2]["Resource"] == ["arn:aws:s3:::*/AWSLogs/*"]
