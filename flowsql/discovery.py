@@ -219,18 +219,18 @@ def discover(
     return _merge(out)
 
 
-def check_bucket(s3, bucket: str) -> None:
-    """The bucket exists and we may list it, or an AwsError that says which."""
+def check_bucket(s3, bucket: str, what: str = "bucket") -> None:
+    """The bucket exists and we may list it, or an AwsError that says which (`what`: how to name it)."""
     import botocore.exceptions as bx
 
     try:
         s3.head_bucket(Bucket=bucket)
     except (bx.ClientError, bx.BotoCoreError) as e:
         if is_code(e, "404", "NoSuchBucket", "NotFound"):
-            raise AwsError(f"bucket {bucket} does not exist") from None
+            raise AwsError(f"{what} {bucket} does not exist") from None
         if is_code(e, "403", "AccessDenied", "Forbidden"):
-            raise AwsError(f"bucket {bucket}: access denied (s3:ListBucket); see `flowsql iam-policy`") from None
-        raise translate(e, f"checking bucket {bucket}") from None
+            raise AwsError(f"{what} {bucket}: access denied (s3:ListBucket); see `flowsql iam-policy`") from None
+        raise translate(e, f"checking {what} {bucket}") from None
 
 
 def _merge(dests: list[Destination]) -> list[Destination]:

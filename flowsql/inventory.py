@@ -181,28 +181,16 @@ def _cli_default(value):
 
 def _write_cli_json(path: Path, key: str, items) -> int:
     """Write {"key": [items…]} exactly as `json.dumps(doc, indent=4)` would, one item at a time."""
-    import os
-    import tempfile
+    from .files import atomic_writer
 
     n = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("{\n    " + json.dumps(key) + ": [")
-            for item in items:
-                text = json.dumps(item, indent=4, ensure_ascii=False, default=_cli_default)
-                f.write(("\n" if n == 0 else ",\n") + "\n".join("        " + line for line in text.split("\n")))
-                n += 1
-            f.write("\n    ]\n}\n" if n else "]\n}\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_writer(path) as f:
+        f.write("{\n    " + json.dumps(key) + ": [")
+        for item in items:
+            text = json.dumps(item, indent=4, ensure_ascii=False, default=_cli_default)
+            f.write(("\n" if n == 0 else ",\n") + "\n".join("        " + line for line in text.split("\n")))
+            n += 1
+        f.write("\n    ]\n}\n" if n else "]\n}\n")
     return n
 
 

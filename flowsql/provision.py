@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .aws import Aws, aws_errors, is_code, split_s3_uri, translate
 from .config import Config, TableConfig
+from .discovery import check_bucket
 from .errors import AwsError, UsageError
 from .tables import (DEFAULT_DAY_START, DESTINATION, MANAGED, FlowLogTable, TableSpec, day_format, diff,
                      flow_log_spec, inventory_specs, inventory_table_names)
@@ -108,7 +109,7 @@ def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) 
     if managed_bucket:
         actions += _bucket_actions(s3, rbucket, region, o.results_expire_days)
     else:
-        _require_bucket(s3, rbucket)
+        check_bucket(s3, rbucket, "results bucket")
 
     glue = aws.client("glue")
     db_exists = _database_exists(glue, o.database)
@@ -201,17 +202,6 @@ def _refuse_flow_log_location(location: str, destinations: Sequence) -> None:
     for d in destinations:
         if bucket == d.bucket and key.startswith(d.awslogs_key):
             raise UsageError(f"{location} overlaps the flow-log location {d.location}; flowsql never writes there")
-
-
-def _require_bucket(s3, bucket: str) -> None:
-    import botocore.exceptions as bx
-
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except (bx.ClientError, bx.BotoCoreError) as e:
-        if is_code(e, "404", "NoSuchBucket", "NotFound"):
-            raise AwsError(f"results bucket {bucket} does not exist") from None
-        raise translate(e, f"checking results bucket {bucket}") from None
 
 
 # -- results bucket --------------------------------------------------------------------------
