@@ -221,40 +221,38 @@ class _Subnet:
 
 
 class _View:
-    """How one ENI's records look in one format.
+    """How one ENI's records look in one format: a line template with the ENI's fixed fields already
+    in it (the per-record values go into its `{}` slots, in the format's order), and the typed record
+    every one of its records starts from."""
 
-    `put(lines, recs, *values)` takes the per-record values in `_DYNAMIC` order, appends the text line to
-    `lines` and, when `recs` is not None, the typed record to `recs`. It is compiled per ENI and format:
-    with the fixed fields baked into one f-string, a record costs a few microseconds, which is what lets
-    benchmarks write millions of them.
-    """
-
-    __slots__ = ("put",)
+    __slots__ = ("template", "slots", "stores", "static")
 
     def __init__(self, fmt: LogFormat, fixed: dict, meta: dict):
-        args = [f"v{i}" for i in range(len(_DYNAMIC))]
-        parts = []
+        parts, slots = [], []
         for f in fmt.fields:
             if f.column in _DYN_INDEX:
-                v = args[_DYN_INDEX[f.column]]
-                parts.append("{D if %s is None else %s}" % (v, v))
+                parts.append("{}")
+                slots.append(_DYN_INDEX[f.column])
             else:
                 v = fixed.get(f.column)
                 parts.append("-" if v is None else str(v).replace("{", "{{").replace("}", "}}"))
+        self.template = " ".join(parts)
+        self.slots = tuple(slots)
+        self.stores = tuple((c, _DYN_INDEX[c]) for c in fmt.columns if c in _DYN_INDEX)
         static = dict.fromkeys(COLUMNS + META_COLUMNS)  # day and file are set per file
         static.update((c, fixed.get(c)) for c in fmt.columns if c not in _DYN_INDEX)
         static.update(meta)
-        stores = "".join(f"        r[{c!r}] = v{_DYN_INDEX[c]}\n" for c in fmt.columns if c in _DYN_INDEX)
-        code = (
-            f"def put(lines, recs, {', '.join(args)}):\n"
-            f"    lines.append(f{' '.join(parts)!r})\n"
-            f"    if recs is not None:\n"
-            f"        r = static.copy()\n{stores}"
-            f"        recs.append(r)\n"
-        )
-        namespace = {"static": static, "D": "-"}
-        exec(code, namespace)
-        self.put = namespace["put"]
+        self.static = static
+
+    def put(self, lines: list, recs: list | None, *values) -> None:
+        """Append the text line (and, when `recs` is not None, the typed record) of one record whose
+        per-record values come in `_DYNAMIC` order."""
+        lines.append(self.template.format(*["-" if values[i] is None else values[i] for i in self.slots]))
+        if recs is not None:
+            r = self.static.copy()
+            for c, i in self.stores:
+                r[c] = values[i]
+            recs.append(r)
 
 
 class _Eni:

@@ -129,3 +129,32 @@ def test_iam_policy_is_json_with_scoped_statements():
     assert r.exit_code == 0
     doc = json.loads(r.stdout)
     assert doc["Statement"] and all(s["Sid"].startswith("FlowsqlSetup") for s in doc["Statement"])
+
+
+def test_a_failed_athena_query_prints_the_reason_and_exits_1(custom_flow_log, proxy):
+    assert invoke("setup").exit_code == 0
+    proxy.fail_queries["vpc_flow_logs"] = "HIVE_BAD_DATA: Error parsing field value '-x' for field 6"
+    r = invoke("query", "top-destinations", "--since", DAY, "--until", DAY)
+    assert r.exit_code == 1, r.output
+    assert "HIVE_BAD_DATA" in r.stderr and r.stderr.strip().splitlines()[-1].startswith("flowsql: error:")
+    assert "Traceback" not in r.output
+
+
+def test_a_log_archive_bucket_of_many_accounts(boto):
+    """`--no-discovery --bucket`: every account found under AWSLogs/, one table, their logs' format."""
+    from awsfixtures import CUSTOM_FORMAT as fmt_text
+
+    boto.s3.create_bucket(Bucket="org-log-archive")
+    fmt = parse_log_format(fmt_text)
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    for a in accounts:
+        put_text_log(boto, "org-log-archive", log_key("vpc", a, REGION, DAY, "fl-0123456789abcdef0"), fmt.header())
+    r = invoke("setup", "--no-discovery", "--bucket", "org-log-archive", "--prefix", "vpc")
+    assert r.exit_code == 0, r.output
+    params = boto.glue.get_table(DatabaseName="flowsql", Name="vpc_flow_logs")["Table"]["Parameters"]
+    assert params["projection.aws_account_id.type"] == "enum"
+    assert sorted(params["projection.aws_account_id.values"].split(",")) == accounts
+    # --accounts narrows a multi-account bucket
+    r = invoke("setup", "--no-discovery", "--bucket", "org-log-archive", "--prefix", "vpc",
+               "--accounts", "111111111111", "--dry-run")
+    assert r.exit_code == 2 and "--update" in r.stderr  # the table would change: only with --update
