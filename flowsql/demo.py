@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Sc
     A folder that is not ours is never touched; a new tree is written beside it and swapped in, so an
     interrupted run leaves the old tree or none, never half of one.
     """
-    directory = Path(directory)
+    directory = Path(directory).resolve()
     base = demo_scenario()
     scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed)
     wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed}
@@ -51,19 +52,22 @@ def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Sc
         except (OSError, ValueError):
             pass
     echo(f"generating {days} days of flow logs for a demo account in {directory} …", err=True)
-    staging = directory.with_name(directory.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    g = generate(staging, scenario)
-    (staging / MARKER).write_text(json.dumps(wanted))
-    if directory.exists():
-        old = directory.with_name(directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        directory.rename(old)
-        staging.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    # Staged in a fresh folder beside the target and swapped in: only what this run made is removed.
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
+    try:
+        g = generate(staging, scenario)
+        (staging / MARKER).write_text(json.dumps(wanted))
+        if directory.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
+            directory.rename(old / "tree")
+            staging.rename(directory)
+            shutil.rmtree(old)
+        else:
+            staging.rename(directory)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
     echo(f"wrote {len(g.files)} files, {len(g.records):,} records "
          f"(us-east-1: default format, eu-west-1: custom v5 format) and an inventory", err=True)
     return scenario

@@ -95,25 +95,33 @@ class LogFile:
 
 
 def local_files(source: Path, since: date, until: date, accounts=None, regions=None) -> list[LogFile]:
-    """The text log files under `source` whose path day, account and region fall in the request.
+    """The log files under `source` whose path day, account and region fall in the request.
 
     Walks only the folders that can match, so a year-long tree costs a few directory listings.
+    Anything else in the tree (notes, `.DS_Store`, other services' logs) is passed over.
     """
     root = awslogs_root(source)
     accounts = set(accounts or ())
     regions = set(regions or ())
     out: list[LogFile] = []
-    for acct_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        for path in _candidate_files(acct_dir, since, until, accounts, regions):
-            parsed = parse_key(path.relative_to(root.parent).as_posix())
-            if parsed is None:
-                continue
-            part, _ = parsed
-            if since <= part.day <= until and (not accounts or part.account in accounts) \
-                    and (not regions or part.region in regions):
-                out.append(LogFile(path, part))
+    try:
+        for acct_dir in sorted(_dirs(root)):
+            for path in _candidate_files(acct_dir, since, until, accounts, regions):
+                parsed = parse_key(path.relative_to(root.parent).as_posix())
+                if parsed is None:
+                    continue
+                part, _ = parsed
+                if since <= part.day <= until and (not accounts or part.account in accounts) \
+                        and (not regions or part.region in regions):
+                    out.append(LogFile(path, part))
+    except OSError as e:
+        raise SourceError(f"cannot read {e.filename or source}: {e.strerror}") from None
     out.sort(key=lambda f: (f.partition.account, f.partition.region, f.partition.day, f.path.name))
     return out
+
+
+def _dirs(folder: Path):
+    return (p for p in folder.iterdir() if p.is_dir())
 
 
 def _candidate_files(acct_dir: Path, since, until, accounts, regions):
@@ -121,22 +129,22 @@ def _candidate_files(acct_dir: Path, since, until, accounts, regions):
     account = name.split("=", 1)[1] if name.startswith("aws-account-id=") else name
     if accounts and account not in accounts:
         return
-    for svc_dir in acct_dir.iterdir():
+    for svc_dir in _dirs(acct_dir):
         if svc_dir.name not in (SERVICE, f"aws-service={SERVICE}"):
             continue
-        for region_dir in svc_dir.iterdir():
+        for region_dir in _dirs(svc_dir):
             region = region_dir.name.split("=", 1)[-1]
             if regions and region not in regions:
                 continue
-            for year_dir in region_dir.iterdir():
+            for year_dir in _dirs(region_dir):
                 y = _num(year_dir.name)
                 if y is None or not since.year <= y <= until.year:
                     continue
-                for month_dir in year_dir.iterdir():
+                for month_dir in _dirs(year_dir):
                     m = _num(month_dir.name)
                     if m is None or not (since.year, since.month) <= (y, m) <= (until.year, until.month):
                         continue
-                    for day_dir in month_dir.iterdir():
+                    for day_dir in _dirs(month_dir):
                         d = _num(day_dir.name)
                         if d is None:
                             continue

@@ -42,9 +42,15 @@ def _cache_dir() -> Path | None:
 
 def _key(sql: str, table: str | None) -> str:
     import sqlfluff
+    import sqlglot
+
+    from . import __version__
 
     h = hashlib.sha256()
-    for part in (sqlfluff.__version__, DIALECT, ",".join(EXCLUDED_RULES), table or "", sql):
+    # this file's own text: a change to flowsql's rule must not be answered from an old cache
+    rules = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    for part in (__version__, sqlfluff.__version__, sqlglot.__version__, rules, DIALECT,
+                 ",".join(EXCLUDED_RULES), table or "", sql):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
@@ -148,7 +154,8 @@ def _sqlfluff(sql: str) -> list[dict]:
 
 
 def _partition_rule(sql: str, tables: tuple[str, ...]) -> list[dict]:
-    """Every SELECT that reads the flow-log table must bound `day` in its own WHERE (no full scans)."""
+    """Every SELECT that reads the flow-log table must bound its `day` with literals in a condition
+    that the whole WHERE depends on (a top-level AND term: not under OR or NOT, not in a subquery)."""
     import sqlglot
     from sqlglot import exp
 
@@ -163,18 +170,48 @@ def _partition_rule(sql: str, tables: tuple[str, ...]) -> list[dict]:
             continue
         select = t.find_ancestor(exp.Select)
         where = select.args.get("where") if select else None
-        alias = t.alias_or_name.lower()
-        bounded = where is not None and any(
-            c.name.lower() == "day" and (not c.table or c.table.lower() == alias)
-            for pred in where.find_all(exp.Between, exp.GTE, exp.GT, exp.EQ, exp.In)
-            for c in pred.find_all(exp.Column)
-        )
-        if not bounded:
+        if where is None or not _bounds_day(where.this, {t.alias_or_name.lower(), t.name.lower()}):
             at = sql.lower().find(t.name.lower())
             line = sql[:at].count("\n") + 1 if at >= 0 else 1
             out.append({"line": line, "col": 1, "code": PARTITION_RULE,
-                        "message": f"query over {t.name} does not bound the partition column day (a full scan)"})
+                        "message": f"query over {t.name} does not bound the partition column day with "
+                                   "literals in its WHERE (a full scan)"})
     return out
+
+
+def _bounds_day(condition, names: set[str]) -> bool:
+    from sqlglot import exp
+
+    def terms(node):
+        if isinstance(node, exp.Paren):
+            return terms(node.this)
+        if isinstance(node, exp.And):
+            return terms(node.left) + terms(node.right)
+        return [node]
+
+    def is_day(node):
+        return isinstance(node, exp.Column) and node.name.lower() == "day" and (
+            not node.table or node.table.lower() in names)
+
+    def lit(node):
+        return isinstance(node, exp.Literal)
+
+    lower = upper = False
+    for term in terms(condition):
+        if isinstance(term, exp.Between) and is_day(term.this) and lit(term.args["low"]) and lit(term.args["high"]):
+            return True
+        if isinstance(term, exp.In) and is_day(term.this) and term.expressions and all(map(lit, term.expressions)):
+            return True
+        if isinstance(term, exp.EQ) and ((is_day(term.left) and lit(term.right)) or (is_day(term.right) and lit(term.left))):
+            return True
+        if isinstance(term, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            day_left = is_day(term.left) and lit(term.right)
+            day_right = is_day(term.right) and lit(term.left)
+            if not (day_left or day_right):
+                continue
+            from_below = isinstance(term, (exp.GT, exp.GTE)) == day_left
+            lower, upper = lower or from_below, upper or not from_below
+    return lower and upper
 
 
 # --- linting the pack and files ---------------------------------------------------------------

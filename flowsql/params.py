@@ -68,7 +68,7 @@ _ID = {
     "eni_id": re.compile(r"^eni-[0-9a-f]{8}(?:[0-9a-f]{9})?$"),
     "vpc_id": re.compile(r"^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$"),
     "account_id": re.compile(r"^[0-9]{12}$"),
-    "region": re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]$"),
+    "region": re.compile(r"^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$"),  # us-east-1, eusc-de-east-1
 }
 _ID_HINT = {
     "subnet_id": "a subnet id like subnet-0abc1234def567890",
@@ -159,15 +159,20 @@ class ParamSpec:
             return Literal(d, f"DATE '{d.isoformat()}'")
         if t == "ip":
             try:
-                ip = ipaddress.ip_address(text)
+                # a scope (`%eth0`) is no part of an address in a flow log, and free text besides
+                ip = ipaddress.ip_address(text) if "%" not in text else None
             except ValueError:
-                raise ValueError(f"expected an IPv4 or IPv6 address, got {text!r}") from None
+                ip = None
+            if ip is None:
+                raise ValueError(f"expected an IPv4 or IPv6 address, got {text!r}")
             return Literal(str(ip), quote(str(ip)))
         if t == "cidr":
             try:
-                net = ipaddress.ip_network(text, strict=False)
+                net = ipaddress.ip_network(text, strict=False) if "%" not in text else None
             except ValueError:
-                raise ValueError(f"expected a CIDR block like 10.0.0.0/16, got {text!r}") from None
+                net = None
+            if net is None:
+                raise ValueError(f"expected a CIDR block like 10.0.0.0/16, got {text!r}")
             return Literal(str(net), quote(str(net)))
         if t == "enum":
             choices = {v.upper(): v for v in self.values}
@@ -216,6 +221,9 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 
 # --- the window -------------------------------------------------------------------------------
 
+MIN_YEAR = 2000  # flow logs began in 2015; earlier days can only be typos
+
+
 def today_utc() -> date:
     return datetime.now(timezone.utc).date()
 
@@ -223,20 +231,22 @@ def today_utc() -> date:
 def parse_day(text: str) -> date:
     """A UTC day: YYYY-MM-DD (or YYYY/MM/DD), `today`, `yesterday`, or `-Nd` (N days ago)."""
     t = text.strip().lower()
+    d = None
     if t == "today":
-        return today_utc()
-    if t == "yesterday":
-        return today_utc() - timedelta(days=1)
-    m = re.fullmatch(r"-([0-9]{1,5})d", t)
-    if m:
-        return today_utc() - timedelta(days=int(m[1]))
-    m = re.fullmatch(r"([0-9]{4})[-/]([0-9]{2})[-/]([0-9]{2})", t)
-    if m:
+        d = today_utc()
+    elif t == "yesterday":
+        d = today_utc() - timedelta(days=1)
+    elif m := re.fullmatch(r"-([0-9]{1,5})d", t):
+        d = today_utc() - timedelta(days=int(m[1]))
+    elif m := re.fullmatch(r"([0-9]{4})[-/]([0-9]{2})[-/]([0-9]{2})", t):
         try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
+            d = date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise UsageError(f"invalid day: {text!r} (expected YYYY-MM-DD, today, yesterday or -Nd)")
+    # Partition values are compared as text: a year must have four digits to sort right.
+    if d is None or d.year < MIN_YEAR:
+        raise UsageError(f"invalid day: {text!r} (expected YYYY-MM-DD from {MIN_YEAR} on, today, yesterday or -Nd)")
+    return d
 
 
 @dataclass(frozen=True)
@@ -248,12 +258,15 @@ class Window:
 
     @classmethod
     def from_options(cls, since: str | None, until: str | None, *, default_days: int = 7) -> "Window":
-        try:
-            u = parse_day(until) if until else today_utc()
-            s = parse_day(since) if since else u - timedelta(days=default_days - 1)
-        except UsageError as e:
-            opt = "--since" if since and str(e).find(repr(since.strip())) >= 0 else "--until"
-            raise UsageError(f"{opt}: {e}") from None
+        """From --since/--until (None: not given); the default is the `default_days` ending today."""
+        def day(option: str, text: str) -> date:
+            try:
+                return parse_day(text)
+            except UsageError as e:
+                raise UsageError(f"{option}: {e}") from None
+
+        u = day("--until", until) if until is not None else today_utc()
+        s = day("--since", since) if since is not None else u - timedelta(days=default_days - 1)
         if s > u:
             raise UsageError(f"--since {s} is after --until {u}: the window is reversed")
         return cls(s, u)

@@ -227,3 +227,81 @@ def test_demo_writes_and_prints_the_three_queries(tmp_path):
     (other / "keep.txt").write_text("precious")
     one_error_line(invoke("demo", "--dir", other), 2, "not empty")
     assert (other / "keep.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize("where,bounded", [
+    ("day BETWEEN '2026/11/01' AND '2026/11/02'", True),
+    ("day = '2026/11/01' AND action = 'REJECT'", True),
+    ("day IN ('2026/11/01', '2026/11/02')", True),
+    ("day >= '2026/11/01' AND day <= '2026/11/02'", True),
+    ("'2026/11/01' <= day AND day < '2026/11/03'", True),
+    ("day >= '2026/11/01'", False),                                 # one side only
+    ("day > '2026/11/01' OR TRUE", False),                          # under OR
+    ("NOT day = '2026/11/01'", False),                              # under NOT
+    ("action = 'REJECT'", False),
+    ("day = srcaddr", False),                                       # not a literal
+    ("x IN (SELECT day FROM t WHERE day = '2026/11/01')", False),  # inside a subquery
+])
+def test_partition_rule(tmp_path, where, bounded):
+    f = tmp_path / "q.sql"
+    f.write_text(f"SELECT count(*) AS n\nFROM vpc_flow_logs\nWHERE {where}\n")
+    r = invoke("lint", f)
+    assert ("FS01" in r.stdout) is not bounded, r.stdout
+
+
+@pytest.mark.parametrize("content", ['{"NetworkInterfaces": [1]}', '{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1",'
+                                     ' "PrivateIpAddresses": "x"}]}', '["abc"]', "not json"])
+def test_malformed_inventory_is_a_usage_error(tree, tmp_path, content):
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "network-interfaces.json").write_text(content)
+    one_error_line(invoke(*local(tree, "--inventory", inv)), 2, "inv")
+
+
+def test_inventory_with_a_byte_order_mark(tree, tmp_path):
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "vpcs.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"Vpcs": []}).encode())
+    assert invoke(*local(tree, "--inventory", inv)).exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["query"], ["query", "top-destinations", "--engine", "duck"], ["lint", "--bogus"],
+                                  ["demo", "--days", "0"], ["query", "top-destinations", "-o", "xml"],
+                                  ["render", "top-destinations", "--account", ","],
+                                  ["render", "top-destinations", "--since", "0999-01-01"]])
+def test_usage_errors_are_one_line_from_the_real_command(args, tmp_path):
+    """Through `main()` as the console script runs it: typer's own argument errors too."""
+    env = {**__import__("os").environ, "FLOWSQL_CONFIG": str(tmp_path / "none.json")}
+    r = subprocess.run([sys.executable, "-m", "flowsql", *args], capture_output=True, text=True, env=env)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("flowsql: error: "), r.stderr
+    assert r.stdout == ""
+
+
+def test_render_prints_nothing_when_lint_fails(tmp_path, monkeypatch):
+    import shutil
+
+    from flowsql import pack
+
+    sql = tmp_path / "sql"
+    shutil.copytree(pack.sql_dir(), sql)
+    q = sql / "queries" / "top-destinations.sql"
+    q.write_text(q.read_text().replace("    dstaddr,\n", "    dstaddr ,\n", 1))
+    monkeypatch.setattr(pack, "sql_dir", lambda: sql)
+    pack.load_pack.cache_clear()
+    try:
+        r = invoke("render", "top-destinations", "--engine", "local")
+    finally:
+        pack.load_pack.cache_clear()
+    assert r.exit_code == 1 and r.stdout == "" and "LT01" in r.stderr
+
+
+def test_demo_never_touches_folders_beside_it(tmp_path):
+    for name in ("d.partial", "d.old"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "precious").write_text("x")
+    assert invoke("demo", "--dir", tmp_path / "d", "--days", "2").exit_code == 0
+    assert invoke("demo", "--dir", tmp_path / "d", "--days", "2", "--seed", "8").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "d.old", "d.partial"]
+    assert (tmp_path / "d.old" / "precious").exists() and (tmp_path / "d.partial" / "precious").exists()

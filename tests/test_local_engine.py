@@ -105,19 +105,67 @@ def test_only_files_in_the_request_are_read(tmp_path):
 
 
 def test_the_session_is_utc_and_home_stays_empty(tmp_path):
-    """DuckDB's extension directory is private: running a query writes nothing under $HOME."""
-    home = tmp_path / "home"
+    """DuckDB's extension, secret and spill folders are private: a real `flowsql query` writes nothing
+    under $HOME or the working folder; the lint cache goes to $XDG_CACHE_HOME/flowsql."""
+    home, work, cache = tmp_path / "home", tmp_path / "work", tmp_path / "cache"
     home.mkdir()
+    work.mkdir()
     day = date(2026, 3, 1)
     _write(tmp_path / "src", "111111111111", "us-east-1", day, "a.log.gz", " ".join(DEFAULT_FIELDS),
            ["2 111111111111 eni-1 10.0.0.1 1.1.1.1 1 443 6 10 60 1772323200 1772323260 ACCEPT OK"])
-    code = (
-        "from datetime import date; from flowsql.engines.local import LocalEngine; from flowsql.params import Window;"
-        f"e = LocalEngine({str(tmp_path / 'src')!r}, Window(date(2026,3,1), date(2026,3,1)));"
-        "print(e.execute(\"SELECT strftime(to_timestamp(start), '%H:%M') AS t, current_setting('TimeZone') AS tz "
-        "FROM flow_logs\").rows)"
-    )
-    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[('00:00', 'UTC')]"
-    assert list(home.rglob("*")) == []
+    env = {k: v for k, v in os.environ.items() if k not in ("FLOWSQL_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(cache), FLOWSQL_CONFIG=str(tmp_path / "none.json"))
+    out = subprocess.run([sys.executable, "-m", "flowsql", "query", "top-destinations", "--source",
+                          str(tmp_path / "src"), "--since", "2026-03-01", "--until", "2026-03-01", "-o", "csv"],
+                         env=env, cwd=work, capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[1] == "1.1.1.1,1,10,60"
+    assert list(home.rglob("*")) == [] and list(work.rglob("*")) == []
+    assert list((cache / "flowsql" / "lint").glob("*.json"))
+    engine = LocalEngine(tmp_path / "src", Window(day, day))
+    rows = engine.execute("SELECT strftime(to_timestamp(start), '%H:%M'), current_setting('TimeZone') "
+                          "FROM flow_logs").rows
+    assert rows == [("00:00", "UTC")]
+
+
+def _one_day_tree(root, name="a.log.gz", line="2 111111111111 eni-1 10.0.0.1 9.9.9.9 1 443 6 10 60 1 2 ACCEPT OK"):
+    return _write(root, "111111111111", "us-east-1", date(2026, 3, 1), name, " ".join(DEFAULT_FIELDS), [line])
+
+
+@pytest.mark.parametrize("folder", ["incident [2024]", "a?b", "star*dir", "it's"])
+def test_glob_characters_in_the_source_path_read_only_that_tree(tmp_path, folder):
+    _one_day_tree(tmp_path / folder)
+    # siblings that a glob would also match
+    for sibling in ("incident 2", "aXb", "star-other-dir", "itXs"):
+        _one_day_tree(tmp_path / sibling, line="2 111111111111 eni-1 10.0.0.1 6.6.6.6 1 443 6 10 60 1 2 ACCEPT OK")
+    day = date(2026, 3, 1)
+    engine = LocalEngine(tmp_path / folder, Window(day, day))
+    assert engine.execute("SELECT dstaddr, count(*) AS n FROM flow_logs GROUP BY dstaddr").rows == [("9.9.9.9", 1)]
+
+
+def test_stray_files_in_the_tree_are_passed_over(tmp_path):
+    _one_day_tree(tmp_path)
+    logs = tmp_path / "AWSLogs"
+    (logs / ".DS_Store").write_text("x")
+    (logs / "111111111111" / "vpcflowlogs" / ".DS_Store").write_text("x")
+    (logs / "111111111111" / "vpcflowlogs" / "us-east-1" / "2026" / "README").write_text("x")
+    day = date(2026, 3, 1)
+    assert len(LocalEngine(tmp_path, Window(day, day)).files) == 1
+
+
+def test_uncompressed_log_files_are_read(tmp_path):
+    d = _one_day_tree(tmp_path).parent
+    (d / "b.log").write_text(" ".join(DEFAULT_FIELDS) + "\n2 111111111111 eni-1 10.0.0.1 9.9.9.9 1 443 6 10 60 1 2 ACCEPT OK\n")
+    day = date(2026, 3, 1)
+    assert LocalEngine(tmp_path, Window(day, day)).execute("SELECT count(*) FROM flow_logs").rows == [(2,)]
+
+
+def test_skipped_files_are_counted_once_and_the_rest_is_read(tmp_path):
+    d = _one_day_tree(tmp_path).parent
+    (d / "bad1.log.gz").write_bytes(b"not gzip")
+    (d / "bad2.log.gz").write_bytes(gzip.compress((" ".join(DEFAULT_FIELDS) + "\n2 too few\n").encode()))
+    day = date(2026, 3, 1)
+    engine = LocalEngine(tmp_path, Window(day, day), skip_bad_files=True)
+    result = engine.execute("SELECT count(*) FROM flow_logs")
+    assert result.rows == [(1,)]
+    assert result.stats["files_read"] == 1 and result.stats["files_skipped"] == 2
+    assert sorted(s.split(":")[0].rsplit("/", 1)[-1] for s in result.stats["skipped"]) == ["bad1.log.gz", "bad2.log.gz"]

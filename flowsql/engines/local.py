@@ -8,6 +8,7 @@ has every field of versions 2-8 (NULL where a file's format lacks it) plus the p
 from __future__ import annotations
 
 import gzip
+import os
 import tempfile
 import zlib
 from collections import defaultdict
@@ -22,11 +23,10 @@ from ..params import Window
 from . import ALL_COLUMNS, Result, Target
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
-# Both layouts: AWSLogs/{account}/vpcflowlogs/{region}/yyyy/MM/dd/ and the Hive-compatible one.
-_PATH_RE = (
-    r"AWSLogs/(?:aws-account-id=)?([0-9]{12})/(?:aws-service=)?vpcflowlogs/(?:aws-region=)?([a-z0-9-]+)/"
-    r"(?:year=)?([0-9]{4})/(?:month=)?([0-9]{2})/(?:day=)?([0-9]{2})/"
-)
+# DuckDB reads the files through links in a private folder laid out as {account}/{region}/{yyyy}/
+# {MM}/{dd}/{n}.log.gz: its paths then hold no glob characters ([ ] * ? in a user's folder name would
+# make DuckDB read other files), and each row's partition is read back from a path flowsql wrote.
+_LINK_RE = r"/([0-9]{12})/([a-z0-9-]+)/([0-9]{4})/([0-9]{2})/([0-9]{2})/[0-9]+[.][a-z.]+$"
 
 
 def read_header(path: Path) -> LogFormat:
@@ -61,6 +61,8 @@ class LocalEngine:
         self.files: list[LogFile] = local_files(self.source, window.since, window.until,
                                                 self.accounts, self.regions)
         self._con = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._original: dict[str, Path] = {}  # link DuckDB reads -> the user's file
 
     def target(self) -> Target:
         return Target("local", flow_logs="flow_logs", columns=ALL_COLUMNS)
@@ -70,11 +72,12 @@ class LocalEngine:
     def _connect(self):
         import duckdb
 
-        # A private extension directory: nothing written to the user's home, nothing downloaded.
-        self._tmp = tempfile.TemporaryDirectory(prefix="flowsql-duckdb-")
+        # Private extension, secret and spill folders: nothing written to the user's home or working
+        # folder, nothing downloaded.
         config = {
             "extension_directory": self._tmp.name,
             "secret_directory": self._tmp.name,
+            "temp_directory": os.path.join(self._tmp.name, "spill"),
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
@@ -96,24 +99,37 @@ class LocalEngine:
                 marks = ", ".join("?" for _ in cols)
                 con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
 
-    def _groups(self) -> dict[LogFormat, list[Path]]:
-        groups: dict[LogFormat, list[Path]] = defaultdict(list)
-        for f in self.files:
+    def _skip(self, path: Path, reason: str) -> None:
+        """Leave a file out of this query, or stop with an error naming it."""
+        if not self.skip_bad_files:
+            raise DataError(f"{path}: {reason}; --skip-bad-files leaves such files out")
+        self.skipped.append(f"{path}: {reason}")
+        self.files = [f for f in self.files if f.path != path]
+
+    def _groups(self) -> dict[LogFormat, list[str]]:
+        """The files by log format (each read by its own header), as links DuckDB may read."""
+        groups: dict[LogFormat, list[str]] = defaultdict(list)
+        self._original: dict[str, Path] = {}
+        for i, f in enumerate(list(self.files)):
             try:
                 fmt = read_header(f.path)
             except DataError as e:
-                if not self.skip_bad_files:
-                    raise
-                self.skipped.append(str(e))
+                self._skip(f.path, str(e).removeprefix(f"{f.path}: "))
                 continue
-            groups[fmt].append(f.path)
+            p = f.partition
+            folder = Path(self._tmp.name, "links", p.account, p.region, p.day.strftime("%Y/%m/%d"))
+            folder.mkdir(parents=True, exist_ok=True)
+            link = folder / f"{i}.{'log.gz' if f.path.name.endswith('.gz') else 'log'}"
+            link.symlink_to(f.path.resolve())
+            self._original[str(link)] = f.path
+            groups[fmt].append(str(link))
         return groups
 
     def _create_view(self, con, groups) -> None:
         selects = []
-        for fmt, paths in groups.items():
+        for fmt, links in groups.items():
             cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
-            files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+            files = ", ".join("'" + link.replace("'", "''") + "'" for link in links)
             present = set(fmt.columns)
             projection = ", ".join(
                 (f'"{f.column}"' if f.column in present else f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"')
@@ -122,10 +138,10 @@ class LocalEngine:
             selects.append(
                 f"SELECT {projection}, p.a AS aws_account_id, p.r AS aws_region, "
                 f"p.y || '/' || p.m || '/' || p.d AS day FROM ("
-                f"SELECT *, regexp_extract(filename, '{_PATH_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
+                f"SELECT *, regexp_extract(filename, '{_LINK_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
                 f"FROM read_csv([{files}], "
                 f"delim=' ', header=true, nullstr='-', quote='', escape='', auto_detect=false, "
-                f"compression='gzip', filename=true, columns={{{cols}}}))"
+                f"compression='auto', filename=true, columns={{{cols}}}))"
             )
         if not selects:
             empty = ", ".join(f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"' for f in FIELDS)
@@ -141,42 +157,35 @@ class LocalEngine:
 
         duck_sql = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
         while True:
-            if self._con is None:
-                self._con = self._connect()
-                self._create_view(self._con, self._groups())
             try:
+                if self._con is None:
+                    self._tmp = tempfile.TemporaryDirectory(prefix="flowsql-duckdb-")
+                    self._con = self._connect()
+                    self._create_view(self._con, self._groups())
                 cur = self._con.execute(duck_sql)
                 rows = cur.fetchall()
                 columns = [d[0] for d in cur.description]
                 break
             except duckdb.Error as e:
-                bad = self._bad_file(str(e))
+                first = str(e).splitlines()[0]
+                bad = next((orig for link, orig in self._original.items() if link in str(e)), None)
+                self.close()
                 if bad is None:
-                    raise QueryError(f"local engine: {str(e).splitlines()[0]}") from None
-                if not self.skip_bad_files:
-                    raise DataError(f"{bad}: corrupt or malformed flow-log file "
-                                    f"({str(e).splitlines()[0][:160]}); --skip-bad-files leaves it out") from None
-                # Leave the file out, say so, and run again over the rest.
-                self.skipped.append(f"{bad}: {str(e).splitlines()[0][:160]}")
-                self.files = [f for f in self.files if str(f.path) != bad]
-                self._con.close()
-                self._con = None
+                    raise QueryError(f"local engine: {first}") from None
+                # A file DuckDB could not read: stop, or leave it out and run again over the rest.
+                self._skip(bad, f"corrupt or malformed flow-log file ({first[:160]})")
         return Result(columns, rows, {
             "engine": "local",
-            "files_read": len(self.files) - 0,
+            "files_read": len(self.files),
             "files_skipped": len(self.skipped),
             "skipped": list(self.skipped),
             "bytes_read": sum(f.path.stat().st_size for f in self.files),
         })
 
-    def _bad_file(self, message: str) -> str | None:
-        """The file a DuckDB read error is about, if it names one of ours."""
-        for f in self.files:
-            if str(f.path) in message:
-                return str(f.path)
-        return None
-
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
