@@ -1,4 +1,5 @@
-"""AWS access the way the AWS CLI does it, and AWS failures as one-line `AwsError`s.
+"""AWS access the way the AWS CLI does it, and AWS failures as one-line errors (`AwsError`, or
+`UsageError` where the user's input is at fault).
 
 Credentials, profile and region come from boto3's default chain (`--profile`, `AWS_PROFILE`,
 `--region`, `AWS_REGION`/`AWS_DEFAULT_REGION`, `~/.aws/config`). `AWS_ENDPOINT_URL` (and the
@@ -11,10 +12,11 @@ boto3 is imported inside functions: the CLI imports this module at start-up and 
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .errors import AwsError
+from .errors import AwsError, FlowsqlError, UsageError
 
 # Throttling (and 5xx) are retried by botocore with exponential backoff and jitter. "standard"
 # rather than "adaptive": adaptive also rate-limits the client, which only helps long-lived
@@ -43,11 +45,35 @@ def make_session(profile: str | None = None, region: str | None = None):
 
     try:
         session = boto3.Session(profile_name=profile or None, region_name=region or None)
-    except bx.ProfileNotFound:
-        raise AwsError(f"AWS profile {profile!r} not found in the AWS config files") from None
+    except bx.ProfileNotFound as e:
+        # A usage error (exit 2): the profile named by --profile or AWS_PROFILE is not configured.
+        raise UsageError(f"AWS profile {e.kwargs.get('profile') or profile!r} not found in the AWS "
+                         "config files") from None
     if not session.region_name:
-        raise AwsError("no AWS region: pass --region or set AWS_REGION (or a region in the AWS profile)")
+        raise UsageError("no AWS region: pass --region or set AWS_REGION (or a region in the AWS profile)")
     return session
+
+
+def errors() -> tuple[type[BaseException], ...]:
+    """Every exception a botocore call can raise for a failed call. ResponseParserError (an
+    endpoint's unparsable answer) is no BotoCoreError, so `except BotoCoreError` alone misses it."""
+    import botocore.exceptions as bx
+    from botocore.parsers import ResponseParserError
+
+    return (bx.BotoCoreError, bx.ClientError, ResponseParserError)
+
+
+def partition_for_region(region: str) -> str:
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`, …), from botocore's endpoint
+    data alone: no credentials or profile needed (iam-policy runs anywhere)."""
+    from botocore.exceptions import UnknownRegionError
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    try:
+        return EndpointResolver(create_loader().load_data("endpoints")).get_partition_for_region(region)
+    except UnknownRegionError:  # a region newer than this botocore: the commercial partition
+        return "aws"
 
 
 @dataclass
@@ -55,21 +81,19 @@ class Aws:
     """A session plus lazily made clients, the account and the region: what every AWS step takes."""
 
     session: Any
+    # The profile given explicitly (--profile), else None: only that is worth remembering for
+    # later runs; one that came from AWS_PROFILE or the default chain is found there again.
+    profile: str | None = None
     _clients: dict = field(default_factory=dict, repr=False)
     _account: str | None = field(default=None, repr=False)
 
     @classmethod
     def connect(cls, profile: str | None = None, region: str | None = None) -> "Aws":
-        return cls(make_session(profile, region))
+        return cls(make_session(profile, region), profile=profile or None)
 
     @property
     def region(self) -> str:
         return self.session.region_name
-
-    @property
-    def profile(self) -> str | None:
-        name = self.session.profile_name
-        return None if name == "default" else name
 
     def client(self, service: str, region: str | None = None):
         key = (service, region or self.region)
@@ -85,10 +109,6 @@ class Aws:
                 self._account = self.client("sts").get_caller_identity()["Account"]
         return self._account
 
-    @property
-    def partition(self) -> str:
-        return self.session.get_partition_for_region(self.region)
-
 
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError, else None."""
@@ -98,24 +118,29 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
-def translate(exc: BaseException, action: str) -> AwsError:
-    """Turn a botocore/boto3 exception into one clear line saying what failed and what to do."""
+def translate(exc: BaseException, action: str) -> FlowsqlError:
+    """Turn a botocore/boto3 exception into one clear line saying what failed and what to do:
+    an AwsError, or a UsageError (exit 2) where the input is at fault (a missing profile or
+    region, a value the API's parameter validation refuses)."""
     import botocore.exceptions as bx
+    from botocore.parsers import ResponseParserError
 
-    if isinstance(exc, AwsError):
+    if isinstance(exc, FlowsqlError):
         return exc
     if isinstance(exc, bx.NoCredentialsError):
         return AwsError(f"{action}: no AWS credentials found; run `aws configure`, set AWS_PROFILE "
                         "or pass --profile")
     if isinstance(exc, bx.PartialCredentialsError):
-        return AwsError(f"{action}: incomplete AWS credentials ({exc})")
+        return AwsError(f"{action}: incomplete AWS credentials ({_one_line(str(exc))})")
     if isinstance(exc, bx.NoRegionError):
-        return AwsError(f"{action}: no AWS region: pass --region or set AWS_REGION")
+        return UsageError(f"{action}: no AWS region: pass --region or set AWS_REGION")
     if isinstance(exc, bx.ProfileNotFound):
-        return AwsError(f"{action}: {exc}")
+        return UsageError(f"{action}: {_one_line(str(exc))}")
+    if isinstance(exc, bx.ParamValidationError):  # botocore's message spans lines: one per problem
+        return UsageError(f"{action}: invalid value: {_one_line(str(exc))}")
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
-        return AwsError(f"{action}: cannot reach the AWS endpoint ({exc}); check the network, the "
-                        "region and AWS_ENDPOINT_URL")
+        return AwsError(f"{action}: cannot reach the AWS endpoint ({_one_line(str(exc))}); check the network, "
+                        "the region and AWS_ENDPOINT_URL")
     if isinstance(exc, bx.ClientError):
         code = error_code(exc) or "Error"
         message = _one_line((exc.response.get("Error") or {}).get("Message") or "")
@@ -131,9 +156,10 @@ def translate(exc: BaseException, action: str) -> AwsError:
         if code in THROTTLED:
             return AwsError(f"{action}: AWS throttled the request even after retries ({op}); try again later")
         return AwsError(f"{action}: {code}{' (' + op + ')' if op else ''}: {message}".rstrip(": "))
-    if isinstance(exc, bx.BotoCoreError):
-        return AwsError(f"{action}: {exc}")
-    return AwsError(f"{action}: {exc}")
+    if isinstance(exc, ResponseParserError):
+        return AwsError(f"{action}: unreadable response from the AWS endpoint; check AWS_ENDPOINT_URL "
+                        "and any proxy in between")
+    return AwsError(f"{action}: {_one_line(str(exc))}")
 
 
 def _one_line(message: str, limit: int = 300) -> str:
@@ -146,12 +172,11 @@ def _one_line(message: str, limit: int = 300) -> str:
 
 @contextlib.contextmanager
 def aws_errors(action: str) -> Iterator[None]:
-    """Run AWS calls; any botocore failure becomes an AwsError whose line starts with `action`."""
-    import botocore.exceptions as bx
-
+    """Run AWS calls; any botocore failure becomes a one-line error (see `translate`) starting with
+    `action`."""
     try:
         yield
-    except (bx.BotoCoreError, bx.ClientError) as e:
+    except errors() as e:
         raise translate(e, action) from None
 
 
@@ -159,15 +184,19 @@ def is_code(exc: BaseException, *codes: str) -> bool:
     return error_code(exc) in codes
 
 
-def s3_uri(bucket: str, key: str = "") -> str:
-    return f"s3://{bucket}/{key}"
+# Lenient on purpose (legacy us-east-1 buckets may hold upper case and `_`): it only catches what
+# can never be a bucket, before any AWS call.
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """`s3://bucket/key/prefix` -> (bucket, key/prefix)."""
-    if not uri.startswith("s3://"):
-        raise AwsError(f"not an s3:// location: {uri}")
+def split_s3_uri(uri: str, what: str = "location") -> tuple[str, str]:
+    """`s3://bucket/key/prefix` -> (bucket, key/prefix); a UsageError for anything else, as the
+    URIs come from the user (`--results`) or a config file they may edit. `what` names it."""
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise UsageError(f"{what} must be an s3://bucket/prefix/ URI, not {uri!r}")
     bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise AwsError(f"no bucket in {uri}")
+    if not _BUCKET.match(bucket):
+        raise UsageError(f"{what} {uri!r}: {'no bucket' if not bucket else 'not a bucket name: ' + repr(bucket)}")
+    if "//" in key:
+        raise UsageError(f"{what} {uri!r}: empty folder name (//)")
     return bucket, key

@@ -64,6 +64,22 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return out
 
 
+def _ids(values: Optional[List[str]], option: str, kind: str) -> list[str]:
+    """--account/--region values, checked like a typed parameter; an empty value is an error."""
+    from .params import ParamSpec
+
+    items = _split(values)
+    if values and not items:
+        raise UsageError(f"{option}: empty value")
+    spec = ParamSpec(option.lstrip("-"), kind)
+    for item in items:
+        try:
+            spec.parse(item)
+        except UsageError as e:
+            raise UsageError(f"{option}: {str(e).split(': ', 1)[-1]}") from None
+    return items
+
+
 def _stderr_tty() -> bool:
     return sys.stderr.isatty()
 
@@ -165,11 +181,13 @@ def render_cmd(
     param: Optional[List[str]] = ParamOpt,
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    engine: EngineName = typer.Option(EngineName.athena, "--engine", "-e", help="Render for athena or local."),
+    engine: Optional[EngineName] = typer.Option(
+        None, "--engine", "-e", help="athena or local (default: athena once `flowsql setup` ran, else local)."),
     account: Optional[List[str]] = AccountOpt,
     region: Optional[List[str]] = RegionOpt,
 ):
-    """Print a query's rendered SQL, exactly as it would run (it is linted too).
+    """Print a query's rendered SQL as the lint gate passes it (the local engine runs its DuckDB
+    translation); a query with lint findings is not printed, the findings are (exit 1).
 
     Example: flowsql render top-destinations -p limit=20 --since 2026-11-01 --until 2026-11-07
     """
@@ -180,13 +198,14 @@ def render_cmd(
     try:
         q = _load(query)
         window = _window(since, until)
-        target = _target_for(engine)
+        target = _target_for(engine or _default_engine(None))
         rendered = render(q, parse_assignments(param or []), target, window,
-                          accounts=_split(account), regions=_split(region))
-        typer.echo(rendered.sql, nl=False)
+                          accounts=_ids(account, "--account", "account_id"),
+                          regions=_ids(region, "--region", "region"))
         findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_logs)
         if findings:
             raise LintError(locate_in_template(findings, q.path, rendered.sql))
+        typer.echo(rendered.sql, nl=False)
     except FlowsqlError as e:
         _fail(e)
 
@@ -269,7 +288,8 @@ def query_cmd(
         q = _load(query)
         given = parse_assignments(param or [])
         window = _window(since, until)
-        accounts, regions = _split(account), _split(region)
+        accounts = _ids(account, "--account", "account_id")
+        regions = _ids(region, "--region", "region")
         engine = engine or _default_engine(source)
         eng = _make_engine(engine, source, inventory, window, accounts, regions, skip_bad_files, table, profile)
         if engine is EngineName.athena:
@@ -400,31 +420,39 @@ def setup_cmd(
 
     Example: flowsql setup --region eu-west-1 --dry-run
     """
-    from dataclasses import replace
-
     from . import config
     from .aws import Aws
-    from .discovery import discover
+    from .discovery import check_accounts, discover
+    from .fields import parse_log_format
     from .params import parse_day
-    from .provision import SetupOptions, apply, plan
+    from .provision import SetupOptions, apply, check_options, plan
 
     try:
+        # Every option is checked before the first AWS call: a typo costs no API call, exits 2.
         limit = _parse_size(scan_limit)
-        day_start = parse_day(projection_start)
+        try:
+            day_start = parse_day(projection_start)
+        except UsageError as e:
+            raise UsageError(f"--projection-start: {e}") from None
+        wanted_accounts = check_accounts(_split(accounts))
+        if log_format:
+            parse_log_format(log_format)
+        options = SetupOptions(database=database, workgroup=workgroup, table=table, scan_limit=limit,
+                               results_location=results, results_expire_days=results_expire_days,
+                               day_start=day_start, account_projection=account_projection, update=update,
+                               named_queries=_named_queries)  # rendered for the tables the plan names
+        check_options(options)
         aws = Aws.connect(profile, region)
         typer.echo(f"account {aws.account}, region {aws.region}: looking for flow logs that publish to S3 …", err=True)
         dests = discover(aws, bucket=bucket, prefix=prefix, log_format=log_format,
-                         use_flow_logs=not no_discovery, accounts=_split(accounts))
+                         use_flow_logs=not no_discovery, accounts=wanted_accounts)
         for d in dests:
             typer.echo(f"  found {d.describe()}", err=True)
-            for n in getattr(d, "notes", ()) or ():
+            if d.verified_against:
+                typer.echo(f"  format verified against {d.verified_against}", err=True)
+            for n in d.notes:
                 typer.echo(f"  note: {n}", err=True)
-        options = SetupOptions(database=database, workgroup=workgroup, table=table, scan_limit=limit,
-                               results_location=results, results_expire_days=results_expire_days,
-                               day_start=day_start, account_projection=account_projection, update=update)
-        # the named queries render against the tables the plan makes, so plan once to know them
-        first = plan(aws, dests, options)
-        actions = plan(aws, dests, replace(options, named_queries=_named_queries(config.athena_target(first.config))))
+        actions = plan(aws, dests, options)
         if dry_run:
             for a in actions:
                 typer.echo(f"-- {a.description}")
@@ -444,21 +472,33 @@ def setup_cmd(
         _fail(e)
 
 
-def _named_queries(target) -> list[tuple[str, str, str]]:
-    """Every canned query, rendered for a 7-day window ending today, for the Athena console."""
+def _named_queries(cfg) -> list[tuple[str, str, str]]:
+    """Every canned query for the Athena console, rendered against the default table of the setup
+    `cfg` (with its account/region filters, which an injected projection requires) for a 7-day
+    window ending today. Only the window's days differ from one day's run to the next; setup
+    does not count that as a change (provision._without_window)."""
+    from .config import athena_target
     from .lint import lint_sql
     from .pack import load_pack
     from .params import Window
     from .render import render
 
+    target = athena_target(cfg)
+    table = cfg.table()
+    accounts, regions = table.partition_filters()
     window = Window.from_options(None, None)
+    day_words = table.day_format.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
     out = []
     for q in load_pack():
-        sql = render(q, {}, target, window).sql
-        if lint_sql(sql, str(q.path), flow_log_table=target.flow_logs):
-            continue  # never save a query the gate would refuse to run
-        header = f"-- {q.title}: {q.description}\n-- window: edit the day BETWEEN bounds (UTC, yyyy/MM/dd)\n"
-        out.append((f"flowsql-{q.name}", q.description[:1024], header + sql))
+        sql = render(q, {}, target, window, accounts=accounts, regions=regions).sql
+        findings = lint_sql(sql, str(q.path), flow_log_table=target.flow_logs)
+        if findings:  # never save a query the gate would refuse to run; a broken pack is an error
+            raise FlowsqlError(f"canned query {q.name} rendered for {target.flow_logs} fails lint "
+                               f"({findings[0]}); nothing was changed")
+        description = " ".join(q.description.split())
+        header = (f"-- {q.title}: {description}\n"
+                  f"-- window: edit the day BETWEEN bounds (UTC days, written {day_words})\n")
+        out.append((f"flowsql-{q.name}", description[:1024], header + sql))
     return out
 
 
@@ -514,35 +554,59 @@ def inventory_sync_cmd(
     from .aws import Aws
 
     try:
-        cfg = config.load(required=upload)
+        # Only --upload needs setup's settings (and its region, where the Glue tables are); a plain
+        # sync follows the AWS CLI's region chain like any describe call.
+        cfg = config.load(required=True) if upload else None
+        if cfg is not None and not cfg.inventory_location:
+            raise UsageError("the flowsql config names no inventory location; run `flowsql setup` again")
         aws = Aws.connect(profile, region or (cfg.region if cfg else None))
         with _Spinner(f"reading ENIs, subnets and VPCs of {aws.region}"):
             counts = inv.sync(aws, out)
         for name, n in counts.items():
             typer.echo(f"{out / name}: {n:,} item(s)")
-        if upload:
+        if cfg is not None:
             with _Spinner("uploading the inventory and registering its Glue tables"):
                 rows = inv.upload(aws, out, location=cfg.inventory_location, database=cfg.database)
             for table, n in rows.items():
-                typer.echo(f"{cfg.database}.inventory_{table}: {n:,} row(s) from this account and region")
+                name = cfg.inventory.get(table, f"inventory_{table}")
+                typer.echo(f"{cfg.database}.{name}: {n:,} row(s) from this account and region")
     except FlowsqlError as e:
         _fail(e)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _is_usage_error(e: Exception) -> bool:
+    # typer's argument errors (click's UsageError family, vendored by typer): exit code 2 and a message
+    return getattr(e, "exit_code", None) == 2 and callable(getattr(e, "format_message", None))
+
+
 def main() -> None:
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):
         _err("interrupted")
-        sys.exit(130)
+        code = 130
     except FlowsqlError as e:  # raised outside a command's own handling
-        _err(str(e))
-        sys.exit(e.exit_code)
-    except Exception as e:  # a defect: one line, the traceback only on request
-        if os.environ.get("FLOWSQL_DEBUG"):
+        _err(_one_line(e))
+        code = e.exit_code
+    except Exception as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # `flowsql` or a group alone: its help
+            ctx = getattr(e, "ctx", None)
+            typer.echo(ctx.get_help() if ctx else e.format_message())
+            code = 2
+        elif _is_usage_error(e):
+            ctx = getattr(e, "ctx", None)
+            _err(_one_line(e.format_message()) + (f" (see `{ctx.command_path} --help`)" if ctx else ""))
+            code = 2
+        elif os.environ.get("FLOWSQL_DEBUG"):
             raise
-        _err(f"internal error: {type(e).__name__}: {e} (set FLOWSQL_DEBUG=1 for a traceback)")
-        sys.exit(1)
+        else:  # a defect: one line, the traceback only on request
+            _err(_one_line(f"internal error: {type(e).__name__}: {e} (set FLOWSQL_DEBUG=1 for a traceback)"))
+            code = 1
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

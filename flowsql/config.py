@@ -138,10 +138,17 @@ def load(path: Path | None = None, *, required: bool = False) -> Config | None:
         return None
     except OSError as e:
         raise UsageError(f"cannot read the flowsql config {path}: {e.strerror}") from None
+    except ValueError:  # UnicodeDecodeError: not a text file
+        raise UsageError(f"the flowsql config {path} is not valid (not UTF-8 text); run `flowsql setup` "
+                         "again") from None
     try:
-        return Config.from_dict(json.loads(text))
-    except (json.JSONDecodeError, TypeError, AttributeError) as e:
-        raise UsageError(f"the flowsql config {path} is not valid ({e}); run `flowsql setup` again") from None
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
+        return Config.from_dict(data)
+    except (ValueError, TypeError, AttributeError) as e:  # ValueError: JSONDecodeError and the like
+        reason = " ".join(str(e).split())
+        raise UsageError(f"the flowsql config {path} is not valid ({reason}); run `flowsql setup` again") from None
 
 
 def save(config: Config, path: Path | None = None) -> Path:

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from .aws import Aws, aws_errors, is_code, translate
+from .aws import Aws, aws_errors, errors, is_code, translate
 from .errors import AwsError, FormatError, UsageError
 from .fields import BY_COLUMN, LogFormat, parse_header, parse_log_format
 from .layout import parse_key
@@ -39,11 +39,9 @@ class Destination:
     hive: bool = False  # Hive-compatible S3 prefixes (aws-account-id=…/…)
     per_hour: bool = False  # an hour folder below the day
     flow_log_ids: tuple[str, ...] = ()
-    resource_ids: tuple[str, ...] = ()
-    traffic_types: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()  # accounts the table covers (found under AWSLogs/ and asked for)
     regions: tuple[str, ...] = ()
-    verified_against: str | None = None  # s3:// URI of the object whose header matched
+    verified_against: str | None = None  # s3:// URI of the object whose header matched (setup prints it)
     notes: tuple[str, ...] = ()  # things the user should know (e.g. nothing to verify against)
 
     @property
@@ -101,8 +99,6 @@ class FlowLogGroup:
     hive: bool | None
     per_hour: bool | None
     flow_log_ids: tuple[str, ...] = ()
-    resource_ids: tuple[str, ...] = ()
-    traffic_types: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()  # regions of the flow logs (DescribeFlowLogs is per region)
 
 
@@ -124,18 +120,14 @@ def group_flow_logs(items: Iterable[dict]) -> list[FlowLogGroup]:
         hive = opts.get("HiveCompatiblePartitions")
         per_hour = opts.get("PerHourPartition")
         k = (bucket, prefix, log_format.names, file_format, hive, per_hour)
-        g = groups.setdefault(k, {"ids": [], "resources": [], "traffic": [], "regions": []})
+        g = groups.setdefault(k, {"ids": [], "regions": []})
         g["ids"].append(fl.get("FlowLogId", ""))
-        g["resources"].append(fl.get("ResourceId", ""))
-        g["traffic"].append(fl.get("TrafficType", ""))
         g["regions"].append(fl.get("Region", ""))  # added by describe_s3_flow_logs
     out = []
     for (bucket, prefix, names, file_format, hive, per_hour), g in groups.items():
         d = FlowLogGroup(bucket, prefix, LogFormat(names), file_format, hive, per_hour,
-                     tuple(sorted(set(filter(None, g["ids"])))),
-                     tuple(sorted(set(filter(None, g["resources"])))),
-                     tuple(sorted(set(filter(None, g["traffic"])))),
-                     tuple(sorted(set(filter(None, g["regions"])))))
+                         tuple(sorted(set(filter(None, g["ids"])))),
+                         tuple(sorted(set(filter(None, g["regions"])))))
         out.append(d)
     out.sort(key=lambda d: (d.bucket, d.prefix, str(d.file_format), str(d.hive), str(d.per_hour)))
     return out
@@ -153,6 +145,27 @@ def describe_s3_flow_logs(aws: Aws, region: str | None = None) -> list[dict]:
     return items
 
 
+class Discovered(list):
+    """The destinations to make tables for (a list of Destination), plus where every S3 flow log
+    DescribeFlowLogs returned writes — including those `--bucket`/`--prefix` left out — so setup
+    can refuse a results location over any of them."""
+
+    flow_log_locations: tuple[tuple[str, str], ...]  # (bucket, AWSLogs/ key prefix)
+
+    def __init__(self, destinations: Iterable[Destination] = (), flow_log_locations=()):
+        super().__init__(destinations)
+        self.flow_log_locations = tuple(flow_log_locations)
+
+
+def check_accounts(accounts: Iterable[str]) -> tuple[str, ...]:
+    """`--accounts` values, sorted and unique; a UsageError for one that is no account id."""
+    out = tuple(sorted(set(accounts or ())))
+    for a in out:
+        if not _ACCOUNT.match(a):
+            raise UsageError(f"not an AWS account id: {a!r} (12 digits)")
+    return out
+
+
 def discover(
     aws: Aws,
     *,
@@ -163,11 +176,11 @@ def discover(
     accounts: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
     verify: bool = True,
-) -> list[Destination]:
+) -> Discovered:
     """The destinations `flowsql setup` makes tables for.
 
     - By default, the S3 flow logs of the account in the session's region (and in `regions`, if
-      given); `bucket`/`prefix` narrow them, `log_format` overrides their format.
+      given); `bucket`/`prefix` narrow them (each alone too), `log_format` overrides their format.
     - With `bucket` and no matching flow log (a central log-archive bucket), or with
       `use_flow_logs=False`, discovery is replaced: the destination is `bucket`/`prefix`, its layout
       read from the objects, its format from `log_format` or else an object's header.
@@ -175,24 +188,20 @@ def discover(
       `prefix/AWSLogs/`, plus this account when its own flow logs were found).
 
     Raises AwsError for a missing or unreadable bucket, FormatError when an object's header
-    disagrees with the format, UsageError when there is nothing to set up.
+    disagrees with the format, UsageError when there is nothing to set up or when flow logs of
+    different formats write to one place (one table cannot read both).
     """
     prefix_n = normalise_prefix(prefix) if prefix is not None else None
     override = parse_log_format(log_format) if log_format else None
-    wanted_accounts = tuple(sorted(set(accounts))) if accounts else ()
-    for a in wanted_accounts:
-        if not _ACCOUNT.match(a):
-            raise UsageError(f"not an AWS account id: {a!r} (12 digits)")
+    wanted_accounts = check_accounts(accounts or ())
     own = False
     scanned_regions: list[str] = []
     partials: list[FlowLogGroup] = []
+    all_groups: list[FlowLogGroup] = []
     if use_flow_logs:
         scanned_regions = list(dict.fromkeys([aws.region, *(regions or ())]))
         items = [fl for r in scanned_regions for fl in describe_s3_flow_logs(aws, r)]
-        partials = group_flow_logs(items)
-        if bucket:
-            partials = [p for p in partials if p.bucket == bucket and (prefix_n is None or p.prefix == prefix_n)]
-        own = bool(partials)
+        partials = all_groups = group_flow_logs(items)
         if not partials and not bucket:
             others = len(items)
             where = ", ".join(scanned_regions)
@@ -201,6 +210,15 @@ def discover(
                 + (f" ({others} publish elsewhere)" if others else "")
                 + "; create one, or pass --bucket [--prefix] to use a log bucket directly"
             )
+        if bucket or prefix_n is not None:
+            partials = [p for p in partials if (not bucket or p.bucket == bucket)
+                        and (prefix_n is None or p.prefix == prefix_n)]
+        if not partials and not bucket:
+            # --prefix alone narrows discovery; it cannot name a bucket to use without flow logs
+            found = ", ".join(sorted({f"s3://{p.bucket}/{p.prefix}" for p in all_groups}))
+            raise UsageError(f"no flow log of account {aws.account} publishes under prefix {prefix_n!r} "
+                             f"(found: {found}); pass --bucket too to use a log bucket directly")
+        own = bool(partials)
     if not partials:
         if not bucket:
             raise UsageError("pass --bucket (and --prefix) when flow-log discovery is off")
@@ -216,16 +234,15 @@ def discover(
         d = _resolve(s3, p, wanted_accounts, own_account=aws.account if own else None,
                      default_region=aws.region, verify=verify)
         out.append(d)
-    return _merge(out)
+    locations = sorted({(g.bucket, f"{g.prefix}/AWSLogs/" if g.prefix else "AWSLogs/") for g in all_groups})
+    return Discovered(_merge(out), locations)
 
 
 def check_bucket(s3, bucket: str, what: str = "bucket") -> None:
     """The bucket exists and we may list it, or an AwsError that says which (`what`: how to name it)."""
-    import botocore.exceptions as bx
-
     try:
         s3.head_bucket(Bucket=bucket)
-    except (bx.ClientError, bx.BotoCoreError) as e:
+    except errors() as e:
         if is_code(e, "404", "NoSuchBucket", "NotFound"):
             raise AwsError(f"{what} {bucket} does not exist") from None
         if is_code(e, "403", "AccessDenied", "Forbidden"):
@@ -234,17 +251,26 @@ def check_bucket(s3, bucket: str, what: str = "bucket") -> None:
 
 
 def _merge(dests: list[Destination]) -> list[Destination]:
-    """Flow logs whose layout was only known from the objects may end up identical: one table."""
-    seen: dict[tuple, Destination] = {}
+    """One destination per table (per `key`: place and layout).
+
+    Flow logs whose layout was only known from the objects may end up identical: one table. Flow
+    logs of different formats in one place cannot share a table (its columns are one format's, and
+    the text SerDe reads fields by position), nor have a table each (a table reads every file
+    under its location): an error that says which flow logs clash.
+    """
+    seen: dict[str, Destination] = {}
     for d in dests:
-        k = (d.key, d.log_format.names)
-        if k in seen:
-            o = seen[k]
-            seen[k] = replace(o, flow_log_ids=tuple(sorted(set(o.flow_log_ids + d.flow_log_ids))),
-                              resource_ids=tuple(sorted(set(o.resource_ids + d.resource_ids))),
-                              traffic_types=tuple(sorted(set(o.traffic_types + d.traffic_types))))
+        o = seen.get(d.key)
+        if o is None:
+            seen[d.key] = d
+        elif o.log_format.names == d.log_format.names:
+            seen[d.key] = replace(o, flow_log_ids=tuple(sorted(set(o.flow_log_ids + d.flow_log_ids))))
         else:
-            seen[k] = d
+            ids = ", ".join(sorted(set(o.flow_log_ids + d.flow_log_ids))) or "several flow logs"
+            raise UsageError(
+                f"flow logs {ids} write to {d.location} ({d.file_format}) in different log formats, which one "
+                "table cannot read; give each format its own prefix (a new flow log with a key prefix), or "
+                "pass --log-format to say which format the table uses")
     return list(seen.values())
 
 
@@ -399,7 +425,13 @@ def _resolve(s3, p: FlowLogGroup, wanted_accounts: tuple[str, ...], *, own_accou
 
     sample = None
     if verify or p.file_format is None or p.per_hour is None or p.log_format is None:
-        for a in ([own_account] if own_account in scope else []) + [a for a in scope if a != own_account]:
+        # Our flow logs' files are in our account's folder only: in a shared bucket, listing the
+        # other accounts' folders would be wasted calls (and possibly denied).
+        if p.flow_log_ids and own_account:
+            candidates = [own_account]
+        else:
+            candidates = ([own_account] if own_account in scope else []) + [a for a in scope if a != own_account]
+        for a in candidates:
             for r in sorted(regions, key=lambda r: (r not in own_regions, r)):
                 sample = find_sample(s3, p.bucket, awslogs, a, r, hive=hive, flow_log_ids=p.flow_log_ids)
                 if sample:
@@ -449,9 +481,8 @@ def _resolve(s3, p: FlowLogGroup, wanted_accounts: tuple[str, ...], *, own_accou
         notes.append(f"no region folder under {_where(p.bucket, awslogs)}: assuming {default_region}")
     return Destination(
         bucket=p.bucket, prefix=p.prefix, log_format=log_format, file_format=file_format, hive=hive,
-        per_hour=per_hour, flow_log_ids=p.flow_log_ids, resource_ids=p.resource_ids,
-        traffic_types=p.traffic_types, accounts=tuple(sorted(accounts)), regions=tuple(sorted(regions)),
-        verified_against=verified, notes=tuple(notes),
+        per_hour=per_hour, flow_log_ids=p.flow_log_ids, accounts=tuple(sorted(accounts)),
+        regions=tuple(sorted(regions)), verified_against=verified, notes=tuple(notes),
     )
 
 

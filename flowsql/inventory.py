@@ -112,15 +112,20 @@ def load(directory: Path | None) -> Inventory:
             docs[key] = []
             continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))  # PowerShell's `>` writes a BOM
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise SourceError(f"{path}: not readable AWS CLI JSON ({e})") from None
-        if not isinstance(data, dict) or not isinstance(data.get(key, []), list):
-            raise SourceError(f"{path}: expected an object with a {key!r} list, as `aws ec2 describe-…` prints")
-        docs[key] = data.get(key, [])
+        items = data.get(key, []) if isinstance(data, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise SourceError(f"{path}: expected an object with a {key!r} list of objects, "
+                              "as `aws ec2 describe-…` prints")
+        docs[key] = items
     if not any(docs.values()) and not any((directory / n).exists() for n in FILES):
         raise SourceError(f"inventory folder {directory} has none of {', '.join(FILES)}")
-    return rows_from_documents(docs["NetworkInterfaces"], docs["Subnets"], docs["Vpcs"])
+    try:
+        return rows_from_documents(docs["NetworkInterfaces"], docs["Subnets"], docs["Vpcs"])
+    except (AttributeError, TypeError) as e:  # a field of the wrong JSON type somewhere inside
+        raise SourceError(f"inventory folder {directory}: not in the AWS CLI's shapes ({e})") from None
 
 
 # -- from AWS: `flowsql inventory sync [--upload]` -------------------------------------------
@@ -158,13 +163,17 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE) -> dict[s
     if not 5 <= page_size <= 1000:
         raise SourceError("page size must be between 5 and 1000 (EC2's MaxResults range)")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     ec2 = _ec2_client(source)
     counts: dict[str, int] = {}
-    for name, operation, key in _SYNC:
-        with aws_errors(f"inventory: ec2:{_camel(operation)}"):
-            pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
-            counts[name] = _write_cli_json(out / name, key, (item for page in pages for item in page.get(key, [])))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, operation, key in _SYNC:
+            with aws_errors(f"inventory: ec2:{_camel(operation)}"):
+                pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
+                counts[name] = _write_cli_json(out / name, key,
+                                               (item for page in pages for item in page.get(key, [])))
+    except OSError as e:  # --out is a file, read-only, on a full disk, …: the user's to fix
+        raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}") from None
     return counts
 
 
@@ -194,13 +203,11 @@ def _write_cli_json(path: Path, key: str, items) -> int:
     return n
 
 
-def upload(aws, directory: Path, *, location: str, database: str = "flowsql", name: str | None = None,
-           ensure_tables: bool = True) -> dict[str, int]:
+def upload(aws, directory: Path, *, location: str, database: str = "flowsql") -> dict[str, int]:
     """Put an inventory folder's rows in S3 as JSON lines and register the inventory Glue tables.
 
-    Each table gets one object, `<location><table>/<name>.json` (`name` defaults to
-    `<account>-<region>`, so several accounts' inventories sit side by side and a new sync of one
-    replaces only its own). The tables (`inventory_enis`, …, see glue/tables.yaml) are created, or
+    Each table gets one object, `<location><table>/<account>-<region>.json`, so several accounts'
+    inventories sit side by side and a new sync of one replaces only its own. The tables (`inventory_enis`, …, see glue/tables.yaml) are created, or
     updated if their definition changed; they are flowsql's own, so no `--update` is needed.
     Returns table -> rows uploaded.
     """
@@ -208,8 +215,8 @@ def upload(aws, directory: Path, *, location: str, database: str = "flowsql", na
 
     if not location.endswith("/"):
         location += "/"
-    bucket, base = split_s3_uri(location)
-    name = name or f"{aws.account}-{aws.region}"
+    bucket, base = split_s3_uri(location, "the inventory location")
+    name = f"{aws.account}-{aws.region}"
     inv = load(directory)
     s3 = aws.client("s3")
     counts: dict[str, int] = {}
@@ -221,8 +228,7 @@ def upload(aws, directory: Path, *, location: str, database: str = "flowsql", na
             s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"),
                           ContentType="application/x-ndjson", ServerSideEncryption="AES256")
         counts[table] = len(rows)
-    if ensure_tables:
-        from .provision import ensure_inventory_tables
+    from .provision import ensure_inventory_tables
 
-        ensure_inventory_tables(aws, database, location)
+    ensure_inventory_tables(aws, database, location)
     return counts

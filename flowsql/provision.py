@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Sequence
 
-from .aws import Aws, aws_errors, is_code, split_s3_uri, translate
+from .aws import Aws, aws_errors, errors, is_code, partition_for_region, split_s3_uri, translate
 from .config import Config, TableConfig
 from .discovery import check_bucket
 from .errors import AwsError, UsageError
@@ -54,12 +54,13 @@ class Plan(list):
     """The actions of a setup (a list of Action, empty when all is in place) and the config to save."""
 
     config: Config
-    tables: list[TableSpec]
 
-    def __init__(self, actions: Iterable[Action] = (), *, config: Config, tables: list[TableSpec]):
+    def __init__(self, actions: Iterable[Action] = (), *, config: Config):
         super().__init__(actions)
         self.config = config
-        self.tables = tables
+
+
+NamedQueries = Sequence[tuple[str, str, str]]
 
 
 @dataclass
@@ -75,9 +76,11 @@ class SetupOptions:
     account_projection: str | None = None  # "enum" | "injected"; None: by the number of accounts
     region_projection: str | None = None
     update: bool = False
-    # (name, description, sql) saved as Athena named queries; rendered by the caller. An existing
-    # query of the same name is left alone unless update=True (then UpdateNamedQuery).
-    named_queries: Sequence[tuple[str, str, str]] = ()
+    # (name, description, sql) saved as Athena named queries, or a function of the Config this plan
+    # resolves that returns them (the CLI renders the canned queries against the tables the plan
+    # names, so it needs the names first). An existing query of the same name is left alone unless
+    # update=True, and then rewritten only if it differs in more than its window's days.
+    named_queries: NamedQueries | Callable[[Config], NamedQueries] = ()
 
 
 def results_bucket_name(account: str, region: str) -> str:
@@ -85,9 +88,13 @@ def results_bucket_name(account: str, region: str) -> str:
 
 
 def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
-    """The actions that make `destinations` (from discovery) queryable; [] when all is in place."""
+    """The actions that make `destinations` (from discovery) queryable; [] when all is in place.
+
+    `destinations` may carry `flow_log_locations` (discovery.Discovered): every place the
+    account's flow logs write, which the results and inventory locations must keep clear of.
+    """
     o = options or SetupOptions()
-    _check_options(o)
+    check_options(o)
     if not destinations:
         raise UsageError("nothing to set up: no flow-log destination")
     account, region = aws.account, aws.region
@@ -97,13 +104,15 @@ def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) 
     results = o.results_location or f"s3://{results_bucket_name(account, region)}/{RESULTS_PREFIX}"
     if not results.endswith("/"):
         results += "/"
-    rbucket, _ = split_s3_uri(results)
+    rbucket, _ = split_s3_uri(results, "--results")
     inventory = o.inventory_location or (f"s3://{rbucket}/{INVENTORY_PREFIX}" if managed_bucket
                                          else f"s3://{rbucket}/flowsql-{INVENTORY_PREFIX}")
     if not inventory.endswith("/"):
         inventory += "/"
+    flow_logs = {(d.bucket, d.awslogs_key) for d in destinations}
+    flow_logs.update(getattr(destinations, "flow_log_locations", ()))
     for loc in (results, inventory):
-        _refuse_flow_log_location(loc, destinations)
+        _refuse_flow_log_location(loc, sorted(flow_logs))
 
     s3 = aws.client("s3")
     if managed_bucket:
@@ -127,8 +136,13 @@ def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) 
                    for d in destinations]
     specs = [flow_log_spec(o.database, t) for t in flow_tables]
     inv_specs = inventory_specs(o.database, inventory)
-    for spec in [*specs, *inv_specs]:
+    _check_unique([*specs, *inv_specs], destinations)
+    for spec in specs:
         actions += _table_actions(spec, existing.get(spec.name), o.update)
+    for spec in inv_specs:
+        # flowsql's own tables, fixed schema (a new --results moves them): brought up to date
+        # without --update, as ensure_inventory_tables does
+        actions += _table_actions(spec, existing.get(spec.name), update=True)
 
     athena = aws.client("athena")
     wg_config = {
@@ -151,7 +165,6 @@ def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) 
              "Description": "flowsql: VPC flow log queries (settings enforced)"}))
     else:
         actions += _workgroup_update(o.workgroup, wg, wg_config)
-    actions += _named_query_actions(athena, o, exists=wg is not None)
 
     cfg = Config(
         region=region, database=o.database, workgroup=o.workgroup, profile=aws.profile, account=account,
@@ -159,13 +172,13 @@ def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) 
         tables=[_table_config(t) for t in flow_tables],
         inventory={k: v for k, v in inventory_table_names().items()},
     )
-    return Plan(actions, config=cfg, tables=[*specs, *inv_specs])
+    queries = o.named_queries(cfg) if callable(o.named_queries) else o.named_queries
+    actions += _named_query_actions(athena, o, queries, exists=wg is not None)
+    return Plan(actions, config=cfg)
 
 
 def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None = None) -> int:
     """Make the calls of a plan, in order; `echo` gets each description first. Returns how many."""
-    import botocore.exceptions as bx
-
     n = 0
     for a in actions:
         if echo:
@@ -173,7 +186,7 @@ def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None
         client = aws.client(a.service)
         try:
             getattr(client, a.operation)(**a.params)
-        except (bx.ClientError, bx.BotoCoreError) as e:
+        except errors() as e:
             if not (a.kind == "create-bucket" and is_code(e, "BucketAlreadyOwnedByYou")):
                 raise translate(e, a.description) from None
         n += 1
@@ -182,7 +195,8 @@ def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None
 
 # -- checks ----------------------------------------------------------------------------------
 
-def _check_options(o: SetupOptions) -> None:
+def check_options(o: SetupOptions) -> None:
+    """Everything about the options that can be checked without AWS (the CLI calls it first)."""
     if o.scan_limit < MIN_SCAN_LIMIT:
         raise UsageError(f"the scan limit must be at least {MIN_SCAN_LIMIT:,} bytes (Athena's minimum)")
     if o.results_expire_days < 1:
@@ -195,30 +209,52 @@ def _check_options(o: SetupOptions) -> None:
                          "(lower-case letters, digits and _)")
     if not _WORKGROUP_NAME.match(o.workgroup):
         raise UsageError(f"invalid workgroup name {o.workgroup!r} (letters, digits, '.', '_', '-')")
+    for loc, what in ((o.results_location, "--results"), (o.inventory_location, "the inventory location")):
+        if loc is not None:
+            _refuse_flow_log_location(loc, (), what)
 
 
-def _refuse_flow_log_location(location: str, destinations: Sequence) -> None:
-    bucket, key = split_s3_uri(location)
+def _refuse_flow_log_location(location: str, flow_logs: Iterable[tuple[str, str]], what: str = "") -> None:
+    """flowsql writes (results, inventory, a lifecycle rule on its prefix) only where no flow log
+    delivers: never in an AWSLogs/ folder, nor above or below any known flow-log folder
+    (`flow_logs`: (bucket, AWSLogs/ key prefix) pairs)."""
+    bucket, key = split_s3_uri(location, what or "location")
+    if "AWSLogs" in key.split("/"):
+        raise UsageError(f"{what + ' ' if what else ''}{location} is inside an AWSLogs/ folder, where flow logs "
+                         "are delivered; flowsql never writes there")
+    for b, awslogs in flow_logs:
+        if bucket == b and (key.startswith(awslogs) or awslogs.startswith(key)):
+            raise UsageError(f"{what + ' ' if what else ''}{location} overlaps the flow-log location "
+                             f"s3://{b}/{awslogs}; flowsql never writes there")
+
+
+def _check_unique(specs: Sequence[TableSpec], destinations: Sequence) -> None:
+    """Two specs with one name would be a CreateTable that fails half-way through a setup."""
+    keys = [d.key for d in destinations]
     for d in destinations:
-        if bucket == d.bucket and key.startswith(d.awslogs_key):
-            raise UsageError(f"{location} overlaps the flow-log location {d.location}; flowsql never writes there")
+        if keys.count(d.key) > 1:  # discovery merges such flow logs, or refuses different formats
+            raise UsageError(f"setup would make two tables named {specs[keys.index(d.key)].qualified} for "
+                             f"{d.location} ({d.file_format}): one table per location and layout")
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise UsageError(f"setup would make two tables named {spec.qualified}; pass another --table name")
+        seen.add(spec.name)
 
 
 # -- results bucket --------------------------------------------------------------------------
 
 def _bucket_actions(s3, bucket: str, region: str, days: int) -> list[Action]:
-    import botocore.exceptions as bx
-
     out: list[Action] = []
     exists = True
     try:
         s3.head_bucket(Bucket=bucket)
-    except (bx.ClientError, bx.BotoCoreError) as e:
+    except errors() as e:
         if is_code(e, "404", "NoSuchBucket", "NotFound"):
             exists = False
         elif is_code(e, "403", "AccessDenied"):
             raise AwsError(f"bucket {bucket} exists but is not readable (another account's?); "
-                           "pass --results-location") from None
+                           "pass --results s3://BUCKET/PREFIX/") from None
         else:
             raise translate(e, f"checking results bucket {bucket}") from None
     pab = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
@@ -258,11 +294,9 @@ def _bucket_actions(s3, bucket: str, region: str, days: int) -> list[Action]:
 
 
 def _get(call, bucket: str, key: str, missing: tuple[str, ...]):
-    import botocore.exceptions as bx
-
     try:
         return call(Bucket=bucket).get(key)
-    except (bx.ClientError, bx.BotoCoreError) as e:
+    except errors() as e:
         if is_code(e, *missing):
             return None
         raise translate(e, f"reading the settings of s3://{bucket}") from None
@@ -277,12 +311,10 @@ def _same_rule(have: dict, want: dict) -> bool:
 # -- Glue ------------------------------------------------------------------------------------
 
 def _database_exists(glue, name: str) -> bool:
-    import botocore.exceptions as bx
-
     try:
         glue.get_database(Name=name)
         return True
-    except (bx.ClientError, bx.BotoCoreError) as e:
+    except errors() as e:
         if is_code(e, "EntityNotFoundException"):
             return False
         raise translate(e, f"reading Glue database {name}") from None
@@ -350,7 +382,7 @@ def ensure_inventory_tables(aws: Aws, database: str, location: str) -> list[Acti
     """Create (or bring up to date) the Glue database and the inventory tables; returns what was done.
 
     For `inventory sync --upload`: the inventory tables are flowsql's own, fixed schema, so a
-    difference is simply updated (no `--update` needed, unlike flow-log tables).
+    difference is simply updated (no `--update` needed, unlike flow-log tables), as setup does.
     """
     glue = aws.client("glue")
     actions: list[Action] = []
@@ -369,11 +401,9 @@ def ensure_inventory_tables(aws: Aws, database: str, location: str) -> list[Acti
 # -- Athena ----------------------------------------------------------------------------------
 
 def _get_workgroup(athena, name: str) -> dict | None:
-    import botocore.exceptions as bx
-
     try:
         return athena.get_work_group(WorkGroup=name).get("WorkGroup")  # moto: None when missing
-    except (bx.ClientError, bx.BotoCoreError) as e:
+    except errors() as e:
         if is_code(e, "InvalidRequestException", "ResourceNotFoundException"):
             return None
         raise translate(e, f"reading Athena workgroup {name}") from None
@@ -386,7 +416,10 @@ def _workgroup_update(name: str, wg: dict, want: dict) -> list[Action]:
     changes = []
     if rc_have.get("OutputLocation") != rc_want["OutputLocation"]:
         changes.append(f"results {rc_have.get('OutputLocation')} -> {rc_want['OutputLocation']}")
-    if (rc_have.get("EncryptionConfiguration") or {}).get("EncryptionOption") not in ("SSE_S3", "SSE_KMS", "CSE_KMS"):
+    # Any encryption the owner chose (SSE_KMS with their key, …) is kept: SSE-S3 only where there is none.
+    encrypted = (rc_have.get("EncryptionConfiguration") or {}).get("EncryptionOption") in ("SSE_S3", "SSE_KMS",
+                                                                                          "CSE_KMS")
+    if not encrypted:
         changes.append("result encryption -> SSE_S3")
     for k in ("EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled", "BytesScannedCutoffPerQuery"):
         if have.get(k) != want[k]:
@@ -398,12 +431,14 @@ def _workgroup_update(name: str, wg: dict, want: dict) -> list[Action]:
         changes.append("state -> ENABLED")
     if not changes:
         return []
+    result_updates = {"OutputLocation": rc_want["OutputLocation"]}
+    if not encrypted:
+        result_updates["EncryptionConfiguration"] = rc_want["EncryptionConfiguration"]
     updates = {
         "EnforceWorkGroupConfiguration": want["EnforceWorkGroupConfiguration"],
         "PublishCloudWatchMetricsEnabled": want["PublishCloudWatchMetricsEnabled"],
         "BytesScannedCutoffPerQuery": want["BytesScannedCutoffPerQuery"],
-        "ResultConfigurationUpdates": {"OutputLocation": rc_want["OutputLocation"],
-                                       "EncryptionConfiguration": rc_want["EncryptionConfiguration"]},
+        "ResultConfigurationUpdates": result_updates,
         "EngineVersion": want["EngineVersion"],
     }
     params = {"WorkGroup": name, "ConfigurationUpdates": updates}
@@ -426,13 +461,23 @@ def existing_named_queries(athena, workgroup: str) -> dict[str, dict]:
     return out
 
 
-def _named_query_actions(athena, o: SetupOptions, *, exists: bool) -> list[Action]:
-    if not o.named_queries:
+# The window of a saved query (`day BETWEEN 'a' AND 'b'`): its days move with the day setup runs.
+_WINDOW_DAYS = re.compile(r"(\bday\s+BETWEEN\s+)'[^']*'(\s+AND\s+)'[^']*'", re.IGNORECASE)
+
+
+def _without_window(sql: str) -> str:
+    return _WINDOW_DAYS.sub(r"\1'…'\2'…'", sql)
+
+
+def _named_query_actions(athena, o: SetupOptions, queries: NamedQueries, *, exists: bool) -> list[Action]:
+    """Named queries are matched by name. An existing one is rewritten only with --update, and only
+    when it differs in more than its window's days (a later run renders a later window)."""
+    if not queries:
         return []
     have = existing_named_queries(athena, o.workgroup) if exists else {}
     out: list[Action] = []
     seen = set()
-    for name, description, sql in o.named_queries:
+    for name, description, sql in queries:
         if name in seen:
             raise UsageError(f"named query {name!r} given twice")
         seen.add(name)
@@ -444,7 +489,8 @@ def _named_query_actions(athena, o: SetupOptions, *, exists: bool) -> list[Actio
                               "athena", "create_named_query",
                               {"Name": name, "Description": description, "Database": o.database,
                                "QueryString": sql, "WorkGroup": o.workgroup, "ClientRequestToken": token}))
-        elif o.update and (q.get("QueryString") != sql or (q.get("Description") or "") != description):
+        elif o.update and (_without_window(q.get("QueryString") or "") != _without_window(sql)
+                           or (q.get("Description") or "") != description):
             out.append(Action("update-named-query", f"update named query {name!r} in workgroup {o.workgroup}",
                               "athena", "update_named_query",
                               {"NamedQueryId": q["NamedQueryId"], "Name": name, "Description": description,
@@ -461,32 +507,44 @@ def _size(n: int) -> str:
 
 # -- IAM -------------------------------------------------------------------------------------
 
+def _s3_parts(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key/` -> (bucket, key/), wildcards allowed (a policy's `s3://*/`)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key if not key or key.endswith("/") else key + "/"
+
+
 def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsql", workgroup: str = "flowsql",
-               log_locations: Sequence[str] = ("s3://*/",), results_bucket: str | None = None,
-               partition: str = "aws") -> dict:
+               log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
+               inventory_location: str | None = None) -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
 
     Statements are grouped by what needs them — `FlowsqlSetup…` for `flowsql setup`,
     `FlowsqlQuery…` for `flowsql query --engine athena`, `FlowsqlInventory…` for `inventory sync
     [--upload]` — so an operator can hand the query statements alone to analysts. `log_locations`
-    are the flow-log folders (`s3://bucket/prefix/` or its `AWSLogs/`); unknown values stay wildcards.
+    are the flow-log folders (`s3://bucket/prefix/` or its `AWSLogs/`); the results and inventory
+    locations default to setup's (the results bucket's `results/` and `inventory/`); unknown values
+    stay wildcards. The ARN partition is the region's (`aws-cn`, `aws-us-gov`, …).
     """
-    p = partition
-    rb = results_bucket or (results_bucket_name(account, region) if "*" not in (account, region)
-                            else "flowsql-results-*")
+    p = partition_for_region(region) if region != "*" else "aws"
+    rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
+    results_bucket, results_key = _s3_parts(results_location or f"s3://{rb}/{RESULTS_PREFIX}")
+    inventory_bucket, inventory_key = _s3_parts(inventory_location or f"s3://{rb}/{INVENTORY_PREFIX}")
     catalog = f"arn:{p}:glue:{region}:{account}:catalog"
     db_arn = f"arn:{p}:glue:{region}:{account}:database/{database}"
     tables_arn = f"arn:{p}:glue:{region}:{account}:table/{database}/*"
     wg_arn = f"arn:{p}:athena:{region}:{account}:workgroup/{workgroup}"
     log_buckets, log_objects = [], []
     for loc in log_locations:
-        b, k = split_s3_uri(loc if loc.endswith("/") else loc + "/")
+        b, k = _s3_parts(loc)
         if not k.endswith("AWSLogs/"):
             k += "AWSLogs/"
         log_buckets.append(f"arn:{p}:s3:::{b}")
         log_objects.append(f"arn:{p}:s3:::{b}/{k}*")
     log_buckets = sorted(set(log_buckets))
-    results_arn = f"arn:{p}:s3:::{rb}"
+    results_arn = f"arn:{p}:s3:::{results_bucket}"
+    results_objects = f"{results_arn}/{results_key}*"
+    inventory_arn = f"arn:{p}:s3:::{inventory_bucket}"
+    inventory_objects = f"{inventory_arn}/{inventory_key}*"
 
     def stmt(sid: str, actions: list[str], resources: list[str]) -> dict:
         return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
@@ -516,15 +574,18 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
                  [catalog, db_arn, tables_arn]),
             stmt("FlowsqlQueryReadFlowLogs", ["s3:GetObject"], sorted(set(log_objects))),
             stmt("FlowsqlQueryListFlowLogs", ["s3:ListBucket", "s3:GetBucketLocation"], log_buckets),
+            stmt("FlowsqlQueryResultsBucket", ["s3:ListBucket", "s3:GetBucketLocation"],
+                 sorted({results_arn, inventory_arn})),
             stmt("FlowsqlQueryResults",
-                 ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
-                  "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-                 [results_arn, f"{results_arn}/{RESULTS_PREFIX}*", f"{results_arn}/{INVENTORY_PREFIX}*"]),
+                 ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                 [results_objects]),
+            stmt("FlowsqlQueryInventory", ["s3:GetObject"], [inventory_objects]),
             stmt("FlowsqlInventorySync", ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
                                           "ec2:DescribeVpcs"], ["*"]),
-            stmt("FlowsqlInventoryUpload", ["s3:PutObject"], [f"{results_arn}/{INVENTORY_PREFIX}*"]),
-            stmt("FlowsqlInventoryTables", ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable",
-                                            "glue:UpdateTable"], [catalog, db_arn, tables_arn]),
+            stmt("FlowsqlInventoryUpload", ["s3:PutObject"], [inventory_objects]),
+            stmt("FlowsqlInventoryTables", ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable",
+                                            "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
+                 [catalog, db_arn, tables_arn]),
         ],
     }
 
@@ -533,7 +594,6 @@ def iam_policy_for(config: Config | None) -> dict:
     """`iam_policy()` for what setup recorded (tables, workgroup, results bucket); wildcards without it."""
     if config is None:
         return iam_policy()
-    results_bucket = split_s3_uri(config.results_location)[0] if config.results_location else None
     return iam_policy(account=config.account or "*", region=config.region, database=config.database,
                       workgroup=config.workgroup, log_locations=[t.location for t in config.tables] or ("s3://*/",),
-                      results_bucket=results_bucket)
+                      results_location=config.results_location, inventory_location=config.inventory_location)

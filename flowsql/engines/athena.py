@@ -2,8 +2,10 @@
 
 Reports what Athena bills: data scanned and its cost ($5 per TB, rounded up to the MB, 10 MB
 minimum). Ctrl-C stops the running query (StopQueryExecution) before the interrupt propagates,
-so an abandoned query does not keep scanning at the user's expense. Throttling is retried with
-backoff (botocore's standard retries under pyathena's own retry loop).
+so an abandoned query does not keep scanning at the user's expense: pyathena's
+`kill_on_interrupt` does it, also when the interrupt comes while the query is being started.
+Throttling is retried with backoff by botocore's standard retries alone (pyathena's own retry
+loop is off: two layers would multiply the attempts, 8 × 8).
 
 pyathena and boto3 are imported when a query runs, not when the CLI starts.
 """
@@ -51,16 +53,13 @@ class AthenaEngine:
         """The engine for saved settings (a Config, a config file, or the default file);
         `profile`/`region` override them as the CLI's flags do."""
         cfg = config if isinstance(config, Config) else load(config, required=True)
-        # An explicit AWS_PROFILE wins over the profile setup happened to use.
-        if profile is None and not os.environ.get("AWS_PROFILE"):
-            profile = cfg.profile
         # The tables live in the region setup used; another region would not find them.
-        return cls(cfg, table=table, aws=Aws.connect(profile, region or cfg.region), **kw)
+        return cls(cfg, table=table, aws=_connect(cfg, profile, region), **kw)
 
     @property
     def aws(self) -> Aws:
         if self._aws is None:
-            self._aws = Aws.connect(self.config.profile, self.config.region)
+            self._aws = _connect(self.config)
         return self._aws
 
     def target(self) -> Target:
@@ -82,19 +81,15 @@ class AthenaEngine:
             work_group=self.config.workgroup,
             schema_name=self.config.database,
             poll_interval=self.poll_interval,
-            kill_on_interrupt=True,
-            config=client_config(),
-            retry_config=RetryConfig(attempt=6, multiplier=1, max_delay=20),
+            kill_on_interrupt=True,  # Ctrl-C: StopQueryExecution, then the KeyboardInterrupt goes on
+            config=client_config(),  # botocore's retries: the one retry layer
+            retry_config=RetryConfig(attempt=1),
         )
         cursor = conn.cursor()
         try:
             cursor.execute(sql, on_start_query_execution=query_id.append)
             columns = [d[0] for d in cursor.description or []]
             rows = [tuple(_plain(v) for v in row) for row in cursor.fetchall()]
-        except KeyboardInterrupt:
-            if query_id:
-                self.stop(query_id[0])
-            raise
         except PyAthenaError as e:
             cause = e.__cause__
             if cause is not None and cause.__class__.__module__.startswith("botocore"):
@@ -122,15 +117,13 @@ class AthenaEngine:
         }
         return Result(columns, rows, stats)
 
-    def stop(self, query_id: str) -> None:
-        """StopQueryExecution, unless the query already ended; errors are not worth a second failure."""
-        try:
-            athena = self.aws.client("athena")
-            state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"]
-            if state in ("QUEUED", "RUNNING"):
-                athena.stop_query_execution(QueryExecutionId=query_id)
-        except Exception:  # noqa: BLE001 - interrupted anyway; pyathena also tried
-            pass
+
+def _connect(config: Config, profile: str | None = None, region: str | None = None) -> Aws:
+    """The profile: `--profile`, else AWS_PROFILE, else the one setup was given with --profile
+    (only such a one is saved), else the default chain. The region: setup's unless `region`."""
+    if profile is None and not os.environ.get("AWS_PROFILE"):
+        profile = config.profile
+    return Aws.connect(profile, region or config.region)
 
 
 def _plain(value):

@@ -9,7 +9,13 @@
 - Flow logs to S3 as EC2 has them: a LogDestination with a key prefix (moto takes
   `bucket/prefix` for a bucket name and refuses it) and DestinationOptions (moto drops them) are
   kept by the proxy and put back into DescribeFlowLogs.
-- `calls`: every operation that went through, in order.
+- `garble[operation] = n`: the next n calls of that operation get a 200 whose body is not XML/JSON.
+- UpdateWorkGroup (moto lacks it) is answered by the proxy: its parameters are recorded in
+  `workgroup_updates` and applied to the moto server's Athena backend (same process), as Athena
+  would apply them.
+- `calls`: every operation that went through, in order; `requests`: the same as (service,
+  operation, method, path?query), the service from the request's SigV4 credential scope (for
+  mapping S3's REST calls to IAM actions).
 
 Only the test's AWS_ENDPOINT_URL changes; flowsql and botocore are used as they are.
 """
@@ -38,6 +44,9 @@ class FaultProxy:
         self.fail_queries: dict[str, str] = {}
         self.scanned: dict[str, int] = {}
         self.throttle: dict[str, int] = {}
+        self.garble: dict[str, int] = {}
+        self.workgroup_updates: list[dict] = []
+        self.requests: list[tuple[str, str, str, str]] = []
         self.paginate = True
         self.calls: list[str] = []
         self.flow_logs: dict[str, tuple[str, dict]] = {}  # id -> (LogDestination, DestinationOptions)
@@ -98,11 +107,18 @@ class FaultProxy:
         if not op and body and "x-www-form-urlencoded" in (headers.get("Content-Type") or ""):
             form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
             op = (form.get("Action") or [""])[0]
+        scope = _credential_scope(headers)
         with self._lock:
             self.calls.append(op or f"{method} {path.split('?')[0]}")
+            self.requests.append((scope[1], op, method, path))
             if self.throttle.get(op, 0) > 0:
                 self.throttle[op] -= 1
                 return self._throttled(op, bool(target))
+            if self.garble.get(op, 0) > 0:
+                self.garble[op] -= 1
+                return 200, {"Content-Type": "text/xml"}, b"<html><body>not an AWS answer"
+        if op == "UpdateWorkGroup":
+            return self._update_work_group(json.loads(body or b"{}"), scope[0])
 
         page = None
         if form is not None and self.paginate and op in _EC2_SETS and "MaxResults" in form:
@@ -167,6 +183,39 @@ class FaultProxy:
                 ET.SubElement(opts, q(k[0].lower() + k[1:])).text = v
         return _xml(root, ns)
 
+    def _update_work_group(self, req: dict, region: str) -> tuple[int, dict, bytes]:
+        from moto.athena.models import athena_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        self.workgroup_updates.append(req)
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        wg = athena_backends[DEFAULT_ACCOUNT_ID][region].work_groups.get(req.get("WorkGroup"))
+        if wg is None:
+            return 400, headers, json.dumps({"__type": "InvalidRequestException",
+                                             "Message": "WorkGroup is not found."}).encode()
+        conf, updates = wg.configuration, req.get("ConfigurationUpdates") or {}
+        for k in ("EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled", "BytesScannedCutoffPerQuery",
+                  "RequesterPaysEnabled"):
+            if k in updates:
+                conf[k] = updates[k]
+        if updates.get("RemoveBytesScannedCutoffPerQuery"):
+            conf.pop("BytesScannedCutoffPerQuery", None)
+        if "EngineVersion" in updates:
+            v = updates["EngineVersion"]["SelectedEngineVersion"]
+            conf["EngineVersion"] = {"SelectedEngineVersion": v, "EffectiveEngineVersion": v}
+        rc_updates = updates.get("ResultConfigurationUpdates") or {}
+        rc = conf.setdefault("ResultConfiguration", {})
+        for k in ("OutputLocation", "EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration"):
+            if k in rc_updates:
+                rc[k] = rc_updates[k]
+            if rc_updates.get(f"Remove{k}"):
+                rc.pop(k, None)
+        if "State" in req:
+            wg.state = req["State"]
+        if "Description" in req:
+            wg.description = req["Description"]
+        return 200, headers, b"{}"
+
     def _forward(self, method, path, headers, body):
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
@@ -198,6 +247,14 @@ class FaultProxy:
         body = (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
                 b"</Message></Error></Errors><RequestID>proxy</RequestID></Response>")
         return 503, {"Content-Type": "text/xml"}, body
+
+
+def _credential_scope(headers: dict) -> tuple[str, str]:
+    """(region, service) of a SigV4-signed request: `Credential=KEY/DATE/REGION/SERVICE/aws4_request`."""
+    auth = headers.get("Authorization") or headers.get("authorization") or ""
+    cred = auth.split("Credential=", 1)[1].split(",", 1)[0] if "Credential=" in auth else ""
+    parts = cred.split("/")
+    return (parts[2], parts[3]) if len(parts) >= 5 else ("", "")
 
 
 def _ns(root):

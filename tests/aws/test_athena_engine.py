@@ -110,6 +110,7 @@ def test_throttling_is_retried(setup_done, proxy, moto, aws):
 
 
 def test_ctrl_c_stops_the_query(setup_done, moto, boto, aws):
+    # pyathena's kill_on_interrupt is the one mechanism: without it the query stays QUEUED here.
     # Keep queries QUEUED until many status checks: the interrupt arrives while the query runs.
     moto_api(moto, "state-manager/set-transition",
              {"model_name": "athena::execution", "transition": {"progression": "manual", "times": 10_000}})
@@ -150,6 +151,23 @@ def test_from_saved_config(setup_done, moto):
     result = e.execute(SQL)
     assert result.rows == [("10.0.0.2", 1, 1, 1)] and result.stats["engine"] == "athena"
     assert AthenaEngine.from_config(config_mod.load(required=True)).target() == e.target()
+
+
+def test_profile_setup_was_given_else_the_default_chain(setup_done, monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile ops]\nregion = us-east-1\n[profile audit]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    assert setup_done.profile is None
+    assert AthenaEngine.from_config(setup_done).aws.session.profile_name == "default"
+    monkeypatch.setenv("AWS_PROFILE", "ops")  # the default chain: AWS_PROFILE
+    assert AthenaEngine.from_config(setup_done).aws.session.profile_name == "ops"
+    saved = replace(setup_done, profile="audit")  # `setup --profile audit`
+    assert AthenaEngine.from_config(saved).aws.session.profile_name == "ops"  # AWS_PROFILE still wins
+    monkeypatch.delenv("AWS_PROFILE")
+    assert AthenaEngine.from_config(saved).aws.session.profile_name == "audit"
+    assert AthenaEngine.from_config(saved, profile="ops").aws.session.profile_name == "ops"
 
 
 def test_not_set_up():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from fnmatch import fnmatchcase
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from awsfixtures import ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, put_text_log
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from flowsql import config
 from flowsql.cli import app
 from flowsql.fields import parse_log_format
+from flowsql.provision import existing_named_queries
 
 DAY = date(2024, 3, 5)
 runner = CliRunner()
@@ -21,6 +24,12 @@ runner = CliRunner()
 
 def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
+
+
+def no_traceback(r) -> bool:
+    """CliRunner catches exceptions into r.exception (they never reach r.output): a clean exit
+    is none, or the SystemExit of typer.Exit."""
+    return r.exception is None or isinstance(r.exception, SystemExit)
 
 
 @pytest.fixture
@@ -91,12 +100,12 @@ def test_dry_run_prints_ddl_and_changes_nothing(custom_flow_log, boto):
 
 def test_setup_without_flow_logs_is_a_clear_error(moto):
     r = invoke("setup")
-    assert r.exit_code == 2 and "no flow log" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and "no flow log" in r.stderr and no_traceback(r)
 
 
 def test_setup_missing_bucket(moto):
     r = invoke("setup", "--bucket", "no-such-bucket", "--no-discovery")
-    assert r.exit_code != 0 and "no-such-bucket" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 1 and "no-such-bucket" in r.stderr and no_traceback(r)
 
 
 def test_bad_scan_limit(moto):
@@ -137,7 +146,7 @@ def test_a_failed_athena_query_prints_the_reason_and_exits_1(custom_flow_log, pr
     r = invoke("query", "top-destinations", "--since", DAY, "--until", DAY)
     assert r.exit_code == 1, r.output
     assert "HIVE_BAD_DATA" in r.stderr and r.stderr.strip().splitlines()[-1].startswith("flowsql: error:")
-    assert "Traceback" not in r.output
+    assert no_traceback(r)
 
 
 def test_a_log_archive_bucket_of_many_accounts(boto):
@@ -158,3 +167,145 @@ def test_a_log_archive_bucket_of_many_accounts(boto):
     r = invoke("setup", "--no-discovery", "--bucket", "org-log-archive", "--prefix", "vpc",
                "--accounts", "111111111111", "--dry-run")
     assert r.exit_code == 2 and "--update" in r.stderr  # the table would change: only with --update
+
+
+# -- options are checked before any AWS call ----------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["--results", "my-bucket/athena"], "--results must be an s3://bucket/prefix/ URI"),
+    (["--results", "s3://"], "no bucket"),
+    (["--results", "s3://my-results/AWSLogs/athena/"], "inside an AWSLogs/ folder"),
+    (["--account-projection", "sometimes"], "enum or injected"),
+    (["--accounts", "123,456"], "12 digits"),
+    (["--scan-limit", "lots"], "not a size"),
+    (["--projection-start", "someday"], "--projection-start"),
+    (["--log-format", "${version} ${nope}"], "unknown field(s): nope"),
+    (["--table", "Flow-Logs"], "invalid database or table name"),
+    (["--profile", "nope"], "profile 'nope' not found"),
+])
+def test_setup_options_are_usage_errors_before_any_aws_call(proxy, args, message):
+    r = invoke("setup", *args)
+    assert r.exit_code == 2 and no_traceback(r), r.output
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert proxy.calls == []
+
+
+def test_no_region_is_a_usage_error(proxy, monkeypatch, tmp_path):
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    for args in (["setup"], ["inventory", "sync", "--out", tmp_path]):
+        r = invoke(*args)
+        assert r.exit_code == 2 and no_traceback(r) and "no AWS region" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert proxy.calls == []
+
+
+# -- what setup saves and does ---------------------------------------------------------------
+
+def test_profile_is_saved_only_when_given(custom_flow_log, monkeypatch, tmp_path):
+    aws_config = tmp_path / "aws-config"
+    # an explicitly chosen profile ignores the AWS_* credential variables: it has its own
+    aws_config.write_text(f"[profile ops]\nregion = {REGION}\naws_access_key_id = testing\n"
+                          "aws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    assert invoke("setup").exit_code == 0
+    assert config.load().profile is None  # found through AWS_PROFILE: not pinned into the config
+    assert invoke("setup", "--profile", "ops").exit_code == 0
+    assert config.load().profile == "ops"
+
+
+def test_setup_plans_once(custom_flow_log, proxy):
+    assert invoke("setup").exit_code == 0
+    proxy.calls.clear()
+    assert invoke("setup").exit_code == 0  # everything exists: every read runs, once
+    assert proxy.calls.count("GetTables") == proxy.calls.count("GetWorkGroup") == 1
+    assert proxy.calls.count("ListNamedQueries") == 1
+
+
+def test_named_queries_bound_injected_accounts(custom_flow_log, boto):
+    r = invoke("setup", "--account-projection", "injected")
+    assert r.exit_code == 0, r.output
+    assert boto.glue.get_table(DatabaseName="flowsql", Name="vpc_flow_logs")["Table"]["Parameters"][
+        "projection.aws_account_id.type"] == "injected"
+    saved = existing_named_queries(boto.athena, "flowsql")
+    assert {"flowsql-top-destinations", "flowsql-rejects-by-subnet", "flowsql-lambda-egress"} <= set(saved)
+    for q in saved.values():  # Athena refuses an injected column without its values
+        assert f"aws_account_id IN ('{ACCOUNT}')" in q["QueryString"], q["QueryString"]
+        assert "(UTC days, written YYYY/MM/DD)" in q["QueryString"]
+    r = invoke("setup", "--account-projection", "injected", "--update")
+    assert r.exit_code == 0 and "nothing to do" in r.stderr, r.output
+
+
+def test_prefix_without_bucket_narrows_discovery(custom_flow_log, proxy):
+    r = invoke("setup", "--prefix", "elsewhere", "--dry-run")
+    assert r.exit_code == 2 and "under prefix 'elsewhere'" in r.stderr and "s3://flow-logs-b/p" in r.stderr
+    r = invoke("setup", "--prefix", "p", "--dry-run")
+    assert r.exit_code == 0 and "s3://flow-logs-b/p/AWSLogs/" in r.stderr, r.output
+
+
+# -- inventory sync ------------------------------------------------------------------------------
+
+def test_inventory_sync_uses_the_region_chain_without_upload(boto, tmp_path):
+    config.save(config.Config(region="eu-west-1"))  # setup ran elsewhere
+    vpc = boto.ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]  # in REGION, the AWS_REGION
+    r = invoke("inventory", "sync", "--out", tmp_path / "inv")
+    assert r.exit_code == 0, r.output
+    vpcs = json.loads((tmp_path / "inv" / "vpcs.json").read_text())["Vpcs"]
+    assert vpc in {v["VpcId"] for v in vpcs}
+
+
+def test_inventory_sync_to_an_unwritable_place(boto, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    r = invoke("inventory", "sync", "--out", tmp_path / "a-file")
+    assert r.exit_code == 2 and no_traceback(r), r.output
+    assert r.stderr.startswith("flowsql: error: cannot write the inventory to") and r.stderr.count("\n") == 1
+
+
+# -- the printed IAM policy allows every call flowsql makes ------------------------------------
+
+_S3_SUBRESOURCES = {"publicAccessBlock": "BucketPublicAccessBlock", "encryption": "EncryptionConfiguration",
+                    "lifecycle": "LifecycleConfiguration", "location": "BucketLocation"}
+
+
+def _needs(service: str, operation: str, method: str, path: str) -> tuple[str, str | None]:
+    """The IAM action a recorded request needs, and for S3 the resource ARN it acts on."""
+    if service != "s3":
+        return f"{service}:{operation}", None
+    url = urlsplit(path)
+    query = parse_qs(url.query, keep_blank_values=True)
+    bucket, _, key = unquote(url.path).lstrip("/").partition("/")
+    for sub, name in _S3_SUBRESOURCES.items():
+        if sub in query:
+            return f"s3:{'Get' if method == 'GET' else 'Put'}{name}", f"arn:aws:s3:::{bucket}"
+    if not key:  # HeadBucket and ListObjectsV2 need s3:ListBucket
+        return ("s3:CreateBucket" if method == "PUT" else "s3:ListBucket"), f"arn:aws:s3:::{bucket}"
+    return ("s3:PutObject" if method == "PUT" else "s3:GetObject"), f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _allowed(policy: dict, action: str, resource: str | None) -> bool:
+    return any(action in s["Action"] and (resource is None or any(fnmatchcase(resource, r) for r in s["Resource"]))
+               for s in policy["Statement"] if s["Effect"] == "Allow")
+
+
+def test_iam_policy_allows_every_call(custom_flow_log, proxy, moto, tmp_path):
+    def needs(*args) -> set:
+        proxy.requests.clear()
+        r = invoke(*args)
+        assert r.exit_code == 0, r.output
+        # sts:GetCallerIdentity needs no permission
+        return {_needs(*x) for x in proxy.requests if x[1] != "GetCallerIdentity"}
+
+    setup = needs("setup") | needs("setup") | needs("setup", "--update", "--scan-limit", "20GB")
+    assert proxy.workgroup_updates  # the update path ran too
+    queue_result(moto, [("dstaddr", "varchar")], [["10.0.0.9"]])
+    query = needs("query", "top-destinations", "--since", DAY, "--until", DAY)
+    inventory = needs("inventory", "sync", "--out", tmp_path / "inv", "--upload")
+    assert {a for a, _ in inventory} >= {"ec2:DescribeNetworkInterfaces", "s3:PutObject", "glue:GetTables"}
+
+    for scope, calls in (("setup", setup), ("query", query), ("inventory", inventory)):
+        r = invoke("iam-policy", "--for", scope)
+        assert r.exit_code == 0
+        policy = json.loads(r.stdout)
+        denied = sorted(f"{a} on {res}" if res else a for a, res in calls if not _allowed(policy, a, res))
+        assert not denied, f"{scope}: {denied}"

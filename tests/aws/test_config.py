@@ -43,6 +43,15 @@ def test_missing_and_broken(tmp_path):
     newer.write_text(json.dumps({"version": 99, "region": "x"}))
     with pytest.raises(UsageError, match="newer flowsql"):
         load(newer)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(UsageError, match="not valid .not UTF-8 text"):
+        load(binary)
+    for text in ("[1, 2]", '"a string"', "null", '{"region": "x", "tables": [1]}', '{"version": "2", "region": "x"}'):
+        bad.write_text(text)
+        with pytest.raises(UsageError, match="is not valid") as e:
+            load(bad)
+        assert "\n" not in str(e.value)
 
 
 def test_unknown_keys_are_ignored(tmp_path):

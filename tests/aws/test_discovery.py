@@ -118,7 +118,6 @@ def test_destination_options_from_describe_flow_logs():
         ("b", "x", "parquet", True, True, ("fl-1", "fl-2")),
     ]
     assert groups[0].log_format.names == DEFAULT_FIELDS
-    assert groups[1].traffic_types == ("ALL", "REJECT")
 
 
 def test_destination_arn():
@@ -221,3 +220,50 @@ def test_flow_logs_of_several_regions_share_a_table(boto, aws):
     assert only_here.regions == (REGION,) and len(only_here.flow_log_ids) == 1
     [both] = discover(aws, regions=["eu-west-1"])
     assert both.regions == ("eu-west-1", REGION) and len(both.flow_log_ids) == 2
+
+
+def test_two_formats_in_one_place_is_a_clear_error(boto, aws):
+    """Two flow logs, one bucket and layout, different formats: no table can read both."""
+    custom = make_flow_log(boto, "logs-2f", "", CUSTOM_FORMAT)
+    default = make_flow_log(boto, "logs-2f", "", create_bucket=False)
+    put_text_log(boto, "logs-2f", log_key("", ACCOUNT, REGION, DAY, custom), parse_log_format(CUSTOM_FORMAT).header())
+    with pytest.raises(UsageError) as e:
+        discover(aws)
+    msg = str(e.value)
+    assert custom in msg and default in msg and "s3://logs-2f/AWSLogs/" in msg
+    assert "prefix" in msg and "--log-format" in msg and "\n" not in msg
+    # the user says which format the files there have: one table
+    [d] = discover(aws, log_format=CUSTOM_FORMAT)
+    assert d.flow_log_ids == tuple(sorted((custom, default)))
+
+
+def test_prefix_alone_narrows_discovery(proxy, boto, aws):
+    make_flow_log(boto, "logs-n1", "team-a", CUSTOM_FORMAT)
+    make_flow_log(boto, "logs-n2", "team-b")
+    [d] = discover(aws, prefix="team-b/")
+    assert (d.bucket, d.prefix) == ("logs-n2", "team-b")
+    with pytest.raises(UsageError, match=r"no flow log .* under prefix 'team-c' .*s3://logs-n1/team-a.*--bucket"):
+        discover(aws, prefix="team-c")
+
+
+def test_sample_search_stays_in_our_account_folder(proxy, boto, aws):
+    """Our flow log writes to a shared bucket that other accounts' logs fill: only our folder is
+    searched for a file to verify the format against."""
+    make_flow_log(boto, "shared-logs", "org")
+    for other in ("111111111111", "222222222222"):
+        put_text_log(boto, "shared-logs", log_key("org", other, REGION, DAY, "fl-0a1b2c3d"), " ".join(DEFAULT_FIELDS))
+    proxy.requests.clear()
+
+    [d] = discover(aws)
+
+    assert d.accounts == ("111111111111", "123456789012", "222222222222")  # the table covers all
+    assert d.verified_against is None and "not verified" in d.notes[0]
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    listed = [parse_qs(urlsplit(path).query).get("prefix", [""])[0]
+              for service, _, method, path in proxy.requests if service == "s3" and method == "GET"]
+    # listings below a region folder are the sample search (the region folders themselves are
+    # listed for every account: the table's region projection needs them)
+    searched = [p for p in listed if re.match(r"org/AWSLogs/\d{12}/vpcflowlogs/[a-z0-9-]+/", p)]
+    assert searched and all(p.startswith(f"org/AWSLogs/{ACCOUNT}/") for p in searched), searched

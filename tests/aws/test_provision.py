@@ -115,7 +115,7 @@ def test_schema_change_needs_update(flow_log, boto, aws):
     assert list(plan(aws, changed)) == []
 
 
-def test_workgroup_with_other_settings_is_updated(flow_log, boto, aws):
+def test_workgroup_with_other_settings_is_updated(flow_log, proxy, boto, aws):
     boto.athena.create_work_group(Name="flowsql", Configuration={
         "ResultConfiguration": {"OutputLocation": "s3://elsewhere/"}, "EnforceWorkGroupConfiguration": False,
         "BytesScannedCutoffPerQuery": 10_000_000})
@@ -123,11 +123,36 @@ def test_workgroup_with_other_settings_is_updated(flow_log, boto, aws):
     [a] = [a for a in p if a.service == "athena"]
     assert a.kind == "update-workgroup"
     assert "BytesScannedCutoffPerQuery 10000000 -> 2000000000" in a.description
-    assert "results s3://elsewhere/ ->" in a.description
-    assert a.params["ConfigurationUpdates"]["ResultConfigurationUpdates"]["OutputLocation"] == \
-        f"s3://{RESULTS}/results/"
-    # moto has no UpdateWorkGroup: applying it is real AWS's part; the rest of the plan applies.
-    apply(aws, [x for x in p if x.kind != "update-workgroup"])
+    assert "results s3://elsewhere/ ->" in a.description and "result encryption -> SSE_S3" in a.description
+
+    apply(aws, p)  # UpdateWorkGroup answered by the proxy (moto lacks it)
+    [sent] = proxy.workgroup_updates
+    assert sent["WorkGroup"] == "flowsql"
+    assert sent["ConfigurationUpdates"]["ResultConfigurationUpdates"] == {
+        "OutputLocation": f"s3://{RESULTS}/results/", "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"}}
+    assert sent["ConfigurationUpdates"]["BytesScannedCutoffPerQuery"] == 2 * 10**9
+    assert sent["ConfigurationUpdates"]["EnforceWorkGroupConfiguration"] is True
+    assert list(plan(aws, discover(aws), SetupOptions(scan_limit=2 * 10**9))) == []
+
+
+def test_workgroup_update_keeps_its_kms_encryption(flow_log, proxy, boto, aws):
+    kms = {"EncryptionOption": "SSE_KMS", "KmsKey": "arn:aws:kms:us-east-1:123456789012:key/k-1"}
+    boto.athena.create_work_group(Name="flowsql", Configuration={
+        "ResultConfiguration": {"OutputLocation": f"s3://{RESULTS}/results/", "EncryptionConfiguration": kms},
+        "EnforceWorkGroupConfiguration": True, "PublishCloudWatchMetricsEnabled": True,
+        "BytesScannedCutoffPerQuery": 10_000_000,
+        "EngineVersion": {"SelectedEngineVersion": "Athena engine version 3"}})
+    p = plan(aws, discover(aws))
+    [a] = [a for a in p if a.service == "athena"]
+    assert a.kind == "update-workgroup" and "encryption" not in a.description
+
+    apply(aws, p)
+    [sent] = proxy.workgroup_updates
+    assert "EncryptionConfiguration" not in sent["ConfigurationUpdates"]["ResultConfigurationUpdates"]
+    wg = boto.athena.get_work_group(WorkGroup="flowsql")["WorkGroup"]["Configuration"]
+    assert wg["ResultConfiguration"]["EncryptionConfiguration"] == kms  # not downgraded to SSE-S3
+    assert wg["BytesScannedCutoffPerQuery"] == 10 * 1000**3
+    assert list(plan(aws, discover(aws))) == []
 
 
 def test_named_queries_are_not_duplicated_and_updated_only_on_request(flow_log, boto, aws):
@@ -137,6 +162,20 @@ def test_named_queries_are_not_duplicated_and_updated_only_on_request(flow_log, 
     assert [(a.kind, a.params["Name"]) for a in p] == [("create-named-query", "flowsql-new")]
     p = plan(aws, discover(aws), SetupOptions(named_queries=changed, update=True))
     assert sorted(a.kind for a in p) == ["create-named-query", "update-named-query", "update-named-query"]
+
+
+def test_a_later_window_is_no_change_even_with_update(flow_log, boto, aws):
+    """Named queries render for the 7 days ending on the day setup runs: a run on a later day
+    (only the window's days differ) changes nothing, with --update too."""
+    apply(aws, plan(aws, discover(aws), SetupOptions(named_queries=QUERIES)))
+    later = [(n, d, sql.replace("'2024/03/01' AND '2024/03/07'", "'2024/04/10' AND '2024/04/16'"))
+             for n, d, sql in QUERIES]
+    assert later != QUERIES
+    assert list(plan(aws, discover(aws), SetupOptions(named_queries=later, update=True))) == []
+    # a change besides the window is still seen
+    edited = [(n, d, sql.replace("srcaddr", "dstaddr")) for n, d, sql in later]
+    p = plan(aws, discover(aws), SetupOptions(named_queries=edited, update=True))
+    assert [(a.kind, a.params["Name"]) for a in p] == [("update-named-query", "flowsql-top-destinations")]
 
 
 def test_existing_results_bucket_keeps_its_other_lifecycle_rules(flow_log, boto, aws):
@@ -156,6 +195,48 @@ def test_existing_results_bucket_keeps_its_other_lifecycle_rules(flow_log, boto,
 def test_results_location_must_not_be_under_the_flow_logs(flow_log, aws):
     with pytest.raises(UsageError, match="never writes there"):
         plan(aws, discover(aws), SetupOptions(results_location="s3://logs/org/acme/AWSLogs/athena/"))
+
+
+def test_results_location_keeps_clear_of_every_flow_log(proxy, boto, aws):
+    """No AWSLogs/ folder anywhere, and no place above or below a flow log's folder, even one
+    of a flow log this setup does not make a table for."""
+    make_flow_log(boto, "logs-a", "", CUSTOM_FORMAT)
+    make_flow_log(boto, "logs-b", "x")
+    boto.s3.create_bucket(Bucket="elsewhere")
+    dests = discover(aws, bucket="logs-a")
+    assert [d.bucket for d in dests] == ["logs-a"]
+    for results in ("s3://elsewhere/AWSLogs/", "s3://elsewhere/a/AWSLogs/b/", "s3://logs-b/",
+                    "s3://logs-b/x/AWSLogs/123456789012/", "s3://logs-a/"):
+        with pytest.raises(UsageError, match="never writes there"):
+            plan(aws, dests, SetupOptions(results_location=results))
+    assert plan(aws, dests, SetupOptions(results_location="s3://logs-b/athena/")).config.results_location == \
+        "s3://logs-b/athena/"
+
+
+def test_two_tables_with_one_name_are_refused(flow_log, aws):
+    [d] = discover(aws)
+    from dataclasses import replace
+
+    other = replace(d, log_format=parse_log_format(""))  # same place and layout, another format
+    with pytest.raises(UsageError, match="two tables named flowsql.vpc_flow_logs"):
+        plan(aws, [d, other])
+    with pytest.raises(UsageError, match="two tables named flowsql.inventory_enis"):
+        plan(aws, [d], SetupOptions(table="inventory_enis"))
+
+
+def test_new_results_location_moves_the_inventory_tables(flow_log, boto, aws):
+    """The inventory tables are flowsql's own: they follow --results without --update, as
+    `inventory sync --upload` would update them."""
+    apply(aws, plan(aws, discover(aws)))
+    boto.s3.create_bucket(Bucket="my-results")
+    p = plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena/"))
+    tables = [a for a in p if a.service == "glue"]
+    assert {a.kind for a in tables} == {"update-table"} and len(tables) == 4
+    assert all("inventory_" in a.params["TableInput"]["Name"] for a in tables)
+    apply(aws, p)
+    t = boto.glue.get_table(DatabaseName="flowsql", Name="inventory_enis")["Table"]
+    assert t["StorageDescriptor"]["Location"] == "s3://my-results/flowsql-inventory/enis/"
+    assert p.config.inventory_location == "s3://my-results/flowsql-inventory/"
 
 
 def test_given_results_location_must_exist(flow_log, aws):
@@ -192,6 +273,7 @@ def test_bad_options(flow_log, aws):
 
 def test_config_is_saved_and_loaded(flow_log, aws, tmp_path):
     p = plan(aws, discover(aws))
+    assert p.config.profile is None  # no --profile: the default chain finds it again
     path = config_mod.save(p.config)
     assert path == config_mod.config_path()
     loaded = config_mod.load()
@@ -220,11 +302,26 @@ def test_iam_policy():
     assert next(s for s in query if s["Sid"] == "FlowsqlQueryAthena")["Resource"] == [wg]
 
 
-def test_iam_policy_for_a_saved_setup(flow_log, aws):
+def test_iam_policy_for_a_saved_setup(flow_log, boto, aws):
+    from dataclasses import replace
+
     from flowsql.provision import iam_policy_for
 
-    policy = iam_policy_for(plan(aws, discover(aws)).config)
+    cfg = plan(aws, discover(aws)).config
+    policy = iam_policy_for(cfg)
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["FlowsqlQueryReadFlowLogs"]["Resource"] == ["arn:aws:s3:::logs/org/acme/AWSLogs/*"]
-    assert statements["FlowsqlQueryResults"]["Resource"][0] == f"arn:aws:s3:::{RESULTS}"
+    assert statements["FlowsqlQueryResults"]["Resource"] == [f"arn:aws:s3:::{RESULTS}/results/*"]
+    assert statements["FlowsqlInventoryUpload"]["Resource"] == [f"arn:aws:s3:::{RESULTS}/inventory/*"]
+    assert {"glue:GetTables", "glue:CreateDatabase"} <= set(statements["FlowsqlInventoryTables"]["Action"])
     assert iam_policy_for(None)["Statement"][2]["Resource"] == ["arn:aws:s3:::*/AWSLogs/*"]
+
+    # the locations setup recorded, wherever they are; the region's partition
+    boto.s3.create_bucket(Bucket="my-results")
+    cfg = plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena")).config
+    statements = {s["Sid"]: s for s in iam_policy_for(cfg)["Statement"]}
+    assert statements["FlowsqlQueryResults"]["Resource"] == ["arn:aws:s3:::my-results/athena/*"]
+    assert statements["FlowsqlInventoryUpload"]["Resource"] == ["arn:aws:s3:::my-results/flowsql-inventory/*"]
+    cn = {s["Sid"]: s for s in iam_policy_for(replace(cfg, region="cn-north-1"))["Statement"]}
+    assert cn["FlowsqlQueryAthena"]["Resource"] == [f"arn:aws-cn:athena:cn-north-1:{ACCOUNT}:workgroup/flowsql"]
+    assert all(r.startswith("arn:aws-cn:") or r == "*" for s in cn.values() for r in s["Resource"])
