@@ -5,6 +5,7 @@ The id of a query is its file name; queries are found by listing the folder (no 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +30,10 @@ def resources_dir(name: str) -> Path:
 
 
 def sql_dir() -> Path:
-    return resources_dir("sql")
+    """The query pack in use: $FLOWSQL_SQL_DIR (a folder with queries/ and macros/, e.g. a team's own
+    copy of the pack with queries added) or the one flowsql ships."""
+    own = os.environ.get("FLOWSQL_SQL_DIR")
+    return Path(own) if own else resources_dir("sql")
 
 
 class HeaderError(ValueError):
@@ -149,10 +153,16 @@ def parse_query(path: Path) -> Query:
     )
 
 
-@lru_cache(maxsize=4)
 def load_pack(root: Path | None = None) -> tuple[Query, ...]:
-    """Every query under `root/queries` (default: the installed pack), sorted by name."""
-    qdir = (root or sql_dir()) / "queries"
+    """Every query under `root/queries` (default: the pack in use), sorted by name."""
+    return _load_pack(Path(root or sql_dir()).resolve())
+
+
+@lru_cache(maxsize=4)
+def _load_pack(root: Path) -> tuple[Query, ...]:
+    qdir = root / "queries"
+    if not qdir.is_dir():
+        raise UsageError(f"{root} holds no queries/ folder (FLOWSQL_SQL_DIR must name a query pack)")
     return tuple(parse_query(p) for p in sorted(qdir.glob("*.sql")))
 
 

@@ -160,12 +160,8 @@ def test_a_lint_finding_stops_the_query(tree, tmp_path, monkeypatch):
     shutil.copytree(pack.sql_dir(), sql)
     q = sql / "queries" / "top-destinations.sql"
     q.write_text(q.read_text().replace("    sum(bytes) AS bytes", "    sum(bytes)  AS bytes"))
-    monkeypatch.setattr(pack, "sql_dir", lambda: sql)  # point discovery at the copied pack
-    pack.load_pack.cache_clear()
-    try:
-        r = invoke(*local(tree))
-    finally:
-        pack.load_pack.cache_clear()
+    monkeypatch.setenv("FLOWSQL_SQL_DIR", str(sql))  # a pack of one's own, with the broken template
+    r = invoke(*local(tree))
     assert r.exit_code == 1, r.output
     # the finding points at the template's own line
     line = next(i for i, t in enumerate(q.read_text().splitlines(), 1) if "sum(bytes)  AS bytes" in t)
@@ -310,12 +306,8 @@ def test_render_prints_nothing_when_lint_fails(tmp_path, monkeypatch):
     shutil.copytree(pack.sql_dir(), sql)
     q = sql / "queries" / "top-destinations.sql"
     q.write_text(q.read_text().replace("    dstaddr,\n", "    dstaddr ,\n", 1))
-    monkeypatch.setattr(pack, "sql_dir", lambda: sql)
-    pack.load_pack.cache_clear()
-    try:
-        r = invoke("render", "top-destinations", "--engine", "local")
-    finally:
-        pack.load_pack.cache_clear()
+    monkeypatch.setenv("FLOWSQL_SQL_DIR", str(sql))
+    r = invoke("render", "top-destinations", "--engine", "local")
     assert r.exit_code == 1 and r.stdout == "" and "LT01" in r.stderr
 
 

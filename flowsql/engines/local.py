@@ -18,7 +18,7 @@ from ..errors import DataError, FormatError, QueryError
 from ..fields import FIELDS, LogFormat, parse_header
 from ..inventory import TABLES, Inventory
 from ..layout import LogFile, local_files
-from ..pack import sql_dir
+from ..pack import resources_dir
 from ..params import Window
 from . import ALL_COLUMNS, Result, Target
 
@@ -86,7 +86,7 @@ class LocalEngine:
         con = duckdb.connect(":memory:", config=config)
         con.execute("SET TimeZone = 'UTC'")
         # flowsql_cidr_contains and friends: pure SQL, so no UDF runtime (numpy) and no extension.
-        con.execute((sql_dir() / "local" / "functions.sql").read_text(encoding="utf-8"))
+        con.execute((resources_dir("sql") / "local" / "functions.sql").read_text(encoding="utf-8"))
         self._create_inventory(con)
         return con
 
