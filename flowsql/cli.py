@@ -217,7 +217,8 @@ def _make_engine(engine: EngineName, source, inventory, window, accounts, region
         from .inventory import load
 
         if source is None:
-            raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree)")
+            raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree); "
+                             "for Athena, run `flowsql setup` first")
         return LocalEngine(source, window, inventory=load(inventory), accounts=accounts, regions=regions,
                            skip_bad_files=skip_bad_files)
     if source is not None or inventory is not None:
@@ -294,6 +295,10 @@ def query_cmd(
         eng = _make_engine(engine, source, inventory, window, accounts, regions, skip_bad_files, table, profile)
         if engine is EngineName.athena:
             accounts, regions = eng.table.partition_filters(accounts, regions)
+        elif not eng.files:
+            what = " ".join(x for x in (", ".join(accounts), ", ".join(regions)) if x)
+            typer.echo(f"note: no log files in {source} for {window.since} … {window.until}"
+                       + (f" ({what})" if what else ""), err=True)
         rendered = prepare(q, given, eng, window, accounts=accounts, regions=regions)
         with _Spinner(f"running {q.name} on {engine.value} ({window.since} … {window.until})"):
             result = eng.execute(rendered.sql)
@@ -456,8 +461,8 @@ def setup_cmd(
         if dry_run:
             for a in actions:
                 typer.echo(f"-- {a.description}")
-                if a.ddl:
-                    typer.echo(a.ddl.rstrip() + "\n")
+                if a.ddl:  # `;`-terminated, so the whole output runs (or parses) as one script
+                    typer.echo(a.ddl.rstrip().rstrip(";") + ";\n")
             typer.echo(f"dry run: {len(actions)} action(s), nothing changed", err=True)
             return
         if not actions:

@@ -232,6 +232,7 @@ def discover(
     out = []
     for p in partials:
         d = _resolve(s3, p, wanted_accounts, own_account=aws.account if own else None,
+                     format_from_flag=override is not None,
                      default_region=aws.region, verify=verify)
         out.append(d)
     locations = sorted({(g.bucket, f"{g.prefix}/AWSLogs/" if g.prefix else "AWSLogs/") for g in all_groups})
@@ -404,7 +405,7 @@ def read_parquet_schema(s3, bucket: str, key: str) -> tuple[LogFormat, dict[str,
 
 
 def _resolve(s3, p: FlowLogGroup, wanted_accounts: tuple[str, ...], *, own_account: str | None,
-             default_region: str, verify: bool) -> Destination:
+             default_region: str, verify: bool, format_from_flag: bool = False) -> Destination:
     """Fill in what DescribeFlowLogs did not say from the objects, and verify the format."""
     awslogs = f"{p.prefix}/AWSLogs/" if p.prefix else "AWSLogs/"
     notes: list[str] = []
@@ -463,9 +464,10 @@ def _resolve(s3, p: FlowLogGroup, wanted_accounts: tuple[str, ...], *, own_accou
         if log_format is None:
             log_format = actual
         elif actual.names != log_format.names:
+            said = ("--log-format says" if format_from_flag else "the flow log's format is")
+            fix = ("fix --log-format" if format_from_flag else "pass --log-format to say which is right")
             raise FormatError(
-                f"{uri} has header `{actual.header()}` but the flow log's format is "
-                f"`{log_format.header()}`; pass --log-format to say which is right"
+                f"{uri} has header `{actual.header()}` but {said} `{log_format.header()}`; {fix}"
             )
         verified = uri
     elif not sample:

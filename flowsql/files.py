@@ -14,6 +14,10 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
     """A text handle on a temporary file beside `path`, renamed over it when the block succeeds."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes the file private (0600); the result should have the mode `>` would give it
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             yield f

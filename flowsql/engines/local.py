@@ -168,7 +168,9 @@ class LocalEngine:
                 break
             except duckdb.Error as e:
                 first = str(e).splitlines()[0]
-                bad = next((orig for link, orig in self._original.items() if link in str(e)), None)
+                link, bad = next(((k, v) for k, v in self._original.items() if k in str(e)), (None, None))
+                if link is not None:  # say the user's file, not flowsql's private link to it
+                    first = first.replace(link, str(bad))
                 self.close()
                 if bad is None:
                     raise QueryError(f"local engine: {first}") from None

@@ -92,6 +92,12 @@ def test_dry_run_prints_ddl_and_changes_nothing(custom_flow_log, boto):
     r = invoke("setup", "--dry-run")
     assert r.exit_code == 0, r.output
     assert "CREATE EXTERNAL TABLE" in r.stdout and "projection.enabled" in r.stdout
+    # the whole output is one script that sqlfluff (athena) parses: every statement, `;` between them
+    import sqlfluff
+
+    tree = sqlfluff.parse(r.stdout, dialect="athena")
+    assert "unparsable" not in str(tree)
+    assert r.stdout.count("CREATE EXTERNAL TABLE") == r.stdout.count(";") - r.stdout.count("CREATE DATABASE")
     assert boto.glue.get_databases()["DatabaseList"] == []
     assert "WorkGroups" not in boto.athena.list_work_groups() or all(
         w["Name"] != "flowsql" for w in boto.athena.list_work_groups()["WorkGroups"])
