@@ -30,7 +30,7 @@ def one_error_line(result, code, *needles):
     assert result.exit_code == code, (result.exit_code, result.output)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and lines[-1].startswith("flowsql: error: "), result.stderr
-    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception  # handled, not a crash
     for n in needles:
         assert n in lines[-1], lines[-1]
 
