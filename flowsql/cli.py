@@ -361,13 +361,9 @@ def demo_cmd(
     from .demo import run_demo
 
     try:
-        run_demo(dir, days=days, seed=seed, echo=typer.echo, print_rows=_print_rows_table, status=_Spinner)
+        run_demo(dir, days=days, seed=seed, echo=typer.echo, status=_Spinner)
     except FlowsqlError as e:
         _fail(e)
-
-
-def _print_rows_table(columns, rows, title):
-    _print_rows(columns, rows, OutputFormat.table, title=title)
 
 
 # --- the account side ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from .engines.local import LocalEngine
 from .errors import UsageError
 from .generate import Scenario, demo_scenario, generate
 from .inventory import load
+from .output import print_table
 from .pack import get_query
 from .params import Window
 from .runner import run
@@ -73,7 +74,7 @@ def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Sc
     return scenario
 
 
-def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=None,
+def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=print_table,
              status=contextlib.nullcontext) -> None:
     directory = Path(directory)
     scenario = prepare(directory, days=days, seed=seed, echo=echo)
@@ -87,7 +88,7 @@ def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, prin
             with status(f"running {name} on the local engine"):
                 result = run(query, params, engine, window).result
             echo("")
-            print_rows(result.columns, result.rows, f"{query.title} — {window.since} … {window.until} (UTC)")
+            print_rows(result.columns, result.rows, title=f"{query.title} — {window.since} … {window.until} (UTC)")
     finally:
         engine.close()
     echo("")

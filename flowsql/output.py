@@ -41,12 +41,16 @@ def _cell(v) -> str:
     return str(plain(v))
 
 
+def _numeric(rows: list[tuple], i: int) -> bool:
+    """Column i holds numbers only (right-aligned in tables)."""
+    return bool(rows) and all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows)
+
+
 def to_text_table(columns: list[str], rows: list[tuple]) -> str:
     """A plain aligned table for pipes and files (numbers right-aligned)."""
     cells = [[_cell(v) for v in r] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows) and rows
-               for i in range(len(columns))]
+    numeric = [_numeric(rows, i) for i in range(len(columns))]
     def line(values):
         return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
     out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
@@ -70,8 +74,7 @@ def print_table(columns: list[str], rows: list[tuple], *, title: str | None = No
 
     table = Table(title=title, title_justify="left", show_lines=False)
     for i, c in enumerate(columns):
-        numeric = rows and all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows)
-        table.add_column(c, justify="right" if numeric else "left")
+        table.add_column(c, justify="right" if _numeric(rows, i) else "left")
     for r in rows:
         table.add_row(*[_cell(v) for v in r])
     console = Console(file=file)

@@ -107,7 +107,6 @@ class Rendered:
     query: str  # query name, or a file path for ad-hoc files
     engine: str
     sql: str
-    params: dict
 
 
 def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict:
@@ -116,11 +115,10 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
         return Literal(d, quote(d.strftime(target.day_format)))
 
     def lits(values, spec_type):
-        values = [v for v in (values or ())]
+        """--account/--region values as one list literal, checked like a parameter of that type."""
         if not values:
             return None
-        spec = ParamSpec("account" if spec_type == "account_id" else "region", spec_type)
-        return LiteralList(tuple(spec.parse(v) for v in values), ", ".join(spec.parse(v).sql for v in values))
+        return ParamSpec(spec_type.removesuffix("_id"), f"list[{spec_type}]").parse(list(values))
 
     def column(name, alias=None):
         """A flow-log column, or a typed NULL where this table's log format lacks the field."""
@@ -194,7 +192,7 @@ def render(query: Query, given: dict[str, str], target: Target, window: Window, 
     """Parse the user's parameters against the query's declaration and render it for `target`."""
     values = resolve(list(query.parameters), given)
     sql = render_text(query.body, values, target, window, accounts=accounts, regions=regions, root=root)
-    return Rendered(query.name, target.engine, sql, {k: (v.value if v is not None else None) for k, v in values.items()})
+    return Rendered(query.name, target.engine, sql)
 
 
 def used_names(query: Query, root: Path | None = None) -> set[str]:

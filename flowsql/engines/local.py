@@ -49,20 +49,20 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, source: Path, window: Window, *, inventory: Inventory | None = None,
-                 accounts=(), regions=(), skip_bad_files: bool = False, threads: int | None = None):
+                 accounts=(), regions=(), skip_bad_files: bool = False):
         self.source = Path(source)
         self.window = window
         self.inventory = inventory or Inventory()
         self.accounts = tuple(accounts or ())
         self.regions = tuple(regions or ())
         self.skip_bad_files = skip_bad_files
-        self.threads = threads
         self.skipped: list[str] = []  # "path: reason" for files left out
         self.files: list[LogFile] = local_files(self.source, window.since, window.until,
                                                 self.accounts, self.regions)
         self._con = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._original: dict[str, Path] = {}  # link DuckDB reads -> the user's file
+        self._formats: dict[Path, LogFormat] = {}  # header of each file, read once across retries
 
     def target(self) -> Target:
         return Target("local", flow_logs="flow_logs", columns=ALL_COLUMNS)
@@ -81,8 +81,6 @@ class LocalEngine:
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
-        if self.threads:
-            config["threads"] = self.threads
         con = duckdb.connect(":memory:", config=config)
         con.execute("SET TimeZone = 'UTC'")
         # flowsql_cidr_contains and friends: pure SQL, so no UDF runtime (numpy) and no extension.
@@ -109,10 +107,11 @@ class LocalEngine:
     def _groups(self) -> dict[LogFormat, list[str]]:
         """The files by log format (each read by its own header), as links DuckDB may read."""
         groups: dict[LogFormat, list[str]] = defaultdict(list)
-        self._original: dict[str, Path] = {}
+        self._original = {}
         for i, f in enumerate(list(self.files)):
             try:
-                fmt = read_header(f.path)
+                if f.path not in self._formats:
+                    self._formats[f.path] = read_header(f.path)
             except DataError as e:
                 self._skip(f.path, str(e).removeprefix(f"{f.path}: "))
                 continue
@@ -122,7 +121,7 @@ class LocalEngine:
             link = folder / f"{i}.{'log.gz' if f.path.name.endswith('.gz') else 'log'}"
             link.symlink_to(f.path.resolve())
             self._original[str(link)] = f.path
-            groups[fmt].append(str(link))
+            groups[self._formats[f.path]].append(str(link))
         return groups
 
     def _create_view(self, con, groups) -> None:
