@@ -103,15 +103,14 @@ def athena_target(config: Config | None, table: str | None = None):
 
     Without settings (setup not run): flowsql's default names, every column, the plain day format.
     """
-    from .engines import Target
+    from .engines import Target, default_inventory_names
 
     if config is None:
-        names = {t: f"inventory_{t}" for t in ("enis", "eni_ips", "subnets", "vpc_cidrs")}
         return Target(engine="athena", flow_logs="flowsql.vpc_flow_logs",
-                      inventory={k: f"flowsql.{v}" for k, v in names.items()})
+                      inventory=default_inventory_names("flowsql."))
     t = config.table(table)
     db = config.database
-    inventory = config.inventory or {k: f"inventory_{k}" for k in ("enis", "eni_ips", "subnets", "vpc_cidrs")}
+    inventory = config.inventory or default_inventory_names()
     return Target(engine="athena", flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
                   day_format=t.day_format, inventory={k: f"{db}.{v}" for k, v in inventory.items()})
 

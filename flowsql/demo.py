@@ -14,7 +14,7 @@ from .engines.local import LocalEngine
 from .errors import UsageError
 from .generate import Scenario, demo_scenario, generate
 from .inventory import load
-from .output import print_table
+from .output import to_text_table
 from .pack import get_query
 from .params import Window
 from .runner import run
@@ -24,6 +24,10 @@ MARKER = ".flowsql-demo.json"
 
 def _echo(message: str = "", err: bool = False) -> None:
     print(message, file=sys.stderr if err else sys.stdout)
+
+
+def _print_rows(columns, rows, title=None) -> None:
+    print((title + "\n" if title else "") + to_text_table(columns, rows), end="")
 
 # query -> the parameters the demo shows it with (short enough to read on one screen)
 DEMO_QUERIES = {"top-destinations": {}, "rejects-by-subnet": {}, "lambda-egress": {"limit": "15"}}
@@ -74,7 +78,7 @@ def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Sc
     return scenario
 
 
-def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=print_table,
+def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=_print_rows,
              status=contextlib.nullcontext) -> None:
     directory = Path(directory)
     scenario = prepare(directory, days=days, seed=seed, echo=echo)

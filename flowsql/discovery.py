@@ -151,10 +151,12 @@ class Discovered(list):
     can refuse a results location over any of them."""
 
     flow_log_locations: tuple[tuple[str, str], ...]  # (bucket, AWSLogs/ key prefix)
+    notes: tuple[str, ...]  # flow logs left out, and why
 
-    def __init__(self, destinations: Iterable[Destination] = (), flow_log_locations=()):
+    def __init__(self, destinations: Iterable[Destination] = (), flow_log_locations=(), notes=()):
         super().__init__(destinations)
         self.flow_log_locations = tuple(flow_log_locations)
+        self.notes = tuple(notes)
 
 
 def check_accounts(accounts: Iterable[str]) -> tuple[str, ...]:

@@ -262,7 +262,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
 
 
 def lint_pack(root: Path | None = None) -> list[Finding]:
-    from .pack import sql_dir
+    from .resources import sql_dir
 
     root = root or sql_dir()
     out: list[Finding] = []

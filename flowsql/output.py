@@ -59,25 +59,19 @@ def to_text_table(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(out) + "\n"
 
 
-def print_table(columns: list[str], rows: list[tuple], *, title: str | None = None, file=None) -> None:
-    """A rich table on a terminal, a plain one otherwise."""
-    import sys
-
-    file = file or sys.stdout
-    if not file.isatty():
-        if title:
-            file.write(f"{title}\n")
-        file.write(to_text_table(columns, rows))
-        return
+def print_rich_table(columns: list[str], rows: list[tuple], *, title: str | None = None, file=None) -> None:
+    """A rich table for a terminal. Every cell is a `Text`: data is printed as data, never read as
+    rich markup (a dstaddr of `[bold]…` or `[/]` is text like any other)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = Table(title=Text(title) if title else None, title_justify="left", show_lines=False)
     for i, c in enumerate(columns):
-        table.add_column(c, justify="right" if _numeric(rows, i) else "left")
+        table.add_column(Text(c), justify="right" if _numeric(rows, i) else "left")
     for r in rows:
-        table.add_row(*[_cell(v) for v in r])
-    console = Console(file=file)
+        table.add_row(*[Text(_cell(v)) for v in r])
+    console = Console(file=file, highlight=False, emoji=False, markup=False)
     console.print(table)
     if not rows:
-        console.print("(no rows)")
+        console.print(Text("(no rows)"))

@@ -5,7 +5,6 @@ The id of a query is its file name; queries are found by listing the folder (no 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,27 +12,12 @@ from pathlib import Path
 
 from .errors import UsageError
 from .params import ParamSpec
+from .resources import sql_dir
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _HEADER = re.compile(r"\A\s*\{#-?(?P<body>.*?)-?#\}", re.S)
 _HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example"}
 _PARAM_KEYS = {"type", "description", "default", "required", "min", "max", "values"}
-
-
-def resources_dir(name: str) -> Path:
-    """`sql/` or `glue/`: inside the installed package (wheel) or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"flowsql's {name}/ folder is missing from the installation")
-
-
-def sql_dir() -> Path:
-    """The query pack in use: $FLOWSQL_SQL_DIR (a folder with queries/ and macros/, e.g. a team's own
-    copy of the pack with queries added) or the one flowsql ships."""
-    own = os.environ.get("FLOWSQL_SQL_DIR")
-    return Path(own) if own else resources_dir("sql")
 
 
 class HeaderError(ValueError):

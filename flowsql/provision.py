@@ -22,6 +22,7 @@ from .aws import Aws, aws_errors, errors, is_code, partition_for_region, split_s
 from .config import Config, TableConfig
 from .discovery import check_bucket
 from .errors import AwsError, UsageError
+from .named_queries import canned_named_queries
 from .tables import (DEFAULT_DAY_START, DESTINATION, MANAGED, FlowLogTable, TableSpec, day_format, diff,
                      flow_log_spec, inventory_specs, inventory_table_names)
 
@@ -77,10 +78,26 @@ class SetupOptions:
     region_projection: str | None = None
     update: bool = False
     # (name, description, sql) saved as Athena named queries, or a function of the Config this plan
-    # resolves that returns them (the CLI renders the canned queries against the tables the plan
-    # names, so it needs the names first). An existing query of the same name is left alone unless
-    # update=True, and then rewritten only if it differs in more than its window's days.
-    named_queries: NamedQueries | Callable[[Config], NamedQueries] = ()
+    # resolves that returns them (by default the canned queries of the pack, rendered against the
+    # tables the plan names). An existing query of the same name is left alone unless update=True,
+    # and then rewritten only if it differs in more than its window's days.
+    named_queries: NamedQueries | Callable[[Config], NamedQueries] = canned_named_queries
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_size(text: str, option: str = "--scan-limit") -> int:
+    """A scan cut-off as people write it (10GB, 500 MB, 1.5TiB) in bytes, at least Athena's minimum."""
+    m = re.fullmatch(r"\s*([0-9]{1,15}(?:\.[0-9]{1,9})?)\s*([A-Za-z]*)\s*", text)
+    unit = m[2].upper() if m else None
+    if not m or unit not in _SIZE_UNITS:
+        raise UsageError(f"{option}: not a size: {text!r} (e.g. 10GB, 500MB)")
+    n = int(float(m[1]) * _SIZE_UNITS[unit])
+    if n < MIN_SCAN_LIMIT:
+        raise UsageError(f"{option}: {text} is below Athena's minimum cut-off of 10 MB")
+    return n
 
 
 def results_bucket_name(account: str, region: str) -> str:

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engines import PARTITION_COLUMNS, Target
+from .engines import INVENTORY_TABLES, PARTITION_COLUMNS, Target
 from .errors import RenderError
 from .fields import BY_COLUMN
-from .pack import Query, split_header, sql_dir
+from .pack import Query, split_header
+from .resources import sql_dir
 from .params import Literal, LiteralList, ParamSpec, Window, quote, resolve
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -23,7 +24,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 # Names a template may use besides its parameters (given by the renderer, not the user).
 CONTEXT_NAMES = frozenset({
     "engine", "flow_logs", "columns", "window_since", "window_until", "accounts", "regions", "col",
-    "cidr", "column", "inventory_enis", "inventory_eni_ips", "inventory_subnets", "inventory_vpc_cidrs",
+    "cidr", "column", *(f"inventory_{t}" for t in INVENTORY_TABLES),
 })
 
 

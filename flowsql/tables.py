@@ -39,9 +39,9 @@ def definition() -> dict:
     """The parsed `glue/tables.yaml` (in the installed package or the source checkout)."""
     import yaml
 
-    from .pack import resources_dir
+    from .resources import glue_definition_path
 
-    with open(resources_dir("glue") / "tables.yaml", encoding="utf-8") as f:
+    with open(glue_definition_path(), encoding="utf-8") as f:
         return yaml.safe_load(f)
 
 

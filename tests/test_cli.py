@@ -154,7 +154,7 @@ def test_a_lint_finding_stops_the_query(tree, tmp_path, monkeypatch):
     """The gate: a pack whose template violates a rule refuses to run it (exit 1, file:line rule)."""
     import shutil
 
-    from flowsql import pack
+    from flowsql import resources as pack
 
     sql = tmp_path / "sql"
     shutil.copytree(pack.sql_dir(), sql)
@@ -300,7 +300,7 @@ def test_usage_errors_are_one_line_from_the_real_command(args, tmp_path):
 def test_render_prints_nothing_when_lint_fails(tmp_path, monkeypatch):
     import shutil
 
-    from flowsql import pack
+    from flowsql import resources as pack
 
     sql = tmp_path / "sql"
     shutil.copytree(pack.sql_dir(), sql)

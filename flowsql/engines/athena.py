@@ -21,7 +21,7 @@ from pathlib import Path
 from ..aws import Aws, client_config, translate
 from ..config import Config, athena_target, load
 from ..errors import QueryError
-from . import Result, Target
+from . import Result, Stats, Target
 
 PRICE_PER_TB = 5.0
 MB = 1 << 20
@@ -107,15 +107,13 @@ class AthenaEngine:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         scanned = cursor.data_scanned_in_bytes or 0
-        stats = {
-            "engine": "athena",
-            "query_id": cursor.query_id,
-            "workgroup": self.config.workgroup,
-            "data_scanned_bytes": scanned,
-            "cost_usd": cost_usd(scanned),
-            "engine_ms": cursor.engine_execution_time_in_millis,
-        }
+        stats = Stats("athena", execution_id=cursor.query_id, workgroup=self.config.workgroup,
+                      data_scanned_bytes=scanned, cost_usd=cost_usd(scanned),
+                      elapsed_s=(cursor.total_execution_time_in_millis or 0) / 1000)
         return Result(columns, rows, stats)
+
+    def close(self) -> None:
+        """Nothing to release: each query opens and closes its own connection."""
 
 
 def _connect(config: Config, profile: str | None = None, region: str | None = None) -> Aws:

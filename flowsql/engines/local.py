@@ -18,9 +18,9 @@ from ..errors import DataError, FormatError, QueryError
 from ..fields import FIELDS, LogFormat, parse_header
 from ..inventory import TABLES, Inventory
 from ..layout import LogFile, local_files
-from ..pack import resources_dir
+from ..resources import local_functions_sql
 from ..params import Window
-from . import ALL_COLUMNS, Result, Target
+from . import ALL_COLUMNS, FileNote, Result, Stats, Target
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
 # DuckDB reads the files through links in a private folder laid out as {account}/{region}/{yyyy}/
@@ -84,7 +84,7 @@ class LocalEngine:
         con = duckdb.connect(":memory:", config=config)
         con.execute("SET TimeZone = 'UTC'")
         # flowsql_cidr_contains and friends: pure SQL, so no UDF runtime (numpy) and no extension.
-        con.execute((resources_dir("sql") / "local" / "functions.sql").read_text(encoding="utf-8"))
+        con.execute(local_functions_sql())
         self._create_inventory(con)
         return con
 
@@ -175,13 +175,12 @@ class LocalEngine:
                     raise QueryError(f"local engine: {first}") from None
                 # A file DuckDB could not read: stop, or leave it out and run again over the rest.
                 self._skip(bad, f"corrupt or malformed flow-log file ({first[:160]})")
-        return Result(columns, rows, {
-            "engine": "local",
-            "files_read": len(self.files),
-            "files_skipped": len(self.skipped),
-            "skipped": list(self.skipped),
-            "bytes_read": sum(f.path.stat().st_size for f in self.files),
-        })
+        return Result(columns, rows, Stats(
+            "local",
+            files_read=len(self.files),
+            skipped=[FileNote(*s.split(": ", 1)) for s in self.skipped],
+            bytes_read=sum(f.path.stat().st_size for f in self.files),
+        ))
 
     def close(self) -> None:
         if self._con is not None:

@@ -65,9 +65,9 @@ def test_query_returns_typed_rows_and_cost(setup_done, moto, boto, aws):
 
     assert result.columns == ["dstaddr", "flows", "packets", "bytes"]
     assert result.rows == [("10.0.0.9", 3, 30, 5_000_000_000), ("10.0.0.7", 1, 2, 80)]
-    assert result.stats["data_scanned_bytes"] == 0
-    assert result.stats["cost_usd"] == cost_usd(0) > 0  # the 10 MB minimum
-    qe = boto.athena.get_query_execution(QueryExecutionId=result.stats["query_id"])["QueryExecution"]
+    assert result.stats.data_scanned_bytes == 0
+    assert result.stats.cost_usd == cost_usd(0) > 0  # the 10 MB minimum
+    qe = boto.athena.get_query_execution(QueryExecutionId=result.stats.execution_id)["QueryExecution"]
     assert qe["Query"] == SQL.strip()  # sent as is: the `%` of the LIKE survived
     assert qe["WorkGroup"] == "flowsql"
     assert qe["QueryExecutionContext"]["Database"] == "flowsql"
@@ -82,8 +82,8 @@ def test_data_scanned_and_cost(setup_done, proxy, moto, aws):
     proxy.scanned["FROM flowsql.vpc_flow_logs"] = 3 * (1 << 30) + 1
     queue_result(moto, COLUMNS, [])
     stats = engine(setup_done, aws).execute(SQL).stats
-    assert stats["data_scanned_bytes"] == 3 * (1 << 30) + 1
-    assert stats["cost_usd"] == pytest.approx((3 * 1024 + 1) / (1 << 20) * 5)
+    assert stats.data_scanned_bytes == 3 * (1 << 30) + 1
+    assert stats.cost_usd == pytest.approx((3 * 1024 + 1) / (1 << 20) * 5)
 
 
 def test_cost():
@@ -149,7 +149,7 @@ def test_from_saved_config(setup_done, moto):
     e = AthenaEngine.from_config(poll_interval=0.01)
     assert e.table.name == "vpc_flow_logs" and e.aws.region == REGION
     result = e.execute(SQL)
-    assert result.rows == [("10.0.0.2", 1, 1, 1)] and result.stats["engine"] == "athena"
+    assert result.rows == [("10.0.0.2", 1, 1, 1)] and result.stats.engine == "athena"
     assert AthenaEngine.from_config(config_mod.load(required=True)).target() == e.target()
 
 

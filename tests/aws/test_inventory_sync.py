@@ -8,6 +8,8 @@ import pytest
 from awsfixtures import ACCOUNT, REGION
 
 from flowsql import inventory
+from flowsql.inventory.sync import sync
+from flowsql.inventory.upload import upload
 from flowsql.errors import SourceError
 from flowsql.provision import ensure_inventory_tables
 
@@ -33,7 +35,7 @@ def _cli_document(boto, operation: str, key: str) -> str:
 
 def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_path):
     ids = _arrange(boto, enis=12)
-    counts = inventory.sync(aws, tmp_path, page_size=5)
+    counts = sync(aws, tmp_path, page_size=5)
     pages = proxy.calls.count("DescribeNetworkInterfaces")
 
     total_enis = len(boto.ec2.describe_network_interfaces()["NetworkInterfaces"])
@@ -59,7 +61,7 @@ def test_sync_with_nothing(boto, tmp_path):
         for sn in boto.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]:
             boto.ec2.delete_subnet(SubnetId=sn["SubnetId"])
         boto.ec2.delete_vpc(VpcId=vpc["VpcId"])
-    counts = inventory.sync(boto3.Session(region_name=REGION), tmp_path)
+    counts = sync(boto3.Session(region_name=REGION), tmp_path)
     assert counts == {"network-interfaces.json": 0, "subnets.json": 0, "vpcs.json": 0}
     assert json.loads((tmp_path / "vpcs.json").read_text()) == {"Vpcs": []}
     assert (tmp_path / "vpcs.json").read_text() == json.dumps({"Vpcs": []}, indent=4) + "\n"
@@ -67,27 +69,27 @@ def test_sync_with_nothing(boto, tmp_path):
 
 def test_sync_replaces_files_atomically(boto, aws, tmp_path):
     (tmp_path / "subnets.json").write_text("old")
-    inventory.sync(aws, tmp_path)
+    sync(aws, tmp_path)
     assert json.loads((tmp_path / "subnets.json").read_text())["Subnets"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_sync_throttled_is_retried(proxy, boto, aws, tmp_path):
     proxy.throttle["DescribeSubnets"] = 1
-    inventory.sync(aws, tmp_path)
+    sync(aws, tmp_path)
     assert proxy.calls.count("DescribeSubnets") == 2
 
 
 def test_page_size_bounds(aws, tmp_path):
     with pytest.raises(SourceError, match="between 5 and 1000"):
-        inventory.sync(aws, tmp_path, page_size=2)
+        sync(aws, tmp_path, page_size=2)
 
 
 def test_upload_puts_json_lines_and_registers_tables(boto, aws, tmp_path):
     _arrange(boto, enis=3)
-    inventory.sync(aws, tmp_path)
+    sync(aws, tmp_path)
     boto.s3.create_bucket(Bucket="res")
-    counts = inventory.upload(aws, tmp_path, location="s3://res/inventory", database="flowsql")
+    counts = upload(aws, tmp_path, location="s3://res/inventory", database="flowsql")
 
     inv = inventory.load(tmp_path)
     assert counts == {t: len(inv.table(t)) for t in inventory.TABLES}
@@ -107,7 +109,7 @@ def test_upload_to_missing_bucket(aws, tmp_path):
     from flowsql.errors import AwsError
 
     with pytest.raises(AwsError, match="does not exist"):
-        inventory.upload(aws, tmp_path, location="s3://nope/inventory/")
+        upload(aws, tmp_path, location="s3://nope/inventory/")
 
 
 def _seed_enis(subnet_id: str, n: int) -> None:
@@ -127,7 +129,7 @@ def test_ten_thousand_enis(proxy, boto, aws, tmp_path):
     ids = _arrange(boto, enis=0)
     big = boto.ec2.create_subnet(VpcId=ids["vpc"], CidrBlock="10.1.64.0/18")["Subnet"]["SubnetId"]
     _seed_enis(big, 10_000)
-    counts = inventory.sync(aws, tmp_path)
+    counts = sync(aws, tmp_path)
     assert counts["network-interfaces.json"] == 10_000
     assert proxy.calls.count("DescribeNetworkInterfaces") == 10  # pages of 1,000
     inv = inventory.load(tmp_path)
@@ -135,7 +137,7 @@ def test_ten_thousand_enis(proxy, boto, aws, tmp_path):
     assert sum(e["is_lambda"] for e in inv.enis) == 1_000
 
     boto.s3.create_bucket(Bucket="res")
-    counts = inventory.upload(aws, tmp_path, location="s3://res/inventory/")
+    counts = upload(aws, tmp_path, location="s3://res/inventory/")
     assert counts["enis"] == counts["eni_ips"] == 10_000
     body = boto.s3.get_object(Bucket="res", Key=f"inventory/eni_ips/{ACCOUNT}-{REGION}.json")["Body"].read()
     assert body.count(b"\n") == 10_000

@@ -1,4 +1,5 @@
-"""The inventory: ENIs, subnets and VPCs in the AWS CLI's `describe-*` JSON shapes, and their rows.
+"""The inventory documents: ENIs, subnets and VPCs in the AWS CLI's `describe-*` JSON shapes, and
+the rows both engines join on.
 
 The rows are what both engines join on: `enis`, `eni_ips`, `subnets`, `vpc_cidrs` (see TABLES).
 """
@@ -9,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 
 # file name -> top-level key of `aws ec2 describe-…` output
 FILES = {
@@ -98,7 +99,7 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
     return inv
 
 
-def load(directory: Path | None) -> Inventory:
+def load(directory: Path | None, *, window=None) -> Inventory:
     """Read an inventory folder; a missing folder is an error, a missing file an empty table."""
     if directory is None:
         return Inventory()
@@ -126,109 +127,3 @@ def load(directory: Path | None) -> Inventory:
         return rows_from_documents(docs["NetworkInterfaces"], docs["Subnets"], docs["Vpcs"])
     except (AttributeError, TypeError) as e:  # a field of the wrong JSON type somewhere inside
         raise SourceError(f"inventory folder {directory}: not in the AWS CLI's shapes ({e})") from None
-
-
-# -- from AWS: `flowsql inventory sync [--upload]` -------------------------------------------
-
-# file -> (EC2 paginator, key); the same files and keys as `aws ec2 describe-…` writes.
-_SYNC = (
-    ("network-interfaces.json", "describe_network_interfaces", "NetworkInterfaces"),
-    ("subnets.json", "describe_subnets", "Subnets"),
-    ("vpcs.json", "describe_vpcs", "Vpcs"),
-)
-DEFAULT_PAGE_SIZE = 1000  # EC2's maximum MaxResults for these calls (minimum 5)
-
-
-def _ec2_client(source):
-    """An EC2 client from a flowsql.aws.Aws, a boto3 Session or an EC2 client."""
-    from .aws import Aws, client_config
-
-    if isinstance(source, Aws):
-        return source.client("ec2")
-    if hasattr(source, "describe_network_interfaces"):
-        return source
-    return source.client("ec2", config=client_config())
-
-
-def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE) -> dict[str, int]:
-    """Write network-interfaces.json, subnets.json and vpcs.json as `aws ec2 describe-…` would.
-
-    `source` is a flowsql.aws.Aws, a boto3 Session or an EC2 client (its region is the one
-    inventoried). Every page of DescribeNetworkInterfaces/Subnets/Vpcs (`page_size` items, 5–1000)
-    is written as it arrives, so 10,000 ENIs never sit in memory at once; each file replaces the
-    old one atomically. Returns file name -> number of items.
-    """
-    from .aws import aws_errors
-
-    if not 5 <= page_size <= 1000:
-        raise SourceError("page size must be between 5 and 1000 (EC2's MaxResults range)")
-    out = Path(out_dir)
-    ec2 = _ec2_client(source)
-    counts: dict[str, int] = {}
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, operation, key in _SYNC:
-            with aws_errors(f"inventory: ec2:{_camel(operation)}"):
-                pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
-                counts[name] = _write_cli_json(out / name, key,
-                                               (item for page in pages for item in page.get(key, [])))
-    except OSError as e:  # --out is a file, read-only, on a full disk, …: the user's to fix
-        raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}") from None
-    return counts
-
-
-def _camel(operation: str) -> str:
-    return "".join(w.capitalize() for w in operation.split("_"))
-
-
-def _cli_default(value):
-    # The AWS CLI prints timestamps as ISO 8601 (its default cli_timestamp_format).
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _write_cli_json(path: Path, key: str, items) -> int:
-    """Write {"key": [items…]} exactly as `json.dumps(doc, indent=4)` would, one item at a time."""
-    from .files import atomic_writer
-
-    n = 0
-    with atomic_writer(path) as f:
-        f.write("{\n    " + json.dumps(key) + ": [")
-        for item in items:
-            text = json.dumps(item, indent=4, ensure_ascii=False, default=_cli_default)
-            f.write(("\n" if n == 0 else ",\n") + "\n".join("        " + line for line in text.split("\n")))
-            n += 1
-        f.write("\n    ]\n}\n" if n else "]\n}\n")
-    return n
-
-
-def upload(aws, directory: Path, *, location: str, database: str = "flowsql") -> dict[str, int]:
-    """Put an inventory folder's rows in S3 as JSON lines and register the inventory Glue tables.
-
-    Each table gets one object, `<location><table>/<account>-<region>.json`, so several accounts'
-    inventories sit side by side and a new sync of one replaces only its own. The tables (`inventory_enis`, …, see glue/tables.yaml) are created, or
-    updated if their definition changed; they are flowsql's own, so no `--update` is needed.
-    Returns table -> rows uploaded.
-    """
-    from .aws import aws_errors, split_s3_uri
-
-    if not location.endswith("/"):
-        location += "/"
-    bucket, base = split_s3_uri(location, "the inventory location")
-    name = f"{aws.account}-{aws.region}"
-    inv = load(directory)
-    s3 = aws.client("s3")
-    counts: dict[str, int] = {}
-    for table in TABLES:
-        rows = inv.table(table)
-        body = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows)
-        key = f"{base}{table}/{name}.json"
-        with aws_errors(f"uploading s3://{bucket}/{key}"):
-            s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"),
-                          ContentType="application/x-ndjson", ServerSideEncryption="AES256")
-        counts[table] = len(rows)
-    from .provision import ensure_inventory_tables
-
-    ensure_inventory_tables(aws, database, location)
-    return counts

@@ -1,0 +1,120 @@
+"""`flowsql setup` and `flowsql iam-policy`: the account side."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from ..errors import UsageError
+from .app import AwsRegionOpt, ProfileOpt, app, command, note, out, split
+
+
+@command(app, "setup")
+def setup_cmd(
+    profile: Optional[str] = ProfileOpt,
+    region: Optional[str] = AwsRegionOpt,
+    bucket: Optional[str] = typer.Option(None, "--bucket", help="Use this log bucket (narrows discovery, or replaces it "
+                                         "for a central log-archive bucket)."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help="The key prefix above AWSLogs/ in --bucket."),
+    log_format: Optional[str] = typer.Option(None, "--log-format", metavar="FORMAT",
+                                             help="The LogFormat (${version} ${vpc-id} …), overriding discovery."),
+    no_discovery: bool = typer.Option(False, "--no-discovery", help="Do not read DescribeFlowLogs; needs --bucket."),
+    accounts: Optional[List[str]] = typer.Option(None, "--accounts", metavar="IDS",
+                                                 help="Accounts of a multi-account bucket (default: all found)."),
+    database: str = typer.Option("flowsql", "--database", help="Glue database."),
+    table: str = typer.Option("vpc_flow_logs", "--table", help="Flow-log table name (more get _2, _3, …)."),
+    workgroup: str = typer.Option("flowsql", "--workgroup", help="Athena workgroup."),
+    scan_limit: str = typer.Option("10GB", "--scan-limit", help="Per-query scan cut-off (BytesScannedCutoffPerQuery)."),
+    results: Optional[str] = typer.Option(None, "--results", metavar="S3URI",
+                                          help="Where Athena writes results (default: a new "
+                                               "flowsql-results-{account}-{region} bucket)."),
+    results_expire_days: int = typer.Option(30, "--results-expire-days", min=1, help="Expire query results after N days."),
+    projection_start: str = typer.Option("2018-01-01", "--projection-start", metavar="DAY",
+                                         help="First day of the day partition projection."),
+    account_projection: Optional[str] = typer.Option(None, "--account-projection",
+                                                     help="enum or injected (default: enum up to 40 accounts)."),
+    update: bool = typer.Option(False, "--update", help="Also update tables and named queries whose definition changed."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the DDL and every API action; change nothing."),
+):
+    """Make this account's flow logs queryable in Athena: Glue table(s) with partition projection, a
+    workgroup with a scan cut-off, the canned queries as named queries. Safe to run again.
+
+    Example: flowsql setup --region eu-west-1 --dry-run
+    """
+    from .. import config
+    from ..aws import Aws
+    from ..discovery import check_accounts, discover
+    from ..fields import parse_log_format
+    from ..params import parse_day
+    from ..provision import SetupOptions, apply, check_options, parse_size, plan
+
+    # Every option is checked before the first AWS call: a typo costs no API call, exits 2.
+    limit = parse_size(scan_limit, "--scan-limit")
+    try:
+        day_start = parse_day(projection_start)
+    except UsageError as e:
+        raise UsageError(f"--projection-start: {e}") from None
+    wanted_accounts = check_accounts(split(accounts))
+    if log_format:
+        parse_log_format(log_format)
+    options = SetupOptions(database=database, workgroup=workgroup, table=table, scan_limit=limit,
+                           results_location=results, results_expire_days=results_expire_days,
+                           day_start=day_start, account_projection=account_projection, update=update)
+    check_options(options)
+    aws = Aws.connect(profile, region)
+    note(f"account {aws.account}, region {aws.region}: looking for flow logs that publish to S3 …")
+    dests = discover(aws, bucket=bucket, prefix=prefix, log_format=log_format,
+                     use_flow_logs=not no_discovery, accounts=wanted_accounts)
+    for n in dests.notes:
+        note(f"  note: {n}")
+    for d in dests:
+        note(f"  found {d.describe()}")
+        if d.verified_against:
+            note(f"  format verified against {d.verified_against}")
+        for n in d.notes:
+            note(f"  note: {n}")
+    actions = plan(aws, dests, options)
+    if dry_run:
+        for a in actions:
+            out(f"-- {a.description}")
+            if a.ddl:  # `;`-terminated, so the whole output runs (or parses) as one script
+                out(a.ddl.rstrip().rstrip(";") + ";\n")
+        note(f"dry run: {len(actions)} action(s), nothing changed")
+        return
+    if not actions:
+        note("nothing to do: everything is already set up")
+    apply(aws, actions, echo=lambda m: note(f"  {m}"))
+    path = config.save(actions.config)
+    for t in actions.config.tables:
+        out(f"table {actions.config.database}.{t.name} over {t.location}")
+    out(f"workgroup {actions.config.workgroup}, results in {actions.config.results_location}")
+    note(f"settings saved to {path}; `flowsql query QUERY` now runs on Athena")
+
+
+class PolicyScope(str, Enum):
+    all = "all"
+    setup = "setup"
+    query = "query"
+    inventory = "inventory"
+
+
+@command(app, "iam-policy")
+def iam_policy_cmd(
+    scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query, inventory."),
+):
+    """Print the least-privilege IAM policy flowsql needs (for the resources setup recorded, if any).
+
+    Example: flowsql iam-policy --for query > flowsql-query-policy.json
+    """
+    import json
+
+    from .. import config
+    from ..provision import iam_policy_for
+
+    doc = iam_policy_for(config.load(required=False))
+    if scope is not PolicyScope.all:
+        prefix = "Flowsql" + scope.value.capitalize()
+        doc = {**doc, "Statement": [s for s in doc["Statement"] if s["Sid"].startswith(prefix)]}
+    out(json.dumps(doc, indent=2))

@@ -1,0 +1,328 @@
+"""The Typer app, what every command shares (options, error handling, output), and `main()`.
+
+Each command group lives in its own module of this package and registers itself on `app` through
+`command()`; heavy modules (duckdb, sqlfluff, sqlglot, boto3, pyathena) are imported inside the
+commands that need them, so `flowsql --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from ..errors import FlowsqlError, LintError, UsageError
+
+
+class _NoRepeats:
+    """An option that takes one value, given twice, is an error, not a silent "last one wins"."""
+
+    def parse_args(self, ctx, args):
+        if not ctx.resilient_parsing:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            seen: set[str] = set()
+            for param in order:
+                if getattr(param, "multiple", False) or param.param_type_name != "option" or param.count:
+                    continue
+                if param.name in seen:
+                    raise typer.BadParameter("given more than once (it takes one value)", ctx=ctx, param=param)
+                seen.add(param.name)
+        return super().parse_args(ctx, args)
+
+
+class Command(_NoRepeats, TyperCommand):
+    pass
+
+
+class Group(_NoRepeats, TyperGroup):
+    pass
+
+
+app = typer.Typer(
+    cls=Group,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Turn AWS VPC Flow Logs into evidence: canned, linted SQL on Athena or on local files, posture "
+         "checks and a monthly report.\n\n"
+         "Example: flowsql query top-destinations --engine local --source ./logs --since 2026-11-01",
+)
+
+
+def sub_app(name: str, help: str) -> typer.Typer:
+    """A command group (`flowsql inventory …`), with the same conventions as the top level."""
+    group = typer.Typer(cls=Group, no_args_is_help=True, help=help, rich_markup_mode=None)
+    app.add_typer(group, name=name)
+    return group
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (temporary files removed) but reported as such."""
+
+
+def err(message: str) -> None:
+    """One error line on stderr."""
+    _write(sys.stderr, f"flowsql: error: {message}\n")
+
+
+def note(message: str) -> None:
+    """A line on stderr for the user (progress, what was left out, what was assumed)."""
+    _write(sys.stderr, f"{message}\n")
+
+
+class OutputError(FlowsqlError):
+    """Standard output could not be written (a full disk, a closed descriptor)."""
+
+
+class BrokenPipe(Exception):
+    """The reader of our output went away (`| head -1`): not an error, stop quietly."""
+
+
+def _write(stream, text: str) -> None:
+    if stream is None:
+        if stream is sys.stderr:
+            return
+        raise OutputError("cannot write the output: standard output is closed")
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise BrokenPipe() from None
+    except OSError as e:
+        if stream is sys.stderr:
+            return  # nowhere left to say it
+        raise OutputError(f"cannot write the output: {e.strerror or e}") from None
+    except ValueError:  # I/O operation on a closed file
+        if stream is not sys.stderr:
+            raise OutputError("cannot write the output: standard output is closed") from None
+
+
+def out(text: str, nl: bool = True) -> None:
+    """Text on stdout; a failed write becomes one error line (exit 1), a closed pipe a quiet stop."""
+    _write(sys.stdout, text + ("\n" if nl else ""))
+
+
+def fail(e: FlowsqlError) -> None:
+    if isinstance(e, LintError):
+        for f in e.findings:
+            note(str(f))
+        err(f"lint found {len(e.findings)} problem(s) in the rendered query; it was not run")
+    else:
+        err(_one_line(str(e)))
+    raise typer.Exit(e.exit_code)
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    """An error fit for one line: whitespace folded, at most `limit` characters (data quoted in an
+    error can be anything)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def command(group: typer.Typer, name: str):
+    """Register a command whose errors become one line and an exit code: FlowsqlError → its code,
+    Ctrl-C → "interrupted" (130), SIGTERM → "terminated" (143). Cleanup runs in the command's own
+    `finally` blocks before the message is printed."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except FlowsqlError as e:
+                fail(e)
+            except Terminated:
+                err("terminated")
+                raise typer.Exit(143)
+            except KeyboardInterrupt:
+                err("interrupted")
+                raise typer.Exit(130)
+
+        return group.command(name, cls=Command)(wrapper)
+
+    return decorate
+
+
+# --- shared options and helpers -----------------------------------------------------------------
+
+class EngineName(str, Enum):
+    athena = "athena"
+    local = "local"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+ParamOpt = typer.Option(None, "--param", "-p", metavar="NAME=VALUE",
+                        help="A query parameter (repeatable); `flowsql queries` lists them.")
+SinceOpt = typer.Option(None, "--since", metavar="DAY",
+                        help="First UTC day (YYYY-MM-DD, today, yesterday, -Nd); default: 6 days before --until.")
+UntilOpt = typer.Option(None, "--until", metavar="DAY", help="Last UTC day, inclusive; default: today.")
+AccountOpt = typer.Option(None, "--account", metavar="ID",
+                          help="Only this account's logs (repeatable or comma-separated).")
+RegionOpt = typer.Option(None, "--region", metavar="REGION",
+                         help="Only logs of this region (repeatable or comma-separated).")
+ProfileOpt = typer.Option(None, "--profile", help="The AWS CLI profile (default: AWS_PROFILE, then the default chain).")
+AwsRegionOpt = typer.Option(None, "--region", help="The AWS region (default: AWS_REGION / the profile's region).")
+
+
+def split(values: Optional[List[str]]) -> list[str]:
+    """Repeated and comma-separated option values, as the AWS CLI accepts lists."""
+    items: list[str] = []
+    for v in values or []:
+        items += [x.strip() for x in v.split(",") if x.strip()]
+    return items
+
+
+def ids(values: Optional[List[str]], option: str, kind: str) -> list[str]:
+    """--account/--region values, checked like a typed parameter; an empty value is an error."""
+    from ..params import ParamSpec
+
+    items = split(values)
+    if values and not items:
+        raise UsageError(f"{option}: empty value")
+    spec = ParamSpec(option.lstrip("-"), kind)
+    for item in items:
+        try:
+            spec.parse(item)
+        except UsageError as e:
+            raise UsageError(f"{option}: {str(e).split(': ', 1)[-1]}") from None
+    return items
+
+
+def window(since, until):
+    from ..params import Window
+
+    return Window.from_options(since, until)
+
+
+class Spinner:
+    """A spinner on stderr while work runs, only when stderr is a terminal."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._status = None
+
+    def __enter__(self):
+        if sys.stderr is not None and sys.stderr.isatty():
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(self.text)
+            self._status.__enter__()
+        return self
+
+    def update(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(text)
+
+    def __exit__(self, *exc):
+        if self._status is not None:
+            self._status.__exit__(*exc)
+        return False
+
+
+def print_rows(columns, rows, output: OutputFormat, title=None) -> None:
+    from .. import output as fmt
+
+    if output is OutputFormat.json:
+        out(fmt.to_json(columns, rows))
+    elif output is OutputFormat.csv:
+        out(fmt.to_csv(columns, rows), nl=False)
+    elif sys.stdout is not None and sys.stdout.isatty():
+        try:
+            fmt.print_rich_table(columns, rows, title=title, file=sys.stdout)
+        except BrokenPipeError:
+            raise BrokenPipe() from None
+        except OSError as e:
+            raise OutputError(f"cannot write the output: {e.strerror or e}") from None
+    else:
+        out(((title + "\n") if title else "") + fmt.to_text_table(columns, rows), nl=False)
+
+
+# --- the console script -------------------------------------------------------------------------
+
+def _is_usage_error(e: Exception) -> bool:
+    # typer's argument errors (click's UsageError family, vendored by typer): exit code 2 and a message
+    return getattr(e, "exit_code", None) == 2 and callable(getattr(e, "format_message", None))
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def main() -> None:
+    from . import load_commands
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    code = 0
+    try:
+        load_commands()
+        code = app(standalone_mode=False) or 0
+    except BrokenPipe:
+        _quiet_stdout()
+        code = 0
+    except Terminated:
+        err("terminated")
+        code = 143
+    except (KeyboardInterrupt, typer.Abort) as e:
+        terminated = isinstance(getattr(e, "__context__", None), Terminated)
+        err("terminated" if terminated else "interrupted")
+        code = 143 if terminated else 130
+    except FlowsqlError as e:  # raised outside a command's own handling
+        err(_one_line(e))
+        code = e.exit_code
+    except Exception as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # `flowsql` or a group alone: its help
+            ctx = getattr(e, "ctx", None)
+            try:
+                out(ctx.get_help() if ctx else e.format_message())
+            except (BrokenPipe, OutputError):
+                pass
+            code = 2
+        elif _is_usage_error(e):
+            ctx = getattr(e, "ctx", None)
+            err(_one_line(e.format_message()) + (f" (see `{ctx.command_path} --help`)" if ctx else ""))
+            code = 2
+        elif isinstance(e, BrokenPipeError):
+            _quiet_stdout()
+            code = 0
+        elif os.environ.get("FLOWSQL_DEBUG"):
+            raise
+        else:  # a defect: one line, the traceback only on request
+            err(_one_line(f"internal error: {type(e).__name__}: {e} (set FLOWSQL_DEBUG=1 for a traceback)", 300))
+            code = 1
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except (OSError, ValueError) as e:
+        if code == 0:
+            err(f"cannot write the output: {getattr(e, 'strerror', None) or e}")
+            code = 1
+    sys.exit(code)
