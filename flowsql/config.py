@@ -70,6 +70,7 @@ class Config:
     inventory_location: str | None = None  # s3://…/inventory/ (one folder per inventory table)
     tables: list[TableConfig] = field(default_factory=list)  # the first is the default
     inventory: dict[str, str] = field(default_factory=dict)  # logical name -> Glue table name
+    inventory_synced: str | None = None  # when `inventory sync --upload` last filled those tables (UTC)
     version: int = VERSION
 
     def table(self, name: str | None = None) -> TableConfig:

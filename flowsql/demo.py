@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from .engines.local import LocalEngine
 from .errors import UsageError
+from .files import write_atomic
 from .generate import Scenario, demo_scenario, generate
 from .inventory import load
 from .output import to_text_table
@@ -29,53 +31,106 @@ def _echo(message: str = "", err: bool = False) -> None:
 def _print_rows(columns, rows, title=None) -> None:
     print((title + "\n" if title else "") + to_text_table(columns, rows), end="")
 
+
 # query -> the parameters the demo shows it with (short enough to read on one screen)
 DEMO_QUERIES = {"top-destinations": {}, "rejects-by-subnet": {}, "lambda-egress": {"limit": "15"}}
+
+
+def _manifest(directory: Path) -> dict | None:
+    """The demo's record of what it wrote in `directory` (None when there is none or it is unreadable)."""
+    try:
+        data = json.loads((directory / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return None
+    return data
+
+
+def _contents(directory: Path) -> tuple[list[str], list[str]]:
+    """(files, folders) under `directory`, as relative POSIX paths; symlinks count as files."""
+    files, folders = [], []
+    for root, dirs, names in os.walk(directory):
+        rel = Path(root).relative_to(directory)
+        for d in list(dirs):
+            if (Path(root) / d).is_symlink():
+                dirs.remove(d)
+                names.append(d)
+            else:
+                folders.append((rel / d).as_posix())
+        files += [(rel / n).as_posix() for n in names]
+    return files, folders
+
+
+def _foreign(directory: Path, manifest: dict | None) -> list[str]:
+    """What is in `directory` that the demo did not write: files not in its record, and folders
+    that hold none of its files."""
+    ours = set(manifest["files"]) | {MARKER} if manifest else set()
+    files, folders = _contents(directory)
+    ancestors = {p.as_posix() for f in ours for p in Path(f).parents}
+    return sorted([f for f in files if f not in ours] + [d for d in folders if d not in ancestors])
 
 
 def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Scenario:
     """Write the demo tree into `directory` unless the same one is already there.
 
-    A folder that is not ours is never touched; a new tree is written beside it and swapped in, so an
-    interrupted run leaves the old tree or none, never half of one.
+    The demo never deletes what it did not write: a folder holding anything besides the files its
+    record (`.flowsql-demo.json`) lists is refused, untouched. A new tree is generated beside it,
+    then moved in file by file over the old one; the record lists every file that may be present
+    at each step, so an interrupted run leaves a folder the next run can still replace.
     """
-    directory = Path(directory).resolve()
+    directory = Path(directory).absolute()
     base = demo_scenario()
     scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed)
     wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed}
-    marker = directory / MARKER
-    if directory.exists():
-        if not directory.is_dir():
-            raise UsageError(f"--dir {directory} exists and is not a folder")
-        if any(directory.iterdir()) and not marker.exists():
-            raise UsageError(f"--dir {directory} is not empty and was not made by `flowsql demo`; "
-                             "choose another folder")
-        try:
-            if json.loads(marker.read_text()) == wanted:
+    try:
+        old = None
+        if directory.exists() or directory.is_symlink():
+            if not directory.is_dir():
+                raise UsageError(f"--dir {directory} exists and is not a folder")
+            old = _manifest(directory)
+            foreign = _foreign(directory, old)
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+                raise UsageError(f"--dir {directory} holds what `flowsql demo` did not write ({shown}); the demo "
+                                 "only replaces its own files: choose another folder")
+            if old and old.get("params") == wanted:
                 echo(f"using the demo logs already in {directory}", err=True)
                 return scenario
-        except (OSError, ValueError):
-            pass
-    echo(f"generating {days} days of flow logs for a demo account in {directory} …", err=True)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    # Staged in a fresh folder beside the target and swapped in: only what this run made is removed.
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
-    try:
-        g = generate(staging, scenario)
-        (staging / MARKER).write_text(json.dumps(wanted))
-        if directory.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
-            directory.rename(old / "tree")
-            staging.rename(directory)
-            shutil.rmtree(old)
-        else:
-            staging.rename(directory)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        directory.mkdir(parents=True, exist_ok=True)  # an unwritable place fails here, before any work
+        echo(f"generating {days} days of flow logs for a demo account in {directory} …", err=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
+        try:
+            g = generate(staging, scenario)
+            new_files, _ = _contents(staging)
+            _install(staging, directory, new_files, set(old["files"]) if old else set(), wanted)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as e:
+        raise UsageError(f"--dir {directory}: cannot write the demo there ({e.strerror or e})") from None
     echo(f"wrote {len(g.files)} files, {len(g.records):,} records "
          f"(us-east-1: default format, eu-west-1: custom v5 format) and an inventory", err=True)
     return scenario
+
+
+def _install(staging: Path, directory: Path, new: list[str], old: set[str], params: dict) -> None:
+    directory.mkdir(exist_ok=True)
+    marker = directory / MARKER
+    # First record everything that may be present while files move, so no step leaves a file the
+    # record does not name (an interrupted run is then replaced by the next one, not refused).
+    write_atomic(marker, json.dumps({"params": None, "files": sorted(old | set(new))}))
+    for rel in new:
+        target = directory / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, target)
+    for rel in sorted(old - set(new)):
+        with contextlib.suppress(FileNotFoundError):
+            (directory / rel).unlink()
+    _, folders = _contents(directory)
+    for d in sorted(folders, key=lambda f: f.count("/"), reverse=True):  # empty ones only
+        with contextlib.suppress(OSError):
+            (directory / d).rmdir()
+    write_atomic(marker, json.dumps({"params": params, "files": sorted(new)}))
 
 
 def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=_print_rows,

@@ -102,18 +102,42 @@ class FlowLogGroup:
     regions: tuple[str, ...] = ()  # regions of the flow logs (DescribeFlowLogs is per region)
 
 
-def group_flow_logs(items: Iterable[dict]) -> list[FlowLogGroup]:
+def _is_s3(fl: dict) -> bool:
+    return fl.get("LogDestinationType") == "s3" and bool(fl.get("LogDestination"))
+
+
+def _is_transit_gateway(fl: dict) -> bool:
+    """A Transit Gateway (or attachment) flow log: its records have no `action` and other fields."""
+    return str(fl.get("ResourceId", "")).startswith("tgw-") or "${tgw-" in (fl.get("LogFormat") or "") \
+        or "${resource-type}" in (fl.get("LogFormat") or "")
+
+
+def group_flow_logs(items: Iterable[dict], notes: list[str] | None = None) -> list[FlowLogGroup]:
     """DescribeFlowLogs items -> one group per S3 location, format and layout.
 
     Flow logs that publish elsewhere (CloudWatch Logs, Firehose) are left out. Several flow logs
     (VPCs, subnets, ENIs) publishing with the same format to the same place share one table.
+    Transit Gateway flow logs, and flow logs whose format names fields flowsql does not know, are
+    left out too, each with a line in `notes`: their records are not VPC flow-log records.
     """
     groups: dict[tuple, dict] = {}
     for fl in items:
-        if fl.get("LogDestinationType") != "s3" or not fl.get("LogDestination"):
+        if not _is_s3(fl):
             continue
         bucket, prefix = parse_destination_arn(fl["LogDestination"])
-        log_format = parse_log_format(fl.get("LogFormat"))
+        where = f"s3://{bucket}/{prefix + '/' if prefix else ''}"
+        if _is_transit_gateway(fl):
+            if notes is not None:
+                notes.append(f"left out flow log {fl.get('FlowLogId', '?')} of {fl.get('ResourceId', '?')} "
+                             f"({where}): a Transit Gateway flow log, whose records flowsql's VPC tables do not read")
+            continue
+        try:
+            log_format = parse_log_format(fl.get("LogFormat"))
+        except FormatError as e:
+            if notes is not None:
+                notes.append(f"left out flow log {fl.get('FlowLogId', '?')} of {fl.get('ResourceId', '?')} "
+                             f"({where}): its {e}")
+            continue
         opts = fl.get("DestinationOptions") or {}
         # Real AWS always returns DestinationOptions for S3; None means "unknown, look at the objects".
         file_format = opts.get("FileFormat")
@@ -199,12 +223,18 @@ def discover(
     own = False
     scanned_regions: list[str] = []
     partials: list[FlowLogGroup] = []
-    all_groups: list[FlowLogGroup] = []
+    locations: set[tuple[str, str]] = set()  # every S3 place a flow log writes: flowsql never writes there
+    notes: list[str] = []
     if use_flow_logs:
         scanned_regions = list(dict.fromkeys([aws.region, *(regions or ())]))
         items = [fl for r in scanned_regions for fl in describe_s3_flow_logs(aws, r)]
-        partials = all_groups = group_flow_logs(items)
-        if not partials and not bucket:
+        s3_items = [fl for fl in items if _is_s3(fl)]
+        placed = [(fl, parse_destination_arn(fl["LogDestination"])) for fl in s3_items]
+        locations = {(b, p) for _, (b, p) in placed}
+        # Narrowed before any format is read: a flow log the options leave out is never parsed.
+        wanted = [fl for fl, (b, p) in placed if (not bucket or b == bucket) and (prefix_n is None or p == prefix_n)]
+        partials = group_flow_logs(wanted, notes)
+        if not s3_items and not bucket:
             others = len(items)
             where = ", ".join(scanned_regions)
             raise UsageError(
@@ -212,12 +242,11 @@ def discover(
                 + (f" ({others} publish elsewhere)" if others else "")
                 + "; create one, or pass --bucket [--prefix] to use a log bucket directly"
             )
-        if bucket or prefix_n is not None:
-            partials = [p for p in partials if (not bucket or p.bucket == bucket)
-                        and (prefix_n is None or p.prefix == prefix_n)]
         if not partials and not bucket:
+            if wanted:  # every flow log there was left out
+                raise UsageError("no VPC flow log to set up: " + "; ".join(notes))
             # --prefix alone narrows discovery; it cannot name a bucket to use without flow logs
-            found = ", ".join(sorted({f"s3://{p.bucket}/{p.prefix}" for p in all_groups}))
+            found = ", ".join(sorted(f"s3://{b}/{p}" for b, p in locations))
             raise UsageError(f"no flow log of account {aws.account} publishes under prefix {prefix_n!r} "
                              f"(found: {found}); pass --bucket too to use a log bucket directly")
         own = bool(partials)
@@ -237,8 +266,8 @@ def discover(
                      format_from_flag=override is not None,
                      default_region=aws.region, verify=verify)
         out.append(d)
-    locations = sorted({(g.bucket, f"{g.prefix}/AWSLogs/" if g.prefix else "AWSLogs/") for g in all_groups})
-    return Discovered(_merge(out), locations)
+    where = sorted({(b, f"{p}/AWSLogs/" if p else "AWSLogs/") for b, p in locations})
+    return Discovered(_merge(out), where, notes)
 
 
 def check_bucket(s3, bucket: str, what: str = "bucket") -> None:

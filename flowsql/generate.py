@@ -712,8 +712,13 @@ class _Traffic:
             src_svc=svc, flags=_REPLY if proto == 6 else 0)
 
     def lambda_ipv6(self, t, e):
-        """IPv6 egress needs no NAT (egress-only internet gateway): only the Lambda ENI logs it."""
+        """IPv6 egress needs no NAT (egress-only internet gateway): only the Lambda ENI logs it. Some of
+        it goes to a host of the function's own VPC, inside the VPC's IPv6 block: "vpc", not internet."""
         lam = self.t.lambdas[1]
+        if self.rand() < 0.3:
+            web = self.pick(self.t.webs)
+            self.both(lam, lam.ipv6[0], web.ipv6[0], self.eph(), 8443, 6, self.pb(), self.pb(False), t, e, _IN_VPC)
+            return
         dst = _fill(self.pick(_LAMBDA_INTERNET6), self.rng)
         self.both(lam, lam.ipv6[0], dst, self.eph(), 443, 6, self.pb(), self.pb(False), t, e, _IGW)
 

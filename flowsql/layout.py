@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -88,78 +89,141 @@ def awslogs_root(source: Path) -> Path:
     raise SourceError(f"source {source} holds no AWSLogs/ folder (expected an `aws s3 sync` of the log bucket)")
 
 
+LOG_SUFFIXES = {".log.gz": "text", ".log": "text", ".parquet": "parquet"}
+
+
+def log_kind(name: str) -> str | None:
+    """"text" or "parquet" for a flow-log file name, None for anything else."""
+    for suffix, kind in LOG_SUFFIXES.items():
+        if name.endswith(suffix) and not name.startswith("."):
+            return kind
+    return None
+
+
 @dataclass(frozen=True)
 class LogFile:
     path: Path
     partition: Partition
+    kind: str = "text"  # "text" (.log.gz, .log) or "parquet"
 
 
-def local_files(source: Path, since: date, until: date, accounts=None, regions=None) -> list[LogFile]:
+@dataclass
+class Listing:
+    """What a local tree holds for a request: the log files to read, and every other thing met under
+    the requested partitions, with the reason it is not read (nothing is passed over silently)."""
+
+    files: list[LogFile]
+    unreadable: list[tuple[Path, str]]  # folders that could not be listed (an error unless skipped)
+    ignored: list[tuple[Path, str]]  # files in a partition folder that are no flow-log file
+
+
+def local_files(source: Path, since: date, until: date, accounts=None, regions=None) -> Listing:
     """The log files under `source` whose path day, account and region fall in the request.
 
     Walks only the folders that can match, so a year-long tree costs a few directory listings.
-    Anything else in the tree (notes, `.DS_Store`, other services' logs) is passed over.
+    Above the day folders, anything that is not a partition folder (notes, `.DS_Store`, other
+    services' logs) is not part of the request and is passed over; inside a requested day folder,
+    every file is either a log file or named in `ignored`, and a folder that cannot be listed is
+    named in `unreadable`.
     """
     root = awslogs_root(source)
-    accounts = set(accounts or ())
-    regions = set(regions or ())
-    out: list[LogFile] = []
-    try:
-        for acct_dir in sorted(_dirs(root)):
-            for path in _candidate_files(acct_dir, since, until, accounts, regions):
-                parsed = parse_key(path.relative_to(root.parent).as_posix())
-                if parsed is None:
-                    continue
-                part, _ = parsed
-                if since <= part.day <= until and (not accounts or part.account in accounts) \
-                        and (not regions or part.region in regions):
-                    out.append(LogFile(path, part))
-    except OSError as e:
-        raise SourceError(f"cannot read {e.filename or source}: {e.strerror}") from None
-    out.sort(key=lambda f: (f.partition.account, f.partition.region, f.partition.day, f.path.name))
-    return out
+    walk = _Walk(root, since, until, set(accounts or ()), set(regions or ()))
+    walk.run()
+    walk.files.sort(key=lambda f: (f.partition.account, f.partition.region, f.partition.day, f.path.name))
+    return Listing(walk.files, walk.unreadable, walk.ignored)
 
 
-def _dirs(folder: Path):
-    return (p for p in folder.iterdir() if p.is_dir())
+class _Walk:
+    def __init__(self, root: Path, since: date, until: date, accounts: set, regions: set):
+        self.root, self.since, self.until = root, since, until
+        self.accounts, self.regions = accounts, regions
+        self.files: list[LogFile] = []
+        self.unreadable: list[tuple[Path, str]] = []
+        self.ignored: list[tuple[Path, str]] = []
 
+    def _entries(self, folder: Path, *, required: bool):
+        """(name, path, is_dir) of a folder's entries; a folder that cannot be listed is recorded
+        when it belongs to the request (`required`), else passed over."""
+        try:
+            with os.scandir(folder) as it:
+                out = []
+                for e in it:
+                    try:
+                        is_dir = e.is_dir()
+                    except OSError:
+                        is_dir = False
+                    out.append((e.name, Path(e.path), is_dir))
+                return sorted(out)
+        except OSError as e:
+            if required:
+                self.unreadable.append((folder, f"folder cannot be listed: {e.strerror or e}"))
+            return []
 
-def _candidate_files(acct_dir: Path, since, until, accounts, regions):
-    name = acct_dir.name
-    account = name.split("=", 1)[1] if name.startswith("aws-account-id=") else name
-    if accounts and account not in accounts:
-        return
-    for svc_dir in _dirs(acct_dir):
-        if svc_dir.name not in (SERVICE, f"aws-service={SERVICE}"):
-            continue
-        for region_dir in _dirs(svc_dir):
-            region = region_dir.name.split("=", 1)[-1]
-            if regions and region not in regions:
+    def _dirs(self, folder: Path, required: bool = True):
+        return [(n, p) for n, p, d in self._entries(folder, required=required) if d]
+
+    def run(self) -> None:
+        for name, acct_dir in self._dirs(self.root):
+            account = name.split("=", 1)[1] if name.startswith("aws-account-id=") else name
+            if not (len(account) == 12 and account.isdigit()):
                 continue
-            for year_dir in _dirs(region_dir):
-                y = _num(year_dir.name)
-                if y is None or not since.year <= y <= until.year:
+            if self.accounts and account not in self.accounts:
+                continue
+            for svc, svc_dir in self._dirs(acct_dir):
+                if svc not in (SERVICE, f"aws-service={SERVICE}"):
                     continue
-                for month_dir in _dirs(year_dir):
-                    m = _num(month_dir.name)
-                    if m is None or not (since.year, since.month) <= (y, m) <= (until.year, until.month):
+                for rname, region_dir in self._dirs(svc_dir):
+                    region = rname.split("=", 1)[-1]
+                    if self.regions and region not in self.regions:
                         continue
-                    for day_dir in _dirs(month_dir):
-                        d = _num(day_dir.name)
-                        if d is None:
-                            continue
-                        try:
-                            day = date(y, m, d)
-                        except ValueError:
-                            continue
-                        if since <= day <= until:
-                            yield from (p for p in day_dir.rglob("*") if p.is_file() and _is_log(p))
+                    self._region(region_dir)
+
+    def _region(self, region_dir: Path) -> None:
+        since, until = self.since, self.until
+        for yname, year_dir in self._dirs(region_dir):
+            y = _num(yname)
+            if y is None or not since.year <= y <= until.year:
+                continue
+            for mname, month_dir in self._dirs(year_dir):
+                m = _num(mname)
+                if m is None or not (since.year, since.month) <= (y, m) <= (until.year, until.month):
+                    continue
+                for dname, day_dir in self._dirs(month_dir):
+                    d = _num(dname)
+                    if d is None:
+                        continue
+                    try:
+                        day = date(y, m, d)
+                    except ValueError:
+                        continue
+                    if since <= day <= until:
+                        self._day(day_dir, hour_level=True)
+
+    def _day(self, folder: Path, *, hour_level: bool) -> None:
+        for name, path, is_dir in self._entries(folder, required=True):
+            if is_dir:
+                hour = _num(name)
+                if hour_level and hour is not None and 0 <= hour <= 23:
+                    self._day(path, hour_level=False)
+                else:
+                    self._ignore_tree(path)
+                continue
+            kind = log_kind(name)
+            parsed = parse_key(path.relative_to(self.root.parent).as_posix()) if kind else None
+            if parsed is None:
+                self.ignored.append((path, "not a flow-log file (expected *.log.gz, *.log or *.parquet)"))
+                continue
+            self.files.append(LogFile(path, parsed[0], kind))
+
+    def _ignore_tree(self, folder: Path) -> None:
+        """A folder inside a partition that is no hour folder: its files are named, never read."""
+        for name, path, is_dir in self._entries(folder, required=True):
+            if is_dir:
+                self._ignore_tree(path)
+            else:
+                self.ignored.append((path, "not in a day or hour folder of the flow-log layout"))
 
 
 def _num(name: str) -> int | None:
     value = name.split("=", 1)[-1]
-    return int(value) if value.isdigit() else None
-
-
-def _is_log(path: Path) -> bool:
-    return path.name.endswith((".log.gz", ".log"))
+    return int(value) if value.isdigit() and len(value) <= 4 else None

@@ -7,10 +7,10 @@ ran once lints in microseconds the next time.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+
+from .cache import cache_dir, read_json, write_json
 
 DIALECT = "athena"
 # Rules left out, and why:
@@ -33,11 +33,8 @@ class Finding:
         return f"{self.file}:{self.line}:{self.col}: {self.code} {self.message}"
 
 
-def _cache_dir() -> Path | None:
-    base = os.environ.get("FLOWSQL_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowsql"
-    )
-    return Path(base) / "lint"
+def _cache_dir() -> Path:
+    return cache_dir("lint")
 
 
 def _key(sql: str, table: str | None) -> str:
@@ -57,22 +54,11 @@ def _key(sql: str, table: str | None) -> str:
 
 
 def _cached(key: str) -> list[dict] | None:
-    d = _cache_dir()
-    try:
-        return json.loads((d / f"{key}.json").read_text())
-    except (OSError, ValueError):
-        return None
+    return read_json(_cache_dir() / f"{key}.json")
 
 
 def _store(key: str, findings: list[dict]) -> None:
-    d = _cache_dir()
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(findings))
-        tmp.replace(d / f"{key}.json")
-    except OSError:
-        pass  # a read-only home only costs speed
+    write_json(_cache_dir() / f"{key}.json", findings)
 
 
 _linter = None
@@ -235,7 +221,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     from .engines import Target
     from .errors import FlowsqlError
     from .pack import HeaderError, parse_query
-    from .render import render
+    from .render import RenderTimeout, render
 
     try:
         query = parse_query(path)
@@ -248,6 +234,8 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
         for given in (query.example, {}):
             try:
                 sql = render(query, given, target, _window(), accounts=["123456789012"], root=root).sql
+            except RenderTimeout as e:  # no other rendering would end sooner
+                return [Finding(str(path), 1, 1, "FS02", f"does not render: {e}")]
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
                 continue
@@ -262,9 +250,11 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
 
 
 def lint_pack(root: Path | None = None) -> list[Finding]:
+    from .pack import load_pack
     from .resources import sql_dir
 
     root = root or sql_dir()
+    load_pack(root)  # a path that holds no pack is an error (exit 2), never "no findings"
     out: list[Finding] = []
     for path in sorted((root / "queries").glob("*.sql")):
         out += lint_template(path, root=root)

@@ -16,12 +16,73 @@ from .resources import sql_dir
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _HEADER = re.compile(r"\A\s*\{#-?(?P<body>.*?)-?#\}", re.S)
-_HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example"}
+_HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example",
+                "needs", "without"}
 _PARAM_KEYS = {"type", "description", "default", "required", "min", "max", "values"}
 
 
 class HeaderError(ValueError):
     """A query file whose metadata header is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a query cannot answer without, as its header declares it:
+
+        needs:
+          fields: [log-status, action, dstaddr, bytes]   # flow-log fields its SQL reads
+          inventory: [network-interfaces, vpcs]          # inventory files its joins need
+        without:                                         # optional inputs: what the answer lacks
+          network-interfaces: subnets come only from the records' subnet-id field
+
+    An engine checks them before the query runs: files or a table whose log format lacks a field
+    are named (and left out, or the query refused), a missing inventory file is an error that says
+    how to get it, and a missing optional input is a note beside the answer.
+    """
+
+    fields: tuple[str, ...] = ()
+    inventory: tuple[str, ...] = ()
+    without: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def columns(self) -> frozenset[str]:
+        from .fields import BY_NAME
+
+        return frozenset(BY_NAME[f].column for f in self.fields)
+
+    def missing_fields(self, fmt_names) -> list[str]:
+        have = set(fmt_names)
+        return [f for f in self.fields if f not in have]
+
+
+def _needs(path: Path, meta: dict) -> Needs:
+    from .fields import BY_COLUMN, BY_NAME
+    from .inventory import FILES
+
+    stems = [n.removesuffix(".json") for n in FILES]
+    raw = meta.get("needs") or {}
+    if not isinstance(raw, dict) or set(raw) - {"fields", "inventory"}:
+        raise HeaderError(f"{path}: needs must be a mapping with `fields` and/or `inventory`")
+    fields = []
+    for f in raw.get("fields") or []:
+        name = str(f) if str(f) in BY_NAME else getattr(BY_COLUMN.get(str(f)), "name", None)
+        if name is None:
+            raise HeaderError(f"{path}: needs.fields: {f!r} is no flow-log field")
+        fields.append(name)
+    inventory = [str(i).removesuffix(".json") for i in raw.get("inventory") or []]
+    bad = [i for i in inventory if i not in stems]
+    if bad:
+        raise HeaderError(f"{path}: needs.inventory: {bad[0]!r} is none of {', '.join(stems)}")
+    without = meta.get("without") or {}
+    if not isinstance(without, dict):
+        raise HeaderError(f"{path}: without must map an optional field or inventory file to a note")
+    for k, v in without.items():
+        if str(k).removesuffix(".json") not in stems and str(k) not in BY_NAME:
+            raise HeaderError(f"{path}: without: {k!r} is no flow-log field or inventory file")
+        if not isinstance(v, str) or not v.strip():
+            raise HeaderError(f"{path}: without.{k} needs a note (what the answer lacks without it)")
+    return Needs(tuple(dict.fromkeys(fields)), tuple(dict.fromkeys(inventory)),
+                 tuple((str(k).removesuffix(".json"), " ".join(v.split())) for k, v in without.items()))
 
 
 @dataclass(frozen=True)
@@ -36,6 +97,7 @@ class Query:
     compliance: tuple[str, ...] = ()
     semantics: str = ""
     example: dict = field(default_factory=dict)  # parameter values the pack test renders with
+    needs: Needs = field(default_factory=Needs)
 
     @property
     def body(self) -> str:
@@ -51,6 +113,7 @@ class Query:
             "severity": self.severity,
             "tags": list(self.tags),
             "compliance": list(self.compliance),
+            "needs": {"fields": list(self.needs.fields), "inventory": list(self.needs.inventory)},
             "parameters": [
                 {
                     "name": p.name,
@@ -134,6 +197,7 @@ def parse_query(path: Path) -> Query:
         compliance=tuple(meta.get("compliance") or ()),
         semantics=" ".join(str(meta.get("semantics") or "").split()),
         example={k: (",".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in example.items()},
+        needs=_needs(path, meta),
     )
 
 

@@ -133,22 +133,26 @@ class ParamSpec:
     def _scalar(self, raw) -> Literal:
         t = self.scalar_type
         text = str(raw).strip() if not isinstance(raw, bool) else str(raw)
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        if t in ("int", "port", "protocol") and len(text.lstrip("+-0")) > 19:
+            raise ValueError(f"{shown!r} is out of range")  # before int(): Python caps digits at 4,300
         if t == "int":
             if isinstance(raw, bool) or not re.fullmatch(r"[+-]?[0-9]+", text):
-                raise ValueError(f"expected an integer, got {text!r}")
+                raise ValueError(f"expected an integer, got {shown!r}")
             n = int(text)
             if self.min is not None and n < self.min or self.max is not None and n > self.max:
                 raise ValueError(f"{n} is out of range {self.min}..{self.max}")
             return Literal(n, str(n))
         if t == "port":
-            if not text.isdigit() or not 0 <= int(text) <= 65535:
-                raise ValueError(f"expected a port 0..65535, got {text!r}")
+            if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 65535:
+                raise ValueError(f"expected a port 0..65535, got {shown!r}")
             return Literal(int(text), str(int(text)))
         if t == "protocol":
             n = PROTOCOLS.get(text.lower())
             if n is None:
-                if not text.isdigit() or not 0 <= int(text) <= 255:
-                    raise ValueError(f"expected a protocol number 0..255 or one of {', '.join(PROTOCOLS)}, got {text!r}")
+                if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 255:
+                    raise ValueError(f"expected a protocol number 0..255 or one of {', '.join(PROTOCOLS)}, "
+                                     f"got {shown!r}")
                 n = int(text)
             return Literal(n, str(n))
         if t == "date":
@@ -164,7 +168,7 @@ class ParamSpec:
             except ValueError:
                 ip = None
             if ip is None:
-                raise ValueError(f"expected an IPv4 or IPv6 address, got {text!r}")
+                raise ValueError(f"expected an IPv4 or IPv6 address, got {shown!r}")
             return Literal(str(ip), quote(str(ip)))
         if t == "cidr":
             try:
@@ -172,17 +176,17 @@ class ParamSpec:
             except ValueError:
                 net = None
             if net is None:
-                raise ValueError(f"expected a CIDR block like 10.0.0.0/16, got {text!r}")
+                raise ValueError(f"expected a CIDR block like 10.0.0.0/16, got {shown!r}")
             return Literal(str(net), quote(str(net)))
         if t == "enum":
             choices = {v.upper(): v for v in self.values}
             if text.upper() not in choices:
-                raise ValueError(f"expected one of {', '.join(self.values)}, got {text!r}")
+                raise ValueError(f"expected one of {', '.join(self.values)}, got {shown!r}")
             v = choices[text.upper()]
             return Literal(v, quote(v))
         pattern = _ID[t]
         if not pattern.fullmatch(text):
-            raise ValueError(f"expected {_ID_HINT[t]}, got {text!r}")
+            raise ValueError(f"expected {_ID_HINT[t]}, got {shown!r}")
         return Literal(text, quote(text))
 
 

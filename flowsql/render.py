@@ -7,6 +7,7 @@ types can reach SQL except through its type's literal rendering.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
     env.globals.update(context_for(target, window, accounts, regions))
     env.globals.update(_macros(env, root))
     try:
-        sql = env.from_string(body).render(**values)
+        sql = _bounded(env.from_string(body), values)
     except RenderError:
         raise
     except jinja2.exceptions.SecurityError as e:
@@ -181,6 +182,49 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
     except jinja2.TemplateError as e:
         raise RenderError(f"template error: {e}") from None
     return _tidy(sql)
+
+
+# A template is code from a query pack, perhaps a user's own: its rendering is bounded in time and
+# size, so a loop that never ends or prints without end is an error, not a hang.
+RENDER_SECONDS = 10
+MAX_SQL_CHARS = 1_000_000
+
+
+class RenderTimeout(RenderError):
+    """A template that did not finish rendering in RENDER_SECONDS."""
+
+
+def _bounded(template, values: dict) -> str:
+    parts, size = [], 0
+    with _time_limit(RENDER_SECONDS):
+        for chunk in template.generate(**values):
+            size += len(chunk)
+            if size > MAX_SQL_CHARS:
+                raise RenderError(f"template renders more than {MAX_SQL_CHARS:,} characters of SQL")
+            parts.append(chunk)
+    return "".join(parts)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise RenderError in the main thread after `seconds` (SIGALRM); elsewhere no limit."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise RenderTimeout(f"template took more than {seconds:g} s to render (a loop that does not end?)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _tidy(sql: str) -> str:

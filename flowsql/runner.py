@@ -1,4 +1,4 @@
-"""Running a canned query end to end: parameters → render → lint gate → engine → rows."""
+"""Running a canned query end to end: parameters → render → lint gate → needs → engine → rows."""
 
 from __future__ import annotations
 
@@ -31,5 +31,8 @@ def prepare(query: Query, given: dict[str, str], engine: Engine, window: Window,
 
 def run(query: Query, given: dict[str, str], engine: Engine, window: Window, *, accounts=(),
         regions=()) -> Run:
+    """Render, lint, check the query's needs against what the engine has (UsageError when it cannot
+    answer; files or inputs left out are named in the result's stats), then execute."""
     rendered = prepare(query, given, engine, window, accounts=accounts, regions=regions)
+    engine.require(query)
     return Run(rendered, engine.execute(rendered.sql))

@@ -1,7 +1,7 @@
 """The independent oracle: expected rows of the canned queries, computed in plain Python.
 
-It reads the generator's typed records and the inventory's JSON, and follows DESIGN.md's "Semantics of
-the first three canned queries" line by line. It shares no code with the query pack or the engines (no SQL,
+It reads the generator's typed records and the inventory's JSON, and follows docs/queries.md (the
+semantics of each canned query) line by line. It shares no code with the query pack or the engines (no SQL,
 no DuckDB): when an engine and the oracle agree, two independent readings of the design agree.
 """
 
@@ -83,11 +83,16 @@ def _eni_ips(eni: dict) -> set[str]:
 
 
 def _vpc_networks(inventory_dir: Path) -> list:
+    """Every block of every VPC: the IPv4 associations and the associated IPv6 ones."""
     nets = []
     for vpc in _read(inventory_dir, "vpcs.json"):
         for assoc in vpc.get("CidrBlockAssociationSet") or []:
             if assoc.get("CidrBlock"):
                 nets.append(ipaddress.ip_network(assoc["CidrBlock"], strict=False))
+        for assoc in vpc.get("Ipv6CidrBlockAssociationSet") or []:
+            state = (assoc.get("Ipv6CidrBlockState") or {}).get("State", "associated")
+            if assoc.get("Ipv6CidrBlock") and state == "associated":
+                nets.append(ipaddress.ip_network(assoc["Ipv6CidrBlock"], strict=False))
     return nets
 
 

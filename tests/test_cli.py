@@ -243,7 +243,7 @@ def test_demo_writes_and_prints_the_three_queries(tmp_path):
     other = tmp_path / "mine"
     other.mkdir()
     (other / "keep.txt").write_text("precious")
-    one_error_line(invoke("demo", "--dir", other), 2, "not empty")
+    one_error_line(invoke("demo", "--dir", other), 2, "did not write", "keep.txt")
     assert (other / "keep.txt").read_text() == "precious"
 
 

@@ -256,7 +256,7 @@ def test_inventory_shapes_and_lambda_enis(gen):
 
     inv = inventory.load(gen.inventory_dir)
     assert sum(e["is_lambda"] for e in inv.enis) == len(typed) + len(described)
-    assert len(inv.vpc_cidrs) == 2 * len(ACCOUNTS) * 2  # two CIDR associations per VPC
+    assert len(inv.vpc_cidrs) == 3 * len(ACCOUNTS) * 2  # two IPv4 CIDR associations and an IPv6 one per VPC
     vpcs = json.loads((gen.inventory_dir / "vpcs.json").read_text())["Vpcs"]
     assert all(len(v["CidrBlockAssociationSet"]) == 2 and v["Ipv6CidrBlockAssociationSet"] for v in vpcs)
     subnets = json.loads((gen.inventory_dir / "subnets.json").read_text())["Subnets"]

@@ -98,10 +98,10 @@ def test_only_files_in_the_request_are_read(tmp_path):
             for region in ("us-east-1", "ap-northeast-1"):
                 _write(tmp_path, acct, region, d, f"{acct}_{region}_{d}.log.gz", header, [])
     (tmp_path / "AWSLogs" / "111111111111" / "vpcflowlogs" / "us-east-1" / "notes.txt").write_text("x")
-    files = local_files(tmp_path, date(2026, 2, 1), date(2026, 2, 28), ["222222222222"], ["ap-northeast-1"])
+    files = local_files(tmp_path, date(2026, 2, 1), date(2026, 2, 28), ["222222222222"], ["ap-northeast-1"]).files
     assert [f.path.name for f in files] == [
         "222222222222_ap-northeast-1_2026-02-01.log.gz", "222222222222_ap-northeast-1_2026-02-28.log.gz"]
-    assert len(local_files(tmp_path, date(2026, 1, 1), date(2026, 12, 31))) == 16
+    assert len(local_files(tmp_path, date(2026, 1, 1), date(2026, 12, 31)).files) == 16
 
 
 def test_the_session_is_utc_and_home_stays_empty(tmp_path):

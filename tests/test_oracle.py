@@ -98,6 +98,7 @@ def test_the_quirks_reach_the_results(tree):
     egress = oracle.lambda_egress(tree.records, tree.inventory_dir, since=w.since, until=w.until, limit=10000)
     assert {r["destination"] for r in egress} == {"vpc", "private", "internet"}
     assert any(":" in r["dstaddr"] for r in egress), "IPv6 Lambda egress"
+    assert any(":" in r["dstaddr"] and r["destination"] == "vpc" for r in egress), "IPv6 inside the VPC's block"
     top = oracle.top_destinations(tree.records, since=w.since, until=w.until, action="ANY", limit=1000)
     assert max(r["bytes"] for r in top) > 2**32
 

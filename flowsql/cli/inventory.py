@@ -48,3 +48,7 @@ def inventory_sync_cmd(
         for table, n in rows.items():
             name = cfg.inventory.get(table, f"inventory_{table}")
             out(f"{cfg.database}.{name}: {n:,} row(s) from this account and region")
+        from datetime import datetime, timezone
+
+        cfg.inventory_synced = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        config.save(cfg)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..aws import Aws, client_config, translate
 from ..config import Config, athena_target, load
-from ..errors import QueryError
+from ..errors import QueryError, UsageError
 from . import Result, Stats, Target
 
 PRICE_PER_TB = 5.0
@@ -46,6 +46,7 @@ class AthenaEngine:
         self.table = config.table(table)
         self._aws = aws
         self.poll_interval = poll_interval
+        self.notes: list[str] = []  # from require(): what the answer lacks
 
     @classmethod
     def from_config(cls, config: Config | Path | None = None, *, table: str | None = None,
@@ -64,6 +65,22 @@ class AthenaEngine:
 
     def target(self) -> Target:
         return athena_target(self.config, self.table.name)
+
+    def require(self, query) -> None:
+        """Check the query's needs before anything is sent (and billed): the table's columns (its
+        log format) must hold every field the query reads, and the inventory tables must have been
+        uploaded if it joins them. UsageError otherwise; notes for optional inputs."""
+        from ..fields import BY_COLUMN
+        from ..inventory.documents import check_inventory
+
+        have = {BY_COLUMN[c].name for c in self.table.columns if c in BY_COLUMN}
+        missing = query.needs.missing_fields(have)
+        if missing:
+            raise UsageError(f"{query.name} needs field(s) {', '.join(missing)}, which table "
+                             f"{self.config.database}.{self.table.name} does not have (its flow logs' format "
+                             "lacks them); add them to the flow log's format, or query another table with --table")
+        present = {"network-interfaces", "subnets", "vpcs"} if self.config.inventory_synced else set()
+        self.notes = check_inventory(query.name, query.needs, present, upload_hint=True)
 
     def execute(self, sql: str) -> Result:
         """Run `sql` as given (no parameters: pyathena's pyformat would treat `%` as a placeholder)."""
@@ -109,7 +126,7 @@ class AthenaEngine:
         scanned = cursor.data_scanned_in_bytes or 0
         stats = Stats("athena", execution_id=cursor.query_id, workgroup=self.config.workgroup,
                       data_scanned_bytes=scanned, cost_usd=cost_usd(scanned),
-                      elapsed_s=(cursor.total_execution_time_in_millis or 0) / 1000)
+                      elapsed_s=(cursor.total_execution_time_in_millis or 0) / 1000, notes=list(self.notes))
         return Result(columns, rows, stats)
 
     def close(self) -> None:

@@ -1,191 +1,227 @@
 """The local engine: DuckDB over an `AWSLogs/` tree on disk, in UTC, with no network.
 
-Only the files whose path day, account and region fall in the request are read. Files of one tree
-may have different log formats; each file is read by its own header line, and the view `flow_logs`
-has every field of versions 2-8 (NULL where a file's format lacks it) plus the partition columns.
+Only the files whose path day, account and region fall in the request are read. Before a file is
+read it is checked in full, once (engines/integrity.py): a file that cannot be read in full stops
+the query with its name, or with --skip-bad-files is left out and named. Files of one tree may have
+different log formats (text or Parquet); each is read by its own header or schema, and the view
+`flow_logs` has every field of versions 2-8 (NULL where a file's format lacks it) plus the
+partition columns. A query that needs fields some files lack runs on the others and names them;
+when no file can answer, it is refused. Nothing under the request is passed over in silence.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
-import tempfile
-import zlib
+import time
 from collections import defaultdict
 from pathlib import Path
 
-from ..errors import DataError, FormatError, QueryError
-from ..fields import FIELDS, LogFormat, parse_header
+from ..errors import DataError, FlowsqlError, QueryError, UsageError
+from ..fields import BY_NAME, FIELDS, LogFormat
 from ..inventory import TABLES, Inventory
+from ..inventory.documents import check_inventory
 from ..layout import LogFile, local_files
-from ..resources import local_functions_sql
 from ..params import Window
+from ..resources import local_functions_sql
 from . import ALL_COLUMNS, FileNote, Result, Stats, Target
+from .duck import Session, has_glob
+from .integrity import Checked, excerpt, forget, sql_path, verify
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
-# DuckDB reads the files through links in a private folder laid out as {account}/{region}/{yyyy}/
-# {MM}/{dd}/{n}.log.gz: its paths then hold no glob characters ([ ] * ? in a user's folder name would
-# make DuckDB read other files), and each row's partition is read back from a path flowsql wrote.
-_LINK_RE = r"/([0-9]{12})/([a-z0-9-]+)/([0-9]{4})/([0-9]{2})/([0-9]{2})/[0-9]+[.][a-z.]+$"
-
-
-def read_header(path: Path) -> LogFormat:
-    """The log format a file's first line names; DataError names the file if it can't be read."""
-    try:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rt", encoding="ascii", newline="") as fh:
-            line = fh.readline()
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: not a readable gzip flow-log file ({e})") from None
-    if not line.strip():
-        raise DataError(f"{path}: empty file, no header line")
-    try:
-        return parse_header(line)
-    except FormatError as e:
-        raise DataError(f"{path}: {e}") from None
+# The partition of a row, read back from its file's path (plain or Hive-compatible layout). DuckDB
+# computes it once per file chunk (the filename is a constant vector), so it costs nothing per row.
+_PARTITION_RE = (r"/(?:aws-account-id=)?([0-9]{12})/(?:aws-service=)?vpcflowlogs/(?:aws-region=)?([a-z0-9-]+)/"
+                 r"(?:year=)?([0-9]{4})/(?:month=)?([0-9]{2})/(?:day=)?([0-9]{2})/(?:(?:hour=)?[0-9]{2}/)?[^/]+$")
 
 
 class LocalEngine:
     name = "local"
 
     def __init__(self, source: Path, window: Window, *, inventory: Inventory | None = None,
-                 accounts=(), regions=(), skip_bad_files: bool = False):
+                 accounts=(), regions=(), skip_bad_files: bool = False, progress=None):
         self.source = Path(source)
         self.window = window
         self.inventory = inventory or Inventory()
         self.accounts = tuple(accounts or ())
         self.regions = tuple(regions or ())
         self.skip_bad_files = skip_bad_files
-        self.skipped: list[str] = []  # "path: reason" for files left out
-        self.files: list[LogFile] = local_files(self.source, window.since, window.until,
-                                                self.accounts, self.regions)
-        self._con = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
-        self._original: dict[str, Path] = {}  # link DuckDB reads -> the user's file
-        self._formats: dict[Path, LogFormat] = {}  # header of each file, read once across retries
+        self.progress = progress  # progress(done, total) while files are checked the first time
+        listing = local_files(self.source, window.since, window.until, self.accounts, self.regions)
+        self.files: list[LogFile] = listing.files
+        self._unreadable = [FileNote(str(p), r) for p, r in listing.unreadable]
+        self._ignored = [FileNote(str(p), r) for p, r in listing.ignored]
+        self._session: Session | None = None
+        self._duck_paths: dict[Path, str] = {}
+        self._checked: list[Checked] | None = None
+        self._usable: list[Checked] | None = None  # the files the current query reads
+        self._left_out: list[FileNote] = []
+        self._skipped: list[FileNote] = []
+        self._notes: list[str] = []
 
     def target(self) -> Target:
         return Target("local", flow_logs="flow_logs", columns=ALL_COLUMNS)
 
-    # -- setting up the connection -------------------------------------------------------------
+    # -- what a query needs -------------------------------------------------------------------
 
-    def _connect(self):
-        import duckdb
+    def require(self, query) -> None:
+        """Check the query's needs (pack.Needs) against the inventory and the files of the window;
+        leave out (and name) the files whose format lacks a needed field. UsageError when the
+        inventory lacks a file it needs, or when no file in the window can answer it."""
+        needs = query.needs
+        self._notes = check_inventory(query.name, needs, self.inventory.present, self.inventory.directory)
+        checked = self._check_files()
+        usable, left_out = [], []
+        for c in checked:
+            missing = needs.missing_fields(c.fmt.names)
+            if missing:
+                left_out.append((c, missing))
+            else:
+                usable.append(c)
+        self._left_out = [FileNote(str(c.file.path), f"its log format lacks {', '.join(m)}, which {query.name} "
+                                   "needs") for c, m in left_out]
+        if left_out and not usable:
+            fields = sorted({f for _, m in left_out for f in m})
+            raise UsageError(f"no file in the window can answer {query.name}: all {len(left_out)} lack field(s) "
+                             f"{', '.join(fields)} (e.g. {left_out[0][0].file.path}); their log format must "
+                             "include them")
+        for name, note in needs.without:
+            lacking = [c for c in usable if name in BY_NAME and name not in c.fmt.names]
+            if lacking:
+                self._notes.append(f"{len(lacking)} file(s) have no {name} field: {note}")
+        self._usable = usable
 
-        # Private extension, secret and spill folders: nothing written to the user's home or working
-        # folder, nothing downloaded.
-        config = {
-            "extension_directory": self._tmp.name,
-            "secret_directory": self._tmp.name,
-            "temp_directory": os.path.join(self._tmp.name, "spill"),
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        }
-        con = duckdb.connect(":memory:", config=config)
-        con.execute("SET TimeZone = 'UTC'")
-        # flowsql_cidr_contains and friends: pure SQL, so no UDF runtime (numpy) and no extension.
-        con.execute(local_functions_sql())
-        self._create_inventory(con)
-        return con
+    # -- checking the files ----------------------------------------------------------------------
 
-    def _create_inventory(self, con) -> None:
+    def _session_for(self) -> Session:
+        if self._session is None:
+            self._session = Session()
+        return self._session
+
+    def _duck_path(self, path: Path) -> str:
+        """The path DuckDB reads for a file: its own, or a link in the session folder when its own
+        path holds a glob character (the link keeps the layout, so the partition reads back)."""
+        p = self._duck_paths.get(path)
+        if p is None:
+            p = os.path.abspath(path)
+            if has_glob(p):
+                f = next(f for f in self.files if f.path == path)
+                part = f.partition
+                folder = self._session_for().folder / "links" / part.account / "vpcflowlogs" / part.region / \
+                    part.day.strftime("%Y/%m/%d")
+                folder.mkdir(parents=True, exist_ok=True)
+                link = folder / f"{len(self._duck_paths)}{''.join(Path(f.path.name).suffixes[-2:])}"
+                link.symlink_to(os.path.abspath(path))
+                p = str(link)
+            self._duck_paths[path] = p
+        return p
+
+    def _check_files(self) -> list[Checked]:
+        """Every file of the window checked (once); the unreadable ones stop the query, or are left
+        out with --skip-bad-files. Returns the readable ones."""
+        if self._checked is None:
+            checked = verify(self.files, self._session_for(), duck_path=self._duck_path, progress=self.progress)
+            bad = self._unreadable + [FileNote(str(c.file.path), c.problem) for c in checked if not c.ok]
+            if bad and not self.skip_bad_files:
+                more = f" ({len(bad) - 1} more unreadable file(s) or folder(s))" if len(bad) > 1 else ""
+                raise DataError(f"{bad[0].path}: {bad[0].reason}; --skip-bad-files leaves such files out{more}")
+            self._skipped = bad
+            self._checked = [c for c in checked if c.ok]
+        return self._checked
+
+    # -- the view ----------------------------------------------------------------------------------
+
+    def _create_views(self, session: Session, files: list[Checked]) -> None:
+        session.run(local_functions_sql())
         for table, cols in TABLES.items():
             ddl = ", ".join(f"{c} {_DUCK_TYPES[t]}" for c, t in cols)
-            con.execute(f"CREATE TABLE inventory_{table} ({ddl})")
+            session.run(f"CREATE OR REPLACE TABLE inventory_{table} ({ddl})")
             rows = [tuple(r.get(c) for c, _ in cols) for r in self.inventory.table(table)]
             if rows:
                 marks = ", ".join("?" for _ in cols)
-                con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
-
-    def _skip(self, path: Path, reason: str) -> None:
-        """Leave a file out of this query, or stop with an error naming it."""
-        if not self.skip_bad_files:
-            raise DataError(f"{path}: {reason}; --skip-bad-files leaves such files out")
-        self.skipped.append(f"{path}: {reason}")
-        self.files = [f for f in self.files if f.path != path]
-
-    def _groups(self) -> dict[LogFormat, list[str]]:
-        """The files by log format (each read by its own header), as links DuckDB may read."""
-        groups: dict[LogFormat, list[str]] = defaultdict(list)
-        self._original = {}
-        for i, f in enumerate(list(self.files)):
-            try:
-                if f.path not in self._formats:
-                    self._formats[f.path] = read_header(f.path)
-            except DataError as e:
-                self._skip(f.path, str(e).removeprefix(f"{f.path}: "))
-                continue
-            p = f.partition
-            folder = Path(self._tmp.name, "links", p.account, p.region, p.day.strftime("%Y/%m/%d"))
-            folder.mkdir(parents=True, exist_ok=True)
-            link = folder / f"{i}.{'log.gz' if f.path.name.endswith('.gz') else 'log'}"
-            link.symlink_to(f.path.resolve())
-            self._original[str(link)] = f.path
-            groups[self._formats[f.path]].append(str(link))
-        return groups
-
-    def _create_view(self, con, groups) -> None:
+                session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
+        groups: dict[tuple[str, LogFormat], list[str]] = defaultdict(list)
+        for c in files:
+            groups[(c.file.kind, c.fmt)].append(self._duck_path(c.file.path))
         selects = []
-        for fmt, links in groups.items():
-            cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
-            files = ", ".join("'" + link.replace("'", "''") + "'" for link in links)
+        for (kind, fmt), paths in groups.items():
             present = set(fmt.columns)
             projection = ", ".join(
-                (f'"{f.column}"' if f.column in present else f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"')
+                (f'CAST("{f.column}" AS {f.duckdb_type}) AS "{f.column}"' if f.column in present
+                 else f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"')
                 for f in FIELDS
             )
+            listed = ", ".join(sql_path(p) for p in paths)
+            if kind == "parquet":
+                reader = f"read_parquet([{listed}], filename=true)"
+            else:
+                cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
+                reader = (f"read_csv([{listed}], delim=' ', header=true, nullstr='-', quote='', escape='', "
+                          f"auto_detect=false, compression='auto', filename=true, columns={{{cols}}})")
             selects.append(
                 f"SELECT {projection}, p.a AS aws_account_id, p.r AS aws_region, "
                 f"p.y || '/' || p.m || '/' || p.d AS day FROM ("
-                f"SELECT *, regexp_extract(filename, '{_LINK_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
-                f"FROM read_csv([{files}], "
-                f"delim=' ', header=true, nullstr='-', quote='', escape='', auto_detect=false, "
-                f"compression='auto', filename=true, columns={{{cols}}}))"
+                f"SELECT *, regexp_extract(filename, '{_PARTITION_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
+                f"FROM {reader})"
             )
         if not selects:
             empty = ", ".join(f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"' for f in FIELDS)
             selects.append(f"SELECT {empty}, CAST(NULL AS VARCHAR) AS aws_account_id, "
                            f"CAST(NULL AS VARCHAR) AS aws_region, CAST(NULL AS VARCHAR) AS day WHERE false")
-        con.execute("CREATE OR REPLACE VIEW flow_logs AS " + "\nUNION ALL\n".join(selects))
+        session.run("CREATE OR REPLACE VIEW flow_logs AS " + "\nUNION ALL\n".join(selects))
 
-    # -- running -------------------------------------------------------------------------------
+    # -- running -----------------------------------------------------------------------------------
 
     def execute(self, sql: str) -> Result:
         import duckdb
-        import sqlglot
 
-        duck_sql = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
-        while True:
-            try:
-                if self._con is None:
-                    self._tmp = tempfile.TemporaryDirectory(prefix="flowsql-duckdb-")
-                    self._con = self._connect()
-                    self._create_view(self._con, self._groups())
-                cur = self._con.execute(duck_sql)
-                rows = cur.fetchall()
-                columns = [d[0] for d in cur.description]
-                break
-            except duckdb.Error as e:
-                first = str(e).splitlines()[0]
-                link, bad = next(((k, v) for k, v in self._original.items() if k in str(e)), (None, None))
-                if link is not None:  # say the user's file, not flowsql's private link to it
-                    first = first.replace(link, str(bad))
-                self.close()
-                if bad is None:
-                    raise QueryError(f"local engine: {first}") from None
-                # A file DuckDB could not read: stop, or leave it out and run again over the rest.
-                self._skip(bad, f"corrupt or malformed flow-log file ({first[:160]})")
+        from ..translate import to_duckdb
+
+        started = time.perf_counter()
+        checked = self._check_files()
+        files = self._usable if self._usable is not None else checked
+        session = self._session_for()
+        duck_sql = to_duckdb(sql)
+        try:
+            self._create_views(session, files)
+            columns, rows = session.run(duck_sql)
+        except duckdb.Error as e:
+            raise self._explain(e, files) from None
+        notes = list(self._notes)
+        if not self.files and not self._unreadable:
+            what = " ".join(x for x in (", ".join(self.accounts), ", ".join(self.regions)) if x)
+            notes.insert(0, f"no log files in {self.source} for {self.window.since} … {self.window.until}"
+                         + (f" ({what})" if what else ""))
         return Result(columns, rows, Stats(
             "local",
-            files_read=len(self.files),
-            skipped=[FileNote(*s.split(": ", 1)) for s in self.skipped],
-            bytes_read=sum(f.path.stat().st_size for f in self.files),
+            elapsed_s=time.perf_counter() - started,
+            files_read=len(files),
+            bytes_read=sum(_size(c.file.path) for c in files),
+            skipped=list(self._skipped),
+            left_out=self._ignored + self._left_out,
+            notes=notes,
         ))
 
+    def _explain(self, e: Exception, files: list[Checked]) -> FlowsqlError:
+        """A DuckDB error as one line; one that names a file (changed since it was checked) names
+        the user's file, which is checked again next time."""
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        for c in files:
+            p = self._duck_path(c.file.path)
+            if p in str(e):
+                forget(c.file.path)
+                return DataError(f"{c.file.path}: could not be read ({excerpt(first.replace(p, '…'), 160)}); "
+                                 "it changed since it was checked, run the query again")
+        return QueryError(f"local engine: {excerpt(first, 300)[1:-1]}")
+
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+            self._duck_paths = {}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

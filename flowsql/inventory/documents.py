@@ -18,6 +18,19 @@ FILES = {
     "subnets.json": "Subnets",
     "vpcs.json": "Vpcs",
 }
+# file name -> the AWS CLI command that writes it
+CLI_COMMANDS = {
+    "network-interfaces.json": "aws ec2 describe-network-interfaces",
+    "subnets.json": "aws ec2 describe-subnets",
+    "vpcs.json": "aws ec2 describe-vpcs",
+}
+
+
+def how_to_get(stems, directory: Path | str | None = None) -> str:
+    """How a user makes the named inventory files: flowsql's sync or the AWS CLI."""
+    d = str(directory) if directory is not None else "DIR"
+    cli = "; ".join(f"`{CLI_COMMANDS[s + '.json']} > {d}/{s}.json`" for s in stems)
+    return f"`flowsql inventory sync --out {d}` writes them, or the AWS CLI: {cli}"
 
 LAMBDA_DESCRIPTION_PREFIX = "AWS Lambda VPC ENI"
 
@@ -57,6 +70,8 @@ class Inventory:
     eni_ips: list[dict] = field(default_factory=list)
     subnets: list[dict] = field(default_factory=list)
     vpc_cidrs: list[dict] = field(default_factory=list)
+    directory: Path | None = None  # where it was read from (None: no --inventory)
+    present: frozenset[str] = frozenset()  # the files it was read from, by stem ("vpcs", …)
 
     def table(self, name: str) -> list[dict]:
         return getattr(self, name)
@@ -93,37 +108,88 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
                 "account_id": sn.get("OwnerId"),
             })
     for vpc in vpcs:
+        # IPv4 and IPv6 blocks alike: an address inside either is inside the VPC.
         cidrs = [a.get("CidrBlock") for a in vpc.get("CidrBlockAssociationSet") or []]
+        cidrs += [a.get("Ipv6CidrBlock") for a in vpc.get("Ipv6CidrBlockAssociationSet") or []
+                  if (a.get("Ipv6CidrBlockState") or {}).get("State", "associated") == "associated"]
         for cidr in dict.fromkeys(c for c in cidrs if c):
             inv.vpc_cidrs.append({"vpc_id": vpc.get("VpcId"), "cidr": cidr})
     return inv
 
 
+def read_document(path: Path, key: str) -> list[dict]:
+    """The items of one `aws … describe-…` document: `{"<key>": [ {…}, … ]}`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # PowerShell's `>` writes a BOM
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SourceError(f"{path}: not readable AWS CLI JSON ({' '.join(str(e).split())[:200]})") from None
+    if not isinstance(data, dict):
+        raise SourceError(f"{path}: expected a JSON object with the top-level key {key!r}, "
+                          f"as `{CLI_COMMANDS.get(path.name, 'aws …')}` prints it; found a JSON {type(data).__name__}")
+    if key not in data:
+        found = ", ".join(repr(k) for k in list(data)[:3]) or "none"
+        raise SourceError(f"{path}: expected the top-level key {key!r}, as "
+                          f"`{CLI_COMMANDS.get(path.name, 'aws …')}` prints it (found: {found})")
+    items = data[key]
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise SourceError(f"{path}: {key!r} must be a list of objects, as `{CLI_COMMANDS.get(path.name, 'aws …')}` "
+                          "prints it")
+    return items
+
+
 def load(directory: Path | None, *, window=None) -> Inventory:
-    """Read an inventory folder; a missing folder is an error, a missing file an empty table."""
+    """Read an inventory folder. No folder (None): an empty inventory with nothing present; a
+    folder holds any of FILES (a missing one is absent, for the query to refuse if it needs it);
+    a file that is not the AWS CLI's shape is an error naming the file and the key expected."""
     if directory is None:
         return Inventory()
     directory = Path(directory)
-    if not directory.is_dir():
+    if not directory.exists():
         raise SourceError(f"inventory folder {directory} does not exist")
-    docs = {}
+    if not directory.is_dir():
+        raise SourceError(f"--inventory {directory} is a file, not a folder (give the folder that holds "
+                          f"{', '.join(FILES)})")
+    docs: dict[str, list] = {}
+    present = set()
     for name, key in FILES.items():
         path = directory / name
         if not path.exists():
             docs[key] = []
             continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))  # PowerShell's `>` writes a BOM
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise SourceError(f"{path}: not readable AWS CLI JSON ({e})") from None
-        items = data.get(key, []) if isinstance(data, dict) else None
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise SourceError(f"{path}: expected an object with a {key!r} list of objects, "
-                              "as `aws ec2 describe-…` prints")
-        docs[key] = items
-    if not any(docs.values()) and not any((directory / n).exists() for n in FILES):
-        raise SourceError(f"inventory folder {directory} has none of {', '.join(FILES)}")
+        docs[key] = read_document(path, key)
+        present.add(name.removesuffix(".json"))
+    if not present:
+        raise SourceError(f"inventory folder {directory} has none of {', '.join(FILES)}; "
+                          + how_to_get([n.removesuffix(".json") for n in FILES], directory))
     try:
-        return rows_from_documents(docs["NetworkInterfaces"], docs["Subnets"], docs["Vpcs"])
+        inv = rows_from_documents(docs["NetworkInterfaces"], docs["Subnets"], docs["Vpcs"])
     except (AttributeError, TypeError) as e:  # a field of the wrong JSON type somewhere inside
         raise SourceError(f"inventory folder {directory}: not in the AWS CLI's shapes ({e})") from None
+    inv.directory = directory
+    inv.present = frozenset(present)
+    return inv
+
+
+def check_inventory(query: str, needs, present, directory=None, *, upload_hint: bool = False) -> list[str]:
+    """What an inventory lacks for a query: a UsageError for a file the query cannot answer without
+    (naming it and how to get it), a note for an optional one. `present`: the stems of the files
+    there are; `upload_hint`: the query runs on Athena (the inventory tables come from
+    `flowsql inventory sync --upload`)."""
+    from ..errors import UsageError
+
+    missing = [s for s in needs.inventory if s not in present]
+    if missing:
+        files = ", ".join(f"{s}.json" for s in missing)
+        if upload_hint:
+            raise UsageError(f"{query} needs the inventory ({files}) in Athena: run "
+                             "`flowsql inventory sync --out DIR --upload` first")
+        if directory is None:
+            raise UsageError(f"{query} needs the inventory ({files}): pass --inventory DIR; "
+                             + how_to_get(missing))
+        raise UsageError(f"{query} needs {', '.join(str(Path(directory) / f'{s}.json') for s in missing)}, "
+                         f"which is missing; " + how_to_get(missing, directory))
+    notes = []
+    for name, note in needs.without:
+        if name + ".json" in FILES and name not in present:
+            notes.append(f"no {name}.json in the inventory: {note}")
+    return notes

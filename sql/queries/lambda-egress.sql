@@ -16,11 +16,15 @@ semantics: >-
   Records with action ACCEPT and log-status OK in the window, on a Lambda ENI of the inventory
   (InterfaceType lambda, or a Description starting "AWS Lambda VPC ENI"), whose srcaddr is one of that
   ENI's private IPs (traffic the function sent). Grouped by dstaddr, dstport, protocol. destination is
-  vpc (inside any CidrBlockAssociationSet block of an inventory VPC), private (RFC 1918, 100.64/10,
+  vpc (inside any IPv4 CidrBlockAssociationSet or associated IPv6 Ipv6CidrBlockAssociationSet block of
+  an inventory VPC), private (RFC 1918, 100.64/10,
   169.254/16, 127/8, fc00::/7, fe80::/10, ::1) or internet. Ordered by bytes desc, dstaddr asc,
   dstport asc (then protocol asc, so ties are deterministic).
 example:
   limit: 20
+needs:
+  fields: [log-status, action, interface-id, srcaddr, dstaddr, dstport, protocol, packets, bytes]
+  inventory: [network-interfaces, vpcs]
 -#}
 WITH lambda_ips AS (
     SELECT DISTINCT

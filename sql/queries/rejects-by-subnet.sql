@@ -16,6 +16,12 @@ semantics: >-
   rejected_flows desc, then subnet_id asc (null last).
 example:
   subnet: subnet-0a1b2c3d4e5f60718
+needs:
+  fields: [log-status, action, interface-id, srcaddr, packets, bytes]
+without:
+  network-interfaces: >-
+    subnets come only from the records' subnet-id field (custom formats with v3 fields); records
+    without one count under a null subnet
 -#}
 WITH eni_subnets AS (
     -- one row per ENI, so a duplicated inventory entry cannot double count

@@ -23,6 +23,8 @@ semantics: >-
 example:
   limit: 5
   action: ANY
+needs:
+  fields: [log-status, action, dstaddr, packets, bytes]
 -#}
 SELECT
     dstaddr,

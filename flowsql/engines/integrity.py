@@ -1,0 +1,368 @@
+"""Checking local flow-log files before the local engine reads them, once per file.
+
+DuckDB's CSV reader is lenient where evidence must not be: it reads `1500.7`, `0x10`, `1_000` and
+`1e3` as integers, sums negative byte counts, and never checks a gzip member's CRC. So before a
+file is read, flowsql checks that it can be read in full and means what it says:
+
+1. in Python (two threads; zlib releases the GIL): the gzip stream decompresses to its end with
+   every member's CRC-32 and length right (bounded memory: 1 MiB at a time), the text is UTF-8, no
+   line is longer than MAX_LINE_BYTES, and the first line is a header of known flow-log fields;
+2. in DuckDB (one pass over the new files, every field read as text): each line has the header's
+   number of fields, and every numeric field is `-` or an unsigned decimal integer that fits its
+   type. A Parquet file's schema must name flow-log fields with their types, and no numeric
+   column may hold a negative value (the footer's statistics).
+
+A file that passes is remembered (path, size, mtime, inode) in the cache, with its header, so
+later queries read it at once. A file that fails is never remembered: it is checked again next
+time, and the query stops with its name (or leaves it out with --skip-bad-files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import zlib
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cache import cache_dir, read_json, write_json
+from ..errors import FormatError
+from ..fields import BY_COLUMN, BY_NAME, FIELDS, LogFormat, parse_header
+from ..layout import LogFile
+
+RULES_VERSION = 1  # bump when what "verified" means changes: older cache entries are ignored
+CHUNK = 1 << 20
+MAX_HEADER_BYTES = 64 * 1024
+MAX_LINE_BYTES = 1 << 20  # a flow-log record is under 2 KB; this bounds memory on any input
+EXCERPT = 60  # characters of a bad value quoted in an error
+
+
+@dataclass
+class Checked:
+    """A file and what the check found: its log format, or the problem that makes it unreadable."""
+
+    file: LogFile
+    fmt: LogFormat | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    text = " ".join(str(text).split())
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# --- stage 1: the bytes ------------------------------------------------------------------------
+
+class _Cancelled(Exception):
+    """Raised inside a worker thread when the user interrupted the run."""
+
+
+def _gunzip(fh):
+    """The decompressed bytes of a gzip file, at most CHUNK at a time, every member's CRC-32 and
+    length checked by zlib (wbits=31); concatenated members are one stream, as gzip says."""
+    d = zlib.decompressobj(wbits=31)
+    started = False
+    while data := fh.read(CHUNK):
+        started = True
+        while data:
+            if d.eof:
+                d = zlib.decompressobj(wbits=31)
+            out = d.decompress(data, CHUNK)
+            while True:
+                if out:
+                    yield out
+                if d.eof or not d.unconsumed_tail:
+                    break
+                out = d.decompress(d.unconsumed_tail, CHUNK)
+            data = d.unused_data if d.eof else b""
+    if not started:
+        raise DataProblem("empty file (not even a gzip header)")
+    if not d.eof:
+        raise DataProblem("truncated gzip stream (it ends inside a member)")
+
+
+def _plain(fh):
+    while chunk := fh.read(CHUNK):
+        yield chunk
+
+
+def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
+    """Read a text log file (gzip or plain) to its end: its header's LogFormat, or DataProblem."""
+    header = bytearray()
+    have_header = False
+    run = 0  # bytes of the line not yet ended
+    utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
+    too_long = f"a line longer than {MAX_LINE_BYTES:,} bytes (no flow-log record is)"
+    with open(path, "rb") as fh:
+        try:
+            for chunk in (_gunzip(fh) if path.name.endswith(".gz") else _plain(fh)):
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled()  # the caller is already unwinding a KeyboardInterrupt
+                first_nl = chunk.find(b"\n")
+                if not have_header:
+                    header += chunk if first_nl < 0 else chunk[:first_nl]
+                    have_header = first_nl >= 0
+                    if len(header) > MAX_HEADER_BYTES:
+                        raise DataProblem(f"no header line in the first {MAX_HEADER_BYTES // 1024} KiB")
+                if utf8 is None and not chunk.isascii():
+                    import codecs
+
+                    utf8 = codecs.getincrementaldecoder("utf-8")()
+                if utf8 is not None:
+                    utf8.decode(chunk)
+                if first_nl < 0:
+                    run += len(chunk)
+                else:  # lines wholly inside a chunk are shorter than CHUNK <= MAX_LINE_BYTES
+                    if run + first_nl > MAX_LINE_BYTES:
+                        raise DataProblem(too_long)
+                    run = len(chunk) - chunk.rfind(b"\n") - 1
+                if run > MAX_LINE_BYTES:
+                    raise DataProblem(too_long)
+            if utf8 is not None:
+                utf8.decode(b"", final=True)
+        except zlib.error as e:
+            raise DataProblem(f"corrupt gzip data ({e})") from None
+        except UnicodeDecodeError as e:
+            raise DataProblem(f"not UTF-8 text ({e.reason})") from None
+    text = bytes(header).decode("utf-8", "replace").strip()
+    if not text:
+        raise DataProblem("empty file, no header line")
+    try:
+        return parse_header(text)
+    except FormatError as e:
+        raise DataProblem(f"{e} (header {excerpt(text)})") from None
+
+
+class DataProblem(Exception):
+    """Why a file cannot be read in full (one line)."""
+
+
+# --- stage 2: the records (DuckDB) -------------------------------------------------------------
+
+_INT_DIGITS = {"int": (10, "INTEGER"), "bigint": (19, "BIGINT")}
+
+
+def _number_ok(column: str, kind: str) -> str:
+    digits, sql_type = _INT_DIGITS[kind]
+    c = f'"{column}"'
+    return (f"({c} IS NULL OR (regexp_full_match({c}, '[0-9]{{1,{digits}}}') "
+            f"AND TRY_CAST({c} AS {sql_type}) IS NOT NULL))")
+
+
+def sql_path(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
+    """path -> problem for the text files of one format whose records are malformed (`session`: a
+    duck.Session)."""
+    numeric = [f for f in fmt.fields if f.kind in _INT_DIGITS]
+    cols = ", ".join(f"'{f.column}': 'VARCHAR'" for f in fmt.fields)
+    files = ", ".join(sql_path(p) for p in paths)
+    problems: dict[str, str] = {}
+    session.run("DROP TABLE IF EXISTS reject_errors")
+    session.run("DROP TABLE IF EXISTS reject_scans")
+    if numeric:
+        oks = [_number_ok(f.column, f.kind) for f in numeric]
+        first_bad = " ".join(
+            f"WHEN NOT {ok} THEN '{f.name} ' || \"{f.column}\"" for f, ok in zip(numeric, oks))
+        _, bad_rows = session.run(
+            f"SELECT filename, count(*), any_value(CASE {first_bad} END) "
+            f"FROM read_csv([{files}], delim=' ', header=true, nullstr='-', quote='', escape='', "
+            f"auto_detect=false, filename=true, max_line_size={MAX_LINE_BYTES + 1024}, "
+            f"store_rejects=true, ignore_errors=true, columns={{{cols}}}) "
+            f"WHERE NOT ({' AND '.join(oks)}) GROUP BY filename")
+    else:
+        _, bad_rows = session.run(
+            f"SELECT NULL, 0, NULL FROM read_csv([{files}], delim=' ', header=true, nullstr='-', quote='', "
+            f"escape='', auto_detect=false, filename=true, max_line_size={MAX_LINE_BYTES + 1024}, "
+            f"store_rejects=true, ignore_errors=true, columns={{{cols}}}) WHERE false")
+    for path, n, example in bad_rows:
+        field, _, value = (example or "? ").partition(" ")
+        problems[path] = (f"{n:,} record(s) with a number that is no unsigned decimal integer "
+                          f"(e.g. {field} {excerpt(value)})")
+    _, rejects = session.run(
+        "SELECT s.file_path, count(*), min(e.line), any_value(e.error_type) "
+        "FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id "
+        "GROUP BY s.file_path")
+    for path, n, line, kind in rejects:
+        problems[path] = (f"malformed record(s) from line {line} ({str(kind).lower()}: "
+                          f"the header names {len(fmt.names)} fields)")
+    return problems
+
+
+_PARQUET_PHYSICAL = {"INT32": "int", "INT64": "bigint", "BYTE_ARRAY": "string"}
+
+
+def check_parquet(session, path: str) -> LogFormat:
+    """The flow-log fields a Parquet file holds; DataProblem if its schema or values are wrong."""
+    import duckdb
+
+    try:
+        _, schema = session.run(
+            "SELECT name, type FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
+            [path])
+        _, stats = session.run(
+            "SELECT path_in_schema, min(TRY_CAST(stats_min_value AS HUGEINT)) FROM parquet_metadata(?) "
+            "GROUP BY path_in_schema", [path])
+    except duckdb.Error as e:
+        raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
+    unknown = [n for n, _ in schema if n not in BY_COLUMN]
+    if unknown:
+        raise DataProblem(f"Parquet columns that are no flow-log field: {', '.join(unknown)}")
+    if not schema:
+        raise DataProblem("a Parquet file with no columns")
+    wrong = [f"{n} is {t}" for n, t in schema
+             if _PARQUET_PHYSICAL.get(t or "", "?") != BY_COLUMN[n].kind]
+    if wrong:
+        raise DataProblem(f"Parquet column types differ from the flow-log types: {'; '.join(wrong)}")
+    negative = [c for c, lo in stats if lo is not None and lo < 0 and c in BY_COLUMN
+                and BY_COLUMN[c].kind != "string"]
+    if negative:
+        raise DataProblem(f"negative values in {', '.join(negative)} (flow-log numbers are unsigned)")
+    return LogFormat(tuple(BY_COLUMN[n].name for n, _ in schema))
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+class _Cache:
+    """Verified files, one JSON document per folder: {name: [size, mtime_ns, inode, header]}."""
+
+    def __init__(self):
+        self.base = cache_dir("verified")
+        self.folders: dict[Path, dict] = {}
+        self.dirty: set[Path] = set()
+
+    def _file(self, folder: Path) -> Path:
+        key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:40]
+        return self.base / f"{key}.json"
+
+    def _folder(self, folder: Path) -> dict:
+        if folder not in self.folders:
+            doc = read_json(self._file(folder))
+            ok = isinstance(doc, dict) and doc.get("rules") == RULES_VERSION and isinstance(doc.get("files"), dict)
+            self.folders[folder] = doc["files"] if ok else {}
+        return self.folders[folder]
+
+    def get(self, path: Path, stamp) -> LogFormat | None:
+        entry = self._folder(path.parent).get(path.name)
+        if not entry or stamp is None or entry[:3] != stamp:
+            return None
+        try:
+            return LogFormat(tuple(entry[3].split()))
+        except (AttributeError, IndexError):
+            return None
+
+    def put(self, path: Path, stamp, fmt: LogFormat) -> None:
+        if stamp is None or any(n not in BY_NAME for n in fmt.names):
+            return
+        self._folder(path.parent)[path.name] = [*stamp, fmt.header()]
+        self.dirty.add(path.parent)
+
+    def forget(self, path: Path) -> None:
+        if self._folder(path.parent).pop(path.name, None) is not None:
+            self.dirty.add(path.parent)
+
+    def save(self) -> None:
+        for folder in self.dirty:
+            write_json(self._file(folder), {"rules": RULES_VERSION, "folder": str(folder),
+                                            "files": self.folders[folder]})
+        self.dirty.clear()
+
+
+# --- putting it together -----------------------------------------------------------------------
+
+def verify(files: list[LogFile], session, *, duck_path=str, progress=None, workers: int = 2) -> list[Checked]:
+    """Check every file that is not known good (`session`: a duck.Session for the record checks;
+    `duck_path(path)`: the path DuckDB may read for a file, see duck.has_glob). `progress(done,
+    total)` is called as files are checked. Returns one Checked per file, in order. Ctrl-C stops
+    the worker threads within one chunk and propagates."""
+    cache = _Cache()
+    out = [Checked(f) for f in files]
+    todo = []
+    for c in out:
+        stamp = _stamp(c.file.path)
+        c.fmt = cache.get(c.file.path, stamp)
+        if c.fmt is None:
+            todo.append((c, stamp))
+    if not todo:
+        return out
+    total, done = len(todo), [0]
+    lock = threading.Lock()
+    cancel = threading.Event()
+
+    def tick():
+        with lock:
+            done[0] += 1
+            if progress:
+                progress(done[0], total)
+
+    def read_bytes(c: Checked):
+        try:
+            c.fmt = scan_text(c.file.path, cancel)
+        except DataProblem as e:
+            c.problem = str(e)
+        except _Cancelled:
+            return
+        except OSError as e:
+            c.problem = f"cannot be read: {e.strerror or e}"
+        tick()
+
+    text = [c for c, _ in todo if c.file.kind == "text"]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(text) or 1)))
+    try:
+        for f in [pool.submit(read_bytes, c) for c in text]:
+            f.result()
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    by_format: dict[LogFormat, list[Checked]] = defaultdict(list)
+    for c in text:
+        if c.ok:
+            by_format[c.fmt].append(c)
+    for fmt, group in by_format.items():
+        problems = check_records(session, fmt, [duck_path(c.file.path) for c in group])
+        for c in group:
+            c.problem = problems.get(duck_path(c.file.path))
+    for c, _ in todo:
+        if c.file.kind == "parquet":
+            try:
+                c.fmt = check_parquet(session, duck_path(c.file.path))
+            except DataProblem as e:
+                c.problem = str(e)
+            tick()
+    for c, stamp in todo:
+        if c.ok:
+            cache.put(c.file.path, stamp, c.fmt)
+        else:
+            c.fmt = None
+    cache.save()
+    return out
+
+
+def forget(path: Path) -> None:
+    """A file that DuckDB could not read after all (changed since it was checked)."""
+    cache = _Cache()
+    cache.forget(path)
+    cache.save()
+
+
+__all__ = ["Checked", "DataProblem", "FIELDS", "check_parquet", "check_records", "excerpt", "forget",
+           "scan_text", "verify"]

@@ -1,0 +1,34 @@
+"""The pack's Athena (Trino) SQL in DuckDB's dialect, for the local engine.
+
+sqlglot does the translation (engine differences it gets wrong, CIDR matching, live in the pack's
+macros instead). Translations are cached by the SQL's hash and sqlglot's version, so a query that
+ran once neither imports sqlglot nor translates again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .cache import cache_dir, read_json, write_json
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "?"
+
+
+def to_duckdb(sql: str) -> str:
+    key = hashlib.sha256(f"trino>duckdb\0{_version('sqlglot')}\0{sql}".encode()).hexdigest()
+    path = cache_dir("duckdb-sql") / f"{key}.json"
+    cached = read_json(path)
+    if isinstance(cached, str):
+        return cached
+    import sqlglot
+
+    duck = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
+    write_json(path, duck)
+    return duck
