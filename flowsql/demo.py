@@ -68,7 +68,9 @@ def _foreign(directory: Path, manifest: dict | None) -> list[str]:
     ours = set(manifest["files"]) | {MARKER} if manifest else set()
     files, folders = _contents(directory)
     ancestors = {p.as_posix() for f in ours for p in Path(f).parents}
-    return sorted([f for f in files if f not in ours] + [d for d in folders if d not in ancestors])
+    foreign = set([f for f in files if f not in ours] + [d for d in folders if d not in ancestors])
+    # name the top of each foreign subtree, not everything inside it
+    return sorted(f for f in foreign if not any(p.as_posix() in foreign for p in Path(f).parents))
 
 
 def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Scenario:

@@ -319,3 +319,101 @@ def test_demo_never_touches_folders_beside_it(tmp_path):
     assert invoke("demo", "--dir", tmp_path / "d", "--days", "2", "--seed", "8").exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "d.old", "d.partial"]
     assert (tmp_path / "d.old" / "precious").exists() and (tmp_path / "d.partial" / "precious").exists()
+
+
+# --- the demo never deletes what it did not write -------------------------------------------------
+
+def test_demo_refuses_a_folder_it_made_once_the_user_added_to_it(tmp_path):
+    demo = tmp_path / "logs"
+    assert invoke("demo", "--dir", demo, "--days", "2").exit_code == 0
+    (demo / "NOTES.md").write_text("mine")
+    other = demo / "AWSLogs" / "999999999999" / "vpcflowlogs"
+    other.mkdir(parents=True)
+    (other / "keep.log.gz").write_bytes(b"another account's logs")
+    before = sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*"))
+    r = invoke("demo", "--dir", demo, "--days", "3")  # new parameters: the demo would rewrite its tree
+    one_error_line(r, 2, "did not write", "NOTES.md", "AWSLogs/999999999999")
+    assert sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*")) == before
+    assert (demo / "NOTES.md").read_text() == "mine" and (other / "keep.log.gz").exists()
+
+
+def test_demo_replaces_exactly_its_own_files(tmp_path):
+    demo = tmp_path / "logs"
+    assert invoke("demo", "--dir", demo, "--days", "3", "--seed", "1").exit_code == 0
+    first = {p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.is_file()}
+    assert invoke("demo", "--dir", demo, "--days", "2", "--seed", "2").exit_code == 0
+    second = {p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.is_file()}
+    manifest = json.loads((demo / ".flowsql-demo.json").read_text())
+    assert set(manifest["files"]) | {".flowsql-demo.json"} == second != first
+    assert manifest["params"]["days"] == 2
+
+
+def test_demo_after_an_interrupted_replacement_finishes_the_job(tmp_path):
+    """A run stopped while moving files leaves a record naming every file that may be there."""
+    demo = tmp_path / "logs"
+    assert invoke("demo", "--dir", demo, "--days", "2").exit_code == 0
+    manifest = json.loads((demo / ".flowsql-demo.json").read_text())
+    extra = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2020/01/01/half.log.gz"
+    (demo / extra).parent.mkdir(parents=True)
+    (demo / extra).write_bytes(b"")
+    (demo / ".flowsql-demo.json").write_text(json.dumps({"params": None, "files": manifest["files"] + [extra]}))
+    assert invoke("demo", "--dir", demo, "--days", "2").exit_code == 0
+    assert not (demo / extra).exists() and not (demo / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2020").exists()
+
+
+def test_demo_in_an_impossible_place_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    one_error_line(invoke("demo", "--dir", tmp_path / "file" / "demo"), 2, "--dir", "cannot write the demo")
+    one_error_line(invoke("demo", "--dir", "/proc/flowsql-demo"), 2, "--dir")
+
+
+# --- lint -----------------------------------------------------------------------------------------------
+
+def test_lint_on_a_pack_path_that_holds_no_pack_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWSQL_SQL_DIR", str(tmp_path / "no-such-dir"))
+    one_error_line(invoke("lint"), 2, "no queries/ folder")
+
+
+def test_a_template_that_never_finishes_rendering_is_a_finding_not_a_hang(tmp_path):
+    t = tmp_path / "loop.sql"
+    t.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\n-#}\n"
+                 "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+                 "SELECT 1 AS x FROM {{ flow_logs }} WHERE {{ window() }}\n")
+    r = invoke("lint", t)
+    assert r.exit_code == 1 and "FS02" in r.stdout and "took more than" in r.stdout
+    assert r.stdout.count("FS02") == 1
+
+
+def test_a_template_that_prints_without_end_is_a_finding(tmp_path):
+    t = tmp_path / "big.sql"
+    t.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\n-#}\nSELECT 1 AS x FROM {{ flow_logs }} WHERE "
+                 "{% for i in range(100000) %}{{ window() }} AND {% endfor %}{{ window() }}\n")
+    r = invoke("lint", t)
+    assert r.exit_code == 1 and "FS02" in r.stdout and "characters of SQL" in r.stdout
+
+
+# --- Athena SQL that any Trino runs -----------------------------------------------------------------------
+
+def test_athena_cidr_tests_compare_only_addresses_and_blocks_of_one_version():
+    """Trino before 427 fails contains() across IP versions: every contains() is reached only inside a
+    CASE whose condition compares the two values' versions."""
+    import sqlglot
+    from sqlglot import exp
+
+    from flowsql.engines import Target
+    from flowsql.pack import load_pack
+    from flowsql.params import Window
+    from flowsql.render import render
+
+    seen = 0
+    for q in load_pack():
+        sql = render(q, q.example, Target("athena", flow_logs="flowsql.vpc_flow_logs"),
+                     Window(date(2026, 1, 1), date(2026, 1, 2))).sql
+        for call in sqlglot.parse_one(sql, read="trino").find_all(exp.Anonymous, exp.ArrayContains):
+            if call.sql(dialect="trino").lower().startswith("contains("):
+                seen += 1
+                branch = call.find_ancestor(exp.If)
+                assert branch is not None and branch.args["true"] is call, call.sql()
+                cond = branch.this.sql(dialect="trino").lower()
+                assert cond.count("strpos(") == 2 and "':'" in cond, cond
+    assert seen, "the pack has CIDR tests on Athena"

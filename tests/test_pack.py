@@ -47,3 +47,29 @@ def test_query_contract(query, tmp_path):
     engine = LocalEngine(tmp_path, WINDOW)
     result = engine.execute(render(query, query.example, engine.target(), WINDOW).sql)
     assert result.rows == [] and result.columns
+    engine.close()
+
+
+@pytest.mark.parametrize("query", PACK, ids=lambda q: q.name)
+def test_the_declared_fields_are_enough(query):
+    """The query binds and runs against a table holding only the fields its header declares (plus the
+    partition columns): a field it reads without declaring it fails here, not on a user's tree."""
+    import duckdb
+
+    from flowsql.engines import PARTITION_COLUMNS
+    from flowsql.fields import BY_COLUMN
+    from flowsql.inventory import TABLES
+    from flowsql.resources import local_functions_sql
+    from flowsql.translate import to_duckdb
+
+    columns = query.needs.columns
+    con = duckdb.connect()
+    con.execute(local_functions_sql())
+    cols = [f'"{c}" {BY_COLUMN[c].duckdb_type}' for c in sorted(columns)] + [f"{p} VARCHAR" for p in PARTITION_COLUMNS]
+    con.execute(f"CREATE TABLE flow_logs ({', '.join(cols)})")
+    types = {"string": "VARCHAR", "boolean": "BOOLEAN"}
+    for table, tcols in TABLES.items():
+        con.execute(f"CREATE TABLE inventory_{table} ({', '.join(f'{c} {types[t]}' for c, t in tcols)})")
+    target = Target("local", columns=frozenset(columns))
+    for given in (query.example, {}):
+        con.execute(to_duckdb(render(query, given, target, WINDOW).sql)).fetchall()

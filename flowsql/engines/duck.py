@@ -106,6 +106,10 @@ class Session:
         """(columns, rows) of one statement. It runs in a worker thread so that Ctrl-C (or
         SIGTERM) in the main thread interrupts DuckDB at once instead of when DuckDB next looks."""
         box: dict = {}
+        # An Event, not Thread.join: a join interrupted by KeyboardInterrupt can report the thread
+        # finished while it still runs (CPython gh-90882), and a thread left inside DuckDB when the
+        # interpreter exits aborts the process.
+        done = threading.Event()
 
         def work():
             try:
@@ -114,15 +118,16 @@ class Session:
                 box["columns"] = [d[0] for d in cur.description or []]
             except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
                 box["error"] = e
+            finally:
+                done.set()
 
-        t = threading.Thread(target=work, name="flowsql-duckdb", daemon=True)
-        t.start()
+        threading.Thread(target=work, name="flowsql-duckdb", daemon=True).start()
         try:
-            while t.is_alive():
-                t.join(0.1)
+            while not done.wait(0.1):
+                pass
         except BaseException:
             self.con.interrupt()
-            t.join(10)
+            done.wait(30)
             raise
         if "error" in box:
             raise box["error"]

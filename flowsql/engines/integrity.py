@@ -35,6 +35,10 @@ from ..layout import LogFile
 
 RULES_VERSION = 1  # bump when what "verified" means changes: older cache entries are ignored
 CHUNK = 1 << 20
+# Bytes a flow-log text file may hold: printable ASCII, newline, carriage return (only before a
+# newline) and UTF-8 beyond ASCII. A tab or other control character is no part of a record and
+# confuses readers (DuckDB's CSV parser stops on a lone carriage return).
+_TEXT_BYTES = bytes([0x0A, 0x0D, *range(0x20, 0x7F), *range(0x80, 0x100)])
 MAX_HEADER_BYTES = 64 * 1024
 MAX_LINE_BYTES = 1 << 20  # a flow-log record is under 2 KB; this bounds memory on any input
 EXCERPT = 60  # characters of a bad value quoted in an error
@@ -72,7 +76,7 @@ def _gunzip(fh):
     while data := fh.read(CHUNK):
         started = True
         while data:
-            if d.eof:
+            if d.eof:  # anything after a member must be another member (no padding: DuckDB stops there)
                 d = zlib.decompressobj(wbits=31)
             out = d.decompress(data, CHUNK)
             while True:
@@ -99,6 +103,7 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
     have_header = False
     run = 0  # bytes of the line not yet ended
     utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
+    after_cr = False  # the previous chunk ended with a carriage return
     too_long = f"a line longer than {MAX_LINE_BYTES:,} bytes (no flow-log record is)"
     with open(path, "rb") as fh:
         try:
@@ -111,6 +116,15 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
                     have_header = first_nl >= 0
                     if len(header) > MAX_HEADER_BYTES:
                         raise DataProblem(f"no header line in the first {MAX_HEADER_BYTES // 1024} KiB")
+                stray = chunk.translate(None, _TEXT_BYTES)
+                if stray:
+                    raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
+                                      "record has one")
+                if after_cr or b"\r" in chunk:
+                    joined = (b"\r" if after_cr else b"") + chunk
+                    after_cr = joined.endswith(b"\r")
+                    if joined.count(b"\r") - after_cr != joined.count(b"\r\n"):
+                        raise DataProblem("a carriage return that does not end a line")
                 if utf8 is None and not chunk.isascii():
                     import codecs
 
@@ -127,6 +141,8 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
                     raise DataProblem(too_long)
             if utf8 is not None:
                 utf8.decode(b"", final=True)
+            if after_cr:
+                raise DataProblem("a carriage return that does not end a line")
         except zlib.error as e:
             raise DataProblem(f"corrupt gzip data ({e})") from None
         except UnicodeDecodeError as e:

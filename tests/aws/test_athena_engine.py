@@ -182,3 +182,53 @@ def test_target_without_settings_is_the_default():
     t = config_mod.athena_target(None)
     assert (t.engine, t.flow_logs, t.day_format) == ("athena", "flowsql.vpc_flow_logs", "%Y/%m/%d")
     assert t.inventory["enis"] == "flowsql.inventory_enis"
+
+
+# --- what a query needs, checked before anything is sent ---------------------------------------------
+
+def _sent(boto) -> int:
+    return len(boto.athena.list_query_executions(WorkGroup="flowsql")["QueryExecutionIds"])
+
+
+def test_a_table_without_the_fields_is_refused_before_sending(boto, aws):
+    from flowsql.pack import get_query
+    from flowsql.params import Window
+    from flowsql.runner import run
+
+    v3 = "${version} ${interface-id} ${account-id} ${vpc-id} ${srcaddr} ${dstaddr} ${action}"
+    fl = make_flow_log(boto, "logs", log_format=v3)
+    put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl),
+                 "version interface-id account-id vpc-id srcaddr dstaddr action")
+    p = plan(aws, discover(aws))
+    apply(aws, p)
+    w = Window(date(2024, 3, 5), date(2024, 3, 5))
+    with pytest.raises(UsageError, match=r"top-destinations needs field\(s\) log-status, packets, bytes.*"
+                                         r"flowsql.vpc_flow_logs"):
+        run(get_query("top-destinations"), {}, engine(p.config, aws), w)
+    assert _sent(boto) == 0
+
+
+def test_the_inventory_tables_must_have_been_uploaded(setup_done, moto, boto, aws):
+    from flowsql.pack import get_query
+    from flowsql.params import Window
+    from flowsql.runner import run
+
+    w = Window(date(2024, 3, 5), date(2024, 3, 5))
+    with pytest.raises(UsageError, match="lambda-egress needs the inventory .* inventory sync --out DIR --upload"):
+        run(get_query("lambda-egress"), {}, engine(setup_done, aws), w)
+    assert _sent(boto) == 0
+    queue_result(moto, [("subnet_id", "varchar")], [])
+    result = run(get_query("rejects-by-subnet"), {}, engine(setup_done, aws), w).result
+    assert any("subnets come only from the records' subnet-id field" in n for n in result.stats.notes)
+    setup_done.inventory_synced = "2024-03-06T00:00:00+00:00"
+    queue_result(moto, COLUMNS, [])
+    assert run(get_query("lambda-egress"), {}, engine(setup_done, aws), w).result.stats.notes == []
+
+
+def test_pyathena_has_the_callback_the_engine_uses():
+    """pyproject's floor (pyathena>=3.17) is the first release whose execute() takes it."""
+    import inspect
+
+    from pyathena.cursor import Cursor
+
+    assert "on_start_query_execution" in inspect.signature(Cursor.execute).parameters

@@ -267,3 +267,41 @@ def test_sample_search_stays_in_our_account_folder(proxy, boto, aws):
     # listed for every account: the table's region projection needs them)
     searched = [p for p in listed if re.match(r"org/AWSLogs/\d{12}/vpcflowlogs/[a-z0-9-]+/", p)]
     assert searched and all(p.startswith(f"org/AWSLogs/{ACCOUNT}/") for p in searched), searched
+
+
+TGW_FORMAT = ("${version} ${resource-type} ${account-id} ${tgw-id} ${tgw-attachment-id} ${srcaddr} ${dstaddr} "
+              "${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${log-status}")
+
+
+def _tgw_flow_log(boto, bucket):
+    boto.s3.create_bucket(Bucket=bucket)
+    resp = boto.ec2.create_flow_logs(ResourceType="TransitGateway", ResourceIds=["tgw-0123456789abcdef0"],
+                                     LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{bucket}",
+                                     LogFormat=TGW_FORMAT, MaxAggregationInterval=60)
+    assert not resp["Unsuccessful"], resp
+    return resp["FlowLogIds"][0]
+
+
+def test_a_transit_gateway_flow_log_is_left_out_with_a_note(boto, aws):
+    fl = make_flow_log(boto, "vpc-logs")
+    put_text_log(boto, "vpc-logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
+    tgw = _tgw_flow_log(boto, "tgw-logs")
+    found = discover(aws)
+    assert [d.bucket for d in found] == ["vpc-logs"]
+    assert len(found.notes) == 1 and tgw in found.notes[0] and "Transit Gateway" in found.notes[0]
+    # its bucket still counts as a flow-log location flowsql never writes to
+    assert ("tgw-logs", "AWSLogs/") in found.flow_log_locations
+
+
+def test_a_flow_log_the_options_leave_out_is_never_parsed(boto, aws):
+    fl = make_flow_log(boto, "vpc-logs")
+    put_text_log(boto, "vpc-logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
+    _tgw_flow_log(boto, "tgw-logs")
+    found = discover(aws, bucket="vpc-logs")
+    assert [d.bucket for d in found] == ["vpc-logs"] and found.notes == ()
+
+
+def test_only_a_transit_gateway_flow_log_says_why_nothing_is_set_up(boto, aws):
+    _tgw_flow_log(boto, "tgw-logs")
+    with pytest.raises(UsageError, match="no VPC flow log to set up: left out .*Transit Gateway"):
+        discover(aws)

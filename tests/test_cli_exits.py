@@ -1,0 +1,197 @@
+"""Exit codes and signals as a shell sees them: pipes, full disks, closed output, Ctrl-C, SIGTERM, a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from trees import DAY, record, write_log
+
+
+def env(tmp_path, **more):
+    return {**os.environ, "FLOWSQL_CONFIG": str(tmp_path / "none.json"), "TMPDIR": str(tmp_path / "tmp"), **more}
+
+
+def flowsql(*args):
+    return [sys.executable, "-m", "flowsql", *map(str, args)]
+
+
+@pytest.fixture
+def tree(tmp_path):
+    write_log(tmp_path / "src", "a.log.gz", [record(dst=f"10.0.{i // 250}.{i % 250}", nbytes=str(i + 1))
+                                              for i in range(3000)])
+    (tmp_path / "tmp").mkdir()
+    return tmp_path / "src"
+
+
+def query(tree, *more):
+    return flowsql("query", "top-destinations", "--source", tree, "--since", DAY, "--until", DAY,
+                   "-p", "limit=1000", *more)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_a_reader_that_goes_away_is_no_error(tree, tmp_path, fmt):
+    """`flowsql query … -o table | head -1`: the reader closes the pipe; flowsql stops quietly, exit 0."""
+    p = subprocess.Popen(query(tree, "-o", fmt), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env(tmp_path))
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 0, err
+    assert "error" not in err and "Traceback" not in err
+
+
+def test_a_full_disk_is_one_line_and_exit_1(tree, tmp_path):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(query(tree, "-o", "json"), stdout=full, stderr=subprocess.PIPE, text=True,
+                           env=env(tmp_path))
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == "flowsql: error: cannot write the output: No space left on device"
+
+
+def test_a_closed_stdout_is_one_line_and_exit_1(tree, tmp_path):
+    cmd = " ".join(f"'{a}'" for a in query(tree, "-o", "csv")) + " >&-"
+    r = subprocess.run(cmd, shell=True, stderr=subprocess.PIPE, text=True, env=env(tmp_path))
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == "flowsql: error: cannot write the output: standard output is closed"
+
+
+def _read_pty(master: int, proc) -> str:
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    return out.decode("utf-8", "replace")
+
+
+def test_data_is_printed_as_data_on_a_terminal(tmp_path):
+    """Rich markup in the data (`[bold]`, `[/]`) is text like any other, never markup, never a crash."""
+    write_log(tmp_path / "src", "a.log.gz", [record(dst="[bold]9.9.9.9", nbytes="9"), record(dst="[/]", nbytes="8")])
+    (tmp_path / "tmp").mkdir()
+    master, slave = pty.openpty()
+    p = subprocess.Popen(flowsql("query", "top-destinations", "--source", tmp_path / "src", "--since", DAY,
+                                 "--until", DAY), stdout=slave, stderr=subprocess.PIPE,
+                         env=env(tmp_path, COLUMNS="120", TERM="xterm"))
+    os.close(slave)
+    out = _read_pty(master, p)
+    assert p.wait(timeout=60) == 0, p.stderr.read()
+    os.close(master)
+    assert "[bold]9.9.9.9" in out and "[/]" in out
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--source", "a", "--source", "b"], "--source"),
+    (["--since", "2026-01-01", "--since", "2026-01-02"], "--since"),
+    (["-o", "json", "--output", "csv"], "--output"),
+])
+def test_an_option_given_twice_is_an_error(tmp_path, args, needle):
+    r = subprocess.run(flowsql("query", "top-destinations", *args), capture_output=True, text=True, env=env(tmp_path))
+    assert r.returncode == 2 and r.stdout == ""
+    [line] = r.stderr.strip().splitlines()
+    assert needle in line and "more than once" in line
+
+
+def test_a_huge_number_is_a_short_usage_error(tmp_path):
+    r = subprocess.run(flowsql("render", "top-destinations", "-p", "limit=" + "9" * 100_000), capture_output=True,
+                       text=True, env=env(tmp_path))
+    assert r.returncode == 2
+    [line] = r.stderr.strip().splitlines()
+    assert "parameter limit" in line and "out of range" in line and len(line) < 200 and "4300" not in line
+
+
+# --- signals ---------------------------------------------------------------------------------------
+
+SLOW_QUERY = """{#-
+title: Slow
+description: A query that runs until it is stopped.
+severity: info
+needs:
+  fields: [log-status]
+-#}
+SELECT count(*) AS n
+FROM {{ flow_logs }} AS a
+CROSS JOIN {{ flow_logs }} AS b
+CROSS JOIN {{ flow_logs }} AS c
+CROSS JOIN {{ flow_logs }} AS d
+WHERE
+    {{ window('a') }}
+    AND {{ window('b') }}
+    AND {{ window('c') }}
+    AND {{ window('d') }}
+    AND a.log_status = b.log_status
+"""
+
+
+@pytest.fixture
+def slow_pack(tmp_path):
+    import shutil
+
+    from flowsql.resources import shipped_sql_dir
+
+    pack = tmp_path / "pack"
+    shutil.copytree(shipped_sql_dir(), pack)
+    (pack / "queries" / "slow.sql").write_text(SLOW_QUERY)
+    return pack
+
+
+def _leftovers(tmp_path) -> list[str]:
+    return [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("flowsql-")]
+
+
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_while_duckdb_runs_stops_it_and_cleans_up(tree, tmp_path, slow_pack, sig, code, word):
+    p = subprocess.Popen(flowsql("query", "slow", "--source", tree, "--since", DAY, "--until", DAY),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env(tmp_path, FLOWSQL_SQL_DIR=str(slow_pack)))
+    deadline = time.monotonic() + 60
+    while not _leftovers(tmp_path) and time.monotonic() < deadline:  # the session folder exists: DuckDB is up
+        time.sleep(0.05)
+    time.sleep(1.0)  # well into the cross join
+    assert p.poll() is None, p.stderr.read()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)  # a hang guard, not a timing assertion
+    assert p.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"flowsql: error: {word}"
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_during_demo_says_so_and_leaves_nothing_half_written(tmp_path, sig, code, word):
+    (tmp_path / "tmp").mkdir()
+    p = subprocess.Popen(flowsql("demo", "--dir", tmp_path / "demo", "--days", "366"), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env(tmp_path))
+    assert "generating" in p.stderr.readline()
+    time.sleep(0.5)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"flowsql: error: {word}"
+    assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".demo")] == []  # no staging folder left
+    assert not any((tmp_path / "demo").iterdir())  # the folder it made holds nothing half written
+
+
+def test_a_session_folder_left_by_a_killed_process_is_removed(tree, tmp_path):
+    stale = tmp_path / "tmp" / "flowsql-duckdb-999999999-abc"
+    (stale / "spill").mkdir(parents=True)
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    r = subprocess.run(query(tree, "-o", "csv"), capture_output=True, text=True, env=env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert not stale.exists() and _leftovers(tmp_path) == []
