@@ -340,3 +340,13 @@ def test_a_file_flowsql_cannot_fully_read_is_an_error_or_named(tmp_path, mutatio
     else:
         assert result.stats.skipped == []
         assert result.rows == expected(expected_other + victim_records), mutation
+
+
+def test_many_bad_files_are_found_in_one_pass_and_all_named(tmp_path):
+    """--skip-bad-files: every bad file is found by the one check of the window (none reruns the query)."""
+    good = [write_log(tmp_path, f"good{i}.log.gz", [record(dst=f"1.1.1.{i}", nbytes=str(i + 1))]) for i in range(5)]
+    bad = [write_log(tmp_path, f"bad{i}.log.gz", [record(nbytes=v)])
+           for i, v in enumerate(["1.5", "0x1", "-1", "1e3", "1_0", "x", "+1", "..", "9" * 30, "1 2"])]
+    result = run_sql(tmp_path, skip=True)
+    assert sorted(f.path for f in result.stats.skipped) == sorted(map(str, bad))
+    assert result.rows == [(f"1.1.1.{i}", 1, i + 1) for i in range(5)] and result.stats.files_read == len(good)
