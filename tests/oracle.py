@@ -3,6 +3,11 @@
 It reads the generator's typed records and the inventory's JSON, and follows docs/queries.md (the
 semantics of each canned query) line by line. It shares no code with the query pack or the engines (no SQL,
 no DuckDB): when an engine and the oracle agree, two independent readings of the design agree.
+
+ORACLES is the table tests/test_oracle.py walks: query name -> (function, cases). A function takes the
+generated records, the inventory folder, the window and the account/region cut, and the query's
+parameters (as `flowsql query -p` gives them, text); `cases` are the parameter sets each query is checked
+with. A pack query missing here fails tests/test_oracle.py::test_every_pack_query_has_an_oracle.
 """
 
 from __future__ import annotations
@@ -108,6 +113,33 @@ def classify(dstaddr: str, vpc_networks) -> str:
     if _inside(addr, PRIVATE_NETWORKS):
         return "private"
     return "internet"
+
+
+ORACLES: dict = {}
+
+
+def oracle(name: str, *cases: dict):
+    """Register `fn` as the oracle of query `name`, checked with each parameter set in `cases`."""
+    def register(fn):
+        ORACLES[name] = (fn, list(cases) or [{}])
+        return fn
+    return register
+
+
+@oracle("top-destinations", {}, {"action": "REJECT", "limit": "25"}, {"action": "ANY", "limit": "1000"})
+def top_destinations_case(records, inventory_dir, params, **window):
+    return top_destinations(records, limit=int(params.get("limit", 10)), action=params.get("action", "ACCEPT"),
+                            **window)
+
+
+@oracle("rejects-by-subnet", {})  # a real subnet: test_subnet_parameter_against_oracle
+def rejects_by_subnet_case(records, inventory_dir, params, **window):
+    return rejects_by_subnet(records, inventory_dir, subnet=params.get("subnet"), **window)
+
+
+@oracle("lambda-egress", {}, {"limit": "5"})
+def lambda_egress_case(records, inventory_dir, params, **window):
+    return lambda_egress(records, inventory_dir, limit=int(params.get("limit", 100)), **window)
 
 
 def top_destinations(records, *, since: date, until: date, accounts=None, regions=None, limit=10,
