@@ -142,7 +142,7 @@ def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, prin
     last = scenario.start + timedelta(days=scenario.days - 1)
     window = Window(max(scenario.start, last - timedelta(days=6)), last)
     inventory = directory / "inventory"
-    engine = LocalEngine(directory, window, inventory=load(inventory))
+    engine = LocalEngine(directory, window, inventory=load(inventory, window=window))
     try:
         for name, params in DEMO_QUERIES.items():
             query = get_query(name)

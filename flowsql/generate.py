@@ -117,6 +117,9 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
             rng = random.Random(f"flowsql:{scenario.seed}:{account}:{region}:topology")
             topologies.append(_Topology(rng, account, region, parse_log_format(log_format), len(topologies)))
     _write_inventory(inventory_dir, topologies)
+    # `inventory sync` keeps dated snapshots (inventory/YYYY-MM-DD/): the one of the first day still
+    # has the Lambda ENI deleted since, whose traffic only that snapshot attributes.
+    _write_inventory(inventory_dir / scenario.start.isoformat(), topologies, retired=True)
 
     records: list[dict] = []
     files: list[Path] = []
@@ -126,7 +129,7 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
         for topo in topologies:
             others = [t for t in topologies if t is not topo]
             rng = random.Random(f"flowsql:{scenario.seed}:{topo.account}:{topo.region}:traffic")
-            traffic = _Traffic(topo, others, rng, keep_records)
+            traffic = _Traffic(topo, others, rng, keep_records, scenario)
             for d in range(scenario.days):
                 day = scenario.start + timedelta(days=d)
                 for delivered, lines, recs in _partition(traffic, rng, scenario, day, d):
@@ -331,8 +334,12 @@ class _Topology:
             _Eni("ghost", pub_b, [self._ip(pub_b)], None, None, account),
         ]
         self.data_hosts = [self._ip(data) for _ in range(4)]
+        # An ElastiCache node's ENI (known by its RequesterId and description), and a Lambda ENI that
+        # Lambda deleted half-way through: only an older inventory snapshot still has it.
+        self.cache = _Eni("cache", data, [self._ip(data)], None, None, account)
+        self.retired = _Eni("lambda-retired", priv_a, [self._ip(priv_a)], None, None, account)
         self.enis = [*self.webs, self.bastion, *self.albs, self.nat, self.rds, self.vpce, *self.lambdas,
-                     *self.ghosts]
+                     *self.ghosts, self.cache, self.retired]
         for e in self.enis:
             e.id = "eni-" + _hex(rng, 17)
         self.public_ip = {e.id: f"{rng.choice((3, 18, 34, 44, 52, 54))}.{rng.randrange(256)}."
@@ -341,7 +348,7 @@ class _Topology:
         self.alb_name = f"app/web-alb/{_hex(rng, 16)}"
         self.nat_id = "nat-" + _hex(rng, 17)
         self.vpce_id = "vpce-" + _hex(rng, 17)
-        self.sg = {r: "sg-" + _hex(rng, 17) for r in ("web", "bastion", "alb", "lambda", "rds", "vpce")}
+        self.sg = {r: "sg-" + _hex(rng, 17) for r in ("web", "bastion", "alb", "lambda", "rds", "vpce", "cache")}
         for e in self.enis:
             if e.role != "ghost":
                 e.doc = self._eni_doc(e)
@@ -375,11 +382,16 @@ class _Topology:
             description, managed = "RDSNetworkInterface", True
         elif e.role == "vpce":
             description, itype, managed = f"VPC Endpoint Interface {self.vpce_id}", "vpc_endpoint", True
-        elif e.role in ("lambda", "lambda-legacy"):
+        elif e.role == "cache":
+            description, managed = "ElastiCache redis-prod-0001-001", True
+        elif e.role in ("lambda", "lambda-legacy", "lambda-retired"):
             group = "lambda"
             uuid = f"{_hex(rng, 8)}-{_hex(rng, 4)}-{_hex(rng, 4)}-{_hex(rng, 4)}-{_hex(rng, 12)}"
             if e.role == "lambda-legacy":
                 description = f"AWS Lambda VPC ENI-myfunc-{uuid}"
+            elif e.role == "lambda-retired":
+                itype, managed = "lambda", True
+                description = f"AWS Lambda VPC ENI-nightly-report-{uuid}"
             elif e is self.lambdas[0]:
                 itype, managed = "lambda", True
                 description = f"AWS Lambda VPC ENI-orders-api-{uuid}"
@@ -410,7 +422,8 @@ class _Topology:
             "VpcId": self.vpc_id,
         }
         if managed:
-            doc["RequesterId"] = {"alb": "amazon-elb", "rds": "amazon-rds"}.get(e.role, "AIDA" + _hex(rng, 16).upper())
+            doc["RequesterId"] = {"alb": "amazon-elb", "rds": "amazon-rds", "cache": "amazon-elasticache"}.get(
+                e.role, "AIDA" + _hex(rng, 16).upper())
         if e.instance_id:
             doc["Attachment"] = {"AttachmentId": "eni-attach-" + _hex(rng, 17), "DeleteOnTermination": True,
                                  "DeviceIndex": 0, "NetworkCardIndex": 0, "InstanceId": e.instance_id,
@@ -476,9 +489,12 @@ class _Topology:
         }
 
 
-def _write_inventory(directory: Path, topologies: list[_Topology]) -> None:
+def _write_inventory(directory: Path, topologies: list[_Topology], *, retired: bool = False) -> None:
+    """The inventory as `aws ec2 describe-…` prints it; `retired`: with the ENIs deleted since (an
+    older snapshot)."""
     docs = {
-        "NetworkInterfaces": [e.doc for t in topologies for e in t.enis if e.doc is not None],
+        "NetworkInterfaces": [e.doc for t in topologies for e in t.enis
+                              if e.doc is not None and (retired or e.role != "lambda-retired")],
         "Subnets": [s for t in topologies for s in t.subnet_docs()],
         "Vpcs": [t.vpc_doc() for t in topologies],
     }
@@ -526,8 +542,15 @@ class _Traffic:
     """Conversations of one account×region. Each one writes every record AWS would: one per direction
     per ENI it crosses, so the queries see replies, NAT hops and load-balancer hops as they are."""
 
-    def __init__(self, topo: _Topology, others: list[_Topology], rng: random.Random, keep: bool):
+    def __init__(self, topo: _Topology, others: list[_Topology], rng: random.Random, keep: bool,
+                 scenario: Scenario):
         self.t, self.rng, self.keep = topo, rng, keep
+        t0 = int(datetime(scenario.start.year, scenario.start.month, scenario.start.day,
+                          tzinfo=timezone.utc).timestamp())
+        # The retired Lambda ENI works in the first half of the scenario only; the first topology has
+        # a logging gap (no record at all) on its fourth day from 10:00 to 13:00 UTC.
+        self.retire_at = t0 + scenario.days * 86400 // 2
+        self.gap = (t0 + 3 * 86400 + 10 * 3600, t0 + 3 * 86400 + 13 * 3600) if topo.k == 0 else (0, 0)
         self.rand = rng.random
         self.nosub = 0.01 if "subnet-id" in topo.fmt else 0.0
         self.lines: list[str] = []
@@ -549,11 +572,16 @@ class _Traffic:
         self.all_enis = topo.enis
         self.scan_targets = [topo.bastion, topo.bastion, topo.bastion, *topo.webs, topo.albs[0],
                              topo.albs[1], *topo.ghosts, topo.ghosts[1]]
+        # Two scanners that sweep: one many ports of one host, one port of many hosts.
+        self.sweepers = (f"45.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}",
+                         f"185.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}")
         kinds = (
             (self.web_via_alb, 28), (self.scan, 24), (self.nacl_one_way, 3), (self.admin_ssh, 2),
             (self.lambda_rds, 10), (self.lambda_vpc, 5), (self.lambda_private, 5), (self.lambda_internet, 9),
             (self.lambda_ipv6, 4), (self.lambda_rejected, 2), (self.ec2_internet, 7), (self.ec2_s3, 3),
             (self.web_rds, 3), (self.icmp, 2), (self.icmpv6, 2), (self.ghost, 2), (self.nodata, 3),
+            (self.admin_from_internet, 2), (self.db_from_internet, 1), (self.sweep, 4), (self.one_way, 2),
+            (self.tunnel, 1), (self.cache_traffic, 3), (self.retired_lambda, 3),
         )
         self.kinds = [k for k, w in kinds for _ in range(w)]
 
@@ -564,8 +592,11 @@ class _Traffic:
         self.lines, self.recs = lines, recs
         rand, kinds, span = self.rand, self.kinds, max(b - a - 60, 1)
         nk = len(kinds)
+        g0, g1 = self.gap
         while len(lines) < n:
             t = a + int(rand() * span)
+            if g0 - 60 <= t < g1:  # the logging gap: nothing at all is delivered for these hours
+                continue
             kinds[int(rand() * nk)](t, t + 1 + int(rand() * 59))
         return lines, recs or []
 
@@ -768,6 +799,60 @@ class _Traffic:
         port = self.eph()
         self.both(g, g.ip, web.ip, port, 8080, 6, req, resp, t, e, _IN_VPC)
         self.both(web, web.ip, g.ip, 8080, port, 6, resp, req, t, e, _IN_VPC, outbound=False)
+
+    def admin_from_internet(self, t, e):
+        """SSH to the bastion or RDP to a web instance from an address on the internet, accepted (a
+        security group open to 0.0.0.0/0)."""
+        if self.rand() < 0.5:
+            host, port = self.t.bastion, 22
+        else:
+            host, port = self.pick(self.t.webs), 3389
+        self.both(host, host.ip, self.pick(self.clients), port, self.eph(), 6, self.pb(False), self.pb(), t, e,
+                  _IGW, outbound=False)
+
+    def db_from_internet(self, t, e):
+        """A database or cache port reached from the internet and accepted."""
+        host, port = (self.t.rds, 3306) if self.rand() < 0.5 else (self.t.cache, 6379)
+        self.both(host, host.ip, self.pick(self.clients), port, self.eph(), 6, self.pb(False), self.pb(), t, e,
+                  _IGW, outbound=False)
+
+    def sweep(self, t, e):
+        """A port sweep of one host, or one port swept across hosts: rejected, one SYN each."""
+        if self.rand() < 0.5:
+            target, port = self.t.bastion, 1 + int(self.rand() * 1024)
+        else:
+            target, port = self.pick(self.all_enis), 23
+        self.rec(target, "ingress", self.sweepers[port == 23], target.ip, self.eph(), port, 6, 1, 44, t, e,
+                 "REJECT", _SYN)
+
+    def one_way(self, t, e):
+        """A request accepted at the sender, and no reply ever: nothing listens on the other side."""
+        web = self.pick(self.t.webs)
+        self.rec(web, "egress", web.ip, self.pick(self.t.data_hosts), self.eph(), 9200, 6, 3, 180, t, e,
+                 "ACCEPT", _SYN, path=_IN_VPC)
+
+    def tunnel(self, t, e):
+        """GRE to an on-premises router: an IP protocol other than TCP, UDP or ICMP."""
+        web, peer = self.t.webs[0], "192.168.20.1"
+        self.both(web, web.ip, peer, 0, 0, 47, self.pb(), self.pb(), t, e, _VGW)
+
+    def cache_traffic(self, t, e):
+        """Redis on the ElastiCache node: records on the client's ENI and on the node's."""
+        src, ip = (self.pick(self.lambda_srcs) if self.rand() < 0.5 else (self.pick(self.t.webs), None))
+        ip = ip or src.ip
+        cache, port = self.t.cache, self.eph()
+        req, resp = self.pb(), self.pb(False)
+        self.both(src, ip, cache.ip, port, 6379, 6, req, resp, t, e, _IN_VPC)
+        self.both(cache, cache.ip, ip, 6379, port, 6, resp, req, t, e, _IN_VPC, outbound=False)
+
+    def retired_lambda(self, t, e):
+        """The nightly-report function, on an ENI Lambda deleted half-way: internet calls via the NAT."""
+        if t >= self.retire_at:
+            return
+        lam = self.t.retired
+        pattern, svc = self.pick(_LAMBDA_INTERNET)
+        self._via_nat(lam, lam.ip, _fill(pattern, self.rng), self.eph(), 443, 6, self.pb(False), self.pb(), t, e,
+                      svc)
 
     def nodata(self, t, e):
         """No traffic in the window (NODATA), or records dropped for capacity (SKIPDATA): `-` for the

@@ -67,15 +67,33 @@ def _sum(values):
     return sum(values) if values else None
 
 
-def _read(inventory_dir: Path, name: str) -> list[dict]:
-    path = Path(inventory_dir) / name
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8")).get(FILES[name], [])
+_ID = {"network-interfaces.json": "NetworkInterfaceId", "subnets.json": "SubnetId", "vpcs.json": "VpcId"}
 
 
-def _enis(inventory_dir: Path) -> dict[str, dict]:
-    return {e["NetworkInterfaceId"]: e for e in _read(inventory_dir, "network-interfaces.json")
+def _folders(inventory_dir: Path, since: date | None, until: date | None) -> list[Path]:
+    """docs/queries.md: a window is attributed with the snapshots dated in it, the newest dated before it,
+    and the latest (the top folder); later ones win."""
+    top = Path(inventory_dir)
+    if since is None or not top.is_dir():
+        return [top]
+    dated = sorted((date.fromisoformat(p.name), p) for p in top.iterdir()
+                   if p.is_dir() and len(p.name) == 10 and p.name[4] == "-")
+    earlier = [p for d, p in dated if d < since]
+    return earlier[-1:] + [p for d, p in dated if since <= d <= until] + [top]
+
+
+def _read(inventory_dir: Path, name: str, since: date | None = None, until: date | None = None) -> list[dict]:
+    items: dict = {}
+    for folder in _folders(inventory_dir, since, until):
+        path = folder / name
+        if path.exists():
+            for item in json.loads(path.read_text(encoding="utf-8")).get(FILES[name], []):
+                items[item.get(_ID[name])] = item
+    return list(items.values())
+
+
+def _enis(inventory_dir: Path, since: date | None = None, until: date | None = None) -> dict[str, dict]:
+    return {e["NetworkInterfaceId"]: e for e in _read(inventory_dir, "network-interfaces.json", since, until)
             if e.get("NetworkInterfaceId")}
 
 
@@ -87,10 +105,10 @@ def _eni_ips(eni: dict) -> set[str]:
     return ips
 
 
-def _vpc_networks(inventory_dir: Path) -> list:
+def _vpc_networks(inventory_dir: Path, since: date | None = None, until: date | None = None) -> list:
     """Every block of every VPC: the IPv4 associations and the associated IPv6 ones."""
     nets = []
-    for vpc in _read(inventory_dir, "vpcs.json"):
+    for vpc in _read(inventory_dir, "vpcs.json", since, until):
         for assoc in vpc.get("CidrBlockAssociationSet") or []:
             if assoc.get("CidrBlock"):
                 nets.append(ipaddress.ip_network(assoc["CidrBlock"], strict=False))
@@ -166,7 +184,7 @@ def top_destinations(records, *, since: date, until: date, accounts=None, region
 
 def rejects_by_subnet(records, inventory_dir, *, since, until, accounts=None, regions=None,
                       subnet=None) -> list[dict]:
-    eni_subnet = {eni_id: eni.get("SubnetId") for eni_id, eni in _enis(inventory_dir).items()}
+    eni_subnet = {eni_id: eni.get("SubnetId") for eni_id, eni in _enis(inventory_dir, since, until).items()}
     groups: dict = defaultdict(list)
     for r in _selected(records, since, until, accounts, regions):
         if r["action"] != "REJECT":
@@ -195,8 +213,9 @@ def rejects_by_subnet(records, inventory_dir, *, since, until, accounts=None, re
 
 def lambda_egress(records, inventory_dir, *, since, until, accounts=None, regions=None,
                   limit=100) -> list[dict]:
-    lambda_ips = {eni_id: _eni_ips(eni) for eni_id, eni in _enis(inventory_dir).items() if is_lambda_eni(eni)}
-    vpc_networks = _vpc_networks(inventory_dir)
+    lambda_ips = {eni_id: _eni_ips(eni) for eni_id, eni in _enis(inventory_dir, since, until).items()
+                  if is_lambda_eni(eni)}
+    vpc_networks = _vpc_networks(inventory_dir, since, until)
     groups: dict = defaultdict(list)
     for r in _selected(records, since, until, accounts, regions):
         if r["action"] != "ACCEPT":

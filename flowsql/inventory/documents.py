@@ -7,7 +7,9 @@ The rows are what both engines join on: `enis`, `eni_ips`, `subnets`, `vpc_cidrs
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from ..errors import SourceError
@@ -44,6 +46,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("interface_type", "string"),
         ("description", "string"),
         ("is_lambda", "boolean"),
+        ("requester_id", "string"),  # the AWS service that made a requester-managed ENI (amazon-rds, …)
     ),
     "eni_ips": (("interface_id", "string"), ("private_ip", "string")),
     "subnets": (
@@ -52,6 +55,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("cidr_block", "string"),
         ("availability_zone", "string"),
         ("account_id", "string"),
+        ("availability_zone_id", "string"),  # use1-az4: what a record's az-id field names
     ),
     "vpc_cidrs": (("vpc_id", "string"), ("cidr", "string")),
 }
@@ -92,6 +96,7 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
             "interface_type": eni.get("InterfaceType"),
             "description": eni.get("Description"),
             "is_lambda": is_lambda_eni(eni),
+            "requester_id": eni.get("RequesterId"),
         })
         ips = [a.get("PrivateIpAddress") for a in eni.get("PrivateIpAddresses") or []]
         ips.append(eni.get("PrivateIpAddress"))
@@ -106,6 +111,7 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
                 "cidr_block": sn.get("CidrBlock"),
                 "availability_zone": sn.get("AvailabilityZone"),
                 "account_id": sn.get("OwnerId"),
+                "availability_zone_id": sn.get("AvailabilityZoneId"),
             })
     for vpc in vpcs:
         # IPv4 and IPv6 blocks alike: an address inside either is inside the VPC.
@@ -137,10 +143,35 @@ def read_document(path: Path, key: str) -> list[dict]:
     return items
 
 
+_ID_KEYS = {"NetworkInterfaces": "NetworkInterfaceId", "Subnets": "SubnetId", "Vpcs": "VpcId"}
+_DATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def snapshot_folders(directory: Path, window=None) -> list[Path]:
+    """The inventory folders that cover a window, oldest first: `inventory sync` keeps the latest in
+    DIR and dated snapshots in DIR/YYYY-MM-DD/. ENIs come and go (Lambda deletes idle ones), so a
+    window is attributed with every snapshot dated in it, the last one before it (the state when it
+    began) and the latest; without a window, the latest alone."""
+    if window is None:
+        return [directory]
+    dated = []
+    for p in sorted(directory.iterdir()):
+        if p.is_dir() and _DATED.fullmatch(p.name):
+            try:
+                dated.append((date.fromisoformat(p.name), p))
+            except ValueError:
+                continue
+    before = [p for d, p in dated if d < window.since][-1:]
+    inside = [p for d, p in dated if window.since <= d <= window.until]
+    return before + inside + [directory]
+
+
 def load(directory: Path | None, *, window=None) -> Inventory:
-    """Read an inventory folder. No folder (None): an empty inventory with nothing present; a
-    folder holds any of FILES (a missing one is absent, for the query to refuse if it needs it);
-    a file that is not the AWS CLI's shape is an error naming the file and the key expected."""
+    """Read an inventory folder (and, for a window, the dated snapshots that cover it; an item in a
+    later snapshot replaces the same item in an earlier one). No folder (None): an empty inventory
+    with nothing present. A folder holds any of FILES (a missing one is absent, for the query to
+    refuse if it needs it); a file that is not the AWS CLI's shape is an error naming the file and
+    the key expected."""
     if directory is None:
         return Inventory()
     directory = Path(directory)
@@ -149,20 +180,21 @@ def load(directory: Path | None, *, window=None) -> Inventory:
     if not directory.is_dir():
         raise SourceError(f"--inventory {directory} is a file, not a folder (give the folder that holds "
                           f"{', '.join(FILES)})")
-    docs: dict[str, list] = {}
+    docs: dict[str, dict] = {key: {} for key in FILES.values()}
     present = set()
-    for name, key in FILES.items():
-        path = directory / name
-        if not path.exists():
-            docs[key] = []
-            continue
-        docs[key] = read_document(path, key)
-        present.add(name.removesuffix(".json"))
+    for folder in snapshot_folders(directory, window):
+        for name, key in FILES.items():
+            path = folder / name
+            if not path.exists():
+                continue
+            for i, item in enumerate(read_document(path, key)):
+                docs[key][item.get(_ID_KEYS[key]) or f"{folder}#{i}"] = item
+            present.add(name.removesuffix(".json"))
     if not present:
         raise SourceError(f"inventory folder {directory} has none of {', '.join(FILES)}; "
                           + how_to_get([n.removesuffix(".json") for n in FILES], directory))
     try:
-        inv = rows_from_documents(docs["NetworkInterfaces"], docs["Subnets"], docs["Vpcs"])
+        inv = rows_from_documents(*(list(docs[k].values()) for k in ("NetworkInterfaces", "Subnets", "Vpcs")))
     except (AttributeError, TypeError) as e:  # a field of the wrong JSON type somewhere inside
         raise SourceError(f"inventory folder {directory}: not in the AWS CLI's shapes ({e})") from None
     inv.directory = directory
