@@ -133,19 +133,21 @@ class EventBridgeTarget:
             plan.existed = True
             plan.steps.append(Step("delete", f"EventBridge Scheduler schedule {name}", run=lambda: self._call(
                 f"deleting schedule {name}", "scheduler", "delete_schedule", Name=name, GroupName="default")))
+        # Only what carries flowsql's tag is flowsql's: a project or role that merely has the name
+        # (someone's own, given with --codebuild-role-arn, say) is neither deleted nor mentioned.
         project = self._get_project(names.project)
-        roles = [r for r in (names.scheduler_role, names.codebuild_role) if self._get_role(r) is not None]
         kept = []
-        if project is not None:
+        if project is not None and _tagged(project.get("tags"), "key", "value"):
             if everything:
-                self._check_tagged(project.get("tags"), f"CodeBuild project {names.project}", "key", "value")
                 plan.steps.append(Step("delete", f"CodeBuild project {names.project}", run=lambda: self._call(
                     f"deleting CodeBuild project {names.project}", "codebuild", "delete_project", name=names.project)))
             else:
                 kept.append(f"CodeBuild project {names.project}")
-        for r in roles:
+        for r in (names.scheduler_role, names.codebuild_role):
+            role = self._get_role(r)
+            if role is None or not _tagged(role.get("Tags")):
+                continue
             if everything:
-                self._check_tagged(self._get_role(r).get("Tags"), f"IAM role {r}")
                 plan.steps.append(Step("delete", f"IAM role {r} (its policies first)",
                                        run=lambda r=r: self._delete_role(r)))
             else:

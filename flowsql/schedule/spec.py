@@ -110,9 +110,9 @@ def check_timezone(name: str) -> str:
 
     if not name or not isinstance(name, str):
         raise UsageError("--timezone: empty time zone name")
-    # available_timezones() is the tz database's own list: it keeps out files of the zoneinfo
-    # folder that are no zone names ("localtime", "posixrules", "zone.tab").
-    if name not in zoneinfo.available_timezones():
+    # available_timezones() lists the zoneinfo folder's zone files; on Debian that folder also holds
+    # "localtime" (a link to the host's own zone) and "posixrules": no names to schedule by.
+    if name not in zoneinfo.available_timezones() or name in ("localtime", "posixrules"):
         hint = " (names are case-sensitive, e.g. Europe/Paris)" if any(
             z.lower() == name.lower() for z in zoneinfo.available_timezones()) else " (e.g. UTC, Europe/Paris)"
         raise UsageError(f"--timezone: unknown IANA time zone {name!r}{hint}")

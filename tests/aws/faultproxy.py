@@ -13,6 +13,10 @@
 - UpdateWorkGroup (moto lacks it) is answered by the proxy: its parameters are recorded in
   `workgroup_updates` and applied to the moto server's Athena backend (same process), as Athena
   would apply them.
+- CodeBuild as AWS documents it: CreateProject with a NO_SOURCE source and no location (moto
+  requires one; the proxy adds a placeholder on the way in and takes it out of BatchGetProjects),
+  and UpdateProject (moto lacks it), answered by the proxy: recorded in `project_updates` and
+  applied to the moto server's CodeBuild backend (same process).
 - `calls`: every operation that went through, in order; `requests`: the same as (service,
   operation, method, path?query), the service from the request's SigV4 credential scope (for
   mapping S3's REST calls to IAM actions).
@@ -46,6 +50,7 @@ class FaultProxy:
         self.throttle: dict[str, int] = {}
         self.garble: dict[str, int] = {}
         self.workgroup_updates: list[dict] = []
+        self.project_updates: list[dict] = []
         self.requests: list[tuple[str, str, str, str]] = []
         self.paginate = True
         self.calls: list[str] = []
@@ -119,6 +124,10 @@ class FaultProxy:
                 return 200, {"Content-Type": "text/xml"}, b"<html><body>not an AWS answer"
         if op == "UpdateWorkGroup":
             return self._update_work_group(json.loads(body or b"{}"), scope[0])
+        if op == "UpdateProject":
+            return self._update_project(json.loads(body or b"{}"), scope[0])
+        if op == "CreateProject":
+            body = _with_source_location(body)
 
         page = None
         if form is not None and self.paginate and op in _EC2_SETS and "MaxResults" in form:
@@ -144,6 +153,8 @@ class FaultProxy:
                 self.flow_logs[fid] = created
         if op == "DescribeFlowLogs" and status == 200 and self.flow_logs:
             out = self._describe_flow_logs(out)
+        if op == "BatchGetProjects" and status == 200:
+            out = _without_source_location(out)
         if op == "GetQueryExecution" and status == 200:
             out = self._query_execution(out)
         if page is not None and status == 200:
@@ -216,6 +227,26 @@ class FaultProxy:
             wg.description = req["Description"]
         return 200, headers, b"{}"
 
+    def _update_project(self, req: dict, region: str) -> tuple[int, dict, bytes]:
+        from moto.codebuild.models import codebuild_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        self.project_updates.append(req)
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        project = codebuild_backends[DEFAULT_ACCOUNT_ID][region].codebuild_projects.get(req.get("name"))
+        if project is None:
+            return 400, headers, json.dumps({"__type": "ResourceNotFoundException",
+                                             "message": f"Project {req.get('name')} not found"}).encode()
+        meta = project.project_metadata
+        for k in ("description", "source", "artifacts", "environment", "serviceRole", "timeoutInMinutes", "tags"):
+            if k in req:
+                meta[k] = req[k]
+        if "serviceRole" in req:
+            project.service_role = req["serviceRole"]
+        if "tags" in req:
+            project.tags = req["tags"]
+        return 200, headers, json.dumps({"project": _without_placeholder(meta)}, default=str).encode()
+
     def _forward(self, method, path, headers, body):
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
@@ -247,6 +278,32 @@ class FaultProxy:
         body = (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
                 b"</Message></Error></Errors><RequestID>proxy</RequestID></Response>")
         return 503, {"Content-Type": "text/xml"}, body
+
+
+_NO_SOURCE_PLACEHOLDER = "flowsql-test-proxy:no-source"
+
+
+def _with_source_location(body: bytes) -> bytes:
+    req = json.loads(body or b"{}")
+    source = req.get("source") or {}
+    if source.get("type") == "NO_SOURCE" and "location" not in source:
+        source["location"] = _NO_SOURCE_PLACEHOLDER
+    return json.dumps(req).encode()
+
+
+def _without_placeholder(project: dict) -> dict:
+    project = dict(project)
+    source = dict(project.get("source") or {})
+    if source.get("location") == _NO_SOURCE_PLACEHOLDER:
+        del source["location"]
+    project["source"] = source
+    return project
+
+
+def _without_source_location(out: bytes) -> bytes:
+    doc = json.loads(out)
+    doc["projects"] = [_without_placeholder(p) for p in doc.get("projects", [])]
+    return json.dumps(doc).encode()
 
 
 def _credential_scope(headers: dict) -> tuple[str, str]:
