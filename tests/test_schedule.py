@@ -278,6 +278,12 @@ def test_cron_entry_runs_exactly_the_report_command(cron, tmp_path):
     assert log.parent.is_dir()  # the install made the log's folder
 
 
+def test_cron_refuses_a_line_cron_would_cut(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    one_error_line(invoke("schedule", "install", "--target", "cron", "--dry-run", "--", "--title", "x" * 1000), 2,
+                   "cron cuts commands at 1000", "--target systemd")
+
+
 def test_cron_without_crontab_names_what_to_install(tmp_path):
     empty = tmp_path / "bin"
     empty.mkdir()
@@ -435,8 +441,9 @@ def test_systemd_install_list_remove(tmp_path, monkeypatch):
 def test_systemd_reads_the_units_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     units = tmp_path / "units"
+    exe, _ = argv_recorder(tmp_path)  # a path with a space: a quoted executable
     r = invoke("schedule", "install", "--target", "systemd", "--unit-dir", units, "--timezone", "America/New_York",
-               "--day", "28", "--at", "23:30", "--", *NASTY)
+               "--day", "28", "--at", "23:30", "--flowsql", exe, "--", *NASTY)
     assert r.exit_code == 0, r.output
     # systemd's own parser: no warning about quoting, escapes or specifiers, in either unit
     v = subprocess.run(["systemd-analyze", "verify", str(units / "flowsql-report.service"),

@@ -72,7 +72,7 @@ class SystemdTarget:
                 plan.steps.append(Step("update" if have is not None else "create", str(path), text,
                                        lambda path=path, text=text: self._write(path, text)))
         timer = f"{schedule.name}.timer"
-        commands = [f"systemctl --user daemon-reload", f"systemctl --user enable --now {timer}"]
+        commands = ["systemctl --user daemon-reload", f"systemctl --user enable --now {timer}"]
         if self.managed and self._reachable():
             if plan.changes:
                 plan.steps.append(Step("run", " && ".join(commands), run=lambda: self._systemctl(
