@@ -9,6 +9,9 @@
 - Flow logs to S3 as EC2 has them: a LogDestination with a key prefix (moto takes
   `bucket/prefix` for a bucket name and refuses it) and DestinationOptions (moto drops them) are
   kept by the proxy and put back into DescribeFlowLogs.
+- `fail_next[call] = [(status, code, message), …]`: the next calls of `call` (a JSON operation's
+  name, or `METHOD /path` for a REST API such as EventBridge Scheduler) get these AWS errors, in
+  order (an IAM role AWS has not yet spread, say).
 - `garble[operation] = n`: the next n calls of that operation get a 200 whose body is not XML/JSON.
 - UpdateWorkGroup (moto lacks it) is answered by the proxy: its parameters are recorded in
   `workgroup_updates` and applied to the moto server's Athena backend (same process), as Athena
@@ -49,6 +52,7 @@ class FaultProxy:
         self.scanned: dict[str, int] = {}
         self.throttle: dict[str, int] = {}
         self.garble: dict[str, int] = {}
+        self.fail_next: dict[str, list[tuple[int, str, str]]] = {}
         self.workgroup_updates: list[dict] = []
         self.project_updates: list[dict] = []
         self.requests: list[tuple[str, str, str, str]] = []
@@ -119,6 +123,11 @@ class FaultProxy:
             if self.throttle.get(op, 0) > 0:
                 self.throttle[op] -= 1
                 return self._throttled(op, bool(target))
+            call = op or f"{method} {path.split('?')[0]}"
+            if self.fail_next.get(call):
+                status, code, message = self.fail_next[call].pop(0)
+                body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
+                return status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, body
             if self.garble.get(op, 0) > 0:
                 self.garble[op] -= 1
                 return 200, {"Content-Type": "text/xml"}, b"<html><body>not an AWS answer"

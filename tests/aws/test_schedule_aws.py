@@ -271,3 +271,29 @@ def test_report_options_the_build_cannot_run(saved, report, needle):
 def test_without_setup_the_build_would_have_no_settings(proxy):
     one_error_line(install(), 2, "flowsql setup")
     assert changes(proxy.calls) == []
+
+
+def test_a_role_iam_has_not_spread_yet_is_waited_for(saved, boto, aws):
+    """CodeBuild and Scheduler refuse a role created moments ago until IAM has spread it: the calls
+    naming a role this install created are tried again (the library's own sleep, given here, is
+    what it waits with); any other refusal is not."""
+    from flowsql.errors import AwsError
+    from flowsql.schedule import Schedule
+    from flowsql.schedule.eventbridge import EventBridgeTarget
+
+    proxy, slept = saved, []
+    proxy.fail_next["CreateProject"] = [
+        (400, "InvalidInputException", f"CodeBuild is not authorized to perform: sts:AssumeRole on {CODEBUILD_ROLE}")]
+    proxy.fail_next["POST /schedules/flowsql-report"] = [
+        (400, "ValidationException", "The execution role you provide must allow AWS EventBridge Scheduler to "
+                                     "assume the role.")] * 2
+    target = EventBridgeTarget(aws, sleep=slept.append)
+    target.plan(Schedule.parse(report_args=["--upload", UPLOAD])).apply()
+    assert slept == [5, 5, 5]
+    assert boto.scheduler.get_schedule(Name="flowsql-report")["Target"]["Arn"] == PROJECT_ARN
+
+    # a role that was already there is not waited for: the refusal is the answer
+    proxy.fail_next["PUT /schedules/flowsql-report"] = [(400, "ValidationException", "Invalid role")]
+    with pytest.raises(AwsError, match="updating EventBridge Scheduler schedule flowsql-report: ValidationException"):
+        target.plan(Schedule.parse(at="04:00", report_args=["--upload", UPLOAD])).apply()
+    assert slept == [5, 5, 5]
