@@ -26,8 +26,8 @@ class TargetName(str, Enum):
 TargetOpt = typer.Option(..., "--target", "-t", help="Where the run lives: cron, systemd, github or eventbridge.")
 NameOpt = typer.Option("flowsql-report", "--name", help="The schedule's name: flowsql-report or flowsql-report-SUFFIX.")
 DryRunOpt = typer.Option(False, "--dry-run", help="Print what would be written or called; change nothing.")
-UnitDirOpt = typer.Option(None, "--unit-dir", metavar="DIR", help="systemd: write the units here instead of "
-                          "~/.config/systemd/user (and enable nothing).")
+UnitDirOpt = typer.Option(None, "--unit-dir", metavar="DIR", help="systemd: the units' folder instead of "
+                          "~/.config/systemd/user (flowsql then runs no systemctl).")
 RepoOpt = typer.Option(None, "--repo", metavar="DIR", help="github: the git repository (default: the current folder).")
 
 # Which option belongs to which targets: one given to another target is an error, not ignored.
