@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from .fields import DEFAULT_LOG_FORMAT, FIELDS, LogFormat, parse_log_format
+from .generate_posture import write_posture_snapshot
 from .inventory import FILES
 from .layout import day_prefix, file_name
 
@@ -120,6 +121,7 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
     # `inventory sync` keeps dated snapshots (inventory/YYYY-MM-DD/): the one of the first day still
     # has the Lambda ENI deleted since, whose traffic only that snapshot attributes.
     _write_inventory(inventory_dir / scenario.start.isoformat(), topologies, retired=True)
+    write_posture_snapshot(inventory_dir, topologies, scenario)  # flow logs, log groups, buckets; more VPCs
 
     records: list[dict] = []
     files: list[Path] = []

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
-from .app import AwsRegionOpt, ProfileOpt, Spinner, command, out, sub_app
+from ..errors import AwsError, UsageError
+from .app import AwsRegionOpt, ProfileOpt, Spinner, command, note, out, sub_app
 
 inventory_app = sub_app("inventory", "The ENI, subnet and VPC inventory that attributes traffic.")
 
@@ -16,13 +16,17 @@ inventory_app = sub_app("inventory", "The ENI, subnet and VPC inventory that att
 @command(inventory_app, "sync")
 def inventory_sync_cmd(
     out_dir: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for network-interfaces.json, "
-                                 "subnets.json, vpcs.json."),
+                                 "subnets.json, vpcs.json and the posture snapshot (flow-logs.json, "
+                                 "log-groups.json, buckets/)."),
     upload: bool = typer.Option(False, "--upload", help="Also put the rows in S3 and register the inventory "
                                 "Glue tables (needs `flowsql setup`)."),
     profile: Optional[str] = ProfileOpt,
     region: Optional[str] = AwsRegionOpt,
 ):
-    """Write the account's ENIs, subnets and VPCs in the AWS CLI's JSON shapes (for --inventory).
+    """Write the account's ENIs, subnets and VPCs in the AWS CLI's JSON shapes (for --inventory), and the
+    posture snapshot: its flow logs, their CloudWatch Logs groups and S3 buckets' settings (for
+    `flowsql posture`). A posture file that cannot be read is named on stderr and the command exits
+    1 after writing everything else.
 
     Example: flowsql inventory sync --out ./inv && flowsql query lambda-egress --engine local --source ./logs --inventory ./inv
     """
@@ -36,10 +40,16 @@ def inventory_sync_cmd(
     if cfg is not None and not cfg.inventory_location:
         raise UsageError("the flowsql config names no inventory location; run `flowsql setup` again")
     aws = Aws.connect(profile, region or (cfg.region if cfg else None))
-    with Spinner(f"reading ENIs, subnets and VPCs of {aws.region}"):
-        counts = sync(aws, out_dir)
-    for name, n in counts.items():
+    with Spinner(f"reading ENIs, subnets, VPCs and flow-log settings of {aws.region}"):
+        synced = sync(aws, out_dir)
+    for name, n in synced.items():
         out(f"{out_dir / name}: {n:,} item(s)")
+    for rel in synced.written:
+        out(f"{out_dir / rel}: written")
+    for rel in synced.absent:
+        out(f"{out_dir / rel}: absent (no such configuration)")
+    for w in synced.warnings:
+        note(f"flowsql: warning: {w}")
     if cfg is not None:
         from ..inventory.upload import upload as upload_inventory
 
@@ -52,3 +62,6 @@ def inventory_sync_cmd(
 
         cfg.inventory_synced = datetime.now(timezone.utc).isoformat(timespec="seconds")
         config.save(cfg)
+    if synced.warnings:
+        raise AwsError(f"the posture snapshot in {out_dir} is incomplete: {len(synced.warnings)} part(s) could "
+                       "not be read (see the warnings above); everything else was written")

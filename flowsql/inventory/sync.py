@@ -1,4 +1,5 @@
-"""`flowsql inventory sync`: the account's ENIs, subnets and VPCs written as `aws ec2 describe-…` would."""
+"""`flowsql inventory sync`: the account's ENIs, subnets and VPCs written as `aws ec2 describe-…` would,
+and the posture snapshot beside them (flow logs, their log groups and buckets: see .posture)."""
 
 from __future__ import annotations
 
@@ -16,31 +17,40 @@ _SYNC = (
 DEFAULT_PAGE_SIZE = 1000  # EC2's maximum MaxResults for these calls (minimum 5)
 
 
-def _ec2_client(source):
-    """An EC2 client from a flowsql.aws.Aws, a boto3 Session or an EC2 client."""
-    from ..aws import Aws, client_config
+class Synced(dict):
+    """File name -> number of items written, plus the posture snapshot's bucket files (`written`,
+    `absent`: the configuration does not exist) and `warnings`: files that could not be written."""
 
-    if isinstance(source, Aws):
-        return source.client("ec2")
-    if hasattr(source, "describe_network_interfaces"):
-        return source
-    return source.client("ec2", config=client_config())
+    def __init__(self, counts=(), *, written=(), absent=(), warnings=()):
+        super().__init__(counts)
+        self.written, self.absent, self.warnings = list(written), list(absent), list(warnings)
 
 
-def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE) -> dict[str, int]:
-    """Write network-interfaces.json, subnets.json and vpcs.json as `aws ec2 describe-…` would.
+def _aws(source):
+    """A flowsql.aws.Aws from itself or a boto3 Session (its region is the one inventoried)."""
+    from ..aws import Aws
 
-    `source` is a flowsql.aws.Aws, a boto3 Session or an EC2 client (its region is the one
-    inventoried). Every page of DescribeNetworkInterfaces/Subnets/Vpcs (`page_size` items, 5–1000)
-    is written as it arrives, so 10,000 ENIs never sit in memory at once; each file replaces the
-    old one atomically. Returns file name -> number of items.
+    return source if isinstance(source, Aws) else Aws(source)
+
+
+def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: bool = True) -> Synced:
+    """Write network-interfaces.json, subnets.json and vpcs.json as `aws ec2 describe-…` would, and
+    (with `posture`) the posture snapshot: flow-logs.json, log-groups.json, buckets/BUCKET/….
+
+    `source` is a flowsql.aws.Aws or a boto3 Session; its region is the one inventoried. Every page of
+    DescribeNetworkInterfaces/Subnets/Vpcs (`page_size` items, 5–1000) is written as it arrives, so
+    10,000 ENIs never sit in memory at once; each file replaces the old one atomically. A posture
+    file that cannot be read (access denied on one bucket, say) is a warning in the result, and
+    the rest is still written.
     """
     from ..aws import aws_errors
+    from .posture import sync_posture
 
     if not 5 <= page_size <= 1000:
         raise SourceError("page size must be between 5 and 1000 (EC2's MaxResults range)")
     out = Path(out_dir)
-    ec2 = _ec2_client(source)
+    aws = _aws(source)
+    ec2 = aws.client("ec2")
     counts: dict[str, int] = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -49,9 +59,12 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE) -> dict[s
                 pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
                 counts[name] = _write_cli_json(out / name, key,
                                                (item for page in pages for item in page.get(key, [])))
+        if not posture:
+            return Synced(counts)
+        p = sync_posture(aws, out)
     except OSError as e:  # --out is a file, read-only, on a full disk, …: the user's to fix
         raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}") from None
-    return counts
+    return Synced({**counts, **p.counts}, written=p.written, absent=p.absent, warnings=p.warnings)
 
 
 def _camel(operation: str) -> str:

@@ -21,6 +21,11 @@
   and UpdateProject (moto lacks it), answered by the proxy: recorded in `project_updates` and
   applied to the moto server's CodeBuild backend (same process).
 - `calls`: every operation that went through, in order; `requests`: the same as (service,
+- `deny = {"BUCKET?SUBRESOURCE", …}`: S3 requests on that bucket's subresource (`lifecycle`,
+  `encryption`, `publicAccessBlock`) get 403 AccessDenied, as a bucket policy would answer; an EC2
+  operation's name there (`DescribeFlowLogs`) gets UnauthorizedOperation, as IAM would answer.
+- `calls`: every operation that went through, in order (CBOR-protocol calls, e.g. CloudWatch's, by
+  the operation their path names); `requests`: the same as (service,
   operation, method, path?query), the service from the request's SigV4 credential scope (for
   mapping S3's REST calls to IAM actions).
 
@@ -53,6 +58,7 @@ class FaultProxy:
         self.throttle: dict[str, int] = {}
         self.garble: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, str, str]]] = {}
+        self.deny: set[str] = set()
         self.workgroup_updates: list[dict] = []
         self.project_updates: list[dict] = []
         self.requests: list[tuple[str, str, str, str]] = []
@@ -116,7 +122,27 @@ class FaultProxy:
         if not op and body and "x-www-form-urlencoded" in (headers.get("Content-Type") or ""):
             form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
             op = (form.get("Action") or [""])[0]
+        if not op and "/operation/" in path:  # smithy RPC v2 CBOR: /service/NAME/operation/OPERATION
+            op = path.split("?", 1)[0].rsplit("/", 1)[-1]
         scope = _credential_scope(headers)
+        if scope[1] == "s3" and self.deny:
+            url = urllib.parse.urlsplit(path)
+            bucket = urllib.parse.unquote(url.path).lstrip("/").split("/", 1)[0]
+            subs = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+            if any(f"{bucket}?{sub}" in self.deny for sub in subs):
+                with self._lock:
+                    self.calls.append(f"{method} {path.split('?')[0]}")
+                    self.requests.append((scope[1], op, method, path))
+                return 403, {"Content-Type": "application/xml"}, (
+                    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+                    b"<Message>Access Denied</Message><RequestId>proxy</RequestId></Error>")
+        if op in self.deny:
+            with self._lock:
+                self.calls.append(op)
+                self.requests.append((scope[1], op, method, path))
+            return 403, {"Content-Type": "text/xml"}, (
+                b"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized "
+                b"to perform this operation.</Message></Error></Errors><RequestID>proxy</RequestID></Response>")
         with self._lock:
             self.calls.append(op or f"{method} {path.split('?')[0]}")
             self.requests.append((scope[1], op, method, path))
