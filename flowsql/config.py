@@ -44,6 +44,11 @@ class TableConfig:
     account_projection: str = "enum"  # "enum" | "injected" (injected: queries must list accounts)
     region_projection: str = "enum"
     day_start: str = "2018-01-01"
+    # The bucket's default encryption as setup read it (AES256, aws:kms, …; "" for none; None: not
+    # known, e.g. a config from before flowsql recorded it), and its SSE-KMS key: the query policy
+    # grants kms:Decrypt on it.
+    sse: str | None = None
+    kms_key: str | None = None
 
     def partition_filters(self, accounts=(), regions=()) -> tuple[list[str], list[str]]:
         """The account/region filters a query over this table sends. An `injected` column must be

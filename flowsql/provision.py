@@ -183,10 +183,11 @@ def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) 
     else:
         actions += _workgroup_update(o.workgroup, wg, wg_config)
 
+    encryption = {b: bucket_default_encryption(s3, b) for b in sorted({d.bucket for d in destinations})}
     cfg = Config(
         region=region, database=o.database, workgroup=o.workgroup, profile=aws.profile, account=account,
         results_location=results, inventory_location=inventory,
-        tables=[_table_config(t) for t in flow_tables],
+        tables=[_table_config(t, encryption[d.bucket]) for t, d in zip(flow_tables, destinations)],
         inventory={k: v for k, v in inventory_table_names().items()},
     )
     queries = o.named_queries(cfg) if callable(o.named_queries) else o.named_queries
@@ -386,13 +387,32 @@ def _table_actions(spec: TableSpec, existing: dict | None, update: bool) -> list
                    {"DatabaseName": spec.database, "TableInput": ti}, ddl=spec.ddl())]
 
 
-def _table_config(t: FlowLogTable) -> TableConfig:
+def _table_config(t: FlowLogTable, encryption: tuple[str | None, str | None] = (None, None)) -> TableConfig:
     return TableConfig(
         name=t.name, location=t.location, columns=[c for c, _ in t.columns], file_format=t.file_format,
         hive=t.hive, per_hour=t.per_hour, day_format=day_format(t.hive), accounts=list(t.accounts),
         regions=list(t.regions), account_projection=t.resolved_account_projection,
         region_projection=t.resolved_region_projection, day_start=t.day_start.isoformat(),
+        sse=encryption[0], kms_key=encryption[1],
     )
+
+
+def bucket_default_encryption(s3, bucket: str) -> tuple[str | None, str | None]:
+    """(SSEAlgorithm, KMSMasterKeyID) of a flow-log bucket's default encryption, read so that the
+    query policy can grant kms:Decrypt on its key (Athena cannot read SSE-KMS objects without it).
+    ("", None) when the bucket has none; (None, None) when it cannot be read (a log archive of
+    another account may refuse GetBucketEncryption): unknown, and the policy then stays general."""
+    try:
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"].get("Rules") or []
+    except errors() as e:
+        if is_code(e, "ServerSideEncryptionConfigurationNotFoundError"):
+            return "", None
+        return None, None
+    for rule in rules:
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        if default.get("SSEAlgorithm"):
+            return default["SSEAlgorithm"], default.get("KMSMasterKeyID")
+    return "", None
 
 
 def ensure_inventory_tables(aws: Aws, database: str, location: str) -> list[Action]:
@@ -530,9 +550,44 @@ def _s3_parts(uri: str) -> tuple[str, str]:
     return bucket, key if not key or key.endswith("/") else key + "/"
 
 
+def inventory_sync_actions() -> list[str]:
+    """What `inventory sync` needs: its own describe calls and every posture check's facts (each
+    check declares its IAM actions; a new check adds to the policy by itself)."""
+    from .inventory.posture import SYNC_IAM_ACTIONS
+    from .posture import checks
+
+    return sorted({*SYNC_IAM_ACTIONS, *(a for c in checks() for a in c.iam_actions)})
+
+
+def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Sequence[str] | None) -> list[dict]:
+    """kms:Decrypt for reading SSE-KMS flow-log objects through S3 (setup reads a header, Athena reads
+    them all). `kms_keys` None: not known (no setup yet, or a bucket that refused GetBucketEncryption),
+    so any key, but only through S3; [] : no SSE-KMS bucket, no statement."""
+    if kms_keys is None:
+        return [{"Sid": sid, "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["*"],
+                 "Condition": {"StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}}]
+    arns, aliases = set(), set()
+    for key in kms_keys:
+        if key.startswith("arn:") and ":key/" in key:
+            arns.add(key)
+        elif key.startswith("arn:") and ":alias/" in key:
+            aliases.add("alias/" + key.split(":alias/", 1)[1])
+        elif key.startswith("alias/"):
+            aliases.add(key)
+        else:  # a bare key id: a key of the bucket's account and region
+            arns.add(f"arn:{p}:kms:{region}:{account}:key/{key}")
+    out = []
+    if arns:
+        out.append({"Sid": sid, "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": sorted(arns)})
+    if aliases:  # a key named by its alias: IAM matches the key through the alias condition
+        out.append({"Sid": sid + "ByAlias", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["*"],
+                    "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": sorted(aliases)}}})
+    return out
+
+
 def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsql", workgroup: str = "flowsql",
                log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
-               inventory_location: str | None = None) -> dict:
+               inventory_location: str | None = None, kms_keys: Sequence[str] | None = None) -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
 
     Statements are grouped by what needs them — `FlowsqlSetup…` for `flowsql setup`,
@@ -540,7 +595,9 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     [--upload]` — so an operator can hand the query statements alone to analysts. `log_locations`
     are the flow-log folders (`s3://bucket/prefix/` or its `AWSLogs/`); the results and inventory
     locations default to setup's (the results bucket's `results/` and `inventory/`); unknown values
-    stay wildcards. The ARN partition is the region's (`aws-cn`, `aws-us-gov`, …).
+    stay wildcards. The ARN partition is the region's (`aws-cn`, `aws-us-gov`, …). `kms_keys` are the
+    SSE-KMS keys of the flow-log buckets (None: not known; see `_kms_statements`).
+    `FlowsqlInventorySync…` is built from what the posture checks declare (`inventory_sync_actions`).
     """
     p = partition_for_region(region) if region != "*" else "aws"
     rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
@@ -566,12 +623,16 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     def stmt(sid: str, actions: list[str], resources: list[str]) -> dict:
         return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
 
+    sync_actions = inventory_sync_actions()
+
     return {
         "Version": "2012-10-17",
         "Statement": [
             stmt("FlowsqlSetupDiscoverFlowLogs", ["ec2:DescribeFlowLogs"], ["*"]),
-            stmt("FlowsqlSetupReadFlowLogBuckets", ["s3:ListBucket", "s3:GetBucketLocation"], log_buckets),
+            stmt("FlowsqlSetupReadFlowLogBuckets", ["s3:ListBucket", "s3:GetBucketLocation",
+                                                    "s3:GetEncryptionConfiguration"], log_buckets),
             stmt("FlowsqlSetupReadFlowLogHeaders", ["s3:GetObject"], sorted(set(log_objects))),
+            *_kms_statements("FlowsqlSetupDecryptFlowLogs", p, account, region, kms_keys),
             stmt("FlowsqlSetupResultsBucket",
                  ["s3:CreateBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPublicAccessBlock",
                   "s3:GetBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
@@ -591,14 +652,17 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
                  [catalog, db_arn, tables_arn]),
             stmt("FlowsqlQueryReadFlowLogs", ["s3:GetObject"], sorted(set(log_objects))),
             stmt("FlowsqlQueryListFlowLogs", ["s3:ListBucket", "s3:GetBucketLocation"], log_buckets),
+            *_kms_statements("FlowsqlQueryDecryptFlowLogs", p, account, region, kms_keys),
             stmt("FlowsqlQueryResultsBucket", ["s3:ListBucket", "s3:GetBucketLocation"],
                  sorted({results_arn, inventory_arn})),
             stmt("FlowsqlQueryResults",
                  ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                  [results_objects]),
             stmt("FlowsqlQueryInventory", ["s3:GetObject"], [inventory_objects]),
-            stmt("FlowsqlInventorySync", ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-                                          "ec2:DescribeVpcs"], ["*"]),
+            stmt("FlowsqlInventorySync", [a for a in sync_actions if not a.startswith("s3:")], ["*"]),
+            # the flow-log buckets' settings (lifecycle, encryption, public access): the buckets
+            # setup found, or any bucket before setup (sync finds them through DescribeFlowLogs)
+            stmt("FlowsqlInventorySyncBuckets", [a for a in sync_actions if a.startswith("s3:")], log_buckets),
             stmt("FlowsqlInventoryUpload", ["s3:PutObject"], [inventory_objects]),
             stmt("FlowsqlInventoryTables", ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable",
                                             "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
@@ -611,6 +675,10 @@ def iam_policy_for(config: Config | None) -> dict:
     """`iam_policy()` for what setup recorded (tables, workgroup, results bucket); wildcards without it."""
     if config is None:
         return iam_policy()
+    # a table whose bucket's encryption setup could not read (or an older config) leaves the keys unknown
+    known = config.tables and all(t.sse is not None for t in config.tables)
+    keys = sorted({t.kms_key for t in config.tables if t.kms_key and (t.sse or "").startswith("aws:kms")})
     return iam_policy(account=config.account or "*", region=config.region, database=config.database,
                       workgroup=config.workgroup, log_locations=[t.location for t in config.tables] or ("s3://*/",),
-                      results_location=config.results_location, inventory_location=config.inventory_location)
+                      results_location=config.results_location, inventory_location=config.inventory_location,
+                      kms_keys=keys if known else None)

@@ -20,7 +20,6 @@
   requires one; the proxy adds a placeholder on the way in and takes it out of BatchGetProjects),
   and UpdateProject (moto lacks it), answered by the proxy: recorded in `project_updates` and
   applied to the moto server's CodeBuild backend (same process).
-- `calls`: every operation that went through, in order; `requests`: the same as (service,
 - `deny = {"BUCKET?SUBRESOURCE", …}`: S3 requests on that bucket's subresource (`lifecycle`,
   `encryption`, `publicAccessBlock`) get 403 AccessDenied, as a bucket policy would answer; an EC2
   operation's name there (`DescribeFlowLogs`) gets UnauthorizedOperation, as IAM would answer.

@@ -276,8 +276,8 @@ _S3_SUBRESOURCES = {"publicAccessBlock": "BucketPublicAccessBlock", "encryption"
 
 def _needs(service: str, operation: str, method: str, path: str) -> tuple[str, str | None]:
     """The IAM action a recorded request needs, and for S3 the resource ARN it acts on."""
-    if service != "s3":
-        return f"{service}:{operation}", None
+    if service != "s3":  # CloudWatch signs as `monitoring`; its IAM actions are `cloudwatch:`
+        return f"{'cloudwatch' if service == 'monitoring' else service}:{operation}", None
     url = urlsplit(path)
     query = parse_qs(url.query, keep_blank_values=True)
     bucket, _, key = unquote(url.path).lstrip("/").partition("/")

@@ -46,7 +46,8 @@ def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_pat
                                  ("subnets.json", "describe_subnets", "Subnets"),
                                  ("vpcs.json", "describe_vpcs", "Vpcs")):
         assert (tmp_path / name).read_text() == _cli_document(boto, operation, key)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["network-interfaces.json", "subnets.json", "vpcs.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flow-logs.json", "log-groups.json",
+                                                          "network-interfaces.json", "subnets.json", "vpcs.json"]
 
     inv = inventory.load(tmp_path)
     lambdas = [e for e in inv.enis if e["is_lambda"]]
@@ -62,7 +63,9 @@ def test_sync_with_nothing(boto, tmp_path):
             boto.ec2.delete_subnet(SubnetId=sn["SubnetId"])
         boto.ec2.delete_vpc(VpcId=vpc["VpcId"])
     counts = sync(boto3.Session(region_name=REGION), tmp_path)
-    assert counts == {"network-interfaces.json": 0, "subnets.json": 0, "vpcs.json": 0}
+    assert counts == {"network-interfaces.json": 0, "subnets.json": 0, "vpcs.json": 0, "flow-logs.json": 0,
+                      "log-groups.json": 0}
+    assert counts.written == counts.absent == counts.warnings == []
     assert json.loads((tmp_path / "vpcs.json").read_text()) == {"Vpcs": []}
     assert (tmp_path / "vpcs.json").read_text() == json.dumps({"Vpcs": []}, indent=4) + "\n"
 

@@ -327,3 +327,57 @@ def test_iam_policy_for_a_saved_setup(flow_log, boto, aws):
     cn = {s["Sid"]: s for s in iam_policy_for(replace(cfg, region="cn-north-1"))["Statement"]}
     assert cn["FlowsqlQueryAthena"]["Resource"] == [f"arn:aws-cn:athena:cn-north-1:{ACCOUNT}:workgroup/flowsql"]
     assert all(r.startswith("arn:aws-cn:") or r == "*" for s in cn.values() for r in s["Resource"])
+
+
+def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(flow_log, boto, aws):
+    """Athena cannot read SSE-KMS flow logs without kms:Decrypt on the bucket's key."""
+    from dataclasses import replace
+
+    from test_cli_aws import invoke
+
+    from flowsql.provision import iam_policy_for
+
+    key = boto.kms.create_key(Description="flow logs")["KeyMetadata"]["Arn"]
+    boto.s3.put_bucket_encryption(Bucket="logs", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]})
+    cfg = plan(aws, discover(aws)).config
+    assert (cfg.tables[0].sse, cfg.tables[0].kms_key) == ("aws:kms", key)
+    config_mod.save(cfg)
+    assert config_mod.load() == cfg
+    r = invoke("iam-policy", "--for", "query")
+    assert r.exit_code == 0, r.output
+    decrypt = [s for s in json.loads(r.stdout)["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert decrypt == [{"Sid": "FlowsqlQueryDecryptFlowLogs", "Effect": "Allow", "Action": ["kms:Decrypt"],
+                        "Resource": [key]}]
+
+    # SSE-S3: nothing to grant
+    boto.s3.put_bucket_encryption(Bucket="logs", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    cfg = plan(aws, discover(aws)).config
+    assert (cfg.tables[0].sse, cfg.tables[0].kms_key) == ("AES256", None)
+    assert not [s for s in iam_policy_for(cfg)["Statement"] if "kms:Decrypt" in s["Action"]]
+    # not known (a config from before flowsql recorded it, or no setup): any key, but only through S3
+    old = replace(cfg, tables=[replace(cfg.tables[0], sse=None)])
+    for doc in (iam_policy_for(old), iam_policy_for(None)):
+        query = [s for s in doc["Statement"] if s["Sid"] == "FlowsqlQueryDecryptFlowLogs"]
+        assert len(query) == 1 and query[0]["Resource"] == ["*"]
+        assert query[0]["Condition"]["StringLike"]["kms:ViaService"].startswith("s3.")
+    # a bare key id and an alias, as a bucket's encryption may name them
+    keys = {s["Sid"]: s for s in iam_policy(account=ACCOUNT, region=REGION, kms_keys=["1234abcd-12ab", "alias/logs"])[
+        "Statement"] if "kms:Decrypt" in s["Action"]}
+    assert keys["FlowsqlQueryDecryptFlowLogs"]["Resource"] == [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab"]
+    assert keys["FlowsqlQueryDecryptFlowLogsByAlias"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/logs"]}}
+
+
+def test_the_inventory_sync_policy_is_what_the_checks_declare():
+    from flowsql.inventory.posture import SYNC_IAM_ACTIONS
+    from flowsql.posture import checks
+
+    policy = iam_policy(account=ACCOUNT, region=REGION, log_locations=["s3://logs/org/acme/"])
+    sync = {s["Sid"]: s for s in policy["Statement"] if s["Sid"].startswith("FlowsqlInventorySync")}
+    declared = {a for c in checks() for a in c.iam_actions} | set(SYNC_IAM_ACTIONS)
+    assert {a for s in sync.values() for a in s["Action"]} == declared
+    assert {"logs:DescribeLogGroups", "s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"} <= declared
+    assert sync["FlowsqlInventorySyncBuckets"]["Resource"] == ["arn:aws:s3:::logs"]
+    assert all(a.startswith("s3:") for a in sync["FlowsqlInventorySyncBuckets"]["Action"])
