@@ -148,7 +148,7 @@ def design_sheet(snapshot, policy) -> list[dict]:
         for fl, level, dest, key in per_vpc[vpc]:
             entry = dests.setdefault((dest.kind, dest.target), {
                 "type": dest.kind, "target": dest.target, "flow_logs": [], "levels": [], "traffic_types": [],
-                "retention_days": None, "retention": "",
+                "retention_days": None, "retention": "set where the stream delivers (not in the snapshot)",
             })
             entry["flow_logs"].append(fl["FlowLogId"])
             for field, value in (("levels", level), ("traffic_types", fl.get("TrafficType") or "?")):

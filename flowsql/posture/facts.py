@@ -223,18 +223,6 @@ class Facts:
             return Destination(kind, fl.get("LogGroupName") or _group_name_of_arn(fl.get("LogDestination")) or "?")
         return Destination(kind, fl.get("LogDestination") or "?")
 
-    def vpcs_delivering_to(self, accept) -> dict:
-        """Destination-ish key -> the VPCs whose flow logs deliver there (key = what `accept` returns)."""
-        out: dict = {}
-        for vpc in self.vpcs:
-            for fl, _ in self.flow_logs_of(vpc):
-                key = accept(fl)
-                if key is not None:
-                    out.setdefault(key, [])
-                    if vpc not in out[key]:
-                        out[key].append(vpc)
-        return out
-
     # -- CloudWatch Logs ----------------------------------------------------------------------
 
     @cached_property
@@ -290,10 +278,6 @@ def _group_name_of_arn(arn: str | None) -> str | None:
     if arn and ":log-group:" in arn:
         return arn.split(":log-group:", 1)[1].removesuffix(":*")
     return None
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def account_of_arn(arn: str | None) -> str | None:

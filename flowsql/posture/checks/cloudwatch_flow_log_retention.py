@@ -25,7 +25,7 @@ def run(facts: Facts):
         for fl, _ in facts.flow_logs_of(vpc):
             if facts.destination(fl).kind != CLOUDWATCH_LOGS:
                 continue
-            first, vpcs = groups.setdefault(facts.group_key(fl), (fl, []))
+            _, vpcs = groups.setdefault(facts.group_key(fl), (fl, []))
             if vpc not in vpcs:
                 vpcs.append(vpc)
     limit = facts.policy.cloudwatch_max_retention_days
