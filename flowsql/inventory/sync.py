@@ -4,6 +4,8 @@ and the posture snapshot beside them (flow logs, their log groups and buckets: s
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..errors import SourceError
@@ -33,9 +35,14 @@ def _aws(source):
     return source if isinstance(source, Aws) else Aws(source)
 
 
-def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: bool = True) -> Synced:
+def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: bool = True,
+         today: date | None = None) -> Synced:
     """Write network-interfaces.json, subnets.json and vpcs.json as `aws ec2 describe-…` would, and
     (with `posture`) the posture snapshot: flow-logs.json, log-groups.json, buckets/BUCKET/….
+
+    The three inventory files are also kept as a dated snapshot, `out_dir/YYYY-MM-DD/` (today, UTC;
+    a later sync the same day replaces it): ENIs come and go (Lambda deletes idle ones), and a query
+    over a past window attributes traffic with the snapshots that cover it (documents.snapshot_folders).
 
     `source` is a flowsql.aws.Aws or a boto3 Session; its region is the one inventoried. Every page of
     DescribeNetworkInterfaces/Subnets/Vpcs (`page_size` items, 5–1000) is written as it arrives, so
@@ -59,12 +66,24 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
                 pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
                 counts[name] = _write_cli_json(out / name, key,
                                                (item for page in pages for item in page.get(key, [])))
+        _keep_dated(out, today or datetime.now(timezone.utc).date())
         if not posture:
             return Synced(counts)
         p = sync_posture(aws, out)
     except OSError as e:  # --out is a file, read-only, on a full disk, …: the user's to fix
         raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}") from None
     return Synced({**counts, **p.counts}, written=p.written, absent=p.absent, warnings=p.warnings)
+
+
+def _keep_dated(out: Path, day: date) -> None:
+    """Copy the latest inventory files into out/YYYY-MM-DD/ (each copy atomic)."""
+    from ..files import atomic_writer
+
+    folder = out / day.isoformat()
+    folder.mkdir(exist_ok=True)
+    for name, _, _ in _SYNC:
+        with open(out / name, encoding="utf-8") as src, atomic_writer(folder / name) as dst:
+            shutil.copyfileobj(src, dst)
 
 
 def _camel(operation: str) -> str:

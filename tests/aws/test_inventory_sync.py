@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 from awsfixtures import ACCOUNT, REGION
@@ -46,8 +47,11 @@ def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_pat
                                  ("subnets.json", "describe_subnets", "Subnets"),
                                  ("vpcs.json", "describe_vpcs", "Vpcs")):
         assert (tmp_path / name).read_text() == _cli_document(boto, operation, key)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["flow-logs.json", "log-groups.json",
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [today, "flow-logs.json", "log-groups.json",
                                                           "network-interfaces.json", "subnets.json", "vpcs.json"]
+    for name in ("network-interfaces.json", "subnets.json", "vpcs.json"):  # today's dated snapshot
+        assert (tmp_path / today / name).read_text() == (tmp_path / name).read_text()
 
     inv = inventory.load(tmp_path)
     lambdas = [e for e in inv.enis if e["is_lambda"]]
@@ -68,6 +72,31 @@ def test_sync_with_nothing(boto, tmp_path):
     assert counts.written == counts.absent == counts.warnings == []
     assert json.loads((tmp_path / "vpcs.json").read_text()) == {"Vpcs": []}
     assert (tmp_path / "vpcs.json").read_text() == json.dumps({"Vpcs": []}, indent=4) + "\n"
+
+
+def test_dated_snapshots_keep_an_eni_deleted_since(boto, aws, tmp_path):
+    """A Lambda ENI deleted between two syncs: the latest no longer has it, the older snapshot does, and
+    a window that covers the older snapshot's day attributes it."""
+    from datetime import date
+
+    from flowsql.params import Window
+
+    ids = _arrange(boto, enis=2)
+    sync(aws, tmp_path, today=date(2026, 11, 1))
+    gone = next(e for e in boto.ec2.describe_network_interfaces()["NetworkInterfaces"]
+                if e["Description"].startswith("AWS Lambda VPC ENI"))["NetworkInterfaceId"]
+    boto.ec2.delete_network_interface(NetworkInterfaceId=gone)
+    sync(aws, tmp_path, today=date(2026, 11, 20))
+    assert {"2026-11-01", "2026-11-20"} <= {p.name for p in tmp_path.iterdir() if p.is_dir()}
+
+    def enis(window):
+        return {e["interface_id"] for e in inventory.load(tmp_path, window=window).enis}
+
+    assert gone not in enis(None)  # the latest alone
+    assert gone in enis(Window(date(2026, 11, 1), date(2026, 11, 7)))  # the snapshot dated in the window
+    assert gone in enis(Window(date(2026, 11, 5), date(2026, 11, 7)))  # the last one before it began
+    assert gone not in enis(Window(date(2026, 11, 21), date(2026, 11, 27)))  # deleted before this window
+    assert ids["subnet"] in {s["subnet_id"] for s in inventory.load(tmp_path, window=None).subnets}
 
 
 def test_sync_replaces_files_atomically(boto, aws, tmp_path):
