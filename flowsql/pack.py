@@ -17,7 +17,9 @@ from .resources import sql_dir
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _HEADER = re.compile(r"\A\s*\{#-?(?P<body>.*?)-?#\}", re.S)
 _HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example",
-                "needs", "without"}
+                "needs", "without", "why", "remediation"}
+# A finding (a query whose rows are something to fix) says why it matters and what to do.
+FINDING_SEVERITIES = ("low", "medium", "high", "critical")
 _PARAM_KEYS = {"type", "description", "default", "required", "min", "max", "values"}
 
 
@@ -98,6 +100,12 @@ class Query:
     semantics: str = ""
     example: dict = field(default_factory=dict)  # parameter values the pack test renders with
     needs: Needs = field(default_factory=Needs)
+    why: str = ""  # why its rows matter (findings)
+    remediation: str = ""  # what to do about them (findings)
+
+    @property
+    def is_finding(self) -> bool:
+        return self.severity in FINDING_SEVERITIES
 
     @property
     def body(self) -> str:
@@ -111,6 +119,8 @@ class Query:
             "title": self.title,
             "description": self.description,
             "severity": self.severity,
+            "finding": self.is_finding,
+            **({"why": self.why, "remediation": self.remediation} if self.is_finding else {}),
             "tags": list(self.tags),
             "compliance": list(self.compliance),
             "needs": {"fields": list(self.needs.fields), "inventory": list(self.needs.inventory)},
@@ -159,6 +169,11 @@ def parse_query(path: Path) -> Query:
             raise HeaderError(f"{path}: header needs a non-empty {key!r}")
     if meta["severity"] not in SEVERITIES:
         raise HeaderError(f"{path}: severity must be one of {', '.join(SEVERITIES)}")
+    if meta["severity"] in FINDING_SEVERITIES:
+        for key in ("why", "remediation"):
+            if not isinstance(meta.get(key), str) or not meta[key].strip():
+                raise HeaderError(f"{path}: a finding (severity {meta['severity']}) needs {key!r}: "
+                                  + ("why its rows matter" if key == "why" else "what to do about them"))
     params = []
     for name, spec in (meta.get("parameters") or {}).items():
         if not isinstance(spec, dict) or "type" not in spec:
@@ -198,6 +213,8 @@ def parse_query(path: Path) -> Query:
         semantics=" ".join(str(meta.get("semantics") or "").split()),
         example={k: (",".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in example.items()},
         needs=_needs(path, meta),
+        why=" ".join(str(meta.get("why") or "").split()),
+        remediation=" ".join(str(meta.get("remediation") or "").split()),
     )
 
 

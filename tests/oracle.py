@@ -242,3 +242,9 @@ def lambda_egress(records, inventory_dir, *, since, until, accounts=None, region
     rows.sort(key=lambda row: (row["dstaddr"], row["dstport"], row["protocol"]))
     rows.sort(key=lambda row: -(row["bytes"] or 0))
     return rows[:limit]
+
+
+# The oracles of the other groups of queries register themselves when imported (one file per group).
+import oracle_attribution  # noqa: E402,F401
+import oracle_exposure  # noqa: E402,F401
+import oracle_traffic  # noqa: E402,F401

@@ -5,6 +5,13 @@ description: >-
   Hyperplane ENIs, classified as inside a VPC, private address space or the internet.
 severity: medium
 tags: [investigation, lambda, egress]
+why: >-
+  A function's egress is its blast radius: an unexpected internet destination can be exfiltration or
+  a compromised dependency, and every byte through the NAT gateway is billed.
+remediation: >-
+  Confirm each internet destination with the function's owner; route AWS services through VPC
+  endpoints, and restrict the functions' security groups (or a network firewall) to the destinations
+  they need.
 parameters:
   limit:
     type: int

@@ -5,6 +5,12 @@ description: >-
   turned away, and from how many distinct sources. A sudden rise is a scan or a broken rule.
 severity: medium
 tags: [audit, security, reject]
+why: >-
+  A subnet whose rejected traffic rises is being scanned, or a security group or network ACL rule
+  is breaking traffic that should flow; either is worth knowing before an incident.
+remediation: >-
+  Look at the top rejected sources and ports of that subnet (rejected-traffic); block persistent
+  scanners at the network ACL or AWS WAF, and fix rules that reject expected traffic.
 parameters:
   subnet:
     type: subnet_id
