@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,8 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 # Names a template may use besides its parameters (given by the renderer, not the user).
 CONTEXT_NAMES = frozenset({
-    "engine", "flow_logs", "columns", "window_since", "window_until", "accounts", "regions", "col",
+    "engine", "flow_logs", "columns", "window_since", "window_until", "window_start_second", "window_end_second",
+    "accounts", "regions", "col",
     "cidr", "column", *(f"inventory_{t}" for t in INVENTORY_TABLES),
 })
 
@@ -140,12 +142,20 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
         "columns": sorted(target.columns),
         "window_since": day(window.since),
         "window_until": day(window.until),
+        # the window as Unix seconds: its first second (since, 00:00 UTC) and the second after its
+        # last (the day after until, 00:00 UTC), for queries over the hours of the window
+        "window_start_second": _epoch(window.since),
+        "window_end_second": _epoch(window.until + timedelta(days=1)),
         "accounts": lits(accounts, "account_id"),
         "regions": lits(regions, "region"),
         "col": col,
         "cidr": cidr,
         "column": column,
     }
+
+
+def _epoch(d) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
 
 
 def _macros(env, root: Path) -> dict:
