@@ -231,7 +231,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for engine in ENGINES:
         target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
-        for given in (query.example, {}):
+        for given in (query.example, query.required_example()):
             try:
                 sql = render(query, given, target, _window(), accounts=["123456789012"], root=root).sql
             except RenderTimeout as e:  # no other rendering would end sooner

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -33,10 +34,14 @@ def to_csv(columns: list[str], rows: list[tuple]) -> str:
     return buf.getvalue()
 
 
-def _cell(v) -> str:
+# Columns that hold amounts get thousands separators; ports, protocols and times do not.
+_AMOUNT = re.compile(r"(^|_)(flows|packets|bytes|records|sources|destinations|hosts|ports|interfaces|count)$")
+
+
+def _cell(v, column: str = "") -> str:
     if v is None:
         return "∅"
-    if isinstance(v, int) and not isinstance(v, bool):
+    if isinstance(v, int) and not isinstance(v, bool) and _AMOUNT.search(column):
         return f"{v:,}"
     return str(plain(v))
 
@@ -48,7 +53,7 @@ def _numeric(rows: list[tuple], i: int) -> bool:
 
 def to_text_table(columns: list[str], rows: list[tuple]) -> str:
     """A plain aligned table for pipes and files (numbers right-aligned)."""
-    cells = [[_cell(v) for v in r] for r in rows]
+    cells = [[_cell(v, c) for v, c in zip(r, columns)] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [_numeric(rows, i) for i in range(len(columns))]
     def line(values):
@@ -70,7 +75,7 @@ def print_rich_table(columns: list[str], rows: list[tuple], *, title: str | None
     for i, c in enumerate(columns):
         table.add_column(Text(c), justify="right" if _numeric(rows, i) else "left")
     for r in rows:
-        table.add_row(*[Text(_cell(v)) for v in r])
+        table.add_row(*[Text(_cell(v, c)) for v, c in zip(r, columns)])
     console = Console(file=file, highlight=False, emoji=False, markup=False)
     console.print(table)
     if not rows:

@@ -103,6 +103,10 @@ class Query:
     why: str = ""  # why its rows matter (findings)
     remediation: str = ""  # what to do about them (findings)
 
+    def required_example(self) -> dict:
+        """The example's values of the required parameters only: the query with its defaults."""
+        return {p.name: self.example[p.name] for p in self.parameters if p.required and p.name in self.example}
+
     @property
     def is_finding(self) -> bool:
         return self.severity in FINDING_SEVERITIES
@@ -201,6 +205,9 @@ def parse_query(path: Path) -> Query:
     example = meta.get("example") or {}
     if not isinstance(example, dict):
         raise HeaderError(f"{path}: example must map parameter names to values")
+    for p in params:
+        if p.required and p.name not in example:
+            raise HeaderError(f"{path}: required parameter {p.name} needs a value in `example` (lint renders with it)")
     return Query(
         name=path.name[: -len(".sql")],
         path=path,

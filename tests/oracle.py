@@ -246,5 +246,6 @@ def lambda_egress(records, inventory_dir, *, since, until, accounts=None, region
 
 # The oracles of the other groups of queries register themselves when imported (one file per group).
 import oracle_attribution  # noqa: E402,F401
+import oracle_diagnose  # noqa: E402,F401
 import oracle_exposure  # noqa: E402,F401
 import oracle_traffic  # noqa: E402,F401

@@ -74,7 +74,8 @@ def test_local_engine_equals_oracle(tree, name, params, window, accounts, region
         engine.close()
     want = _expected(name, tree, params, w, accounts, regions)
     assert got == want
-    if window == WINDOWS[1] and not accounts and not regions:
+    # queries with required parameters (an address, an ENI) are checked on real values in their own tests
+    if window == WINDOWS[1] and not accounts and not regions and not get_query(name).required_example():
         assert want, "the main window must have rows, or the comparison proves little"
 
 

@@ -34,7 +34,7 @@ def test_query_contract(query, tmp_path):
 
     for engine in ("athena", "local"):
         target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
-        for given in (query.example, {}):
+        for given in (query.example, query.required_example()):
             sql = render(query, given, target, WINDOW, accounts=["123456789012"]).sql
             # lints clean, including the partition-bound rule
             assert lint_sql(sql, query.name, flow_log_table=target.flow_logs) == []
@@ -71,5 +71,5 @@ def test_the_declared_fields_are_enough(query):
     for table, tcols in TABLES.items():
         con.execute(f"CREATE TABLE inventory_{table} ({', '.join(f'{c} {types[t]}' for c, t in tcols)})")
     target = Target("local", columns=frozenset(columns))
-    for given in (query.example, {}):
+    for given in (query.example, query.required_example()):
         con.execute(to_duckdb(render(query, given, target, WINDOW).sql)).fetchall()

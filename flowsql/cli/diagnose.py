@@ -1,0 +1,75 @@
+"""`flowsql diagnose`: the troubleshooting runbook for one conversation."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .app import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
+                  command, ids, note, out, print_rows, window)
+from .query import InventoryOpt, QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
+
+
+@command(app, "diagnose")
+def diagnose_cmd(
+    src: str = typer.Option(..., "--src", metavar="IP", help="The client: the address that sends the request."),
+    dst: str = typer.Option(..., "--dst", metavar="IP", help="The server: the address the request goes to."),
+    port: Optional[str] = typer.Option(None, "--port", metavar="N", help="The server's port."),
+    protocol: Optional[str] = typer.Option(None, "--protocol", metavar="P", help="tcp, udp, icmp or a number."),
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    engine: Optional[EngineName] = engine_option(),
+    source: Optional[Path] = SourceOpt,
+    inventory: Optional[Path] = InventoryOpt,
+    account: Optional[List[str]] = AccountOpt,
+    region: Optional[List[str]] = RegionOpt,
+    output: ListFormat = typer.Option(ListFormat.table, "--output", "-o", help="table or json."),
+    skip_bad_files: bool = SkipOpt,
+    table: Optional[str] = TableOpt,
+    profile: Optional[str] = QueryProfileOpt,
+):
+    """Why does SRC not reach DST? Reads both directions of the conversation and gives a verdict —
+    rejected (request or response), one-way, no-records or accepted — with its evidence (the records,
+    the ENI that logged them, when) and the next step to check.
+
+    Example: flowsql diagnose --src 10.0.1.5 --dst 10.0.2.9 --port 5432 --protocol tcp --engine local --source ./logs --inventory ./inv
+    """
+    import json
+
+    from ..diagnose import diagnose, parse_target
+    from ..output import plain
+
+    parse_target(src, dst, port, protocol)  # a malformed value is exit 2 before anything is read
+    w = window(since, until)
+    accounts = ids(account, "--account", "account_id")
+    regions = ids(region, "--region", "region")
+    name = engine or default_engine(source)
+    eng = make_engine(name, source=source, inventory=inventory, window=w, accounts=accounts, regions=regions,
+                      skip_bad_files=skip_bad_files, table=table, profile=profile)
+    try:
+        with Spinner(f"reading the conversation {src} → {dst} on {name.value} ({w.since} … {w.until})"):
+            d = diagnose(eng, w, src=src, dst=dst, port=port, protocol=protocol, accounts=accounts,
+                         regions=regions, inventory=getattr(eng, "inventory", None))
+    finally:
+        eng.close()
+    for line in d.stats.lines():
+        note(line)
+    if output is ListFormat.json:
+        doc = d.to_dict()
+        doc["evidence"] = [{k: plain(v) for k, v in r.items()} for r in doc["evidence"]]
+        out(json.dumps(doc, indent=2))
+        return
+    width = 100
+    out(f"verdict: {d.verdict}" + (f" ({d.direction})" if d.direction else ""))
+    out(textwrap.fill(d.explanation, width) + "\n")
+    out("next steps:")
+    for i, step in enumerate(d.next_steps, 1):
+        out(textwrap.fill(step, width, initial_indent=f"  {i}. ", subsequent_indent="     "))
+    out("")
+    columns = ["direction", "interface_id", "action", "protocol", "port", "flow_direction", "tcp_flags", "flows",
+               "packets", "bytes", "first_seen", "last_seen"]
+    print_rows(columns, [tuple(r.get(c) for c in columns) for r in d.evidence], OutputFormat.table,
+               title="evidence (the conversation query; `flowsql render conversation` shows its SQL)")

@@ -1,0 +1,277 @@
+"""`flowsql diagnose`: the troubleshooting runbook, read from both directions of one conversation.
+
+The pack query `conversation` gathers the evidence (every record of SRC → DST and of the replies,
+with the ENI that logged each and what it decided, plus other traffic of either address); this
+module reads a verdict from those rows alone, so the verdict is the same on every engine that
+returns the same rows:
+
+- `rejected`, direction `request`: a security group or network ACL denied the request, inbound at
+  the destination or outbound at the source (the ENI that logged the REJECT says which);
+- `rejected`, direction `response`: the request was accepted but the reply was rejected. Security
+  groups are stateful (the reply to an allowed request is allowed), so this is a network ACL's rule
+  for the ephemeral ports;
+- `one-way`: accepted toward the destination, no reply seen;
+- `no-records`: nothing between them in the window; other traffic of either address says what the
+  data rules out (an ENI that logged other traffic is logged);
+- `accepted`: both directions accepted: the network is not the problem.
+
+A REJECT can also be a packet that arrived after its connection was closed (AWS's definition of
+REJECT); when a few rejected packets follow accepted traffic of the same direction, the explanation
+says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .engines import Engine
+from .params import PROTOCOLS, ParamSpec, Window
+
+QUERY = "conversation"
+# Never in a flow log (AWS: flow log limitations): instance metadata, Amazon Time Sync, and the
+# Amazon DNS server (the VPC's base address + 2, or 169.254.169.253).
+NEVER_LOGGED = {"169.254.169.254": "instance metadata", "169.254.169.123": "Amazon Time Sync",
+                "169.254.169.253": "the Amazon DNS server", "fd00:ec2::254": "instance metadata",
+                "fd00:ec2::123": "Amazon Time Sync", "fd00:ec2::253": "the Amazon DNS server"}
+EPHEMERAL = "1024-65535"
+
+
+@dataclass
+class Diagnosis:
+    verdict: str  # rejected | one-way | no-records | accepted
+    direction: str | None  # request | response (rejected only)
+    explanation: str
+    next_steps: list[str]
+    evidence: list[dict]  # the conversation query's rows
+    sql: str
+    stats: object = None  # the engine's Stats
+    src: str = ""
+    dst: str = ""
+    port: int | None = None
+    protocol: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "direction": self.direction, "explanation": self.explanation,
+                "next_steps": list(self.next_steps), "evidence": self.evidence, "sql": self.sql}
+
+
+def parse_target(src: str, dst: str, port=None, protocol=None) -> dict[str, str]:
+    """The conversation's parameters, each checked like a typed parameter; a UsageError names the
+    option and the value (`--src: expected an IPv4 or IPv6 address, got 'x'`)."""
+    from .errors import UsageError
+
+    given = {}
+    for option, name, kind, value in (("--src", "src", "ip", src), ("--dst", "dst", "ip", dst),
+                                      ("--port", "port", "port", port), ("--protocol", "protocol", "protocol",
+                                                                         protocol)):
+        if value is None:
+            continue
+        try:
+            ParamSpec(name, kind).parse(str(value))
+        except UsageError as e:
+            raise UsageError(f"{option}: {str(e).split(': ', 1)[-1]}") from None
+        given[name] = str(value)
+    return given
+
+
+def diagnose(engine: Engine, window: Window, *, src: str, dst: str, port=None, protocol=None, accounts=(),
+             regions=(), inventory=None) -> Diagnosis:
+    """Run the conversation query on `engine` and read the verdict from its rows. `inventory` (an
+    inventory.Inventory) tells which ENI holds which address, where flow-direction does not."""
+    from .pack import get_query
+    from .runner import run
+
+    given = parse_target(src, dst, port, protocol)
+    result = run(get_query(QUERY), given, engine, window, accounts=accounts, regions=regions)
+    d = verdict(result.result.records(), src=given["src"], dst=given["dst"],
+                port=int(port) if port is not None else None, protocol=_protocol(protocol),
+                inventory=inventory)
+    d.sql, d.stats = result.rendered.sql, result.result.stats
+    return d
+
+
+def _protocol(protocol) -> int | None:
+    if protocol is None:
+        return None
+    text = str(protocol).strip().lower()
+    return PROTOCOLS.get(text, int(text) if text.isdigit() else None)
+
+
+@dataclass
+class _Sides:
+    """Which ENI is on which side: from flow-direction, the inventory, or other traffic."""
+
+    src_enis: set[str] = field(default_factory=set)
+    dst_enis: set[str] = field(default_factory=set)
+
+    def of(self, eni: str) -> str | None:
+        if eni in self.dst_enis and eni not in self.src_enis:
+            return "destination"
+        if eni in self.src_enis and eni not in self.dst_enis:
+            return "source"
+        return None
+
+
+def _sides(rows: list[dict], src: str, dst: str, inventory) -> _Sides:
+    s = _Sides()
+    for r in rows:
+        fd, eni = r.get("flow_direction"), r["interface_id"]
+        if r["direction"] == "request" and fd in ("ingress", "egress"):
+            (s.dst_enis if fd == "ingress" else s.src_enis).add(eni)
+        elif r["direction"] == "reply" and fd in ("ingress", "egress"):
+            (s.src_enis if fd == "ingress" else s.dst_enis).add(eni)
+    if inventory is not None:
+        for ip in inventory.eni_ips:
+            if ip["private_ip"] == src:
+                s.src_enis.add(ip["interface_id"])
+            elif ip["private_ip"] == dst:
+                s.dst_enis.add(ip["interface_id"])
+    if not s.src_enis and not s.dst_enis:  # only other traffic can tell: an ENI seen with one address only
+        other_src = {r["interface_id"] for r in rows if r["direction"] == "other-src"}
+        other_dst = {r["interface_id"] for r in rows if r["direction"] == "other-dst"}
+        s.src_enis, s.dst_enis = other_src - other_dst, other_dst - other_src
+    return s
+
+
+def _some(enis, n: int = 3) -> str:
+    enis = sorted(enis)
+    return ", ".join(enis[:n]) + (f" and {len(enis) - n} more" if len(enis) > n else "")
+
+
+def _flows(rows) -> int:
+    return sum(r["flows"] or 0 for r in rows)
+
+
+def _packets(rows) -> int:
+    return sum(r["packets"] or 0 for r in rows)
+
+
+def _where(enis, sides: _Sides) -> str:
+    parts = []
+    for eni in sorted(enis):
+        side = sides.of(eni)
+        parts.append(f"{eni} (the {side}'s)" if side else eni)
+    return ", ".join(parts)
+
+
+def _late(rejected, accepted) -> str:
+    """A few rejected packets after accepted traffic of the same direction may be late packets."""
+    if not rejected or not accepted:
+        return ""
+    if _packets(rejected) <= max(3, _packets(accepted) // 100) and \
+            min(r["first_seen"] for r in rejected) >= min(r["first_seen"] for r in accepted):
+        return (" The rejected packets are few and came after accepted ones: a REJECT is also logged for "
+                "packets that arrive after their connection was closed, so this may be harmless.")
+    return ""
+
+
+def verdict(rows: list[dict], *, src: str, dst: str, port: int | None = None, protocol: int | None = None,
+            inventory=None) -> Diagnosis:
+    """The verdict from the conversation query's rows (see the module docstring)."""
+    req = [r for r in rows if r["direction"] == "request"]
+    rep = [r for r in rows if r["direction"] == "reply"]
+    sides = _sides(rows, src, dst, inventory)
+    on = f" on port {port}" if port is not None else ""
+    proto = {v: k for k, v in PROTOCOLS.items()}.get(protocol, str(protocol)) if protocol is not None else ""
+    what = f"{src} → {dst}{on}" + (f" ({proto})" if proto else "")
+    req_rej = [r for r in req if r["action"] == "REJECT"]
+    req_acc = [r for r in req if r["action"] == "ACCEPT"]
+    rep_rej = [r for r in rep if r["action"] == "REJECT"]
+    rep_acc = [r for r in rep if r["action"] == "ACCEPT"]
+
+    def diagnosis(v, direction, explanation, steps):
+        return Diagnosis(v, direction, explanation, steps, rows, "", src=src, dst=dst, port=port,
+                         protocol=protocol)
+
+    if req_rej:
+        enis = {r["interface_id"] for r in req_rej}
+        at_dst = all(sides.of(e) == "destination" for e in enis)
+        at_src = all(sides.of(e) == "source" for e in enis)
+        if at_dst:
+            where = "inbound at the destination"
+        elif at_src:
+            where = "outbound at the source"
+        else:
+            where = "at an ENI whose side the data does not tell (no flow-direction, no inventory entry)"
+        passed = {r["interface_id"] for r in req_acc} - enis
+        also = f" It left through {_where(passed, sides)} (accepted there)." if passed else ""
+        explanation = (f"The request {what} was rejected {where}: {_flows(req_rej)} rejected record(s) on "
+                       f"{_where(enis, sides)}. A security group or a network ACL denied it.{also}"
+                       + _late(req_rej, req_acc))
+        rules = "inbound" if at_dst else "outbound" if at_src else "inbound (destination) or outbound (source)"
+        steps = [f"Check the {rules} rules of the security groups on {', '.join(sorted(enis))} for "
+                 f"{proto or 'the protocol'}{on} from {src}.",
+                 f"Check the network ACL of that ENI's subnet: an {rules} rule for{on or ' the port'} "
+                 f"from {src}, and the outbound rule for the ephemeral ports ({EPHEMERAL}) of the replies."]
+        return diagnosis("rejected", "request", explanation, steps)
+
+    if req_acc and rep_rej:
+        enis = {r["interface_id"] for r in rep_rej}
+        explanation = (f"The request {what} was accepted ({_flows(req_acc)} record(s)), but the reply from "
+                       f"{dst} was rejected: {_flows(rep_rej)} rejected record(s) on {_where(enis, sides)}. "
+                       "Security groups are stateful (the reply to an allowed request is always allowed), "
+                       f"so a network ACL rejected it: its rule for the ephemeral ports ({EPHEMERAL})."
+                       + _late(rep_rej, rep_acc))
+        steps = [f"Check the outbound network ACL rules of {dst}'s subnet for {src} on the ephemeral ports "
+                 f"({EPHEMERAL}), and the inbound rules of {src}'s subnet for the same.",
+                 "Network ACLs are stateless: each direction needs its own allow rule."]
+        return diagnosis("rejected", "response", explanation, steps)
+
+    if req_acc and not rep:
+        flags = [r["tcp_flags"] for r in req_acc if r.get("tcp_flags") is not None]
+        syn_only = bool(flags) and all(f == 2 for f in flags)
+        hint = " Only SYNs were seen: no TCP connection was established." if syn_only else ""
+        explanation = (f"The request {what} was accepted toward {dst} ({_flows(req_acc)} record(s) on "
+                       f"{_where({r['interface_id'] for r in req_acc}, sides)}), and no reply was seen in the "
+                       f"window.{hint} Either the application on {dst} did not answer, the return route "
+                       "sends the reply elsewhere, or the reply left through another ENI that is not logged.")
+        steps = [f"Check that something listens on {dst}{on} (and answers {src}).",
+                 f"Check the route tables of {dst}'s subnet: the route back to {src} (asymmetric routing "
+                 "through another ENI, a NAT or firewall appliance).",
+                 f"If {dst} is behind another ENI (a load balancer, a NAT gateway), look at that ENI's records."]
+        return diagnosis("one-way", None, explanation, steps)
+
+    if req_acc and rep_acc:
+        explanation = (f"Both directions of {what} were accepted: {_flows(req_acc)} request and "
+                       f"{_flows(rep_acc)} reply record(s). The network allowed the conversation.")
+        steps = ["Look at the application: its logs, TLS and authentication, time-outs and payloads.",
+                 "If it still fails intermittently, compare the records' times with the failures."]
+        return diagnosis("accepted", None, explanation, steps)
+
+    if rep:  # replies without a request: the request side is not logged in this window
+        explanation = (f"Only traffic from {dst} to {src} was seen ({_flows(rep)} record(s)); no request "
+                       f"{what} is in the window: the ENI that sent it may not be logged, or it started "
+                       "before the window.")
+        steps = [f"Widen the window (--since), and check that {src}'s ENI has a flow log."]
+        if rep_rej:
+            return diagnosis("rejected", "response", explanation + " The replies were rejected: check the "
+                             f"network ACLs for the ephemeral ports ({EPHEMERAL}).", steps)
+        return diagnosis("one-way", None, explanation, steps)
+
+    # no record of the conversation at all
+    seen_src = {r["interface_id"] for r in rows if r["direction"] == "other-src"}
+    seen_dst = {r["interface_id"] for r in rows if r["direction"] == "other-dst"}
+    # an address's own ENI, where the inventory names it, is the one worth naming
+    seen_src = (seen_src & sides.src_enis) or seen_src
+    seen_dst = (seen_dst & sides.dst_enis) or seen_dst
+    reasons = []
+    if dst in NEVER_LOGGED or src in NEVER_LOGGED:
+        special = NEVER_LOGGED.get(dst) or NEVER_LOGGED.get(src)
+        reasons.append(f"Traffic to {special} is never in a flow log (AWS: flow log limitations).")
+    if seen_dst:
+        reasons.append(f"{dst} had other traffic on {_some(seen_dst)}: its ENI is logged, so the "
+                       "request never reached it (routing, DNS resolving to another address, or a wrong "
+                       "address or port).")
+    if seen_src:
+        reasons.append(f"{src} had other traffic on {_some(seen_src)}: its ENI is logged, so it "
+                       "never sent this request there (DNS, the application's configuration), or it left "
+                       "another way.")
+    if not seen_src and not seen_dst:
+        reasons.append("Neither address appears in any record in the window: their ENIs may have no flow log "
+                       "(`flowsql posture` shows which VPCs log), the window, account or region may be wrong, "
+                       "or the traffic never reached a logged ENI.")
+    explanation = f"No record of {what} in the window. " + " ".join(reasons)
+    steps = [f"Resolve the name the client uses and check it is {dst}.",
+             f"Check the route tables between {src}'s and {dst}'s subnets (peering, transit gateway, VPN).",
+             "Check that both VPCs (or subnets, ENIs) have flow logs with traffic type ALL."]
+    return diagnosis("no-records", None, explanation, steps)
