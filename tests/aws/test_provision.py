@@ -381,3 +381,16 @@ def test_the_inventory_sync_policy_is_what_the_checks_declare():
     assert {"logs:DescribeLogGroups", "s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"} <= declared
     assert sync["FlowsqlInventorySyncBuckets"]["Resource"] == ["arn:aws:s3:::logs"]
     assert all(a.startswith("s3:") for a in sync["FlowsqlInventorySyncBuckets"]["Action"])
+
+
+def test_plan_as_a_library_saves_the_canned_queries_as_setup_does(flow_log, boto, aws):
+    """provision.plan() with default options saves every query of the pack, rendered for the tables it
+    names and passing the lint gate: the same named queries `flowsql setup` saves."""
+    from flowsql.named_queries import canned_named_queries
+    from flowsql.pack import load_pack
+
+    p = plan(aws, discover(aws))
+    saved = {a.params["Name"]: a.params["QueryString"] for a in p if a.kind == "create-named-query"}
+    assert set(saved) == {f"flowsql-{q.name}" for q in load_pack()}
+    assert saved == {name: sql for name, _, sql in canned_named_queries(p.config)}
+    assert all("FROM flowsql.vpc_flow_logs" in sql for sql in saved.values())
