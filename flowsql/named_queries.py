@@ -26,7 +26,9 @@ def canned_named_queries(cfg: Config) -> list[tuple[str, str, str]]:
     day_words = table.day_format.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
     out = []
     for q in load_pack():
-        sql = render(q, {}, target, window, accounts=accounts, regions=regions).sql
+        # a required parameter (an address, an ENI) takes the query's example value: edit it in the console
+        given = q.required_example()
+        sql = render(q, given, target, window, accounts=accounts, regions=regions).sql
         findings = lint_sql(sql, str(q.path), flow_log_table=target.flow_logs)
         if findings:  # never save a query the gate would refuse to run; a broken pack is an error
             raise FlowsqlError(f"canned query {q.name} rendered for {target.flow_logs} fails lint "
@@ -34,5 +36,8 @@ def canned_named_queries(cfg: Config) -> list[tuple[str, str, str]]:
         description = " ".join(q.description.split())
         header = (f"-- {q.title}: {description}\n"
                   f"-- window: edit the day BETWEEN bounds (UTC days, written {day_words})\n")
+        if given:
+            header += ("-- parameters: example values, edit them: "
+                       + ", ".join(f"{k}={v}" for k, v in given.items()) + "\n")
         out.append((f"flowsql-{q.name}", description[:1024], header + sql))
     return out
