@@ -102,6 +102,21 @@ class Session:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
 
+    def readable(self, path: Path, partition) -> str:
+        """The path DuckDB reads for a log file: its own (absolute), or, when that holds a glob
+        character, a link in the session folder laid out like the tree (so the partition still reads
+        back from the path)."""
+        own = os.path.abspath(path)
+        if not has_glob(own):
+            return own
+        links = self.folder / "links" / partition.account / "vpcflowlogs" / partition.region / \
+            partition.day.strftime("%Y/%m/%d")
+        links.mkdir(parents=True, exist_ok=True)
+        self._links = getattr(self, "_links", 0) + 1
+        link = links / f"{self._links}{''.join(Path(path).suffixes[-2:])}"
+        link.symlink_to(own)
+        return str(link)
+
     def run(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
         """(columns, rows) of one statement. It runs in a worker thread so that Ctrl-C (or
         SIGTERM) in the main thread interrupts DuckDB at once instead of when DuckDB next looks."""

@@ -11,7 +11,6 @@ when no file can answer, it is refused. Nothing under the request is passed over
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..layout import LogFile, local_files
 from ..params import Window
 from ..resources import local_functions_sql
 from . import ALL_COLUMNS, FileNote, Result, Stats, Target
-from .duck import Session, has_glob
+from .duck import Session
 from .integrity import Checked, excerpt, forget, sql_path, verify
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
@@ -98,21 +97,11 @@ class LocalEngine:
         return self._session
 
     def _duck_path(self, path: Path) -> str:
-        """The path DuckDB reads for a file: its own, or a link in the session folder when its own
-        path holds a glob character (the link keeps the layout, so the partition reads back)."""
+        """The path DuckDB reads for a file (duck.Session.readable), made once per file."""
         p = self._duck_paths.get(path)
         if p is None:
-            p = os.path.abspath(path)
-            if has_glob(p):
-                f = next(f for f in self.files if f.path == path)
-                part = f.partition
-                folder = self._session_for().folder / "links" / part.account / "vpcflowlogs" / part.region / \
-                    part.day.strftime("%Y/%m/%d")
-                folder.mkdir(parents=True, exist_ok=True)
-                link = folder / f"{len(self._duck_paths)}{''.join(Path(f.path.name).suffixes[-2:])}"
-                link.symlink_to(os.path.abspath(path))
-                p = str(link)
-            self._duck_paths[path] = p
+            f = next(f for f in self.files if f.path == path)
+            p = self._duck_paths[path] = self._session_for().readable(path, f.partition)
         return p
 
     def _check_files(self) -> list[Checked]:
