@@ -34,5 +34,5 @@ def run(query: Query, given: dict[str, str], engine: Engine, window: Window, *, 
     """Render, lint, check the query's needs against what the engine has (UsageError when it cannot
     answer; files or inputs left out are named in the result's stats), then execute."""
     rendered = prepare(query, given, engine, window, accounts=accounts, regions=regions)
-    engine.require(query)
+    engine.require(query, window=window, accounts=accounts, regions=regions)
     return Run(rendered, engine.execute(rendered.sql))

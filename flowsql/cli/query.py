@@ -114,9 +114,15 @@ def render_cmd(
         "athena or local (default: athena once `flowsql setup` ran, else local)."),
     account: Optional[List[str]] = AccountOpt,
     region: Optional[List[str]] = RegionOpt,
+    explain: bool = typer.Option(False, "--explain", help="Athena: first say which partitions and columns the "
+                                 "query reads and what it would scan and cost (lists the partitions in S3)."),
+    table: Optional[str] = TableOpt,
+    profile: Optional[str] = QueryProfileOpt,
 ):
     """Print a query's rendered SQL as the lint gate passes it (the local engine runs its DuckDB
-    translation); a query with lint findings is not printed, the findings are (exit 1).
+    translation); a query with lint findings is not printed, the findings are (exit 1). With
+    --explain (Athena), the SQL is preceded by comment lines: the partitions and columns it reads and
+    an estimate of the bytes it scans and what that costs, from an S3 listing of those partitions.
 
     Example: flowsql render top-destinations -p limit=20 --since 2026-11-01 --until 2026-11-07
     """
@@ -126,13 +132,31 @@ def render_cmd(
 
     q = load_query(query)
     w = window(since, until)
-    target = target_for(engine or default_engine(None))
-    rendered = render(q, parse_assignments(param or []), target, w,
-                      accounts=ids(account, "--account", "account_id"),
-                      regions=ids(region, "--region", "region"))
+    name = engine or default_engine(None)
+    accounts, regions = ids(account, "--account", "account_id"), ids(region, "--region", "region")
+    if explain and name is not EngineName.athena:
+        raise UsageError("--explain estimates what Athena scans: it is for --engine athena (after `flowsql setup`)")
+    if explain or table:
+        from .. import config
+
+        cfg = config.load(required=True)
+        target = config.athena_target(cfg, table)
+    else:
+        target = target_for(name)
+    rendered = render(q, parse_assignments(param or []), target, w, accounts=accounts, regions=regions)
     findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_logs)
     if findings:
         raise LintError(locate_in_template(findings, q.path, rendered.sql))
+    if explain:
+        from ..aws import Aws
+        from ..engines.athena import check_partitions
+        from ..explain import explain as explain_query
+
+        t = cfg.table(table)
+        check_partitions(t, w, *t.partition_filters(accounts, regions))
+        e = explain_query(Aws.connect(profile or cfg.profile, cfg.region), cfg, rendered.sql, w, table=table,
+                          accounts=accounts, regions=regions)
+        out("".join(f"-- {line}\n" for line in e.lines()), nl=False)
     out(rendered.sql, nl=False)
 
 

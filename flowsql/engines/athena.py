@@ -66,10 +66,13 @@ class AthenaEngine:
     def target(self) -> Target:
         return athena_target(self.config, self.table.name)
 
-    def require(self, query) -> None:
+    def require(self, query, *, window=None, accounts=(), regions=()) -> None:
         """Check the query's needs before anything is sent (and billed): the table's columns (its
-        log format) must hold every field the query reads, and the inventory tables must have been
-        uploaded if it joins them. UsageError otherwise; notes for optional inputs."""
+        log format) must hold every field the query reads, the inventory tables must have been
+        uploaded if it joins them, and the window must be one partition projection can plan.
+        UsageError otherwise; notes for optional inputs."""
+        if window is not None:
+            check_partitions(self.table, window, accounts, regions)
         from ..fields import BY_COLUMN
         from ..inventory.documents import check_inventory
 
@@ -131,6 +134,38 @@ class AthenaEngine:
 
     def close(self) -> None:
         """Nothing to release: each query opens and closes its own connection."""
+
+
+# Athena plans at most this many partitions of a projected table for one query.
+MAX_PARTITIONS = 1_000_000
+
+
+def partitions(table, window, accounts=(), regions=()) -> int:
+    """How many partitions a query over `window` reads: days x accounts x regions (x 24 hours for a
+    table delivered per hour). Accounts and regions are the query's filters, else every value an
+    `enum` projection lists."""
+    n_accounts = len(set(accounts)) or len(set(table.accounts)) or 1
+    n_regions = len(set(regions)) or len(set(table.regions)) or 1
+    return window.days * n_accounts * n_regions * (24 if table.per_hour else 1)
+
+
+def check_partitions(table, window, accounts=(), regions=()) -> None:
+    """A window partition projection cannot plan is refused before anything is sent, with the
+    largest window that fits."""
+    n = partitions(table, window, accounts, regions)
+    if n <= MAX_PARTITIONS:
+        return
+    per_day = n // window.days
+    days = MAX_PARTITIONS // per_day
+    if days < 1:
+        raise UsageError(f"one day over {table.name} is {per_day:,} partitions, more than the {MAX_PARTITIONS:,} "
+                         "Athena's partition projection plans for one query: narrow --account/--region")
+    from datetime import timedelta
+
+    raise UsageError(f"{window.since} … {window.until} over {table.name} is {n:,} partitions ({window.days} days x "
+                     f"{per_day:,} a day); Athena's partition projection plans at most {MAX_PARTITIONS:,} for one "
+                     f"query: use at most {days} days (e.g. --since {window.until - timedelta(days=days - 1)}), "
+                     "or narrow --account/--region")
 
 
 def _connect(config: Config, profile: str | None = None, region: str | None = None) -> Aws:

@@ -62,7 +62,7 @@ class LocalEngine:
 
     # -- what a query needs -------------------------------------------------------------------
 
-    def require(self, query) -> None:
+    def require(self, query, *, window=None, accounts=(), regions=()) -> None:
         """Check the query's needs (pack.Needs) against the inventory and the files of the window;
         leave out (and name) the files whose format lacks a needed field. UsageError when the
         inventory lacks a file it needs, or when no file in the window can answer it."""

@@ -232,3 +232,55 @@ def test_pyathena_has_the_callback_the_engine_uses():
     from pyathena.cursor import Cursor
 
     assert "on_start_query_execution" in inspect.signature(Cursor.execute).parameters
+
+
+def test_a_window_partition_projection_cannot_plan_is_refused_with_the_largest_that_fits(boto, aws):
+    from datetime import timedelta
+
+    from flowsql.config import Config, TableConfig
+    from flowsql.engines.athena import check_partitions, partitions
+    from flowsql.pack import get_query
+    from flowsql.params import Window
+    from flowsql.runner import run
+
+    table = TableConfig("t", "s3://b/AWSLogs/", ["version"], per_hour=True,
+                        accounts=[f"{i:012d}" for i in range(40)], regions=[f"us-east-{i}" for i in range(20)])
+    per_day = 40 * 20 * 24
+    assert partitions(table, Window(date(2026, 1, 1), date(2026, 1, 1))) == per_day
+    fits = 1_000_000 // per_day  # 52 days
+    check_partitions(table, Window(date(2026, 1, 1), date(2026, 1, 1) + timedelta(days=fits - 1)))
+    with pytest.raises(UsageError, match=rf"at most {fits} days .*--since 2026-01-0"):
+        check_partitions(table, Window(date(2026, 1, 1), date(2026, 3, 1)))
+    # the query's own filters count, not the table's values
+    check_partitions(table, Window(date(2025, 1, 1), date(2026, 1, 1)), accounts=["000000000001"],
+                     regions=["us-east-1"])
+    # through the engine: refused before anything is sent
+    cfg = Config(region=REGION, tables=[table], inventory_synced="2026-01-01T00:00:00+00:00")
+    with pytest.raises(UsageError, match="partition projection plans at most 1,000,000"):
+        run(get_query("top-destinations"), {}, engine(cfg, aws), Window(date(2026, 1, 1), date(2026, 6, 1)))
+    assert len(boto.athena.list_query_executions()["QueryExecutionIds"]) == 0
+
+
+def test_render_explain_says_what_athena_would_read_and_cost(setup_done, boto):
+    from typer.testing import CliRunner
+
+    from flowsql.cli import app
+
+    for day, n in ((date(2024, 3, 4), 1000), (date(2024, 3, 5), 2_000_000), (date(2024, 3, 6), 3_000_000)):
+        boto.s3.put_object(Bucket="logs", Key=log_key("", ACCOUNT, REGION, day, "fl-9"), Body=b"x" * n)
+    r = CliRunner().invoke(app, ["render", "top-destinations", "--engine", "athena", "--explain",
+                                 "--since", "2024-03-05", "--until", "2024-03-06"])
+    assert r.exit_code == 0, r.output
+    text = "\n".join(line for line in r.stdout.splitlines() if line.startswith("-- "))
+    assert "2 partition(s)" in text and f"s3://logs/AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/2024/03/05/" in text
+    # the window's two days: setup's sample object of 03-05 and ours; nothing of 03-04
+    inside = [o for o in boto.s3.list_objects_v2(Bucket="logs")["Contents"]
+              if "/2024/03/05/" in o["Key"] or "/2024/03/06/" in o["Key"]]
+    listed = sum(o["Size"] for o in inside)
+    assert len(inside) == 3 and listed > 5_000_000
+    assert f"objects under those partitions: 3, {listed:,} bytes" in text
+    assert "columns read: action, bytes, day, dstaddr, log_status, packets" in text
+    assert f"{listed / 1e6:,.1f} MB" in text and "$" in text
+    assert "SELECT" in r.stdout and len(boto.athena.list_query_executions()["QueryExecutionIds"]) == 0
+    r = CliRunner().invoke(app, ["render", "top-destinations", "--engine", "local", "--explain"])
+    assert r.exit_code == 2 and "--engine athena" in r.stderr
