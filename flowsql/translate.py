@@ -12,7 +12,7 @@ import hashlib
 from .cache import cache_dir, read_json, write_json
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -22,7 +22,7 @@ def _version(package: str) -> str:
 
 
 def to_duckdb(sql: str) -> str:
-    key = hashlib.sha256(f"trino>duckdb\0{_version('sqlglot')}\0{sql}".encode()).hexdigest()
+    key = hashlib.sha256(f"trino>duckdb\0{package_version('sqlglot')}\0{sql}".encode()).hexdigest()
     path = cache_dir("duckdb-sql") / f"{key}.json"
     cached = read_json(path)
     if isinstance(cached, str):

@@ -417,3 +417,21 @@ def test_athena_cidr_tests_compare_only_addresses_and_blocks_of_one_version():
                 cond = branch.this.sql(dialect="trino").lower()
                 assert cond.count("strpos(") == 2 and "':'" in cond, cond
     assert seen, "the pack has CIDR tests on Athena"
+
+
+def test_a_warm_query_imports_neither_sqlfluff_nor_sqlglot(tmp_path):
+    """The lint result and the DuckDB translation of a query that ran once come from the cache."""
+    from trees import DAY, record, write_log
+
+    write_log(tmp_path / "src", "a.log.gz", [record()])
+    code = ("import sys\nfrom flowsql.cli import main\nsys.argv = ['flowsql'] + sys.argv[1:]\n"
+            "try:\n    main()\nfinally:\n"
+            "    print('heavy', [m for m in ('sqlfluff', 'sqlglot') if m in sys.modules], file=sys.stderr)\n")
+    env = {**__import__("os").environ, "FLOWSQL_CONFIG": str(tmp_path / "none.json"),
+           "FLOWSQL_CACHE_DIR": str(tmp_path / "cache")}
+    args = [sys.executable, "-c", code, "query", "top-destinations", "--source", str(tmp_path / "src"),
+            "--since", str(DAY), "--until", str(DAY)]
+    cold = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert cold.returncode == 0 and "heavy ['sqlfluff', 'sqlglot']" in cold.stderr, cold.stderr
+    warm = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert warm.returncode == 0 and "heavy []" in warm.stderr, warm.stderr
