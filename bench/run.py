@@ -1,16 +1,29 @@
-"""`make bench`: flowsql's speed against baselines measured in the same run, on this machine.
+"""`make bench`: flowsql's speed at scale, against baselines measured in the same run, on this machine.
 
-Baselines: gzip itself (Python's zlib reading every file) and DuckDB's bare read_csv count over the
-same files — the floor any query on the local engine stands on. Results go to stdout and to
-bench/results/latest.json. Nothing here asserts; compare the ratios between runs.
+Generates once (cached under bench/data/, git-ignored) a deterministic dataset of 10 million records over
+30 days (two accounts, us-east-1 in the default format, eu-west-1 in a custom v5 format), converts it to
+Parquet, then times whole processes — several runs each, median and spread, peak memory from the kernel
+(wait4) — and prints one table with the ratios and the targets of the performance issue:
+
+- `flowsql query` (local) for top-destinations, rejects-by-subnet, lambda-egress and the two heaviest pack
+  queries, against the same query hand-written for DuckDB on the same files (bench/baseline/) and against
+  the decompression floor (two parallel zcat);
+- a small query (one account, one region, 10 days), where start-up dominates;
+- a 1-day window over the 30 days against the full scan (files opened, time);
+- the Parquet tree against the text tree, and the conversion;
+- `flowsql --help`, `flowsql render` with a cold and a warm lint cache;
+- plain-Python parsing of the same files.
+
+Nothing here asserts; the table says which targets hold. Results: bench/results.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,133 +33,230 @@ from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from flowsql.engines.local import LocalEngine, read_header  # noqa: E402
-from flowsql.generate import Scenario, generate  # noqa: E402
-from flowsql.inventory import load  # noqa: E402
-from flowsql.pack import get_query  # noqa: E402
-from flowsql.params import Window  # noqa: E402
-from flowsql.runner import run  # noqa: E402
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
 
 START = date(2026, 1, 1)
+DAYS = 30
+ACCOUNTS = ("111111111111", "222222222222")
+RECORDS = 10_000_000
+HEAVY = ("port-scan-suspects", "top-talkers")  # the two heaviest pack queries (distinct counts, big group-by)
 
 
-def timed(fn, repeat=3):
-    """(median seconds, last result)."""
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+def flowsql_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("flowsql")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "flowsql"]
 
 
-def tree(days: int, flows: int) -> tuple[Path, int]:
-    data = HERE / "data" / f"d{days}-f{flows}"
-    marker = data / "records.txt"
-    if not marker.exists():
-        print(f"generating {days} days × 2 regions × {flows:,} flows/day into {data} …", file=sys.stderr)
-        t = time.perf_counter()
-        generate(data, Scenario(start=START, days=days, flows_per_day=flows, seed=1), keep_records=False)
-        gen_s = time.perf_counter() - t
-        n = sum(sum(1 for _ in gzip.open(p, "rt")) - 1 for p in (data / "AWSLogs").rglob("*.log.gz"))
-        marker.write_text(f"{n} {gen_s}")
-    n, gen_s = marker.read_text().split()
-    return data, int(n), float(gen_s)
+def run_once(cmd, env=None) -> tuple[float, int, str]:
+    """(seconds, peak resident KB, stderr) of one whole process."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    err = p.stderr.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err.strip()[-400:]}")
+    return seconds, usage.ru_maxrss, err
+
+
+def measure(cmd, runs: int, env=None, warmup: int = 1) -> dict:
+    first = None
+    for _ in range(warmup):
+        first = run_once(cmd, env)
+    samples = [run_once(cmd, env) for _ in range(runs)] or [first]
+    times = [s[0] for s in samples]
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "first_s": first[0] if first else None, "peak_mb": max(s[1] for s in samples) / 1024,
+            "stderr": samples[-1][2]}
+
+
+def dataset(data: Path, records: int) -> Path:
+    from flowsql.fields import DEFAULT_LOG_FORMAT
+    from flowsql.generate import CUSTOM_LOG_FORMAT, Scenario, generate
+
+    tree = data / f"text-{records}"
+    marker = tree / ".bench.json"
+    per_day = records // (DAYS * len(ACCOUNTS) * 2)
+    wanted = {"days": DAYS, "accounts": ACCOUNTS, "per_day": per_day, "version": 1}
+    if marker.exists() and json.loads(marker.read_text()) == json.loads(json.dumps(wanted)):
+        return tree
+    shutil.rmtree(tree, ignore_errors=True)
+    print(f"generating {records:,} records ({DAYS} days, {len(ACCOUNTS)} accounts, 2 regions) into {tree} …",
+          file=sys.stderr)
+    t = time.perf_counter()
+    generate(tree, Scenario(start=START, days=DAYS, accounts=ACCOUNTS, flows_per_day=per_day, files_per_day=6,
+                            seed=1, regions={"us-east-1": DEFAULT_LOG_FORMAT, "eu-west-1": CUSTOM_LOG_FORMAT}),
+             keep_records=False)
+    print(f"  generated in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    marker.write_text(json.dumps(wanted))
+    return tree
+
+
+def files_by_format(tree: Path, since: date, until: date, accounts=(), regions=()) -> dict[str, list[str]]:
+    """The files a careful user would list by hand for the window, by their header line."""
+    import gzip
+
+    from flowsql.layout import local_files
+
+    groups: dict[str, list[str]] = {}
+    for f in local_files(tree, since, until, accounts, regions).files:
+        with gzip.open(f.path, "rt") as fh:
+            groups.setdefault(fh.readline().strip(), []).append(str(f.path))
+    return groups
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--days", type=int, default=7)
-    ap.add_argument("--flows", type=int, default=150_000, help="flows per day per region")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="timed runs of each measurement (after one warm-up)")
+    ap.add_argument("--data", type=Path, default=HERE / "data", help="where the dataset is cached")
+    ap.add_argument("--records", type=int, default=RECORDS, help="dataset size (a smaller one for a quick look)")
     args = ap.parse_args()
 
-    root, records, gen_s = tree(args.days, args.flows)
-    files = sorted((root / "AWSLogs").rglob("*.log.gz"))
-    size = sum(p.stat().st_size for p in files)
-    window = Window(START, START + timedelta(days=args.days - 1))
+    from flowsql.pack import load_pack
+
+    pack = {q.name for q in load_pack()}
+    queries = [q for q in ("top-destinations", "rejects-by-subnet", "lambda-egress", *HEAVY) if q in pack]
+    tree = dataset(args.data, args.records)
+    inv = tree / "inventory"
+    last = START + timedelta(days=DAYS - 1)
+    all_files = [str(p) for p in sorted((tree / "AWSLogs").rglob("*.log.gz"))]
+    gz_bytes = sum(os.path.getsize(p) for p in all_files)
+    work = Path(tempfile.mkdtemp(prefix="flowsql-bench-"))
+    cache = work / "cache"
+    env = {**os.environ, "FLOWSQL_CACHE_DIR": str(cache), "FLOWSQL_CONFIG": str(work / "none.json")}
+    fs = flowsql_cmd()
     results: dict[str, dict] = {}
+    rows: list[tuple] = []
 
-    def note(name, seconds, per=None, baseline=None, extra=""):
-        row = {"seconds": round(seconds, 4)}
-        if per:
-            row["records_per_s"] = round(per / seconds)
-        if baseline:
-            row["x_baseline"] = round(seconds / results[baseline]["seconds"], 2)
-        results[name] = row
-        rate = f"{row['records_per_s']:>12,} rec/s" if per else " " * 18
-        ratio = f"  {row['x_baseline']:>5.2f}× {baseline}" if baseline else ""
-        print(f"{name:<34} {seconds:>8.3f} s {rate}{ratio} {extra}")
+    def note(name, m, *, ratio=None, target=None, ok=None):
+        results[name] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items() if k != "stderr"}
+        if ratio is not None:
+            results[name]["ratio"] = round(ratio, 3)
+        if target is not None:
+            results[name]["target"], results[name]["met"] = target, ok
+        rows.append((name, m.get("median_s"), m.get("min_s"), m.get("max_s"), m.get("peak_mb"), ratio, target, ok))
+        print(f"  {name}: {m.get('median_s', 0):.3f} s", file=sys.stderr, flush=True)
 
-    print(f"tree: {len(files)} files, {size / 1e6:,.1f} MB gzip, {records:,} records "
-          f"(generated at {records / gen_s:,.0f} rec/s)\n")
+    def write_files(name, groups):
+        path = work / f"{name}.json"
+        path.write_text(json.dumps(groups))
+        return path
 
-    # -- baselines --
-    def gunzip_all():
-        for p in files:
-            with gzip.open(p, "rb") as fh:
-                while fh.read(1 << 20):
-                    pass
-    note("baseline: gzip read (python zlib)", timed(gunzip_all)[0], records)
+    full = write_files("full", files_by_format(tree, START, last))
+    window = ["--since", str(START), "--until", str(last)]
 
-    import duckdb
+    # -- floors and baselines
+    half = len(all_files) // 2
+    zcat = ["bash", "-c", "printf '%s\\0' \"$@\" | xargs -0 -P2 -n " + str(half + 1) + " zcat > /dev/null", "zcat",
+            *all_files]
+    floor = measure(zcat, args.runs)
+    note("decompression floor: 2 × zcat", floor)
 
-    groups: dict = {}
-    for p in files:
-        groups.setdefault(read_header(p), []).append(str(p))
+    base = {}
+    for q in queries:
+        if (HERE / "baseline" / f"{q}.sql").exists():
+            base[q] = measure([sys.executable, str(HERE / "baseline" / "duckdb_query.py"), q, str(full), str(inv)],
+                              args.runs)
+            note(f"hand-written DuckDB: {q}", base[q])
 
-    def duck_count():
-        con = duckdb.connect()
-        total = 0
-        for fmt, paths in groups.items():
-            cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
-            total += con.execute(
-                f"SELECT count(*) FROM read_csv({paths!r}, delim=' ', header=true, nullstr='-', quote='', "
-                f"escape='', auto_detect=false, compression='gzip', columns={{{cols}}})").fetchone()[0]
-        return total
-    s, n = timed(duck_count)
-    note("baseline: duckdb read_csv count(*)", s, records, extra=f"({n:,} rows)")
+    # -- flowsql on the text tree
+    text = {}
+    for q in queries:
+        cmd = [*fs, "query", q, "--engine", "local", "--source", str(tree), "--inventory", str(inv), *window,
+               "-o", "json"]
+        text[q] = measure(cmd, args.runs)
+        b = base.get(q)
+        note(f"flowsql text: {q}", text[q], ratio=text[q]["median_s"] / b["median_s"] if b else None,
+             target="≤ 1.15 × hand-written" if b else None,
+             ok=(text[q]["median_s"] <= 1.15 * b["median_s"]) if b else None)
+    if "top-destinations" in text:
+        r = text["top-destinations"]["median_s"] / floor["median_s"]
+        note("full scan vs decompression floor", {"median_s": text["top-destinations"]["median_s"]}, ratio=r,
+             target="≤ 2 × floor", ok=r <= 2)
 
-    # -- flowsql: the local engine end to end (render, lint gate warm, DuckDB) --
-    inv = load(root / "inventory")
-    for name in ("top-destinations", "rejects-by-subnet", "lambda-egress"):
-        def one():
-            engine = LocalEngine(root, window, inventory=inv)
-            try:
-                return run(get_query(name), {}, engine, window).result
-            finally:
-                engine.close()
-        s, _ = timed(one)
-        note(f"local engine: {name}", s, records, baseline="baseline: duckdb read_csv count(*)")
+    # -- a small query: one account, one region, 10 days
+    small_w = ["--since", str(START), "--until", str(START + timedelta(days=9))]
+    small_files = write_files("small", files_by_format(tree, START, START + timedelta(days=9), [ACCOUNTS[0]],
+                                                       ["us-east-1"]))
+    b = measure([sys.executable, str(HERE / "baseline" / "duckdb_query.py"), "top-destinations", str(small_files),
+                 str(inv)], args.runs)
+    note("hand-written DuckDB: small top-destinations", b)
+    m = measure([*fs, "query", "top-destinations", "--source", str(tree), "--account", ACCOUNTS[0], "--region",
+                 "us-east-1", *small_w, "-o", "json"], args.runs)
+    note("flowsql text: small top-destinations", m, ratio=m["median_s"] / b["median_s"], target="≤ 1.15 × hand-written",
+         ok=m["median_s"] <= 1.15 * b["median_s"])
 
-    # -- render + lint, cold (empty cache) and warm --
-    from flowsql.engines import Target
-    from flowsql.lint import lint_sql
-    from flowsql.render import render
+    # -- a 1-day window over the 30 days
+    mid = START + timedelta(days=DAYS // 2)
+    one = measure([*fs, "query", "top-destinations", "--source", str(tree), "--since", str(mid), "--until", str(mid),
+                   "-o", "json"], args.runs)
+    files_one = int(one["stderr"].split("read ")[1].split(" file")[0].replace(",", ""))
+    files_all = int(text["top-destinations"]["stderr"].split("read ")[1].split(" file")[0].replace(",", ""))
+    r = one["median_s"] / text["top-destinations"]["median_s"]
+    note(f"1-day window ({files_one} of {files_all} files)", one, ratio=r, target="≤ 1/20 of the full scan, 1/30 of files",
+         ok=r <= 1 / 20 and files_one * 30 <= files_all * 1.05)
 
-    q = get_query("lambda-egress")
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["FLOWSQL_CACHE_DIR"] = cache
-        t = time.perf_counter()
-        sql = render(q, {}, Target("athena"), window).sql
-        lint_sql(sql, q.name, flow_log_table="flow_logs")
-        note("render + lint, cold cache", time.perf_counter() - t)
-        s, _ = timed(lambda: lint_sql(render(q, {}, Target("athena"), window).sql, q.name,
-                                      flow_log_table="flow_logs"), repeat=5)
-        note("render + lint, warm cache", s)
+    # -- Parquet
+    pq = args.data / f"parquet-{args.records}"
+    convert_m = measure([*fs, "convert", "--source", str(tree), "--out", str(work / "converted")], 0, warmup=1)
+    ref = text.get("top-destinations", {}).get("median_s")
+    note("convert text → Parquet (whole dataset)", convert_m, ratio=convert_m["median_s"] / ref if ref else None,
+         target="≤ 1 text query", ok=(convert_m["median_s"] <= ref) if ref else None)
+    if not pq.exists():
+        shutil.move(str(work / "converted"), str(pq))
+    for q in queries:
+        m = measure([*fs, "query", q, "--engine", "local", "--source", str(pq), "--inventory", str(inv), *window,
+                     "-o", "json"], args.runs)
+        r = text[q]["median_s"] / m["median_s"]
+        note(f"flowsql Parquet: {q}", m, ratio=r, target="≥ 8 × faster than text", ok=r >= 8)
 
-    # -- CLI start-up --
-    exe = Path(sys.executable).with_name("flowsql")
-    cmd = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "flowsql", "--help"]
-    s, _ = timed(lambda: subprocess.run(cmd, capture_output=True, check=True), repeat=7)
-    note("cli: flowsql --help", s, extra="(target < 0.5 s)")
+    # -- plain Python
+    py = measure([sys.executable, str(HERE / "baseline" / "plain_python.py"), str(full)], 1, warmup=0)
+    note("plain Python: top-destinations", py)
+    if "top-destinations" in text:
+        r = py["median_s"] / text["top-destinations"]["median_s"]
+        note("text vs plain Python", {"median_s": text["top-destinations"]["median_s"]}, ratio=r,
+             target="≥ 3 × faster", ok=r >= 3)
+        pq_td = results.get("flowsql Parquet: top-destinations", {}).get("median_s")
+        if pq_td:
+            r = py["median_s"] / pq_td
+            note("Parquet vs plain Python", {"median_s": pq_td}, ratio=r, target="≥ 30 × faster", ok=r >= 30)
 
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"records": records, "files": len(files), "results": results},
-                                                indent=2))
-    print(f"\nwritten to {out / 'latest.json'}")
+    # -- start-up
+    m = measure([*fs, "--help"], args.runs * 2)
+    note("flowsql --help", m, target="< 0.2 s", ok=m["median_s"] < 0.2)
+    cold_env = dict(env)
+    colds = []
+    for i in range(args.runs):
+        cold_env["FLOWSQL_CACHE_DIR"] = str(work / f"cold{i}")
+        colds.append(run_once([*fs, "render", "lambda-egress", "--engine", "local"], cold_env))
+    note("flowsql render, cold lint cache", {"median_s": statistics.median(c[0] for c in colds),
+                                             "min_s": min(c[0] for c in colds), "max_s": max(c[0] for c in colds),
+                                             "peak_mb": max(c[1] for c in colds) / 1024})
+    m = measure([*fs, "render", "lambda-egress", "--engine", "local"], args.runs, env=env)
+    note("flowsql render, warm lint cache", m, target="< 0.3 s", ok=m["median_s"] < 0.3)
+
+    peak = max(v.get("peak_mb", 0) for k, v in results.items() if k.startswith("flowsql"))
+    results["peak memory of any flowsql process"] = {"peak_mb": round(peak, 1), "target": "< 1 GB",
+                                                     "met": peak < 1024}
+    rows.append(("peak memory of any flowsql process", None, None, None, peak, None, "< 1 GB", peak < 1024))
+
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+               "system": platform.platform(), "records": args.records, "files": len(all_files), "gzip_bytes": gz_bytes,
+               "runs": args.runs, "date": date.today().isoformat()}
+    (HERE / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+    print(f"\n{args.records:,} records, {len(all_files)} files, {gz_bytes / 1e6:,.0f} MB gzip; {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}; median of {args.runs} runs (min–max)\n")
+    print(f"| {'measurement':<46} | {'median':>8} | {'min–max':>15} | {'peak MB':>7} | {'ratio':>6} | target | met |")
+    print(f"|{'-' * 48}|{'-' * 10}|{'-' * 17}|{'-' * 9}|{'-' * 8}|--------|-----|")
+    for name, med, lo, hi, mb, ratio, target, ok in rows:
+        spread = f"{lo:.2f}–{hi:.2f}" if lo is not None else ""
+        print(f"| {name:<46} | {med or 0:>7.3f}s | {spread:>15} | {mb or 0:>7.0f} | "
+              f"{'' if ratio is None else f'{ratio:.2f}':>6} | {target or ''} | "
+              f"{'' if ok is None else ('yes' if ok else 'NO')} |")
+    print(f"\nwritten to {HERE / 'results.json'}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

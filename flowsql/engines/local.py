@@ -47,6 +47,7 @@ class LocalEngine:
         self.progress = progress  # progress(done, total) while files are checked the first time
         listing = local_files(self.source, window.since, window.until, self.accounts, self.regions)
         self.files: list[LogFile] = listing.files
+        self._partitions = {f.path: f.partition for f in self.files}
         self._unreadable = [FileNote(str(p), r) for p, r in listing.unreadable]
         self._ignored = [FileNote(str(p), r) for p, r in listing.ignored]
         self._session: Session | None = None
@@ -100,8 +101,7 @@ class LocalEngine:
         """The path DuckDB reads for a file (duck.Session.readable), made once per file."""
         p = self._duck_paths.get(path)
         if p is None:
-            f = next(f for f in self.files if f.path == path)
-            p = self._duck_paths[path] = self._session_for().readable(path, f.partition)
+            p = self._duck_paths[path] = self._session_for().readable(path, self._partitions[path])
         return p
 
     def _check_files(self) -> list[Checked]:

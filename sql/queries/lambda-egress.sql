@@ -62,27 +62,39 @@ egress AS (
     GROUP BY f.dstaddr, f.dstport, f.protocol
 ),
 
--- classified per distinct destination after aggregation: CIDR tests run on few rows
+-- the rows kept first, then their destinations classified: CIDR tests run on `limit` rows only
+kept AS (
+    SELECT
+        dstaddr,
+        dstport,
+        protocol,
+        flows,
+        packets,
+        bytes
+    FROM egress
+    ORDER BY bytes DESC, dstaddr ASC, dstport ASC, protocol ASC
+    LIMIT {{ limit }}
+),
+
 in_vpc AS (
-    SELECT DISTINCT g.dstaddr
-    FROM egress AS g
+    SELECT DISTINCT k.dstaddr
+    FROM kept AS k
     CROSS JOIN {{ inventory_vpc_cidrs }} AS c
-    WHERE {{ cidr_contains(col('c.cidr'), col('g.dstaddr')) }}
+    WHERE {{ cidr_contains(col('c.cidr'), col('k.dstaddr')) }}
 )
 
 SELECT
-    g.dstaddr,
-    g.dstport,
-    g.protocol,
+    k.dstaddr,
+    k.dstport,
+    k.protocol,
     CASE
         WHEN v.dstaddr IS NOT NULL THEN 'vpc'
-        WHEN {{ is_private(col('g.dstaddr')) }} THEN 'private'
+        WHEN {{ is_private(col('k.dstaddr')) }} THEN 'private'
         ELSE 'internet'
     END AS destination,
-    g.flows,
-    g.packets,
-    g.bytes
-FROM egress AS g
-LEFT JOIN in_vpc AS v ON g.dstaddr = v.dstaddr
-ORDER BY g.bytes DESC, g.dstaddr ASC, g.dstport ASC, g.protocol ASC
-LIMIT {{ limit }}
+    k.flows,
+    k.packets,
+    k.bytes
+FROM kept AS k
+LEFT JOIN in_vpc AS v ON k.dstaddr = v.dstaddr
+ORDER BY k.bytes DESC, k.dstaddr ASC, k.dstport ASC, k.protocol ASC
