@@ -1,4 +1,5 @@
-"""The lint gate: sqlfluff (dialect athena) on rendered SQL, plus flowsql's own partition rule.
+"""The lint gate: sqlfluff (dialect athena) on rendered SQL, with flowsql's own partition rule FS01
+(flowsql/partition_bound.py, run as the sqlfluff rule of flowsql/sqlfluff_plugin).
 
 Findings are cached by the hash of the SQL, the sqlfluff version and the rule set, so a query that
 ran once lints in microseconds the next time.
@@ -18,7 +19,10 @@ DIALECT = "athena"
 #   AM04 "unknown number of result columns": never true of our explicit selects, noisy on CTEs.
 #   ST06 column order in SELECT: the DESIGN column order is a contract, not wildcards-first style.
 EXCLUDED_RULES = ("LT05", "AM04", "ST06")
-PARTITION_RULE = "FS01"
+_HERE = Path(__file__).resolve().parent
+# the code whose change must not be answered from an old cache: this file and the rule's
+_RULE_SOURCES = (Path(__file__), _HERE / "partition_bound.py", _HERE / "sqlfluff_plugin" / "__init__.py",
+                 _HERE / "sqlfluff_plugin" / "rules.py", _HERE / "sqlfluff_plugin" / "plugin_default_config.cfg")
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,7 @@ def _key(sql: str, table: str | None) -> str:
     from .translate import package_version
 
     h = hashlib.sha256()
-    # this file's own text: a change to flowsql's rule must not be answered from an old cache
-    rules = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    rules = hashlib.sha256(b"".join(p.read_bytes() for p in _RULE_SOURCES)).hexdigest()
     for part in (__version__, package_version("sqlfluff"), package_version("sqlglot"), rules, DIALECT,
                  ",".join(EXCLUDED_RULES), table or "", sql):
         h.update(part.encode())
@@ -61,19 +64,25 @@ def _store(key: str, findings: list[dict]) -> None:
     write_json(_cache_dir() / f"{key}.json", findings)
 
 
-_linter = None
+_linters: dict = {}  # flow-log table names -> a Linter whose FS01 looks for them
 
 
-def _get_linter():
-    global _linter
-    if _linter is None:
+def _get_linter(tables: tuple[str, ...]):
+    if tables not in _linters:
         from sqlfluff.core import FluffConfig, Linter
 
-        config = FluffConfig(
-            overrides={"dialect": DIALECT, "templater": "raw", "exclude_rules": ",".join(EXCLUDED_RULES)}
-        )
-        _linter = Linter(config=config)
-    return _linter
+        from .partition_bound import CODE, NAME
+        from .sqlfluff_plugin import ensure_registered
+
+        ensure_registered()
+        excluded = EXCLUDED_RULES if tables else (*EXCLUDED_RULES, CODE)
+        overrides = {"dialect": DIALECT, "templater": "raw", "exclude_rules": ",".join(excluded)}
+        configs = {"rules": {NAME: {"flow_log_tables": ",".join(tables)}}}
+        # `-- noqa` silences any rule but FS01: the gate never lets a full scan through
+        codes = [r.code for r in Linter(config=FluffConfig(configs=configs, overrides=overrides)).rule_tuples()]
+        overrides["disable_noqa_except"] = ",".join([c for c in codes if c != CODE] + ["PRS", "LXR", "TMP"])
+        _linters[tables] = Linter(config=FluffConfig(configs=configs, overrides=overrides))
+    return _linters[tables]
 
 
 def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | None = None) -> list[Finding]:
@@ -82,7 +91,7 @@ def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | Non
     key = _key(sql, ",".join(tables))
     found = _cached(key)
     if found is None:
-        found = _sqlfluff(sql) + (_partition_rule(sql, tables) if tables else [])
+        found = _sqlfluff(sql, tables)
         _store(key, found)
     return [Finding(file=file, **f) for f in found]
 
@@ -125,8 +134,8 @@ def locate_in_template(findings: list[Finding], template: Path, sql: str) -> lis
     return out
 
 
-def _sqlfluff(sql: str) -> list[dict]:
-    result = _get_linter().lint_string(sql)
+def _sqlfluff(sql: str, tables: tuple[str, ...]) -> list[dict]:
+    result = _get_linter(tables).lint_string(sql)
     out = []
     for v in result.get_violations():
         d = v.to_dict() if hasattr(v, "to_dict") else {}
@@ -139,75 +148,16 @@ def _sqlfluff(sql: str) -> list[dict]:
     return out
 
 
-def _partition_rule(sql: str, tables: tuple[str, ...]) -> list[dict]:
-    """Every SELECT that reads the flow-log table must bound its `day` with literals in a condition
-    that the whole WHERE depends on (a top-level AND term: not under OR or NOT, not in a subquery)."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read="trino")
-    except sqlglot.errors.ParseError as e:
-        return [{"line": 1, "col": 1, "code": PARTITION_RULE, "message": f"does not parse as Trino SQL: {e}"}]
-    wanted = {t.split(".")[-1].lower() for t in tables}
-    out = []
-    for t in tree.find_all(exp.Table):
-        if t.name.lower() not in wanted:
-            continue
-        select = t.find_ancestor(exp.Select)
-        where = select.args.get("where") if select else None
-        if where is None or not _bounds_day(where.this, {t.alias_or_name.lower(), t.name.lower()}):
-            at = sql.lower().find(t.name.lower())
-            line = sql[:at].count("\n") + 1 if at >= 0 else 1
-            out.append({"line": line, "col": 1, "code": PARTITION_RULE,
-                        "message": f"query over {t.name} does not bound the partition column day with "
-                                   "literals in its WHERE (a full scan)"})
-    return out
-
-
-def _bounds_day(condition, names: set[str]) -> bool:
-    from sqlglot import exp
-
-    def terms(node):
-        if isinstance(node, exp.Paren):
-            return terms(node.this)
-        if isinstance(node, exp.And):
-            return terms(node.left) + terms(node.right)
-        return [node]
-
-    def is_day(node):
-        return isinstance(node, exp.Column) and node.name.lower() == "day" and (
-            not node.table or node.table.lower() in names)
-
-    def lit(node):
-        return isinstance(node, exp.Literal)
-
-    lower = upper = False
-    for term in terms(condition):
-        if isinstance(term, exp.Between) and is_day(term.this) and lit(term.args["low"]) and lit(term.args["high"]):
-            return True
-        if isinstance(term, exp.In) and is_day(term.this) and term.expressions and all(map(lit, term.expressions)):
-            return True
-        if isinstance(term, exp.EQ) and ((is_day(term.left) and lit(term.right)) or (is_day(term.right) and lit(term.left))):
-            return True
-        if isinstance(term, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
-            day_left = is_day(term.left) and lit(term.right)
-            day_right = is_day(term.right) and lit(term.left)
-            if not (day_left or day_right):
-                continue
-            from_below = isinstance(term, (exp.GT, exp.GTE)) == day_left
-            lower, upper = lower or from_below, upper or not from_below
-    return lower and upper
-
-
 # --- linting the pack and files ---------------------------------------------------------------
 
 ENGINES = ("athena", "local")
-# Table names that the partition rule looks for in plain .sql files.
-PLAIN_FLOW_LOG_TABLES = ("flow_logs", "vpc_flow_logs")
+# Table names that the partition rule looks for in plain .sql files (the plugin's default too).
+PLAIN_FLOW_LOG_TABLES = ("flow_logs", "vpc_flow_logs", "vpc_flow_logs_*")
+# What a pack template is linted with besides its parameters (`sqlfluff lint`'s flowsql templater too).
+LINT_ACCOUNTS = ("123456789012",)
 
 
-def _window():
+def lint_window():
     from datetime import date
 
     from .params import Window
@@ -215,10 +165,16 @@ def _window():
     return Window(date(2024, 1, 1), date(2024, 1, 7))
 
 
+def lint_target(engine: str):
+    """The tables a pack template is linted against: the names setup and the local engine use."""
+    from .engines import Target
+
+    return Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
+
+
 def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     """A pack template: validate its header, then lint it rendered for every engine, with its
     example parameters and with its defaults (an optional block must lint both ways)."""
-    from .engines import Target
     from .errors import FlowsqlError
     from .pack import HeaderError, parse_query
     from .render import RenderTimeout, render
@@ -230,10 +186,10 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     engines_of: dict[tuple, list[str]] = {}  # a finding -> the engines it was found for
     findings: list[Finding] = []
     for engine in ENGINES:
-        target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
+        target = lint_target(engine)
         for given in (query.example, query.required_example()):
             try:
-                sql = render(query, given, target, _window(), accounts=["123456789012"], root=root).sql
+                sql = render(query, given, target, lint_window(), accounts=LINT_ACCOUNTS, root=root).sql
             except RenderTimeout as e:  # no other rendering would end sooner
                 return [Finding(str(path), 1, 1, "FS02", f"does not render: {e}")]
             except FlowsqlError as e:

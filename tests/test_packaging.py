@@ -19,6 +19,10 @@ def test_wheel_ships_sql_and_glue(tmp_path):
         assert f"flowsql/sql/macros/{m.name}" in names
     assert "flowsql/sql/local/functions.sql" in names
     assert any(n.startswith("flowsql/glue/") for n in names)
+    # the sqlfluff plugin: its default config, and the entry point sqlfluff finds it by
+    assert "flowsql/sqlfluff_plugin/plugin_default_config.cfg" in names
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "[sqlfluff]\nflowsql = flowsql.sqlfluff_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
     # installed from the wheel alone (no source tree beside it), the pack is found and runs
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
