@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cache_dir, read_json, write_json
+from .partition_bound import DEFAULT_TABLES
 
 DIALECT = "athena"
 # Rules left out, and why:
@@ -151,8 +152,8 @@ def _sqlfluff(sql: str, tables: tuple[str, ...]) -> list[dict]:
 # --- linting the pack and files ---------------------------------------------------------------
 
 ENGINES = ("athena", "local")
-# Table names that the partition rule looks for in plain .sql files (the plugin's default too).
-PLAIN_FLOW_LOG_TABLES = ("flow_logs", "vpc_flow_logs", "vpc_flow_logs_*")
+# Table names that the partition rule looks for in plain .sql files.
+PLAIN_FLOW_LOG_TABLES = DEFAULT_TABLES
 # What a pack template is linted with besides its parameters (`sqlfluff lint`'s flowsql templater too).
 LINT_ACCOUNTS = ("123456789012",)
 

@@ -5,10 +5,11 @@ A query over the flow-log table without a literal bound on `day` scans every fil
 `sqlfluff lint` (flowsql/sqlfluff_plugin) both run it through the sqlfluff rule that calls
 `unbounded_reads`.
 
-What counts as bounded: in the WHERE of the SELECT that reads the table (not an outer query's, not
-a CTE's caller), a term of the top-level AND chain (not under OR or NOT) that is `day BETWEEN a AND
-b`, `day IN (a, …)`, `day = a`, or one lower and one upper comparison (`day >= a`, `b > day`, …), with
-literals on the other side. `day` may be qualified by the table's name or alias.
+What counts as bounded: in the WHERE of the SELECT that reads the table (a bound in an outer query,
+in the query that reads a CTE, or in a subquery does not count), a term of the top-level AND chain
+(not under OR or NOT) that is `day BETWEEN a AND b`, `day IN (a, …)`, `day = a`, or one lower and one
+upper comparison (`day >= a`, `b > day`, …), with literals on the other side. `day` may be qualified
+by the table's name or alias. Only reads count: a CREATE, DROP or INSERT target is not checked.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 CODE = "FS01"
 NAME = "flowsql.partition_bound"  # sqlfluff's name of the rule: its config section is rules:<NAME>
+# the names `flowsql lint FILE` looks for, and the plugin's default (plugin_default_config.cfg):
 # `flowsql setup` names further flow-log tables vpc_flow_logs_2, _3, …
 DEFAULT_TABLES = ("flow_logs", "vpc_flow_logs", "vpc_flow_logs_*")
 

@@ -161,6 +161,15 @@ def test_a_broken_header_is_a_templating_error(pack):
     assert r.returncode == 1 and "TMP" in r.stdout and "severity must be one of" in r.stdout, r.stdout
 
 
+def test_the_plugin_default_is_the_table_list_of_flowsql_lint():
+    from sqlfluff.core import FluffConfig
+
+    from flowsql.partition_bound import DEFAULT_TABLES, NAME, parse_tables
+
+    configured = FluffConfig(overrides={"dialect": "athena"}).get_section(("rules", NAME))["flow_log_tables"]
+    assert parse_tables(configured) == DEFAULT_TABLES
+
+
 def test_the_lint_cache_key_covers_the_rule_code():
     """A change to FS01's code must not be answered from a cached lint result."""
     import flowsql.partition_bound
@@ -185,3 +194,21 @@ def test_sql_that_does_not_parse(sql, found):
     assert bool(reads) is found
     if found:
         assert reads[0].offset == sql.index("vpc_flow_logs") and "cannot check" in reads[0].message
+
+
+def test_templater_engines_setting(tmp_path):
+    """`[sqlfluff:templater:flowsql] engines = athena,local`: each engine's tables, example values and defaults."""
+    from sqlfluff.core import FluffConfig, Linter
+
+    query = tmp_path / "queries" / "port-scans.sql"
+    query.parent.mkdir()
+    query.write_text(NEW_QUERY)
+    shutil.copytree(ROOT / "sql" / "macros", tmp_path / "macros")
+    config = FluffConfig(configs={"core": {"dialect": "athena", "templater": "flowsql"},
+                                  "templater": {"flowsql": {"engines": "athena,local"}}})
+    rendered = Linter(config=config).render_string(NEW_QUERY, str(query), config, "utf-8")
+    texts = [v.templated_str for v in rendered.templated_variants]
+    firsts = [(t.split("FROM ")[1].split()[0], t.split(">= ")[1].split()[0]) for t in texts[:4]]
+    assert firsts == [("flowsql.vpc_flow_logs", "25"), ("flowsql.vpc_flow_logs", "100"),
+                      ("flow_logs", "25"), ("flow_logs", "100")]
+    assert not rendered.templater_violations
