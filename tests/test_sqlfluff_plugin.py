@@ -82,6 +82,8 @@ NEW_QUERY = """{#-
 title: Port scans
 description: Sources that tried many destination ports.
 severity: high
+why: A source that tries many ports is looking for a way in.
+remediation: Block the source in the network ACL.
 parameters:
   min_ports:
     type: int
