@@ -93,9 +93,15 @@ parameters:
   protocol:
     type: protocol
     description: Only this protocol (default all).
+  action:
+    type: enum
+    values: [ACCEPT, REJECT, ANY]
+    default: REJECT
+    description: Which records count.
 example:
   min_ports: 25
   protocol: tcp
+  action: ANY
 -#}
 SELECT
     srcaddr,
@@ -103,7 +109,10 @@ SELECT
 FROM {{ flow_logs }}
 WHERE
     {{ window() }}
-    AND action = 'REJECT'
+    AND log_status = 'OK'
+    {% if action != 'ANY' %}
+    AND action = {{ action }}
+    {% endif %}
     {% if protocol %}
     AND protocol = {{ protocol }}
     {% endif %}
@@ -132,14 +141,14 @@ def test_a_new_query_with_a_new_parameter_lints_with_no_config_edit(pack):
     r = sqlfluff("render", "sql/queries/port-scans.sql", cwd=pack)
     assert r.returncode == 0, r.stderr
     assert ">= 25" in r.stdout and "protocol = 6" in r.stdout  # example: min_ports 25, protocol tcp
-    assert ">= 100" in r.stdout  # defaults
+    assert ">= 100" in r.stdout and "action = 'REJECT'" in r.stdout  # defaults: the action the example skips
     assert "day BETWEEN '2024/01/01' AND '2024/01/07'" in r.stdout and "FROM flowsql.vpc_flow_logs" in r.stdout
     # the text comes from stdin (an editor's buffer): the header is read from it
     r = sqlfluff("lint", "-", cwd=pack, stdin=NEW_QUERY)
     assert r.returncode == 0, r.stdout + r.stderr
 
     # without the window: FS01 from sqlfluff and from flowsql lint, at the template's FROM line
-    new.write_text(NEW_QUERY.replace("    {{ window() }}\n    AND action", "    action"))
+    new.write_text(NEW_QUERY.replace("    {{ window() }}\n    AND log_status", "    log_status"))
     line = next(i for i, t in enumerate(new.read_text().splitlines(), 1) if t.startswith("FROM"))
     r = sqlfluff("lint", "--format", "github-annotation-native", "sql/", cwd=pack)
     assert r.returncode == 1
@@ -214,3 +223,10 @@ def test_templater_engines_setting(tmp_path):
     assert firsts == [("flowsql.vpc_flow_logs", "25"), ("flowsql.vpc_flow_logs", "100"),
                       ("flow_logs", "25"), ("flow_logs", "100")]
     assert not rendered.templater_violations
+    # an example that takes every branch: the defaults reach nothing more, and are left to flowsql lint
+    every = NEW_QUERY.replace("  action: ANY\n", "  action: ACCEPT\n")
+    query.write_text(every)
+    rendered = Linter(config=config).render_string(every, str(query), config, "utf-8")
+    texts = [v.templated_str for v in rendered.templated_variants]
+    assert texts and not any(">= 100" in t for t in texts) and all("FROM " in t for t in texts)
+    assert {t.split("FROM ")[1].split()[0] for t in texts} == {"flowsql.vpc_flow_logs", "flow_logs"}

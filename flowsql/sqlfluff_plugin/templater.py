@@ -1,9 +1,9 @@
 """The `flowsql` templater: sqlfluff renders a pack template with the values `flowsql lint` uses.
 
 A pack template (a `{# … #}` YAML header first) is rendered with its own `example` parameters, then
-with its defaults (when those differ), each for the engine(s) of `[sqlfluff:templater:flowsql]
-engines` (default athena); every rendering is a sqlfluff variant, so findings map back to the
-template's own lines. The names a template sees besides its parameters are the renderer's own
+with its defaults where they reach template text the example does not, each for the engine(s) of
+`[sqlfluff:templater:flowsql] engines` (default athena); every rendering is a sqlfluff variant, so
+findings map back to the template's own lines. The names a template sees besides its parameters are the renderer's own
 (flowsql.render.context_for: `flow_logs`, the window bounds, accounts, inventory tables, `engine`,
 `col`, `cidr`, `column`) for the tables, window and accounts `flowsql lint` renders with, and the
 macros come from the pack's `macros/` folder. So a new query or parameter needs no `.sqlfluff` edit.
@@ -30,6 +30,8 @@ class _Rendering:
     """One way to render a file: the pack it belongs to and the names its template sees."""
 
     root: Path
+    engine: str
+    defaults: bool  # the query's defaults (else its example values)
     context: dict[str, Any]
 
 
@@ -80,7 +82,7 @@ def _engines(config) -> list[str]:
 
 def renderings(in_str: str, fname: str, config=None) -> list[_Rendering]:
     """Every rendering `flowsql lint` checks a file with: per engine, the example values, then the
-    defaults (a duplicate left out)."""
+    defaults (required parameters from the example; a duplicate left out)."""
     from ..errors import FlowsqlError
     from ..lint import LINT_ACCOUNTS, lint_target, lint_window
     from ..params import resolve
@@ -92,7 +94,8 @@ def renderings(in_str: str, fname: str, config=None) -> list[_Rendering]:
     seen = set()
     for engine in _engines(config):
         base = context_for(lint_target(engine), lint_window(), LINT_ACCOUNTS)
-        for given in ((query.example, {}) if query else ({},)):
+        for defaults, given in (((False, query.example), (True, query.required_example())) if query
+                                else ((False, {}),)):
             try:
                 values = resolve(list(query.parameters), given) if query else {}
             except FlowsqlError as e:
@@ -100,8 +103,14 @@ def renderings(in_str: str, fname: str, config=None) -> list[_Rendering]:
             key = (engine, tuple(sorted((k, str(v)) for k, v in values.items())))
             if key not in seen:
                 seen.add(key)
-                out.append(_Rendering(root, {**base, **values}))
+                out.append(_Rendering(root, engine, defaults, {**base, **values}))
     return out
+
+
+def _reached(templated) -> set[int]:
+    """Where the literal template text a rendering printed starts (source offsets)."""
+    return {s.source_slice.start for s in templated.sliced_file
+            if s.slice_type == "literal" and s.templated_slice.stop > s.templated_slice.start}
 
 
 class FlowsqlTemplater(JinjaTemplater):
@@ -116,8 +125,15 @@ class FlowsqlTemplater(JinjaTemplater):
     def process_with_variants(self, *, in_str, fname, config=None, formatter=None):
         """Every rendering's own variant first, then the variants sqlfluff makes to reach code a
         rendering left out. sqlfluff lints at most `render_variant_limit` (5) of them, so duplicates
-        (a branch-forcing variant often renders like the one it came from) are left out."""
+        (a branch-forcing variant often renders like the one it came from) are left out.
+
+        The defaults' rendering is linted where it reaches template text the example's does not (an
+        `{% if %}` the example skips). Where it only skips what the example takes, it is left to
+        `flowsql lint`, which lints it rendered: sqlfluff's layout rule LT02 misjudges the indent of
+        lines around a skipped `{% if %}` inside an indented expression (a CASE WHEN), its known
+        false positives with untaken template blocks."""
         firsts, others = [], []
+        reached: dict[str, set[int]] = {}  # engine -> template text its renderings reach
         for rendering in renderings(in_str, fname, config):
             self._rendering = rendering
             try:
@@ -128,6 +144,11 @@ class FlowsqlTemplater(JinjaTemplater):
                 variants = [(None, [e])]
             finally:
                 self._rendering = None
+            if variants[0][0] is not None:
+                reach = _reached(variants[0][0])
+                if rendering.defaults and reach <= reached.get(rendering.engine, set()):
+                    continue
+                reached.setdefault(rendering.engine, set()).update(reach)
             firsts.append(variants[0])
             others += variants[1:]
         texts, errors = set(), set()
