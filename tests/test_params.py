@@ -120,11 +120,12 @@ def test_no_parameter_value_changes_a_querys_structure(query, param, data):
         return
     if param.scalar_type == "enum":
         return  # a closed list of values, each may pick its own template branch; see the test above
-    got = render(query, {param.name: raw}, TARGET, WINDOW).sql
+    base = query.required_example()  # the other required parameters keep their example values
+    got = render(query, {**base, param.name: raw}, TARGET, WINDOW).sql
     # the reference: a fixed, known-good value of the same type (and list length)
     one = REFERENCE[param.scalar_type] if param.scalar_type != "int" else str(param.min or 1)
     reference = ",".join([one] * len(value)) if param.is_list else one
-    ref = render(query, {param.name: reference}, TARGET, WINDOW).sql
+    ref = render(query, {**base, param.name: reference}, TARGET, WINDOW).sql
     assert tokens(got) == tokens(ref)
 
 
