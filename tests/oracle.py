@@ -136,6 +136,11 @@ def classify(dstaddr: str, vpc_networks) -> str:
 ORACLES: dict = {}
 
 
+class Refused(Exception):
+    """Raised by an oracle when the engine must refuse the request (exit 2): no file of the window has
+    the field (the exception's argument) that the query needs."""
+
+
 def oracle(name: str, *cases: dict):
     """Register `fn` as the oracle of query `name`, checked with each parameter set in `cases`."""
     def register(fn):
