@@ -28,7 +28,7 @@ WITH own_ips AS (
 ),
 
 eni_places AS (
-    -- every inventory address with its ENI, VPC and.dest_zone (the destinations)
+    -- every inventory address with its ENI, VPC and zone (the destinations)
     SELECT DISTINCT
         i.private_ip,
         i.interface_id,
