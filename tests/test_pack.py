@@ -73,3 +73,18 @@ def test_the_declared_fields_are_enough(query):
     target = Target("local", columns=frozenset(columns))
     for given in (query.example, query.required_example()):
         con.execute(to_duckdb(render(query, given, target, WINDOW).sql)).fetchall()
+
+
+def test_a_required_parameter_needs_an_example(tmp_path):
+    """The lint gate and the tests above render the example's required values in place of the
+    defaults: a query that cannot be rendered that way is refused when the pack is read."""
+    from flowsql.pack import HeaderError, parse_query
+
+    header = ("{#-\ntitle: T\ndescription: D\nseverity: info\nparameters:\n  address:\n    type: ip\n"
+              "    required: true\n    description: A.\n")
+    p = tmp_path / "q.sql"
+    p.write_text(header + "-#}\nSELECT 1\n")
+    with pytest.raises(HeaderError, match="required parameter address needs a value in `example`"):
+        parse_query(p)
+    p.write_text(header + "example:\n  address: 10.0.0.1\n-#}\nSELECT 1\n")
+    assert parse_query(p).required_example() == {"address": "10.0.0.1"}

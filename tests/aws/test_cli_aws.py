@@ -315,3 +315,14 @@ def test_iam_policy_allows_every_call(custom_flow_log, proxy, moto, tmp_path):
         policy = json.loads(r.stdout)
         denied = sorted(f"{a} on {res}" if res else a for a, res in calls if not _allowed(policy, a, res))
         assert not denied, f"{scope}: {denied}"
+
+
+def test_a_named_query_with_a_required_parameter_says_what_to_edit(custom_flow_log, boto):
+    """An address or an ENI has no default: setup saves the query with the example value, and says so."""
+    assert invoke("setup").exit_code == 0
+    saved = existing_named_queries(boto.athena, "flowsql")
+    sql = saved["flowsql-eni-timeline"]["QueryString"]
+    assert "-- parameters: example values, edit them: eni=eni-0a1b2c3d4e5f60718\n" in sql
+    assert "interface_id = 'eni-0a1b2c3d4e5f60718'" in sql
+    assert "edit them: address=10.0.1.25\n" in saved["flowsql-traffic-to-address"]["QueryString"]
+    assert "example values" not in saved["flowsql-top-talkers"]["QueryString"]
