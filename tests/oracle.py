@@ -249,6 +249,28 @@ def lambda_egress(records, inventory_dir, *, since, until, accounts=None, region
     return rows[:limit]
 
 
+@oracle("daily-traffic", {})
+def daily_traffic(records, inventory_dir, params, *, since, until, accounts=None, regions=None) -> list[dict]:
+    """docs/queries.md, daily-traffic: per partition day (YYYY-MM-DD), all OK records and the accepted
+    and rejected ones apart; days without records have no row."""
+    groups: dict = defaultdict(list)
+    for r in _selected(records, since, until, accounts, regions):
+        groups[r["day"]].append(r)
+    return [
+        {
+            "day": day.isoformat(),
+            "flows": len(rs),
+            "packets": _sum(r["packets"] for r in rs),
+            "bytes": _sum(r["bytes"] for r in rs),
+            "accepted_flows": sum(r["action"] == "ACCEPT" for r in rs),
+            "rejected_flows": sum(r["action"] == "REJECT" for r in rs),
+            "accepted_bytes": _sum(r["bytes"] for r in rs if r["action"] == "ACCEPT"),
+            "rejected_bytes": _sum(r["bytes"] for r in rs if r["action"] == "REJECT"),
+        }
+        for day, rs in sorted(groups.items())
+    ]
+
+
 # The oracles of the other groups of queries register themselves when imported (one file per group).
 import oracle_attribution  # noqa: E402,F401
 import oracle_diagnose  # noqa: E402,F401
