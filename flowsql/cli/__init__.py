@@ -5,7 +5,7 @@ from __future__ import annotations
 from .app import app, main
 
 # The command modules register their commands on `app` when imported; they import nothing heavy.
-_MODULES = ("query", "diagnose", "convert", "demo", "account", "inventory", "posture", "schedule")
+_MODULES = ("query", "diagnose", "convert", "demo", "account", "inventory", "posture", "schedule", "report")
 
 
 def load_commands() -> None:

@@ -1,0 +1,214 @@
+"""Building the monthly report: every section's queries run once, then each section builds its part.
+
+`build_report()` returns one plain dict, the content of report.json (report.schema.json describes
+it); the renderers turn that dict, and only it, into HTML and Markdown. Everything in it is a
+function of the month, the data and the options: no clock, no elapsed time, keys sorted when
+written, so the same month and data give byte-identical files (on the local engine; Athena's
+execution ids differ from run to run).
+
+A section (one module of `flowsql.report.sections`, found by discovery) says which queries it needs
+(`plan`), then builds its part from their outcomes (`build`). A query the report cannot run is
+never left out in silence: it becomes an outcome with a reason, shown where it would have been and
+listed under "not evaluated".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..errors import UsageError
+from ..pack import Query
+from .canonical import row_dicts, rows_sha256
+from .month import Month
+
+FORMAT = "flowsql-report/1"
+# Rows of one query kept in report.json; the hash covers them all (an auditor re-runs the SQL).
+MAX_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query a section needs, with its parameters (text, as `flowsql query -p` takes them)."""
+
+    query: str
+    params: tuple[tuple[str, str], ...] = ()
+    used_by: str = ""  # "trends/top_destinations": where the figure appears
+
+    @property
+    def key(self) -> tuple:
+        return (self.query, self.params)
+
+
+@dataclass
+class Outcome:
+    """What a query gave: its rows and the id of its evidence entry, or why it was not evaluated."""
+
+    query: str
+    parameters: dict
+    evidence: str | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    reason: str | None = None  # not evaluated: why
+
+    @property
+    def evaluated(self) -> bool:
+        return self.reason is None
+
+    def part(self) -> dict:
+        """The outcome as a section shows it in report.json."""
+        if not self.evaluated:
+            return {"query": self.query, "parameters": self.parameters, "evaluated": False, "reason": self.reason}
+        return {"query": self.query, "parameters": self.parameters, "evaluated": True, "evidence": self.evidence,
+                "columns": self.columns, "row_count": len(self.rows), "rows": self.rows[:MAX_ROWS],
+                "rows_truncated": len(self.rows) > MAX_ROWS}
+
+
+@dataclass
+class Context:
+    """What the sections share: the month, the engine, the options, and the outcomes so far."""
+
+    month: Month
+    engine: object  # flowsql.engines.Engine
+    pack: dict  # query name -> Query
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    source: Path | None = None  # local engine: the --source folder (file paths are shown relative to it)
+    inventory: Path | None = None
+    policy: Path | None = None
+    outcomes: dict = field(default_factory=dict)  # Job.key -> Outcome
+    evidence: list = field(default_factory=list)  # one entry per query run, in run order
+    not_evaluated: list = field(default_factory=list)  # {"section", "name", "reason"}
+    state: dict = field(default_factory=dict)  # a section's own data between plan() and build()
+
+    @property
+    def window(self):
+        return self.month.window
+
+    def outcome(self, job: Job) -> Outcome:
+        return self.outcomes[job.key]
+
+    def not_evaluated_item(self, section: str, name: str, reason: str) -> None:
+        self.not_evaluated.append({"section": section, "name": name, "reason": reason})
+
+    def run(self, job: Job, used_by: list[str]) -> Outcome:
+        from ..runner import run
+
+        query: Query | None = self.pack.get(job.query)
+        given = dict(job.params)
+        if query is None:
+            return Outcome(job.query, given, reason=f"the query pack has no query {job.query!r}")
+        missing = [p.name for p in query.parameters if p.required and p.name not in given and p.default is None]
+        if missing:
+            return Outcome(job.query, given, reason=(
+                f"needs parameter(s) {', '.join(missing)}, which have no default (run it yourself: "
+                f"flowsql query {job.query} " + " ".join(f"-p {m}=…" for m in missing) + ")"))
+        for p in query.parameters:  # a required parameter with a default runs with its default
+            if p.required and p.name not in given:
+                given[p.name] = _text(p.default)
+        parameters = {p.name: given.get(p.name, _text(p.default)) for p in query.parameters}
+        try:
+            done = run(query, given, self.engine, self.window, accounts=self.accounts, regions=self.regions)
+        except UsageError as e:  # the data cannot answer it (fields, inventory): said, not fatal
+            return Outcome(job.query, parameters, reason=" ".join(str(e).split()))
+        records = row_dicts(done.result.columns, done.result.rows)
+        eid = f"E{len(self.evidence) + 1}"
+        self.evidence.append(self._evidence(eid, query, parameters, done, records, used_by))
+        return Outcome(job.query, parameters, evidence=eid, columns=list(done.result.columns), rows=records)
+
+    def _evidence(self, eid: str, query: Query, parameters: dict, done, records, used_by) -> dict:
+        s = done.result.stats
+        return {
+            "id": eid,
+            "query": query.name,
+            "title": query.title,
+            "parameters": parameters,
+            "used_by": used_by,
+            "engine": s.engine,
+            "sql": done.rendered.sql,
+            "execution_id": s.execution_id,
+            "workgroup": s.workgroup,
+            "data_scanned_bytes": s.data_scanned_bytes,
+            "cost_usd": s.cost_usd,
+            "files_read": s.files_read,
+            "bytes_read": s.bytes_read,
+            "skipped": [self._note(f) for f in s.skipped],
+            "left_out": [self._note(f) for f in s.left_out],
+            "notes": list(s.notes),
+            "row_count": len(records),
+            "rows_sha256": rows_sha256(records),
+        }
+
+    def _note(self, f) -> dict:
+        """A file left out or skipped, its path relative to --source (the same on every machine)."""
+        path = f.path
+        if self.source is not None:
+            try:
+                path = Path(path).resolve().relative_to(self.source.resolve()).as_posix()
+            except ValueError:
+                pass
+        return {"path": path, "reason": f.reason}
+
+
+def _text(value) -> str | None:
+    """A parameter default as `-p` text (lists comma-separated, as the pack's examples)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def build_report(ctx: Context, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Run every section's queries once (progress(i, n, query) before each) and build the report."""
+    from .sections import discover
+
+    sections = discover()
+    jobs: dict[tuple, list] = {}  # Job.key -> [Job, used_by...] in first-use order
+    for section in sections:
+        for job in section.plan(ctx):
+            entry = jobs.setdefault(job.key, [job, []])
+            if job.used_by and job.used_by not in entry[1]:
+                entry[1].append(job.used_by)
+    for i, (key, (job, used_by)) in enumerate(jobs.items(), 1):
+        if progress is not None:
+            progress(i, len(jobs), job.query)
+        ctx.outcomes[key] = ctx.run(job, used_by)
+
+    target = ctx.engine.target()
+    report = {
+        "format": FORMAT,
+        "flowsql_version": __version__,
+        "month": ctx.month.label,
+        "window": {"since": ctx.window.since.isoformat(), "until": ctx.window.until.isoformat()},
+        "scope": {
+            "engine": ctx.engine.name,
+            "source": os.fspath(ctx.source) if ctx.source is not None else None,
+            "table": target.flow_logs if ctx.engine.name == "athena" else None,
+            "inventory": os.fspath(ctx.inventory) if ctx.inventory is not None else None,
+            "accounts": list(ctx.accounts),
+            "regions": list(ctx.regions),
+        },
+        "sections": [s.KEY for s in sections],
+    }
+    for section in sections:
+        report[section.KEY] = section.build(ctx)
+    report["summary"] = _summary(ctx, report)
+    return report
+
+
+def _summary(ctx: Context, report: dict) -> dict:
+    scanned = [e["data_scanned_bytes"] for e in ctx.evidence if e["data_scanned_bytes"] is not None]
+    costs = [e["cost_usd"] for e in ctx.evidence if e["cost_usd"] is not None]
+    alarms = (report.get("posture") or {}).get("counts", {}).get("alarm", 0)
+    return {
+        "queries_run": len(ctx.evidence),
+        "not_evaluated": len(ctx.not_evaluated),
+        "data_scanned_bytes": sum(scanned) if scanned else None,
+        "cost_usd": round(sum(costs), 10) if costs else None,
+        "posture_alarms": alarms,
+        "exit_code": 1 if alarms else 0,
+    }

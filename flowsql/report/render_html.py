@@ -1,0 +1,126 @@
+"""report.html: one self-contained file, readable offline and printable.
+
+Inline CSS, charts as inline SVG (flowsql.report.charts), no script, no font, no image or link
+to fetch; a Content-Security-Policy that forbids any fetch says so to the browser too. The page is
+the summary, then each section's own HTML (sections/*.py), in the sections' order.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .text import cell_text, plural, usd
+
+CSS = """
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933;
+       margin: 0 auto; max-width: 1040px; padding: 24px 28px 64px; background: #fff; }
+h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 36px 0 8px; border-bottom: 2px solid #e4e7eb;
+padding-bottom: 4px; } h3 { font-size: 16px; margin: 22px 0 6px; } h4 { font-size: 14px; margin: 14px 0 4px; }
+p { margin: 6px 0; } .muted { color: #616e7c; } .small { font-size: 12px; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 12.5px; }
+th, td { border: 1px solid #d8dde3; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th { background: #f1f3f5; } table.kv { width: 100%; } table.kv th { width: 150px; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+pre { background: #f7f8fa; border: 1px solid #e4e7eb; padding: 8px 10px; overflow-x: auto; white-space: pre-wrap; }
+.kpis { display: flex; flex-wrap: wrap; gap: 10px; margin: 14px 0; }
+.kpi { border: 1px solid #d8dde3; border-radius: 6px; padding: 8px 14px; min-width: 130px; }
+.kpi b { display: block; font-size: 20px; } .kpi span { color: #616e7c; font-size: 12px; }
+.sev, .status { display: inline-block; border-radius: 3px; padding: 0 6px; font-size: 11.5px; font-weight: 600;
+                color: #fff; }
+.sev-critical { background: #7b1fa2; } .sev-high { background: #c62828; } .sev-medium { background: #ef6c00; }
+.sev-low { background: #f9a825; color: #1f2933; } .sev-info { background: #607d8b; }
+.status-ok { background: #2e7d32; } .status-alarm { background: #c62828; } .status-skip { background: #9e9e9e; }
+.status-info { background: #1565c0; }
+.finding { border-left: 4px solid #d8dde3; padding: 2px 0 2px 12px; margin: 14px 0; }
+.finding.has-rows { border-left-color: #ef6c00; } .ne { color: #8a4b00; }
+svg.chart { display: block; max-width: 100%; height: auto; margin: 6px 0 10px; }
+details > summary { cursor: pointer; color: #1f4e79; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } .finding, table { break-inside: avoid; } }
+"""
+
+# No fetch of any kind: inline styles only, data: images only (the favicon), nothing else.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def esc(text) -> str:
+    return escape(str(text), quote=True)
+
+
+def table(columns: list[str], rows: list[dict], *, limit: int | None = None, caption: str = "") -> str:
+    """Rows (dicts) as a table; numbers right-aligned; past `limit` rows a line says how many more."""
+    shown = rows if limit is None else rows[:limit]
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for r in shown:
+        cells = []
+        for c in columns:
+            v = r.get(c)
+            num = isinstance(v, (int, float)) and not isinstance(v, bool)
+            cells.append(f'<td class="num">{esc(cell_text(v, c))}</td>' if num else f"<td>{esc(cell_text(v, c))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption class=\"muted small\">{esc(caption)}</caption>" if caption else ""
+    more = ""
+    if limit is not None and len(rows) > limit:
+        more = f'<p class="muted small">… and {plural(len(rows) - limit, "more row")} (report.json has them).</p>'
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+
+def kv_table(pairs: list[tuple[str, str]]) -> str:
+    return '<table class="kv">' + "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in pairs) + "</table>"
+
+
+def badge(kind: str, value: str) -> str:
+    return f'<span class="{kind} {kind}-{esc(value)}">{esc(value)}</span>'
+
+
+def evidence_link(eid: str | None) -> str:
+    return f'<a href="#{esc(eid)}">{esc(eid)}</a>' if eid else "–"
+
+
+def page(report: dict) -> str:
+    from .sections import discover
+
+    title = f"Flow-log report {report['month']}"
+    parts = [_summary(report)]
+    for section in discover():
+        if section.KEY in report:
+            parts.append(f'<section id="{esc(section.KEY)}"><h2>{esc(section.TITLE)}</h2>'
+                         f"{section.html(report[section.KEY], report)}</section>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{esc(title)}</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>{CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(parts) + "\n</body>\n</html>\n")
+
+
+def _summary(report: dict) -> str:
+    s, scope, w = report["summary"], report["scope"], report["window"]
+    where = [f"engine <b>{esc(scope['engine'])}</b>"]
+    if scope.get("source"):
+        where.append(f"source <code>{esc(scope['source'])}</code>")
+    if scope.get("table"):
+        where.append(f"table <code>{esc(scope['table'])}</code>")
+    if scope.get("accounts"):
+        where.append("accounts " + esc(", ".join(scope["accounts"])))
+    if scope.get("regions"):
+        where.append("regions " + esc(", ".join(scope["regions"])))
+    findings = report.get("findings", {}).get("summary", {})
+    kpis = [
+        ("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
+        ("findings with rows", f"{findings.get('with_rows', 0)} / {findings.get('evaluated', 0)}"),
+        ("not evaluated", str(s["not_evaluated"])),
+        ("queries run", str(s["queries_run"])),
+    ]
+    if s.get("cost_usd") is not None:
+        kpis.append(("Athena cost", usd(s["cost_usd"])))
+    links = " · ".join(f'<a href="#{esc(k)}">{esc(k.replace("_", " "))}</a>' for k in report["sections"])
+    return (f"<header><h1>Flow-log report {esc(report['month'])}</h1>"
+            f"<p class=\"muted\">{esc(w['since'])} … {esc(w['until'])} (UTC days, inclusive) · "
+            + " · ".join(where) + f" · flowsql {esc(report['flowsql_version'])}</p>"
+            '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
+                                           for k, v in kpis) + "</div>"
+            f"<p class=\"small\">{links}</p>"
+            "<p class=\"small muted\">Every figure names its evidence (E1, E2, …): the query, its parameters, "
+            "the SQL as it ran, what was read or scanned, and the SHA-256 of its rows, in the appendix.</p>"
+            "</header>")

@@ -1,0 +1,105 @@
+"""Evidence: for every figure, the query that made it, its parameters, the SQL as it ran, the
+engine and what it read (local: files and bytes) or scanned and billed (Athena: execution id, data
+scanned, cost), the files left out and why, the row count and the SHA-256 of the rows in their
+canonical form (flowsql.report.canonical), so a reader can re-run the SQL and compare. The posture
+snapshot's files are listed with their SHA-256."""
+
+from __future__ import annotations
+
+import shlex
+
+KEY = "evidence"
+TITLE = "Evidence"
+ORDER = 90
+
+CANONICAL = ("SHA-256 (hex) of the rows in their canonical form: one line per row in the query's order, each "
+             "the row as a JSON object with the column names as keys, sorted, no whitespace (separators ',' and "
+             "':'), UTF-8 text unescaped, integers as JSON integers, NULL as null, each line ending in a line "
+             "feed; no rows is zero bytes.")
+
+
+def plan(ctx) -> list:
+    return []
+
+
+def _command(ctx, entry: dict) -> str:
+    """The `flowsql query` command that gives the same rows (`-o json`, then hash them)."""
+    argv = ["flowsql", "query", entry["query"], "--engine", ctx.engine.name]
+    if ctx.source is not None:
+        argv += ["--source", str(ctx.source)]
+    if ctx.inventory is not None and ctx.engine.name == "local":
+        argv += ["--inventory", str(ctx.inventory)]
+    argv += ["--since", ctx.window.since.isoformat(), "--until", ctx.window.until.isoformat()]
+    for a in ctx.accounts:
+        argv += ["--account", a]
+    for r in ctx.regions:
+        argv += ["--region", r]
+    for k, v in sorted(entry["parameters"].items()):
+        if v is not None:
+            argv += ["-p", f"{k}={v}"]
+    return shlex.join(argv + ["-o", "json"])
+
+
+def build(ctx) -> dict:
+    return {"rows_sha256": CANONICAL,
+            "queries": [{**e, "command": _command(ctx, e)} for e in ctx.evidence]}
+
+
+def _facts(e: dict) -> list[tuple[str, str]]:
+    from ..charts import human_bytes
+    from ..text import usd
+
+    facts = [("query", e["query"] + (" " + " ".join(f"{k}={v}" for k, v in sorted(e["parameters"].items())
+                                                     if v is not None) if e["parameters"] else "")),
+             ("used by", ", ".join(e["used_by"]) or "–"), ("engine", e["engine"])]
+    if e["engine"] == "athena":
+        facts += [("execution id", e["execution_id"] or "–"), ("workgroup", e["workgroup"] or "–"),
+                  ("data scanned", f"{e['data_scanned_bytes'] or 0:,} bytes"), ("cost", usd(e["cost_usd"]))]
+    else:
+        facts += [("files read", f"{e['files_read'] or 0:,} ({human_bytes(e['bytes_read'] or 0)}, "
+                                 f"{e['bytes_read'] or 0:,} bytes)")]
+    if e["skipped"]:
+        facts.append(("skipped (unreadable)", "; ".join(f"{f['path']}: {f['reason']}" for f in e["skipped"])))
+    if e["left_out"]:
+        facts.append(("left out", "; ".join(f"{f['path']}: {f['reason']}" for f in e["left_out"])))
+    for n in e["notes"]:
+        facts.append(("note", n))
+    facts += [("rows", f"{e['row_count']:,}"), ("rows SHA-256", e["rows_sha256"]), ("re-run", e["command"])]
+    return facts
+
+
+def html(part: dict, report: dict) -> str:
+    from ..render_html import esc, kv_table
+
+    out = [f"<p class=\"small\">{esc(part['rows_sha256'])} To check a figure, run the command shown (or the SQL, "
+           "on Athena) and hash its rows the same way.</p>"]
+    for e in part["queries"]:
+        out.append(f'<div class="evidence" id="{esc(e["id"])}"><h3>{esc(e["id"])} · {esc(e["title"])}</h3>')
+        out.append(kv_table([(k, f"<code>{esc(v)}</code>" if k in ("rows SHA-256", "re-run", "execution id")
+                              else esc(v)) for k, v in _facts(e)]))
+        out.append(f"<details><summary>SQL as it ran</summary><pre>{esc(e['sql'])}</pre></details></div>")
+    posture = report.get("posture") or {}
+    if posture.get("evaluated"):
+        out.append("<h3>Posture snapshot</h3>"
+                   f"<p class=\"small\">Taken {esc(posture['snapshot']['taken'])}; the files the checks read:</p>")
+        from ..render_html import table
+
+        out.append(table(["path", "bytes", "sha256"], posture["snapshot"]["files"]))
+        out.append("<details><summary>The policy in effect</summary>"
+                   f"<pre>{esc(posture['policy']['effective'])}</pre></details>")
+    return "\n".join(out)
+
+
+def markdown(part: dict, report: dict) -> str:
+    from ..render_md import code, kv_table, table
+
+    out = [f"{part['rows_sha256']} To check a figure, run the command shown (or the SQL, on Athena) and hash "
+           "its rows the same way.", ""]
+    for e in part["queries"]:
+        out += [f"### {e['id']} · {e['title']}", "", kv_table(_facts(e)), "", code(e["sql"], "sql"), ""]
+    posture = report.get("posture") or {}
+    if posture.get("evaluated"):
+        out += ["### Posture snapshot", "", f"Taken {posture['snapshot']['taken']}; the files the checks read:", "",
+                table(["path", "bytes", "sha256"], posture["snapshot"]["files"]), ""]
+    return "\n".join(out)
+

@@ -1,0 +1,138 @@
+"""Posture: is flow logging designed and working? The checks and the design sheet of the inventory's
+snapshot (flowsql.posture), when the inventory holds one; the snapshot's files and their SHA-256
+are its evidence."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+KEY = "posture"
+TITLE = "Posture"
+ORDER = 10
+
+_STATUSES = ("alarm", "ok", "info", "skip")
+
+
+def plan(ctx) -> list:
+    """Read and evaluate the snapshot now, so a malformed one stops the report before any query."""
+    from ... import posture
+
+    if ctx.inventory is None:
+        ctx.state[KEY] = "no --inventory was given, so there is no posture snapshot to check"
+    elif not posture.has_snapshot(ctx.inventory):
+        ctx.state[KEY] = (f"the inventory {ctx.inventory} holds no posture snapshot (flow-logs.json): "
+                          "`flowsql inventory sync --out DIR` writes one")
+    else:
+        policy = posture.load_policy(ctx.policy)
+        snapshot = posture.load_snapshot(ctx.inventory)
+        ctx.state[KEY] = (policy, snapshot, posture.evaluate(snapshot, policy), posture.design_sheet(snapshot, policy))
+    return []
+
+
+def build(ctx) -> dict:
+    from ... import posture
+    from ...posture.policy import policy_yaml
+
+    state = ctx.state[KEY]
+    if isinstance(state, str):
+        ctx.not_evaluated_item(KEY, "posture checks", state)
+        return {"evaluated": False, "reason": state}
+    policy, snapshot, rows, sheet = state
+    counts = {s: sum(r.status == s for r in rows) for s in posture.STATUSES}
+    return {
+        "evaluated": True,
+        "counts": counts,
+        "checks": [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
+                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.checks()],
+        "rows": [r.as_dict() for r in rows],
+        "design_sheet": sheet,
+        "snapshot": {
+            "taken": snapshot.taken.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "files": _files(Path(ctx.inventory)),
+        },
+        "policy": {"source": str(policy.source), "effective": policy_yaml(policy)},
+    }
+
+
+def _files(folder: Path) -> list[dict]:
+    """The snapshot's files (the top folder's JSON and buckets/…), with size and SHA-256."""
+    paths = [p for p in folder.glob("*.json") if p.is_file()]
+    buckets = folder / "buckets"
+    if buckets.is_dir():
+        paths += [p for p in buckets.rglob("*") if p.is_file()]
+    out = []
+    for p in sorted(paths, key=lambda p: p.relative_to(folder).as_posix()):
+        data = p.read_bytes()
+        out.append({"path": p.relative_to(folder).as_posix(), "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest()})
+    return out
+
+
+def _rows_for_display(part: dict) -> list[dict]:
+    order = {s: i for i, s in enumerate(_STATUSES)}
+    return sorted(part["rows"], key=lambda r: order.get(r["status"], 9))
+
+
+def _design_rows(part: dict) -> list[dict]:
+    return [{"vpc": r["vpc"], "name": r["name"], "account": r["account"], "region": r["region"],
+             "class": r["class"] + (" (exempt)" if r["exempt"] else ""),
+             "destinations": "; ".join(f"{d['type']} {d['target']} ({d['retention']})" for d in r["destinations"])
+             or "none",
+             "est_monthly_usd": r["est_monthly_usd"]} for r in part["design_sheet"]]
+
+
+_ROW_COLUMNS = ["status", "check", "resource", "reason", "account", "region", "vpc"]
+_DESIGN_COLUMNS = ["vpc", "name", "account", "region", "class", "destinations", "est_monthly_usd"]
+
+
+def html(part: dict, report: dict) -> str:
+    from .. import charts
+    from ..render_html import badge, esc, table
+
+    if not part["evaluated"]:
+        return f'<p class="ne">Not evaluated: {esc(part["reason"])}.</p>'
+    c = part["counts"]
+    out = [charts.stacked_bar([(s, charts.STATUS_COLORS[s], c[s]) for s in _STATUSES],
+                              title="Posture check rows by status"),
+           f"<p>Snapshot taken {esc(part['snapshot']['taken'])}; policy: {esc(part['policy']['source'])}. "
+           "A check row is one check on one resource; the run exits 1 when any row alarms.</p>"]
+    alarms = [r for r in part["rows"] if r["status"] == "alarm"]
+    if alarms:
+        out.append(f"<h3>Alarms ({len(alarms)})</h3>")
+        out.append(table(["check", "resource", "reason", "account", "region", "vpc"], alarms))
+    out.append("<h3>Checks</h3>")
+    checks = []
+    for chk in part["checks"]:
+        n = sum(r["check"] == chk["id"] and r["status"] == "alarm" for r in part["rows"])
+        checks.append({"check": chk["id"], "severity": chk["severity"], "alarms": n, "title": chk["title"],
+                       "compliance": ", ".join(chk["compliance"]) or "–", "remediation": chk["remediation"]})
+    out.append(table(["check", "severity", "alarms", "title", "compliance", "remediation"], checks))
+    rows = _rows_for_display(part)
+    out.append("<details><summary>Every check row (" + str(len(rows)) + ")</summary>" + table(_ROW_COLUMNS, rows)
+               + "</details>")
+    out.append("<h3>Design sheet</h3><p class=\"small muted\">Per VPC: its data class, where its flow logs go and "
+               "for how long, and an estimated monthly cost in USD at the policy's list prices.</p>")
+    out.append(table(_DESIGN_COLUMNS, _design_rows(part)))
+    notes = [f"{r['vpc']}: {n}" for r in part["design_sheet"] for n in r.get("notes", [])]
+    if notes:
+        out.append("<ul class=\"small muted\">" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    out.append(f"<p class=\"small\">Statuses: " + " ".join(badge("status", s) for s in _STATUSES) + "</p>")
+    return "\n".join(out)
+
+
+def markdown(part: dict, report: dict) -> str:
+    from ..render_md import table
+
+    if not part["evaluated"]:
+        return f"Not evaluated: {part['reason']}."
+    c = part["counts"]
+    out = [" · ".join(f"{s}: {c[s]}" for s in _STATUSES) + f" (snapshot taken {part['snapshot']['taken']}; "
+           f"policy: {part['policy']['source']})", ""]
+    alarms = [r for r in part["rows"] if r["status"] == "alarm"]
+    if alarms:
+        out += [f"### Alarms ({len(alarms)})", "", table(["check", "resource", "reason", "account", "region", "vpc"],
+                                                          alarms), ""]
+    out += ["### Every check row", "", table(_ROW_COLUMNS, _rows_for_display(part)), "",
+            "### Design sheet", "", table(_DESIGN_COLUMNS, _design_rows(part))]
+    return "\n".join(out)
