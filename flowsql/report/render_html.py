@@ -19,7 +19,7 @@ h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 36px 0 8p
 padding-bottom: 4px; } h3 { font-size: 16px; margin: 22px 0 6px; } h4 { font-size: 14px; margin: 14px 0 4px; }
 p { margin: 6px 0; } .muted { color: #616e7c; } .small { font-size: 12px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 12.5px; }
-th, td { border: 1px solid #d8dde3; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid #d8dde3; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f1f3f5; } table.kv { width: 100%; } table.kv th { width: 150px; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 pre { background: #f7f8fa; border: 1px solid #e4e7eb; padding: 8px 10px; overflow-x: auto; white-space: pre-wrap; }

@@ -74,21 +74,31 @@ def _rows_for_display(part: dict) -> list[dict]:
     return sorted(part["rows"], key=lambda r: order.get(r["status"], 9))
 
 
+def _where(row: dict) -> str:
+    return " ".join(x for x in (row.get("account"), row.get("region")) if x) or "–"
+
+
 def _design_rows(part: dict) -> list[dict]:
-    return [{"vpc": r["vpc"], "name": r["name"], "account": r["account"], "region": r["region"],
+    return [{"vpc": r["vpc"] + (f" ({r['name']})" if r["name"] else ""), "where": _where(r),
              "class": r["class"] + (" (exempt)" if r["exempt"] else ""),
              "destinations": "; ".join(f"{d['type']} {d['target']} ({d['retention']})" for d in r["destinations"])
              or "none",
              "est_monthly_usd": r["est_monthly_usd"]} for r in part["design_sheet"]]
 
 
+def _alarm_rows(part: dict) -> list[dict]:
+    return [{"check": r["check"], "resource": r["resource"], "reason": r["reason"], "where": _where(r)}
+            for r in part["rows"] if r["status"] == "alarm"]
+
+
 _ROW_COLUMNS = ["status", "check", "resource", "reason", "account", "region", "vpc"]
-_DESIGN_COLUMNS = ["vpc", "name", "account", "region", "class", "destinations", "est_monthly_usd"]
+_ALARM_COLUMNS = ["check", "resource", "reason", "where"]
+_DESIGN_COLUMNS = ["vpc", "where", "class", "destinations", "est_monthly_usd"]
 
 
 def html(part: dict, report: dict) -> str:
     from .. import charts
-    from ..render_html import badge, esc, table
+    from ..render_html import esc, table
 
     if not part["evaluated"]:
         return f'<p class="ne">Not evaluated: {esc(part["reason"])}.</p>'
@@ -97,17 +107,23 @@ def html(part: dict, report: dict) -> str:
                               title="Posture check rows by status"),
            f"<p>Snapshot taken {esc(part['snapshot']['taken'])}; policy: {esc(part['policy']['source'])}. "
            "A check row is one check on one resource; the run exits 1 when any row alarms.</p>"]
-    alarms = [r for r in part["rows"] if r["status"] == "alarm"]
+    alarms = _alarm_rows(part)
     if alarms:
         out.append(f"<h3>Alarms ({len(alarms)})</h3>")
-        out.append(table(["check", "resource", "reason", "account", "region", "vpc"], alarms))
+        out.append(table(_ALARM_COLUMNS, alarms))
     out.append("<h3>Checks</h3>")
     checks = []
     for chk in part["checks"]:
         n = sum(r["check"] == chk["id"] and r["status"] == "alarm" for r in part["rows"])
-        checks.append({"check": chk["id"], "severity": chk["severity"], "alarms": n, "title": chk["title"],
-                       "compliance": ", ".join(chk["compliance"]) or "–", "remediation": chk["remediation"]})
-    out.append(table(["check", "severity", "alarms", "title", "compliance", "remediation"], checks))
+        checks.append({"check": chk["id"], "severity": chk["severity"], "alarms": n, "what it asks": chk["title"],
+                       "compliance": ", ".join(chk["compliance"]) or "–"})
+    out.append(table(["check", "severity", "alarms", "what it asks", "compliance"], checks))
+    alarming = [chk for chk in part["checks"] if any(r["check"] == chk["id"] and r["status"] == "alarm"
+                                                     for r in part["rows"])]
+    if alarming:
+        out.append("<h4>What to do</h4><ul>" + "".join(
+            f"<li><code>{esc(chk['id'])}</code>: {esc(chk['why'])} <i>Fix:</i> {esc(chk['remediation'])}</li>"
+            for chk in alarming) + "</ul>")
     rows = _rows_for_display(part)
     out.append("<details><summary>Every check row (" + str(len(rows)) + ")</summary>" + table(_ROW_COLUMNS, rows)
                + "</details>")
@@ -117,7 +133,6 @@ def html(part: dict, report: dict) -> str:
     notes = [f"{r['vpc']}: {n}" for r in part["design_sheet"] for n in r.get("notes", [])]
     if notes:
         out.append("<ul class=\"small muted\">" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
-    out.append(f"<p class=\"small\">Statuses: " + " ".join(badge("status", s) for s in _STATUSES) + "</p>")
     return "\n".join(out)
 
 
@@ -129,10 +144,13 @@ def markdown(part: dict, report: dict) -> str:
     c = part["counts"]
     out = [" · ".join(f"{s}: {c[s]}" for s in _STATUSES) + f" (snapshot taken {part['snapshot']['taken']}; "
            f"policy: {part['policy']['source']})", ""]
-    alarms = [r for r in part["rows"] if r["status"] == "alarm"]
+    alarms = _alarm_rows(part)
     if alarms:
-        out += [f"### Alarms ({len(alarms)})", "", table(["check", "resource", "reason", "account", "region", "vpc"],
-                                                          alarms), ""]
+        out += [f"### Alarms ({len(alarms)})", "", table(_ALARM_COLUMNS, alarms), "", "What to do:", ""]
+        for chk in part["checks"]:
+            if any(r["check"] == chk["id"] for r in alarms):
+                out.append(f"- `{chk['id']}`: {chk['why']} Fix: {chk['remediation']}")
+        out.append("")
     out += ["### Every check row", "", table(_ROW_COLUMNS, _rows_for_display(part)), "",
             "### Design sheet", "", table(_DESIGN_COLUMNS, _design_rows(part))]
     return "\n".join(out)

@@ -9,7 +9,7 @@ from ..build import Job
 
 KEY = "trends"
 TITLE = "Trends"
-ORDER = 30
+ORDER = 15
 
 
 @dataclass(frozen=True)
