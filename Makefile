@@ -19,8 +19,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: install ## Generate a demo account's flow logs and run the canned queries on them, locally
+demo: install ## Generate a demo account's flow logs, run the canned queries on them, write the month's report
 	$(VENV)/bin/flowsql demo --dir demo-output
+	@# the month of the demo's last day; exit 1 means posture alarms, which the demo has on purpose
+	@month=$$($(PY) -c 'from flowsql.demo import demo_month; print(demo_month())') && \
+	$(VENV)/bin/flowsql report --month $$month --engine local --source demo-output \
+	    --inventory demo-output/inventory --out demo-reports/$$month >/dev/null; rc=$$?; \
+	if [ $$rc -gt 1 ]; then exit $$rc; fi; \
+	echo; echo "The demo month's report: demo-reports/$$month/report.html (also report.md, report.json)"
 
 test: install ## Run the whole test suite
 	$(PY) -m pytest -q -n 2
@@ -33,4 +39,4 @@ bench: install ## Measure speed against the baselines (see bench/README.md)
 	$(PY) bench/run.py
 
 clean: ## Remove the virtualenv, caches and demo output
-	rm -rf $(VENV) demo-output .pytest_cache .hypothesis build dist
+	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis build dist

@@ -36,6 +36,12 @@ def _print_rows(columns, rows, title=None) -> None:
 DEMO_QUERIES = {"top-destinations": {}, "rejects-by-subnet": {}, "lambda-egress": {"limit": "15"}}
 
 
+def demo_month(today=None) -> str:
+    """YYYY-MM of the demo's last day (yesterday, UTC): the month `make demo` writes the report of."""
+    scenario = demo_scenario(today)
+    return (scenario.start + timedelta(days=scenario.days - 1)).strftime("%Y-%m")
+
+
 def _manifest(directory: Path) -> dict | None:
     """The demo's record of what it wrote in `directory` (None when there is none or it is unreadable)."""
     try:

@@ -342,6 +342,12 @@ def test_the_month_and_out_placeholder(small_pack, tree, tmp_path, monkeypatch):
     assert (tmp_path / "reports" / MONTH / "report.html").exists()
 
 
+def test_the_demo_reports_the_month_of_its_last_day():
+    from flowsql.demo import demo_month
+
+    assert demo_month(date(2026, 3, 1)) == "2026-02" and demo_month(date(2026, 3, 2)) == "2026-03"
+
+
 def test_parse_month():
     today = date(2026, 3, 15)
     assert parse_month("previous", today).label == "2026-02"
@@ -399,11 +405,32 @@ WHERE
 """
 
 
+DAILY_WITHOUT_BYTES = """{#-
+title: Daily traffic
+description: Flows per day only, for a test.
+severity: info
+needs:
+  fields: [log-status]
+-#}
+SELECT
+    day,  -- noqa: RF04
+    count(*) AS flows
+FROM {{ flow_logs }}
+WHERE
+    {{ window() }}
+    AND log_status = 'OK'
+GROUP BY day
+ORDER BY day ASC
+"""
+
+
 def test_what_cannot_be_evaluated_is_listed_with_its_reason(small_pack, tree, tmp_path):
     import jsonschema
 
     (small_pack / "queries" / "test-needs-v5.sql").write_text(NEEDS_V5)
     (small_pack / "queries" / "test-needs-address.sql").write_text(NEEDS_ADDRESS)
+    # a pack of one's own whose daily-traffic lacks columns the chart needs
+    (small_pack / "queries" / "daily-traffic.sql").write_text(DAILY_WITHOUT_BYTES)
     out = tmp_path / "o"
     # us-east-1 holds the default format only: no file has pkt-dst-aws-service
     r = report(*local_args(tree, out), "--region", "us-east-1")
@@ -415,6 +442,8 @@ def test_what_cannot_be_evaluated_is_listed_with_its_reason(small_pack, tree, tm
     assert "address" in reasons[("findings", "test-needs-address")]
     assert "no default" in reasons[("findings", "test-needs-address")]
     assert "top-sources" in reasons[("trends", "top_rejected_sources")]
+    assert "accepted_bytes" in reasons[("trends", "daily_traffic")]
+    assert any(e["query"] == "daily-traffic" for e in data["evidence"]["queries"])  # it ran: its evidence stays
     items = {i["query"]: i for i in data["findings"]["items"]}
     assert [i["query"] for i in data["findings"]["items"]][0] == "test-needs-address"  # high first
     assert not items["test-needs-v5"]["evaluated"] and items["rejects-by-subnet"]["evaluated"]

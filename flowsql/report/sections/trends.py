@@ -22,6 +22,13 @@ class Trend:
     label: str = ""  # bars: the column naming a bar
     value: str = "bytes"  # bars: the column a bar measures
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the chart draws from (a pack of one's own may change a query)."""
+        if self.chart == "daily":
+            return ("day", "flows", "bytes", "accepted_flows", "rejected_flows", "accepted_bytes", "rejected_bytes")
+        return (self.label, self.value)
+
 
 TRENDS = (
     Trend("daily_traffic", "Traffic per day", "daily-traffic", (), "daily"),
@@ -43,9 +50,15 @@ def build(ctx) -> dict:
     part = {}
     for t in TRENDS:
         outcome = ctx.outcome(_job(t))
-        if not outcome.evaluated:
-            ctx.not_evaluated_item(KEY, t.key, f"{t.query}: {outcome.reason}")
-        part[t.key] = {"title": t.title, "chart": t.chart, **outcome.part()}
+        item = outcome.part()
+        lacking = [c for c in t.columns if c not in outcome.columns]
+        if outcome.evaluated and lacking:
+            item = {"query": t.query, "parameters": outcome.parameters, "evaluated": False,
+                    "reason": f"its rows (evidence {outcome.evidence}) lack the column(s) {', '.join(lacking)} "
+                              "the chart needs"}
+        if not item["evaluated"]:
+            ctx.not_evaluated_item(KEY, t.key, f"{t.query}: {item['reason']}")
+        part[t.key] = {"title": t.title, "chart": t.chart, **item}
     return part
 
 

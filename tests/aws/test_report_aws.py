@@ -1,0 +1,138 @@
+"""`flowsql report` with AWS: `--upload` to S3 with checksums, and the report on Athena (moto server)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
+from test_athena_engine import queue_result
+from typer.testing import CliRunner
+
+from flowsql import config as config_mod
+from flowsql.cli import app
+from flowsql.discovery import discover
+from flowsql.engines.athena import cost_usd
+from flowsql.fields import DEFAULT_FIELDS
+from flowsql.generate import Scenario, generate
+from flowsql.provision import apply, plan
+from flowsql.report import SCHEMA_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = ("report.html", "report.md", "report.json")
+
+
+@pytest.fixture
+def small_pack(tmp_path, monkeypatch):
+    """Three queries in a known order: the trends daily-traffic and top-destinations (top-sources left
+    out, so its trend is not evaluated), then the finding rejects-by-subnet."""
+    root = tmp_path / "pack"
+    shutil.copytree(ROOT / "sql", root)
+    for p in (root / "queries").iterdir():
+        if p.name not in {"rejects-by-subnet.sql", "daily-traffic.sql", "top-destinations.sql"}:
+            p.unlink()
+    monkeypatch.setenv("FLOWSQL_SQL_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return generate(tmp_path / "tree", Scenario(start=date(2025, 2, 10), days=2, flows_per_day=40, files_per_day=1))
+
+
+def test_upload_puts_each_file_with_its_sha256(small_pack, tree, boto, tmp_path):
+    boto.s3.create_bucket(Bucket="reports")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "local", "--source", str(tree.root),
+                                 "--out", str(out), "--upload", "s3://reports/monthly/"])
+    assert r.exit_code == 0, r.output
+    for name in FILES:
+        key = f"monthly/2025-02/{name}"
+        data = (out / name).read_bytes()
+        assert boto.s3.get_object(Bucket="reports", Key=key)["Body"].read() == data
+        head = boto.s3.head_object(Bucket="reports", Key=key, ChecksumMode="ENABLED")
+        assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+        assert f"uploaded s3://reports/{key} (sha256 {hashlib.sha256(data).hexdigest()})" in r.stderr
+    assert boto.s3.head_object(Bucket="reports", Key="monthly/2025-02/report.html")["ContentType"].startswith(
+        "text/html")
+
+
+def test_upload_to_a_missing_bucket_fails_in_one_line_after_writing(small_pack, tree, tmp_path):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "local", "--source", str(tree.root),
+                                 "--out", str(out), "--upload", "s3://no-such-bucket/x"])
+    assert r.exit_code == 1, r.output
+    line = r.stderr.strip().splitlines()[-1]
+    assert line.startswith("flowsql: error: uploading s3://no-such-bucket/x/2025-02/report.html"), line
+    assert all((out / f).exists() for f in FILES)  # the local report stands
+
+
+@pytest.fixture
+def setup_done(boto, aws):
+    """`flowsql setup` applied for a default-format flow log (as in test_athena_engine)."""
+    fl = make_flow_log(boto, "logs")
+    put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, date(2025, 2, 5), fl), " ".join(DEFAULT_FIELDS))
+    p = plan(aws, discover(aws))
+    apply(aws, p)
+    config_mod.save(p.config)
+    return p.config
+
+
+def test_the_report_on_athena_shows_execution_ids_and_cost(small_pack, setup_done, tree, proxy, moto, boto,
+                                                          tmp_path):
+    import jsonschema
+
+    # what Athena answers, in the order the report runs its queries: trends, then findings
+    subnets = [["subnet-0a1b2c3d4e5f60718", 12, 30, 4000, 3]]
+    days = [["2025-02-01", 10, 100, 5000, 9, 1, 4900, 100], ["2025-02-02", 4, 40, 2000, 4, 0, 2000, None]]
+    top = [["198.51.100.7", 3, 30, 5_000_000_000], ["10.0.0.7", 1, 2, 80]]
+    queue_result(moto, [("day", "varchar"), ("flows", "bigint"), ("packets", "bigint"), ("bytes", "bigint"),
+                        ("accepted_flows", "bigint"), ("rejected_flows", "bigint"), ("accepted_bytes", "bigint"),
+                        ("rejected_bytes", "bigint")], days)
+    queue_result(moto, [("dstaddr", "varchar"), ("flows", "bigint"), ("packets", "bigint"), ("bytes", "bigint")], top)
+    queue_result(moto, [("subnet_id", "varchar"), ("rejected_flows", "bigint"), ("rejected_packets", "bigint"),
+                        ("rejected_bytes", "bigint"), ("distinct_sources", "bigint")], subnets)
+    scanned = 123_456_789
+    proxy.scanned["FROM flowsql.vpc_flow_logs"] = scanned
+
+    out = tmp_path / "out"
+    # posture on Athena too: the inventory holds a snapshot (a generated one, with alarms)
+    r = CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "athena", "--inventory",
+                                 str(tree.inventory_dir), "--out", str(out)])
+    assert r.exit_code == 1, (r.stdout, r.stderr)
+    assert (out / "report.json").exists(), (r.stderr, repr(r.exception))
+    data = json.loads((out / "report.json").read_text())
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    assert data["scope"]["engine"] == "athena" and data["scope"]["table"] == "flowsql.vpc_flow_logs"
+    assert data["posture"]["evaluated"] and data["posture"]["counts"]["alarm"] > 0
+
+    evidence = data["evidence"]["queries"]
+    assert [e["query"] for e in evidence] == ["daily-traffic", "top-destinations", "rejects-by-subnet"]
+    executions = set(boto.athena.list_query_executions(WorkGroup="flowsql")["QueryExecutionIds"])
+    assert {e["execution_id"] for e in evidence} == executions and len(executions) == 3
+    for e in evidence:
+        qe = boto.athena.get_query_execution(QueryExecutionId=e["execution_id"])["QueryExecution"]
+        assert qe["Query"] == e["sql"].strip()  # the SQL shown is the SQL Athena ran
+        assert e["engine"] == "athena" and e["workgroup"] == "flowsql"
+        assert e["data_scanned_bytes"] == scanned and e["cost_usd"] == cost_usd(scanned)
+        assert e["files_read"] is None
+    assert data["summary"]["data_scanned_bytes"] == 3 * scanned
+    assert data["summary"]["cost_usd"] == pytest.approx(3 * cost_usd(scanned))
+
+    trends = data["trends"]
+    item = trends["top_destinations"]
+    assert [[r[c] for c in item["columns"]] for r in item["rows"]] == top
+    assert trends["daily_traffic"]["rows"][1]["rejected_bytes"] is None
+    assert [r["day"] for r in trends["daily_traffic"]["rows"]] == ["2025-02-01", "2025-02-02"]
+    assert not trends["top_rejected_sources"]["evaluated"]
+
+    html = (out / "report.html").read_text()
+    md = (out / "report.md").read_text()
+    for e in evidence:
+        assert e["execution_id"] in html and e["execution_id"] in md
+    assert "Athena cost" in html and f"{scanned:,} bytes" in html
