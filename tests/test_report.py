@@ -448,6 +448,10 @@ def test_what_cannot_be_evaluated_is_listed_with_its_reason(small_pack, tree, tm
     assert [i["query"] for i in data["findings"]["items"]][0] == "test-needs-address"  # high first
     assert not items["test-needs-v5"]["evaluated"] and items["rejects-by-subnet"]["evaluated"]
     assert data["scope"]["regions"] == ["us-east-1"]
+    # the posture is narrowed too
+    assert {r["region"] for r in data["posture"]["rows"]} <= {"us-east-1", None}
+    assert {v["region"] for v in data["posture"]["design_sheet"]} == {"us-east-1"}
+    assert all("--region us-east-1" in e["command"] for e in data["evidence"]["queries"])
     for f in ("report.html", "report.md"):
         text = (out / f).read_text()
         assert "test-needs-v5" in text and "pkt-dst-aws-service" in text and "no default" in text

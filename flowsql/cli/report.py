@@ -79,7 +79,7 @@ def report_cmd(
                       table=table, profile=profile)
     started = time.perf_counter()
     ctx = Context(month=m, engine=eng, pack=pack, accounts=accounts, regions=regions, source=source,
-                  inventory=inventory, policy=policy)
+                  inventory=inventory, policy=policy, table=table, skip_bad_files=skip_bad_files)
     tty = sys.stderr is not None and sys.stderr.isatty()
     try:
         with Spinner(f"report {m}: starting") as spin:

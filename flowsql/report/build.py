@@ -79,6 +79,8 @@ class Context:
     source: Path | None = None  # local engine: the --source folder (file paths are shown relative to it)
     inventory: Path | None = None
     policy: Path | None = None
+    table: str | None = None  # Athena: --table, as given
+    skip_bad_files: bool = False  # local: --skip-bad-files, as given (the evidence's command repeats both)
     outcomes: dict = field(default_factory=dict)  # Job.key -> Outcome
     evidence: list = field(default_factory=list)  # one entry per query run, in run order
     not_evaluated: list = field(default_factory=list)  # {"section", "name", "reason"}

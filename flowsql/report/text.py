@@ -32,9 +32,14 @@ def usd(value) -> str:
     return "–" if value is None else f"${value:,.6f}"
 
 
+def rows_line(part: dict) -> str:
+    """How many rows an evaluated outcome has."""
+    more = " (report.json keeps the first ones)" if part.get("rows_truncated") else ""
+    return f"{plural(part['row_count'], 'row')}{more}"
+
+
 def outcome_line(part: dict) -> str:
-    """One line about a query's outcome: its rows, or why it was not evaluated."""
+    """One line about a query's outcome: its rows and evidence, or why it was not evaluated."""
     if not part.get("evaluated"):
-        return f"not evaluated: {part['reason']}"
-    more = " (the first ones are kept in report.json)" if part.get("rows_truncated") else ""
-    return f"{plural(part['row_count'], 'row')}{more}; evidence {part['evidence']}"
+        return f"Not evaluated: {part['reason']}"
+    return f"{rows_line(part)}; evidence {part['evidence']}"

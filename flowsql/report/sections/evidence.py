@@ -30,6 +30,10 @@ def _command(ctx, entry: dict) -> str:
     if ctx.inventory is not None and ctx.engine.name == "local":
         argv += ["--inventory", str(ctx.inventory)]
     argv += ["--since", ctx.window.since.isoformat(), "--until", ctx.window.until.isoformat()]
+    if ctx.table is not None:
+        argv += ["--table", ctx.table]
+    if ctx.skip_bad_files:
+        argv.append("--skip-bad-files")
     for a in ctx.accounts:
         argv += ["--account", a]
     for r in ctx.regions:

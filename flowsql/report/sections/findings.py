@@ -48,7 +48,7 @@ def build(ctx) -> dict:
 
 def html(part: dict, report: dict) -> str:
     from ..render_html import badge, esc, evidence_link, table
-    from ..text import outcome_line, plural
+    from ..text import plural, rows_line
 
     s = part["summary"]
     out = [f"<p>{plural(s['findings'], 'finding')} in the query pack: {s['with_rows']} with rows, "
@@ -70,8 +70,7 @@ def html(part: dict, report: dict) -> str:
         if not i["evaluated"]:
             out.append(f'<p class="ne">Not evaluated: {esc(i["reason"])}</p>')
         else:
-            out.append(f'<p class="small muted">{esc(outcome_line(i).rsplit(";", 1)[0])}; evidence '
-                       f"{evidence_link(i['evidence'])}</p>")
+            out.append(f'<p class="small muted">{esc(rows_line(i))}; evidence {evidence_link(i["evidence"])}</p>')
             if i["row_count"]:
                 out.append(table(i["columns"], i["rows"], limit=ROWS_SHOWN))
         out.append("</div>")
@@ -90,7 +89,7 @@ def markdown(part: dict, report: dict) -> str:
                 f"**Why it matters.** {i['why']}", "", f"**What to do.** {i['remediation']}", ""]
         if i["compliance"]:
             out += [f"Compliance: {', '.join(i['compliance'])}", ""]
-        out += [outcome_line(i).capitalize() if not i["evaluated"] else outcome_line(i), ""]
+        out += [outcome_line(i), ""]
         if i["evaluated"] and i["row_count"]:
             out += [table(i["columns"], i["rows"], limit=ROWS_SHOWN), ""]
     return "\n".join(out)

@@ -39,6 +39,9 @@ def build(ctx) -> dict:
         ctx.not_evaluated_item(KEY, "posture checks", state)
         return {"evaluated": False, "reason": state}
     policy, snapshot, rows, sheet = state
+    # --account/--region narrow the posture too (a row about no account or region stays)
+    rows = [r for r in rows if _in_scope(r.account, r.region, ctx)]
+    sheet = [v for v in sheet if _in_scope(v["account"], v["region"], ctx)]
     counts = {s: sum(r.status == s for r in rows) for s in posture.STATUSES}
     return {
         "evaluated": True,
@@ -53,6 +56,11 @@ def build(ctx) -> dict:
         },
         "policy": {"source": str(policy.source), "effective": policy_yaml(policy)},
     }
+
+
+def _in_scope(account, region, ctx) -> bool:
+    return (not ctx.accounts or account is None or account in ctx.accounts) and \
+        (not ctx.regions or region is None or region in ctx.regions)
 
 
 def _files(folder: Path) -> list[dict]:
