@@ -11,7 +11,7 @@ import typer
 
 from ..errors import FlowsqlError, UsageError
 from .app import AccountOpt, EngineName, RegionOpt, Spinner, app, command, ids, note, out
-from .query import QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
+from .query import SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
 
 
 @command(app, "report")
@@ -35,7 +35,7 @@ def report_cmd(
                                          help="Also put the files at PREFIX/YYYY-MM/ in S3, checked by SHA-256."),
     skip_bad_files: bool = SkipOpt,
     table: Optional[str] = TableOpt,
-    profile: Optional[str] = QueryProfileOpt,
+    profile: Optional[str] = typer.Option(None, "--profile", help="The AWS CLI profile (Athena and --upload)."),
 ):
     """Write the month's report: posture (when the inventory holds a snapshot), every finding of the
     query pack, trends, and the evidence behind each figure (SQL, what was read or scanned, a SHA-256
