@@ -154,16 +154,10 @@ def split_header(text: str) -> tuple[str | None, str]:
 
 def parse_query(path: Path) -> Query:
     """Read and validate one query file; HeaderError says what is wrong and where."""
-    import yaml  # a dependency of sqlfluff too; only needed when the pack is read
-
     header, _ = split_header(path.read_text(encoding="utf-8"))
     if header is None:
         raise HeaderError(f"{path}: no metadata header ({{# title: … #}}) at the top")
-    try:
-        # the C loader where PyYAML has it (a few ms a header less), the same safe subset of YAML
-        meta = yaml.load(header, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as e:
-        raise HeaderError(f"{path}: header is not valid YAML: {e}") from None
+    meta = _yaml(path, header)
     if not isinstance(meta, dict):
         raise HeaderError(f"{path}: header must be a YAML mapping")
     extra = set(meta) - _HEADER_KEYS
@@ -224,6 +218,32 @@ def parse_query(path: Path) -> Query:
         why=" ".join(str(meta.get("why") or "").split()),
         remediation=" ".join(str(meta.get("remediation") or "").split()),
     )
+
+
+def _yaml(path: Path, header: str):
+    """The header's YAML, cached by its text: a query that ran before does not import PyYAML."""
+    import hashlib
+    import json
+
+    from .cache import cache_dir, read_json, write_json
+
+    cached = cache_dir("headers") / f"{hashlib.sha256(header.encode()).hexdigest()}.json"
+    meta = read_json(cached)
+    if meta is not None:
+        return meta
+    import yaml  # a dependency of sqlfluff too; only needed when a header is new
+
+    try:
+        # the C loader where PyYAML has it (a few ms a header less), the same safe subset of YAML
+        meta = yaml.load(header, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        raise HeaderError(f"{path}: header is not valid YAML: {e}") from None
+    try:
+        if json.loads(json.dumps(meta)) == meta:  # only what JSON keeps as it is (no YAML dates, say)
+            write_json(cached, meta)
+    except (TypeError, ValueError):
+        pass
+    return meta
 
 
 def load_pack(root: Path | None = None) -> tuple[Query, ...]:

@@ -244,10 +244,47 @@ def _tidy(sql: str) -> str:
 
 def render(query: Query, given: dict[str, str], target: Target, window: Window, *, accounts=(),
            regions=(), root: Path | None = None) -> Rendered:
-    """Parse the user's parameters against the query's declaration and render it for `target`."""
+    """Parse the user's parameters against the query's declaration and render it for `target`.
+
+    Renderings are cached by everything they depend on (the template's and macros' text, the
+    parameters' SQL literals, the target, the window, the filters, this module's own code), so a
+    query rendered once before does not even import Jinja."""
+    from .cache import cache_dir, read_json, write_json
+
     values = resolve(list(query.parameters), given)
-    sql = render_text(query.body, values, target, window, accounts=accounts, regions=regions, root=root)
+    root = root or sql_dir()
+    key = _render_key(query, values, target, window, accounts, regions, root)
+    path = cache_dir("render") / f"{key}.json"
+    sql = read_json(path)
+    if not isinstance(sql, str):
+        sql = render_text(query.body, values, target, window, accounts=accounts, regions=regions, root=root)
+        write_json(path, sql)
     return Rendered(query.name, target.engine, sql)
+
+
+def _render_key(query: Query, values: dict, target: Target, window: Window, accounts, regions, root: Path) -> str:
+    import hashlib
+
+    from . import __version__
+
+    h = hashlib.sha256()
+
+    def part(text) -> None:
+        h.update(str(text).encode())
+        h.update(b"\0")
+
+    part(__version__)
+    part(Path(__file__).read_bytes())
+    part(query.path.read_bytes())
+    for macro in sorted(Path(root, "macros").glob("*.sql")):
+        part(macro.name)
+        part(macro.read_bytes())
+    for name in sorted(values):
+        part(name)
+        part(None if values[name] is None else values[name].sql)
+    part(repr((target.engine, target.flow_logs, sorted(target.columns), target.day_format,
+               sorted(target.inventory.items()), window.since, window.until, list(accounts), list(regions))))
+    return h.hexdigest()
 
 
 def used_names(query: Query, root: Path | None = None) -> set[str]:
