@@ -88,3 +88,13 @@ def test_a_required_parameter_needs_an_example(tmp_path):
         parse_query(p)
     p.write_text(header + "example:\n  address: 10.0.0.1\n-#}\nSELECT 1\n")
     assert parse_query(p).required_example() == {"address": "10.0.0.1"}
+
+
+@pytest.mark.parametrize("query", PACK, ids=lambda q: q.name)
+def test_compliance_ids_have_the_documented_form(query):
+    """docs/queries.md, Findings: `FRAMEWORK:ID`, or `related: FRAMEWORK:ID` for a configuration control."""
+    import re
+
+    for c in query.compliance:
+        assert re.fullmatch(r"(related: )?[A-Za-z][A-Za-z0-9.-]*:[A-Za-z0-9.]+", c), f"{query.name}: {c!r}"
+    assert not query.compliance or query.is_finding, f"{query.name}: compliance ids on a query that is no finding"
