@@ -98,3 +98,38 @@ def test_compliance_ids_have_the_documented_form(query):
     for c in query.compliance:
         assert re.fullmatch(r"(related: )?[A-Za-z][A-Za-z0-9.-]*:[A-Za-z0-9.]+", c), f"{query.name}: {c!r}"
     assert not query.compliance or query.is_finding, f"{query.name}: compliance ids on a query that is no finding"
+
+
+def _flow_log_reads(sql: str, table: str = "vpc_flow_logs") -> int:
+    """How many times Athena reads the flow-log table for this SQL: Trino does not materialise a WITH
+    query, so every reference to a CTE that reads the table reads it again."""
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="trino")
+    ctes = {c.alias_or_name: c.this for c in tree.find_all(exp.CTE)}
+    memo: dict[str, int] = {}
+
+    def reads(node) -> int:
+        n = 0
+        for t in node.find_all(exp.Table):
+            if t.name == table:
+                n += 1
+            elif t.name in ctes and not t.db:
+                if t.name not in memo:
+                    memo[t.name] = reads(ctes[t.name])
+                n += memo[t.name]
+        return n
+
+    main = tree.copy()
+    for cte in main.find_all(exp.With):
+        cte.pop()
+    return reads(main)
+
+
+@pytest.mark.parametrize("query", PACK, ids=lambda q: q.name)
+def test_athena_reads_the_flow_log_table_once(query):
+    """Athena bills every read of the table: a query reads it once (a CTE used twice reads it twice)."""
+    target = Target("athena", flow_logs="flowsql.vpc_flow_logs")
+    for given in (query.example, query.required_example()):
+        sql = render(query, given, target, WINDOW, accounts=["123456789012"]).sql
+        assert _flow_log_reads(sql) == 1, sql

@@ -61,62 +61,66 @@ sent AS (
     GROUP BY f.interface_id, f.aws_region, f.az_id, f.dstaddr, o.vpc_id
 ),
 
-sent_to AS (
-    SELECT DISTINCT
-        interface_id,
-        aws_region,
-        dstaddr,
-        vpc_id
-    FROM sent
-),
-
+-- each sent group with the ENIs its destination may be (one pass over `sent`: Trino does not
+-- materialise a WITH query, so a second reference would read the flow-log table again)
 candidates AS (
-    SELECT DISTINCT
-        d.interface_id,
-        d.aws_region,
-        d.dstaddr,
+    SELECT
+        s.interface_id,
+        s.aws_region,
+        s.az_id,
+        s.dstaddr,
+        s.flows,
+        s.packets,
+        s.bytes,
         p.availability_zone_id AS dest_zone,
-        CASE WHEN p.vpc_id = d.vpc_id THEN 1 ELSE 0 END AS same_vpc
-    FROM sent_to AS d
+        CASE WHEN p.vpc_id = s.vpc_id THEN 1 ELSE 0 END AS same_vpc
+    FROM sent AS s
     INNER JOIN eni_places AS p
-        ON d.dstaddr = p.private_ip AND d.interface_id <> p.interface_id
+        ON s.dstaddr = p.private_ip AND s.interface_id <> p.interface_id
     WHERE
         p.availability_zone_id IS NOT NULL
-        AND starts_with(p.availability_zone, d.aws_region)
+        AND starts_with(p.availability_zone, s.aws_region)
 ),
 
 preferred AS (
     SELECT
         c.interface_id,
         c.aws_region,
+        c.az_id,
         c.dstaddr,
+        c.flows,
+        c.packets,
+        c.bytes,
         c.dest_zone,
         c.same_vpc,
-        max(c.same_vpc) OVER (PARTITION BY c.interface_id, c.aws_region, c.dstaddr) AS best
+        max(c.same_vpc) OVER (PARTITION BY c.interface_id, c.aws_region, c.az_id, c.dstaddr) AS best
     FROM candidates AS c
 ),
 
-destinations AS (
+-- the destination's zone where the preferred candidates agree on one (else the record is not counted)
+resolved AS (
     SELECT
         interface_id,
         aws_region,
+        az_id,
         dstaddr,
+        flows,
+        packets,
+        bytes,
         min(dest_zone) AS dest_zone
     FROM preferred
     WHERE same_vpc = best
-    GROUP BY interface_id, aws_region, dstaddr
+    GROUP BY interface_id, aws_region, az_id, dstaddr, flows, packets, bytes
     HAVING count(DISTINCT dest_zone) = 1
 )
 
 SELECT
-    s.az_id AS source_az,
-    d.dest_zone AS destination_az,
-    sum(s.flows) AS flows,
-    sum(s.packets) AS packets,
-    sum(s.bytes) AS bytes
-FROM sent AS s
-INNER JOIN destinations AS d
-    ON s.interface_id = d.interface_id AND s.aws_region = d.aws_region AND s.dstaddr = d.dstaddr
-WHERE s.az_id <> d.dest_zone
-GROUP BY s.az_id, d.dest_zone
+    az_id AS source_az,
+    dest_zone AS destination_az,
+    sum(flows) AS flows,
+    sum(packets) AS packets,
+    sum(bytes) AS bytes
+FROM resolved
+WHERE az_id <> dest_zone
+GROUP BY az_id, dest_zone
 ORDER BY bytes DESC, source_az ASC, destination_az ASC

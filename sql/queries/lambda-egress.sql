@@ -76,25 +76,33 @@ kept AS (
     LIMIT {{ limit }}
 ),
 
-in_vpc AS (
-    SELECT DISTINCT k.dstaddr
+-- a LEFT JOIN on the CIDR test, not a second CTE reading `kept`: Trino does not materialise a WITH
+-- query, so every reference to one reads the flow-log table again (and Athena bills it)
+classified AS (
+    SELECT
+        k.dstaddr,
+        k.dstport,
+        k.protocol,
+        k.flows,
+        k.packets,
+        k.bytes,
+        count(c.cidr) > 0 AS in_vpc
     FROM kept AS k
-    CROSS JOIN {{ inventory_vpc_cidrs }} AS c
-    WHERE {{ cidr_contains(col('c.cidr'), col('k.dstaddr')) }}
+    LEFT JOIN {{ inventory_vpc_cidrs }} AS c ON {{ cidr_contains(col('c.cidr'), col('k.dstaddr')) }}
+    GROUP BY k.dstaddr, k.dstport, k.protocol, k.flows, k.packets, k.bytes
 )
 
 SELECT
-    k.dstaddr,
-    k.dstport,
-    k.protocol,
+    dstaddr,
+    dstport,
+    protocol,
     CASE
-        WHEN v.dstaddr IS NOT NULL THEN 'vpc'
-        WHEN {{ is_private(col('k.dstaddr')) }} THEN 'private'
+        WHEN in_vpc THEN 'vpc'
+        WHEN {{ is_private(col('dstaddr')) }} THEN 'private'
         ELSE 'internet'
     END AS destination,
-    k.flows,
-    k.packets,
-    k.bytes
-FROM kept AS k
-LEFT JOIN in_vpc AS v ON k.dstaddr = v.dstaddr
-ORDER BY k.bytes DESC, k.dstaddr ASC, k.dstport ASC, k.protocol ASC
+    flows,
+    packets,
+    bytes
+FROM classified
+ORDER BY bytes DESC, dstaddr ASC, dstport ASC, protocol ASC

@@ -19,44 +19,54 @@ semantics: >-
   of the window (every hour of every day from since to until, UTC; Unix seconds of the hour's start)
   in which no record of any log-status started (hour of start = start - start % 3600). A record whose
   hour is outside the window (a flow from before midnight delivered in the first day's folder) counts
-  for no hour. Ordered by aws_account_id, aws_region, hour.
+  for no hour. Ordered by aws_account_id, aws_region, hour. (One read of the table: the hours with
+  records and, by a grouping set, one row per account and region standing for the end of the window;
+  the hours missing between consecutive rows are the gaps. A single gap of over 10,000 hours, 416
+  days, exceeds Trino's sequence() limit.)
 needs:
   fields: [start]
 -#}
 -- `hour` is a keyword to sqlfluff (RF04 when an alias): the CTEs' column lists name it instead
-WITH seen (aws_account_id, aws_region, hour) AS (
-    -- one scan: the hours with records, per account and region (NULL hour: a record without start)
+WITH hours (aws_account_id, aws_region, hour) AS (
+    -- one read: the hours with records, and per account and region one more row (the grouping set
+    -- without the hour) standing for the end of the window, which closes the last gap
     SELECT
         aws_account_id,
         aws_region,
-        start - start % 3600
+        CASE
+            WHEN grouping(start - start % 3600) = 1 THEN {{ window_end_second }}
+            ELSE start - start % 3600
+        END
     FROM {{ flow_logs }}
     WHERE {{ window() }}
-    GROUP BY aws_account_id, aws_region, start - start % 3600
+    GROUP BY GROUPING SETS ((aws_account_id, aws_region, start - start % 3600), (aws_account_id, aws_region))
 ),
 
-logging AS (
-    SELECT DISTINCT
+bounds (aws_account_id, aws_region, hour, previous) AS (
+    SELECT
         aws_account_id,
-        aws_region
-    FROM seen
+        aws_region,
+        hour,
+        lag(hour, 1, {{ window_start_second }} - 3600)
+            OVER (PARTITION BY aws_account_id, aws_region ORDER BY hour)
+    FROM hours
+    WHERE hour >= {{ window_start_second }} AND hour <= {{ window_end_second }}
 ),
 
--- every hour of the window: days times hours, so that Trino's sequence() stays far below its limit
--- of 10,000 elements for any window
-window_hours (hour) AS (
-    SELECT d.day_start + 3600 * h.hour_of_day
-    FROM unnest(sequence({{ window_start_second }}, {{ window_end_second }} - 86400, 86400)) AS d (day_start)
-    CROSS JOIN unnest(sequence(0, 23)) AS h (hour_of_day)
+gaps (aws_account_id, aws_region, first_missing, last_missing) AS (
+    SELECT
+        aws_account_id,
+        aws_region,
+        previous + 3600,
+        hour - 3600
+    FROM bounds
+    WHERE hour - previous > 3600
 )
 
 SELECT
-    l.aws_account_id,
-    l.aws_region,
-    w.hour
-FROM logging AS l
-CROSS JOIN window_hours AS w
-LEFT JOIN seen AS s
-    ON l.aws_account_id = s.aws_account_id AND l.aws_region = s.aws_region AND w.hour = s.hour
-WHERE s.hour IS NULL
-ORDER BY l.aws_account_id ASC, l.aws_region ASC, w.hour ASC
+    g.aws_account_id,
+    g.aws_region,
+    m.hour
+FROM gaps AS g
+CROSS JOIN unnest(sequence(g.first_missing, g.last_missing, 3600)) AS m (hour)
+ORDER BY g.aws_account_id ASC, g.aws_region ASC, m.hour ASC

@@ -59,24 +59,34 @@ arriving (source, destination, dstport, protocol, nat_interface_id, flows, packe
     GROUP BY f.srcaddr, {{ column('pkt_dstaddr', 'f') }}, f.dstport, f.protocol
 ),
 
--- the private-source test once per distinct source: it is a CIDR test
-private_sources AS (
-    SELECT s.source
-    FROM (SELECT DISTINCT source FROM arriving) AS s
-    WHERE {{ is_private(col('s.source')) }}
+-- the private-source test on the grouped rows, in a window so that `arriving` is read once (Trino
+-- does not materialise a WITH query: each reference would read the flow-log table again) and so that
+-- DuckDB does not push it down into the scan of every record
+classified AS (
+    SELECT
+        a.nat_interface_id,
+        a.source,
+        a.destination,
+        a.dstport,
+        a.protocol,
+        a.flows,
+        a.packets,
+        a.bytes,
+        bool_or({{ is_private(col('a.source')) }}) OVER (PARTITION BY a.source) AS private_source
+    FROM arriving AS a
 )
 
 SELECT
-    a.nat_interface_id,
-    a.source,
-    a.destination,
-    a.dstport,
-    a.protocol,
-    a.flows,
-    a.packets,
-    a.bytes
-FROM arriving AS a
-INNER JOIN private_sources AS p ON a.source = p.source
+    nat_interface_id,
+    source,
+    destination,
+    dstport,
+    protocol,
+    flows,
+    packets,
+    bytes
+FROM classified
+WHERE private_source
 ORDER BY
-    a.bytes DESC, a.source ASC, a.destination ASC NULLS LAST, a.dstport ASC, a.protocol ASC
+    bytes DESC, source ASC, destination ASC NULLS LAST, dstport ASC, protocol ASC
 LIMIT {{ limit }}
