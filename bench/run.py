@@ -9,8 +9,10 @@ Parquet, then times whole processes — several runs each, median and spread, pe
   queries, against the same query hand-written for DuckDB on the same files (bench/baseline/) and against
   the decompression floor (two parallel zcat);
 - a small query (one account, one region, 10 days), where start-up dominates;
-- a 1-day window over the 30 days against the full scan (files opened, time);
-- the Parquet tree against the text tree, and the conversion;
+- start-up alone: the same command over a window with no files, the fixed cost of every query;
+- a 1-day window over the 30 days against the full scan (files opened, time), also beyond start-up;
+- the Parquet tree against the text tree (also beyond start-up), and the conversion, both after the
+  text queries checked the files and on files never checked;
 - `flowsql --help`, `flowsql render` with a cold and a warm lint cache;
 - plain-Python parsing of the same files.
 
@@ -48,16 +50,32 @@ def flowsql_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "flowsql"]
 
 
+# The timed command runs under this small launcher, which reports the child's own wall time and peak
+# memory. Linux counts a child's peak from the memory of the process that forked it (a fork carries
+# its parent's high-water mark across exec), so a child of this script, which holds the dataset's
+# listing and more, would show this script's peak instead of its own.
+LAUNCHER = """
+import os, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(p.pid, 0)
+seconds = time.perf_counter() - t
+with open(sys.argv[1], "w") as out:
+    out.write(f"{seconds} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_once(cmd, env=None) -> tuple[float, int, str]:
     """(seconds, peak resident KB, stderr) of one whole process."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    err = p.stderr.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(p.pid, 0)
-    seconds = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err.strip()[-400:]}")
-    return seconds, usage.ru_maxrss, err
+    with tempfile.NamedTemporaryFile("r", prefix="flowsql-bench-", suffix=".txt") as figures:
+        p = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, figures.name, *map(str, cmd)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err.strip()[-400:]}")
+        seconds, peak_kb = figures.read().split()
+    return float(seconds), int(peak_kb), err
 
 
 def measure(cmd, runs: int, env=None, warmup: int = 1) -> dict:
@@ -124,7 +142,10 @@ def main() -> None:
     gz_bytes = sum(os.path.getsize(p) for p in all_files)
     work = Path(tempfile.mkdtemp(prefix="flowsql-bench-"))
     cache = work / "cache"
-    env = {**os.environ, "FLOWSQL_CACHE_DIR": str(cache), "FLOWSQL_CONFIG": str(work / "none.json")}
+    # every flowsql process of this run: a cache of its own (the first text query checks the files),
+    # no user configuration
+    os.environ.update({"FLOWSQL_CACHE_DIR": str(cache), "FLOWSQL_CONFIG": str(work / "none.json")})
+    env = dict(os.environ)
     fs = flowsql_cmd()
     results: dict[str, dict] = {}
     rows: list[tuple] = []
@@ -187,29 +208,54 @@ def main() -> None:
     note("flowsql text: small top-destinations", m, ratio=m["median_s"] / b["median_s"], target="≤ 1.15 × hand-written",
          ok=m["median_s"] <= 1.15 * b["median_s"])
 
+    # -- start-up: the same command over a window with no files (the fixed cost every query pays)
+    empty = ["--since", str(START - timedelta(days=400)), "--until", str(START - timedelta(days=400))]
+    idle = measure([*fs, "query", "top-destinations", "--source", str(tree), *empty, "-o", "json"], args.runs)
+    note("flowsql start-up (a window with no files)", idle)
+    fixed = idle["median_s"]
+
+    def above(m):  # time beyond the fixed start-up
+        return max(m - fixed, 1e-3)
+
     # -- a 1-day window over the 30 days
     mid = START + timedelta(days=DAYS // 2)
     one = measure([*fs, "query", "top-destinations", "--source", str(tree), "--since", str(mid), "--until", str(mid),
                    "-o", "json"], args.runs)
     files_one = int(one["stderr"].split("read ")[1].split(" file")[0].replace(",", ""))
     files_all = int(text["top-destinations"]["stderr"].split("read ")[1].split(" file")[0].replace(",", ""))
-    r = one["median_s"] / text["top-destinations"]["median_s"]
+    full_s = text["top-destinations"]["median_s"]
+    r = one["median_s"] / full_s
     note(f"1-day window ({files_one} of {files_all} files)", one, ratio=r, target="≤ 1/20 of the full scan, 1/30 of files",
          ok=r <= 1 / 20 and files_one * 30 <= files_all * 1.05)
+    note("1-day window beyond start-up", {"median_s": above(one["median_s"])},
+         ratio=above(one["median_s"]) / above(full_s), target="(same, start-up taken out)",
+         ok=above(one["median_s"]) / above(full_s) <= 1 / 20)
 
-    # -- Parquet
+    # -- Parquet: the conversion, after the text queries checked the files (as a user converts a tree
+    # they have queried), and on files never checked before, against the first (checking) text query
     pq = args.data / f"parquet-{args.records}"
-    convert_m = measure([*fs, "convert", "--source", str(tree), "--out", str(work / "converted")], 0, warmup=1)
+    convert_m = measure([*fs, "convert", "--source", str(tree), "--out", str(work / "converted")], 0, warmup=1,
+                        env=env)
     ref = text.get("top-destinations", {}).get("median_s")
     note("convert text → Parquet (whole dataset)", convert_m, ratio=convert_m["median_s"] / ref if ref else None,
          target="≤ 1 text query", ok=(convert_m["median_s"] <= ref) if ref else None)
-    if not pq.exists():
-        shutil.move(str(work / "converted"), str(pq))
+    cold = {**env, "FLOWSQL_CACHE_DIR": str(work / "cold-convert")}
+    cold_m = measure([*fs, "convert", "--source", str(tree), "--out", str(work / "converted-cold")], 0, warmup=1,
+                     env=cold)
+    first = text.get("top-destinations", {}).get("first_s")
+    note("convert, files never checked before", cold_m, ratio=cold_m["median_s"] / first if first else None,
+         target="(vs the first text query, which checks them too)", ok=None)
+    shutil.rmtree(work / "converted-cold", ignore_errors=True)
+    shutil.rmtree(pq, ignore_errors=True)
+    shutil.move(str(work / "converted"), str(pq))
     for q in queries:
         m = measure([*fs, "query", q, "--engine", "local", "--source", str(pq), "--inventory", str(inv), *window,
                      "-o", "json"], args.runs)
         r = text[q]["median_s"] / m["median_s"]
         note(f"flowsql Parquet: {q}", m, ratio=r, target="≥ 8 × faster than text", ok=r >= 8)
+        r2 = above(text[q]["median_s"]) / above(m["median_s"])
+        note(f"  beyond start-up: {q}", {"median_s": above(m["median_s"])}, ratio=r2, target="(same, start-up taken out)",
+             ok=r2 >= 8)
 
     # -- plain Python
     py = measure([sys.executable, str(HERE / "baseline" / "plain_python.py"), str(full)], 1, warmup=0)
@@ -252,7 +298,8 @@ def main() -> None:
     print(f"|{'-' * 48}|{'-' * 10}|{'-' * 17}|{'-' * 9}|{'-' * 8}|--------|-----|")
     for name, med, lo, hi, mb, ratio, target, ok in rows:
         spread = f"{lo:.2f}–{hi:.2f}" if lo is not None else ""
-        print(f"| {name:<46} | {med or 0:>7.3f}s | {spread:>15} | {mb or 0:>7.0f} | "
+        print(f"| {name:<46} | {'' if med is None else f'{med:.3f}s':>8} | {spread:>15} | "
+              f"{'' if mb is None else f'{mb:.0f}':>7} | "
               f"{'' if ratio is None else f'{ratio:.2f}':>6} | {target or ''} | "
               f"{'' if ok is None else ('yes' if ok else 'NO')} |")
     print(f"\nwritten to {HERE / 'results.json'}")

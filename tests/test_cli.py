@@ -233,6 +233,36 @@ def test_start_up_imports_nothing_heavy():
     assert out == ""
 
 
+def test_each_command_loads_only_its_own_module_and_every_command_is_mapped():
+    """`flowsql query …` imports only the module that registers `query`: the map must name the
+    module of every command, or a command would be missing when called by its name."""
+    from flowsql.cli import COMMANDS
+
+    code = ("import json, sys\nimport flowsql.cli as cli\nfrom flowsql.cli.common import app\n"
+            "cli.load_commands(sys.argv[1] if len(sys.argv) > 1 else None)\n"
+            "print(json.dumps([c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]))")
+
+    def registered(*first):
+        return json.loads(subprocess.run([sys.executable, "-c", code, *first], capture_output=True, text=True,
+                                         check=True).stdout)
+
+    everything = registered()
+    assert sorted(everything) == sorted(COMMANDS)
+    for module in sorted(set(COMMANDS.values())):
+        names = [n for n, m in COMMANDS.items() if m == module]
+        assert set(names) <= set(registered(names[0])), module
+    assert set(registered("query")) < set(everything)  # the point: not everything is loaded
+
+
+@pytest.mark.parametrize("name", sorted(__import__("flowsql.cli", fromlist=["COMMANDS"]).COMMANDS))
+def test_each_command_runs_by_its_name_from_the_entry_point(name):
+    """With only its own module loaded, `flowsql NAME --help` is NAME's help (a Typer app holding
+    one command would run that command without its name)."""
+    code = "import sys\nfrom flowsql.cli import main\nsys.argv = ['flowsql'] + sys.argv[1:]\nmain()\n"
+    r = subprocess.run([sys.executable, "-c", code, name, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith(f"Usage: flowsql {name} "), (r.returncode, r.stdout, r.stderr)
+
+
 def test_demo_writes_and_prints_the_three_queries(tmp_path):
     r = invoke("demo", "--dir", tmp_path / "demo", "--days", "8")
     assert r.exit_code == 0, r.output
@@ -435,3 +465,18 @@ def test_a_warm_query_imports_neither_sqlfluff_nor_sqlglot(tmp_path):
     assert cold.returncode == 0 and "heavy ['sqlfluff', 'sqlglot']" in cold.stderr, cold.stderr
     warm = subprocess.run(args, capture_output=True, text=True, env=env)
     assert warm.returncode == 0 and "heavy []" in warm.stderr, warm.stderr
+
+
+@pytest.mark.parametrize("package", ["sqlfluff", "sqlglot", "duckdb", "typer", "no-such-package"])
+def test_cache_keys_see_the_installed_version_of_each_tool(package):
+    """The lint and translation caches are keyed on the installed versions, read without
+    importlib.metadata: the same answer as importlib.metadata's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from flowsql.translate import package_version
+
+    try:
+        expected = version(package)
+    except PackageNotFoundError:
+        expected = "?"
+    assert package_version(package) == expected

@@ -1,20 +1,39 @@
-"""The `flowsql` command line: a thin layer over the library, one module per command group."""
+"""The `flowsql` command line: a thin layer over the library, one module per command group.
+
+`flowsql query …` imports only the module of `query` (a small query's time is mostly start-up);
+`from flowsql.cli import app`, `--help` and anything unknown load every command.
+"""
 
 from __future__ import annotations
 
-from .app import app, main
+from .common import main
 
-# The command modules register their commands on `app` when imported; they import nothing heavy.
-_MODULES = ("query", "diagnose", "convert", "demo", "account", "inventory", "posture", "schedule", "report")
+# The module that registers each top-level command (a test checks that this map is complete).
+COMMANDS = {
+    "queries": "query", "render": "query", "query": "query", "lint": "query",
+    "diagnose": "diagnose", "convert": "convert", "demo": "demo",
+    "setup": "account", "iam-policy": "account", "inventory": "inventory",
+    "posture": "posture", "schedule": "schedule", "report": "report",
+}
+_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def load_commands() -> None:
+def load_commands(first: str | None = None) -> None:
+    """Register the command `first` names (every command when it names none); command modules
+    import nothing heavy, and register themselves on the app when imported."""
     import importlib
 
-    for name in _MODULES:
+    for name in ((COMMANDS[first],) if first in COMMANDS else _MODULES):
         importlib.import_module(f"{__name__}.{name}")
 
 
-load_commands()
+def __getattr__(name: str):
+    if name == "app":
+        load_commands()
+        from .common import app
 
-__all__ = ["app", "main"]
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["COMMANDS", "app", "load_commands", "main"]

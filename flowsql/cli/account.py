@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .app import AwsRegionOpt, ProfileOpt, app, command, note, out, split
+from .common import AwsRegionOpt, ProfileOpt, app, command, note, out, split
 
 
 @command(app, "setup")

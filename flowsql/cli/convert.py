@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import AccountOpt, RegionOpt, app, command, ids, note, out
+from .common import AccountOpt, RegionOpt, app, command, ids, note, out
 
 
 @command(app, "convert")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .app import Spinner, app, command, note, out, print_rows, OutputFormat
+from .common import Spinner, app, command, note, out, print_rows, OutputFormat
 
 
 @command(app, "demo")

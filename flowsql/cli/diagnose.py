@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
+from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
                   command, ids, note, out, print_rows, window)
 from .query import InventoryOpt, QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
 

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import AwsError, UsageError
-from .app import AwsRegionOpt, ProfileOpt, Spinner, command, note, out, sub_app
+from .common import AwsRegionOpt, ProfileOpt, Spinner, command, note, out, sub_app
 
 inventory_app = sub_app("inventory", "The ENI, subnet and VPC inventory that attributes traffic.")
 

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .app import OutputFormat, app, command, note, out, print_rows
+from .common import OutputFormat, app, command, note, out, print_rows
 
 _DESIGN_COLUMNS = ("vpc", "name", "account", "region", "class", "destinations", "est_monthly_usd")
 _DESIGN_CSV = ("vpc", "name", "account", "region", "class", "class_source", "exempt", "destinations",

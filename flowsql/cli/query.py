@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import FlowsqlError, LintError, UsageError
-from .app import (AccountOpt, EngineName, ListFormat, OutputFormat, ParamOpt, RegionOpt, SinceOpt, Spinner,
+from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, ParamOpt, RegionOpt, SinceOpt, Spinner,
                   UntilOpt, app, command, ids, note, out, print_rows, window)
 
 SourceOpt = typer.Option(None, "--source", "-s", metavar="DIR",

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import FlowsqlError, UsageError
-from .app import AccountOpt, EngineName, RegionOpt, Spinner, app, command, ids, note, out
+from .common import AccountOpt, EngineName, RegionOpt, Spinner, app, command, ids, note, out
 from .query import SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
 
 

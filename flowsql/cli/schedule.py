@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .app import AwsRegionOpt, ListFormat, OutputFormat, ProfileOpt, command, note, out, print_rows, sub_app
+from .common import AwsRegionOpt, ListFormat, OutputFormat, ProfileOpt, command, note, out, print_rows, sub_app
 
 schedule_app = sub_app(
     "schedule", "Install, list and remove the monthly report run: cron, systemd, GitHub Actions or EventBridge.")

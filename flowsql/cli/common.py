@@ -56,6 +56,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    # A callback keeps `flowsql` a group when only one command module is loaded (see
+    # cli/__init__.py): a Typer app of one command would otherwise run it without its name.
+    pass
+
+
 def sub_app(name: str, help: str) -> typer.Typer:
     """A command group (`flowsql inventory …`), with the same conventions as the top level."""
     group = typer.Typer(cls=Group, no_args_is_help=True, help=help, rich_markup_mode=None)
@@ -281,7 +288,7 @@ def main() -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
     code = 0
     try:
-        load_commands()
+        load_commands(sys.argv[1] if len(sys.argv) > 1 else None)
         code = app(standalone_mode=False) or 0
     except BrokenPipe:
         _quiet_stdout()
