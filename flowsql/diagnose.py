@@ -198,11 +198,20 @@ def verdict(rows: list[dict], *, src: str, dst: str, port: int | None = None, pr
         explanation = (f"The request {what} was rejected {where}: {_flows(req_rej)} rejected record(s) on "
                        f"{_where(enis, sides)}. A security group or a network ACL denied it.{also}"
                        + _late(req_rej, req_acc))
-        rules = "inbound" if at_dst else "outbound" if at_src else "inbound (destination) or outbound (source)"
-        steps = [f"Check the {rules} rules of the security groups on {', '.join(sorted(enis))} for "
-                 f"{proto or 'the protocol'}{on} from {src}.",
-                 f"Check the network ACL of that ENI's subnet: an {rules} rule for{on or ' the port'} "
-                 f"from {src}, and the outbound rule for the ephemeral ports ({EPHEMERAL}) of the replies."]
+        what_port = f"{proto or 'the protocol'}{on}"
+        if at_src:  # the source's own rules let nothing out toward dst
+            steps = [f"Check the outbound rules of the security groups on {', '.join(sorted(enis))} for "
+                     f"{what_port} to {dst}.",
+                     f"Check the network ACL of that ENI's subnet: an outbound rule that allows {what_port} to "
+                     f"{dst}, and an inbound rule for the ephemeral ports ({EPHEMERAL}) from {dst} for the "
+                     "replies."]
+        else:
+            rules = "inbound" if at_dst else "inbound (destination) or outbound (source)"
+            steps = [f"Check the {rules} rules of the security groups on {', '.join(sorted(enis))} for "
+                     f"{what_port} from {src}.",
+                     f"Check the network ACL of that ENI's subnet: an {rules} rule that allows {what_port} from "
+                     f"{src}, and an outbound rule for the ephemeral ports ({EPHEMERAL}) to {src} for the "
+                     "replies."]
         return diagnosis("rejected", "request", explanation, steps)
 
     if req_acc and rep_rej:

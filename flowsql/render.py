@@ -142,16 +142,26 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
         "columns": sorted(target.columns),
         "window_since": day(window.since),
         "window_until": day(window.until),
-        # the window as Unix seconds: its first second (since, 00:00 UTC) and the second after its
-        # last (the day after until, 00:00 UTC), for queries over the hours of the window
+        # the window as Unix seconds, for queries over its hours: its first second (since, 00:00
+        # UTC) and the second after its last hour, never later than the start of the current hour
+        # (an hour still under way, or to come, is no hour without records)
         "window_start_second": _epoch(window.since),
-        "window_end_second": _epoch(window.until + timedelta(days=1)),
+        "window_end_second": window_end_second(window),
         "accounts": lits(accounts, "account_id"),
         "regions": lits(regions, "region"),
         "col": col,
         "cidr": cidr,
         "column": column,
     }
+
+
+def window_end_second(window: Window, now: float | None = None) -> int:
+    """The second after the window's last hour: the day after `until` at 00:00 UTC, or the start of
+    the current hour when that is earlier."""
+    import time
+
+    now = time.time() if now is None else now
+    return min(_epoch(window.until + timedelta(days=1)), int(now) - int(now) % 3600)
 
 
 def _epoch(d) -> int:
@@ -283,7 +293,8 @@ def _render_key(query: Query, values: dict, target: Target, window: Window, acco
         part(name)
         part(None if values[name] is None else values[name].sql)
     part(repr((target.engine, target.flow_logs, sorted(target.columns), target.day_format,
-               sorted(target.inventory.items()), window.since, window.until, list(accounts), list(regions))))
+               sorted(target.inventory.items()), window.since, window.until, window_end_second(window),
+               list(accounts), list(regions))))
     return h.hexdigest()
 
 

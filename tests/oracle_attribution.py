@@ -254,10 +254,12 @@ def nodata_skipdata(records, inventory_dir, params, *, since, until, accounts=No
 
 
 def window_hours(since, until) -> list[int]:
-    """Every hour of every day from since to until (UTC), as Unix seconds of its start."""
+    """Every hour of every day from since to until (UTC) before the current hour, as Unix seconds of
+    its start (an hour under way or to come is none of the window's hours)."""
     first = datetime(since.year, since.month, since.day, tzinfo=timezone.utc)
     count = ((until - since).days + 1) * 24
-    return [int((first + timedelta(hours=h)).timestamp()) for h in range(count)]
+    current = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return [int(h.timestamp()) for h in (first + timedelta(hours=i) for i in range(count)) if h < current]
 
 
 @oracle("logging-gaps", {})

@@ -131,6 +131,18 @@ def row(direction, eni, action, flows=1, packets=10, first=100, fd=None, flags=N
 def test_rejected_outbound_at_the_source_by_flow_direction():
     d = verdict([row("request", "eni-a", "REJECT", fd="egress")], src="10.0.0.1", dst="10.0.0.2", port=443)
     assert (d.verdict, d.direction) == ("rejected", "request") and "outbound at the source" in d.explanation
+    # the next steps look at the source's outbound rules toward dst, and its inbound rule for replies
+    assert "outbound rules of the security groups on eni-a for" in d.next_steps[0]
+    assert "on port 443 to 10.0.0.2" in d.next_steps[0] and "from 10.0.0.1" not in " ".join(d.next_steps)
+    assert "inbound rule for the ephemeral ports (1024-65535) from 10.0.0.2" in d.next_steps[1]
+
+
+def test_rejected_inbound_at_the_destination_names_the_port_and_the_source():
+    d = verdict([row("request", "eni-b", "REJECT", fd="ingress")], src="10.0.0.1", dst="10.0.0.2", port=443)
+    assert "inbound at the destination" in d.explanation
+    assert "inbound rules of the security groups on eni-b for" in d.next_steps[0]
+    assert "on port 443 from 10.0.0.1" in d.next_steps[0] and " for on " not in " ".join(d.next_steps)
+    assert "outbound rule for the ephemeral ports (1024-65535) to 10.0.0.1" in d.next_steps[1]
 
 
 def test_accepted_at_the_source_rejected_at_the_destination():

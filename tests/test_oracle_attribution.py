@@ -17,7 +17,7 @@ from flowsql.pack import get_query
 from flowsql.params import Window
 from flowsql.runner import run
 from test_oracle import ACCOUNTS, START, tree  # noqa: F401 (the module-scoped generated tree)
-from trees import write_log
+from trees import record, write_log
 
 WHOLE = Window(START, START + timedelta(days=8))
 
@@ -198,3 +198,21 @@ def test_an_endpoint_without_an_id_in_its_description_is_null_on_both_engines(sm
         {"endpoint": None, "srcaddr": "10.0.1.10", "action": "ACCEPT", "flows": 1, "packets": 2, "bytes": 30},
     ]
     assert got == _oracle_rows("vpc-endpoint-traffic", records, inv, w)
+
+
+def test_logging_gaps_never_counts_an_hour_under_way_or_to_come(tmp_path):
+    """A window ending today holds hours that have not happened: no record can have started in
+    them, and they are no gap. Only the hours before the current one count."""
+    now = datetime.now(timezone.utc)
+    today = now.date()
+    midnight = _epoch(today)
+    first = record().replace(" 1 2 ACCEPT", f" {midnight + 60} {midnight + 120} ACCEPT")
+    write_log(tmp_path, "a.log.gz", [first], day=today)
+    w = Window(today, today)
+    got = _engine_rows(tmp_path, None, "logging-gaps", w)
+    current_hour = midnight + now.hour * 3600
+    # the run may cross an hour: what it saw lies between the hours before the start and after it
+    hours = {r["hour"] for r in got}
+    assert all(h < max(current_hour, _epoch(datetime.now(timezone.utc).date()) +
+                       datetime.now(timezone.utc).hour * 3600) for h in hours)
+    assert set(range(midnight + 3600, current_hour, 3600)) <= hours

@@ -133,3 +133,14 @@ def test_athena_reads_the_flow_log_table_once(query):
     for given in (query.example, query.required_example()):
         sql = render(query, given, target, WINDOW, accounts=["123456789012"]).sql
         assert _flow_log_reads(sql) == 1, sql
+
+
+@pytest.mark.parametrize("query", PACK, ids=lambda q: q.name)
+def test_every_query_is_documented_in_the_readme_and_docs(query):
+    """A user finds each query in the README's table and its semantics and columns in
+    docs/queries.md (the oracles follow that text)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    assert f"| `{query.name}` |" in (root / "README.md").read_text(encoding="utf-8")
+    assert f"\n### {query.name}\n" in (root / "docs" / "queries.md").read_text(encoding="utf-8")

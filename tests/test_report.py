@@ -477,3 +477,22 @@ def test_sections_are_found_by_discovery():
     from flowsql.report.sections import discover
 
     assert [s.KEY for s in discover()] == ["posture", "trends", "findings", "not_evaluated", "evidence"]
+
+
+def test_the_current_month_is_reported_over_its_days_so_far(tmp_path):
+    """A report of the month under way covers its first day to today (the note says so); a
+    finding over hours (logging-gaps) then never counts the days to come."""
+    from flowsql.params import today_utc
+    from flowsql.report.month import Month
+
+    today = today_utc()
+    assert Month(today.year, today.month).window == Window(today.replace(day=1), today)
+    assert Month(2025, 2).window == Window(date(2025, 2, 1), date(2025, 2, 28))
+    from trees import record, write_log
+
+    write_log(tmp_path / "src", "a.log.gz", [record()], day=today)
+    r = CliRunner().invoke(app, ["report", "--month", today.strftime("%Y-%m"), "--engine", "local",
+                                 "--source", str(tmp_path / "src"), "--out", str(tmp_path / "out")])
+    assert r.exit_code in (0, 1) and "is not over" in r.stderr, r.output
+    doc = json.loads(next((tmp_path / "out").rglob("report.json")).read_text())
+    assert doc["window"] == {"since": today.replace(day=1).isoformat(), "until": today.isoformat()}

@@ -32,7 +32,8 @@ class Month:
 
     @property
     def window(self) -> Window:
-        return Window(self.first, self.last)
+        """The month's days; for the current month, its days so far (today included)."""
+        return Window(self.first, min(self.last, today_utc()))
 
     def __str__(self) -> str:
         return self.label

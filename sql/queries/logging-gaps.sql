@@ -16,8 +16,9 @@ remediation: >-
   its cause with the evidence.
 semantics: >-
   For each account and region with at least one record (of any log-status) in the window: the hours
-  of the window (every hour of every day from since to until, UTC; Unix seconds of the hour's start)
-  in which no record of any log-status started (hour of start = start - start % 3600). A record whose
+  of the window (every hour of every day from since to until, UTC, that ended before the current hour
+  began: an hour under way or to come is none; Unix seconds of the hour's start) in which no record
+  of any log-status started (hour of start = start - start % 3600). A record whose
   hour is outside the window (a flow from before midnight delivered in the first day's folder) counts
   for no hour. Ordered by aws_account_id, aws_region, hour. (One read of the table: the hours with
   records and, by a grouping set, one row per account and region standing for the end of the window;
