@@ -195,3 +195,42 @@ def test_a_session_folder_left_by_a_killed_process_is_removed(tree, tmp_path):
     r = subprocess.run(query(tree, "-o", "csv"), capture_output=True, text=True, env=env(tmp_path))
     assert r.returncode == 0, r.stderr
     assert not stale.exists() and _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_during_convert_stops_every_day_under_way_and_a_rerun_resumes(tmp_path, monkeypatch, sig, code,
+                                                                              word):
+    """Days are converted side by side: a signal stops them all, removes their temporary files, and
+    leaves only whole days (each recorded); the next run converts the rest, and nothing else."""
+    import json
+    from datetime import timedelta
+
+    from flowsql.convert import STATE, convert
+    from flowsql.fields import DEFAULT_LOG_FORMAT
+    from flowsql.generate import Scenario, generate
+
+    (tmp_path / "tmp").mkdir()
+    src = tmp_path / "src"
+    generate(src, Scenario(start=DAY, days=12, regions={"us-east-1": DEFAULT_LOG_FORMAT}, flows_per_day=60_000,
+                           files_per_day=2), keep_records=False)
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path / "cache"))
+    e = env(tmp_path)
+    # a query checks the files first, so that the signal comes while DuckDB writes Parquet
+    subprocess.run(flowsql("query", "daily-traffic", "--source", src, "--since", DAY, "--until",
+                           DAY + timedelta(days=11), "-o", "csv"), env=e, check=True, capture_output=True)
+    out = tmp_path / "out"
+    p = subprocess.Popen(flowsql("convert", "--source", src, "--out", out), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=e)
+    deadline = time.monotonic() + 60
+    while not any(x.name.endswith(".tmp") for x in out.rglob("*")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"flowsql: error: {word}"
+    assert not [x for x in out.rglob("*") if x.name.endswith(".tmp")] and _leftovers(tmp_path) == []
+    written = sorted(x.relative_to(out).as_posix() for x in out.rglob("*.parquet"))
+    recorded = sorted(o for r in (out / STATE).rglob("*.json") for o in json.loads(r.read_text())["outputs"])
+    assert written == recorded and len(written) < 12  # only whole days, each recorded
+    resumed = convert(src, out)
+    assert (resumed.days_converted, resumed.days_skipped) == (12 - len(written), len(written))
