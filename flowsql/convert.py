@@ -160,8 +160,7 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
     import threading
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    import duckdb
-
+    from .engines.duck import duckdb
     from .engines.integrity import excerpt, sql_path
     from .files import write_atomic
 
@@ -198,7 +197,7 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
                     os.replace(tmp, target)
                 except BaseException as e:
                     tmp.unlink(missing_ok=True)
-                    if isinstance(e, duckdb.Error) and not stop.is_set():
+                    if isinstance(e, duckdb().Error) and not stop.is_set():
                         first = str(e).splitlines()[0] if str(e) else type(e).__name__
                         raise DataError(f"{account} {region} {day}: could not be converted "
                                         f"({excerpt(first, 200)}); run convert again") from None

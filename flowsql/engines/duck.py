@@ -25,6 +25,18 @@ _GLOB = re.compile(r"[*?\[]")
 _OURS = re.compile(re.escape(PREFIX) + r"(\d+)-")
 
 
+def duckdb():
+    """DuckDB's C extension, which is all flowsql uses: the `duckdb` package around it (its
+    relational API's Python classes, importlib.metadata) adds about 0.1 s to every start-up. The
+    package re-exports the extension's names (`duckdb.Error is _duckdb.Error`); should a DuckDB
+    release stop shipping it as `_duckdb`, the package itself is used."""
+    try:
+        import _duckdb
+    except ImportError:  # pragma: no cover - a DuckDB release without the extension module
+        import duckdb as _duckdb
+    return _duckdb
+
+
 def has_glob(path: str) -> bool:
     return bool(_GLOB.search(path))
 
@@ -84,8 +96,6 @@ class Session:
     """One DuckDB connection with private extension, secret and spill folders under `folder`."""
 
     def __init__(self):
-        import duckdb
-
         sweep()
         self.folder = private_folder()
         config = {
@@ -96,7 +106,7 @@ class Session:
             "autoload_known_extensions": False,
         }
         try:
-            self.con = duckdb.connect(":memory:", config=config)
+            self.con = duckdb().connect(":memory:", config=config)
             self.con.execute("SET TimeZone = 'UTC'")
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)

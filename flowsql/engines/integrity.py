@@ -218,7 +218,7 @@ _PARQUET_PHYSICAL = {"INT32": "int", "INT64": "bigint", "BYTE_ARRAY": "string"}
 
 def check_parquet(session, path: str) -> LogFormat:
     """The flow-log fields a Parquet file holds; DataProblem if its schema or values are wrong."""
-    import duckdb
+    from .duck import duckdb
 
     try:
         _, schema = session.run(
@@ -227,7 +227,7 @@ def check_parquet(session, path: str) -> LogFormat:
         _, stats = session.run(
             "SELECT path_in_schema, min(TRY_CAST(stats_min_value AS HUGEINT)) FROM parquet_metadata(?) "
             "GROUP BY path_in_schema", [path])
-    except duckdb.Error as e:
+    except duckdb().Error as e:
         raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
     unknown = [n for n, _ in schema if n not in BY_COLUMN]
     if unknown:

@@ -23,7 +23,7 @@ from ..layout import LogFile, local_files
 from ..params import Window
 from ..resources import local_functions_sql
 from . import ALL_COLUMNS, FileNote, Result, Stats, Target
-from .duck import Session
+from .duck import Session, duckdb
 from .integrity import Checked, excerpt, forget, sql_path, verify
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
@@ -161,8 +161,6 @@ class LocalEngine:
     # -- running -----------------------------------------------------------------------------------
 
     def execute(self, sql: str) -> Result:
-        import duckdb
-
         from ..translate import to_duckdb
 
         started = time.perf_counter()
@@ -173,7 +171,7 @@ class LocalEngine:
         try:
             self._create_views(session, files)
             columns, rows = session.run(duck_sql)
-        except duckdb.Error as e:
+        except duckdb().Error as e:
             raise self._explain(e, files) from None
         notes = list(self._notes)
         if not self.files and not self._unreadable:
