@@ -131,6 +131,12 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=RECORDS, help="dataset size (a smaller one for a quick look)")
     args = ap.parse_args()
 
+    # flowsql's bytecode, as an installed package has it (pip compiles at install): an editable
+    # install run under PYTHONDONTWRITEBYTECODE=1 would compile every module in every process
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "flowsql"), quiet=1)
+
     from flowsql.pack import load_pack
 
     pack = {q.name for q in load_pack()}
