@@ -350,3 +350,20 @@ def test_many_bad_files_are_found_in_one_pass_and_all_named(tmp_path):
     result = run_sql(tmp_path, skip=True)
     assert sorted(f.path for f in result.stats.skipped) == sorted(map(str, bad))
     assert result.rows == [(f"1.1.1.{i}", 1, i + 1) for i in range(5)] and result.stats.files_read == len(good)
+
+
+@pytest.mark.parametrize("bound", [str(2**31 - 1), str(2**63 - 1), "5", "10", "100"])
+def test_the_number_pattern_accepts_exactly_the_digit_strings_that_fit(bound):
+    """Records' numbers are tested with one pattern per record (integrity.at_most): it must accept
+    exactly what `[0-9]{1,n}` and a cast to the field's type accept together."""
+    import random
+    import re
+
+    from flowsql.engines.integrity import at_most
+
+    pattern, n, rng = re.compile(at_most(bound)), len(bound), random.Random(5)
+    values = [str(i) for i in range(300)] + [bound, str(int(bound) + 1), str(int(bound) - 1), "0" * n,
+                                              "0" * (n + 1), "9" * n, "1" + "0" * (n - 1), "", "-1", "1.0", "0x1"]
+    values += [str(rng.randrange(10 ** n)).zfill(rng.randint(1, n)) for _ in range(5000)]
+    for v in values:
+        assert bool(pattern.fullmatch(v)) == (1 <= len(v) <= n and v.isdigit() and int(v) <= int(bound)), v
