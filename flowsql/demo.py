@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .engines.local import LocalEngine
 from .errors import UsageError
@@ -50,7 +50,21 @@ def _manifest(directory: Path) -> dict | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         return None
+    # The record says which files the demo may replace: one naming anything but a plain path inside
+    # the folder (`../x`, `/x`) is not the demo's, and nothing is deleted on its word.
+    strange = [f for f in data["files"] if not _inside(f)]
+    if strange:
+        raise UsageError(f"--dir {directory}: its demo record {MARKER} names {strange[0]!r}, which is no file "
+                         "inside the folder; nothing was changed (remove the record to start again)")
     return data
+
+
+def _inside(entry) -> bool:
+    """A relative path that stays inside its folder: no `..`, not absolute, not empty."""
+    if not isinstance(entry, str) or not entry or "\0" in entry:
+        return False
+    p = PurePosixPath(entry)
+    return not p.is_absolute() and all(part not in ("..", ".") for part in p.parts) and entry == p.as_posix()
 
 
 def _contents(directory: Path) -> tuple[list[str], list[str]]:
@@ -131,9 +145,13 @@ def _install(staging: Path, directory: Path, new: list[str], old: set[str], para
         target = directory / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, target)
+    root = directory.resolve()
     for rel in sorted(old - set(new)):
+        path = directory / rel
+        if not path.parent.resolve().is_relative_to(root):  # through a link: not the demo's to delete
+            continue
         with contextlib.suppress(FileNotFoundError):
-            (directory / rel).unlink()
+            path.unlink()
     _, folders = _contents(directory)
     for d in sorted(folders, key=lambda f: f.count("/"), reverse=True):  # empty ones only
         with contextlib.suppress(OSError):

@@ -213,6 +213,10 @@ class _Walk:
             if parsed is None:
                 self.ignored.append((path, "not a flow-log file (expected *.log.gz, *.log or *.parquet)"))
                 continue
+            special = _not_regular(path)
+            if special:  # a FIFO would block its reader for ever: it is never opened
+                self.unreadable.append((path, f"not a regular file ({special})"))
+                continue
             self.files.append(LogFile(path, parsed[0], kind))
 
     def _ignore_tree(self, folder: Path) -> None:
@@ -222,6 +226,21 @@ class _Walk:
                 self._ignore_tree(path)
             else:
                 self.ignored.append((path, "not in a day or hour folder of the flow-log layout"))
+
+
+def _not_regular(path: Path) -> str | None:
+    """What a path is when it is no regular file (through links); None for a regular file, or
+    when it cannot be looked at (reading it then says why)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device"}.get(stat.S_IFMT(mode), "not a file")
 
 
 def _num(name: str) -> int | None:

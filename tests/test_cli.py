@@ -391,6 +391,21 @@ def test_demo_after_an_interrupted_replacement_finishes_the_job(tmp_path):
     assert not (demo / extra).exists() and not (demo / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2020").exists()
 
 
+@pytest.mark.parametrize("entry", ["../victim.txt", "/abs/victim.txt", "a/../../victim.txt"])
+def test_demo_deletes_nothing_outside_its_folder_on_the_word_of_its_record(tmp_path, entry):
+    """The record lists what the demo may replace; one naming a path outside the folder is refused."""
+    demo = tmp_path / "logs"
+    assert invoke("demo", "--dir", demo, "--days", "2").exit_code == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    manifest = json.loads((demo / ".flowsql-demo.json").read_text())
+    entry = str(victim) if entry.startswith("/") else entry
+    (demo / ".flowsql-demo.json").write_text(json.dumps({"params": None, "files": manifest["files"] + [entry]}))
+    one_error_line(invoke("demo", "--dir", demo, "--days", "2", "--seed", "3"), 2, ".flowsql-demo.json",
+                   "nothing was changed")
+    assert victim.read_text() == "precious"
+
+
 def test_demo_in_an_impossible_place_is_a_usage_error(tmp_path):
     (tmp_path / "file").write_text("x")
     one_error_line(invoke("demo", "--dir", tmp_path / "file" / "demo"), 2, "--dir", "cannot write the demo")

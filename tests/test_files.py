@@ -187,6 +187,10 @@ def _as_nobody(fn):
     if pid == 0:  # the child
         os.close(r)
         try:
+            # what the engine imports only when it needs it, imported while the interpreter's own
+            # files (perhaps under /root) can still be read
+            import concurrent.futures  # noqa: F401
+
             if os.getuid() == 0:
                 os.setgid(65534)
                 os.setuid(65534)
@@ -367,3 +371,32 @@ def test_the_number_pattern_accepts_exactly_the_digit_strings_that_fit(bound):
     values += [str(rng.randrange(10 ** n)).zfill(rng.randint(1, n)) for _ in range(5000)]
     for v in values:
         assert bool(pattern.fullmatch(v)) == (1 <= len(v) <= n and v.isdigit() and int(v) <= int(bound)), v
+
+
+def test_a_named_pipe_in_a_day_folder_is_named_never_opened(tmp_path):
+    """Opening a FIFO blocks until someone writes to it: flowsql names it as unreadable instead."""
+    write_log(tmp_path / "src", "a.log.gz", [record(dst="5.5.5.5")])
+    fifo = day_dir(tmp_path / "src") / "123456789012_vpcflowlogs_us-east-1_fl-0abc_20260301T0900Z_fifo.log.gz"
+    os.mkfifo(fifo)
+    env = {**os.environ, "FLOWSQL_CONFIG": str(tmp_path / "none.json"), "FLOWSQL_CACHE_DIR": str(tmp_path / "c")}
+    base = [sys.executable, "-m", "flowsql", "query", "top-destinations", "--source", str(tmp_path / "src"),
+            "--since", str(DAY), "--until", str(DAY), "-o", "csv"]
+    strict = subprocess.run(base, capture_output=True, text=True, env=env, timeout=60)
+    assert strict.returncode == 1 and "not a regular file (a named pipe)" in strict.stderr and fifo.name in strict.stderr
+    skipping = subprocess.run([*base, "--skip-bad-files"], capture_output=True, text=True, env=env, timeout=60)
+    assert skipping.returncode == 0 and "5.5.5.5" in skipping.stdout and fifo.name in skipping.stderr
+
+
+def test_a_file_rewritten_in_place_with_its_old_size_and_mtime_is_checked_again(tmp_path, monkeypatch):
+    """The check cache knows a file by size, mtime, inode and change time: rewriting a checked file
+    with numbers of the same width and setting its mtime back does not pass the new numbers."""
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_log(tmp_path / "src", "a.log", [record(nbytes="1000"), record(nbytes="2000")])
+    w = Window(DAY, DAY)
+    assert sorted(LocalEngine(tmp_path / "src", w).execute(SQL).rows) == [("9.9.9.9", 2, 3000)]
+    st = path.stat()
+    path.write_text(path.read_text().replace(" 1000 ", " -100 ").replace(" 2000 ", " 99.9 "))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    with pytest.raises(DataError, match="no unsigned decimal integer"):
+        LocalEngine(tmp_path / "src", w).execute(SQL)

@@ -124,6 +124,22 @@ def test_an_inventory_file_under_the_wrong_key_is_named_with_the_key_expected(tr
     assert str(inv / name) in line and repr(key) in line
 
 
+@pytest.mark.parametrize("name,key,item_key", [("network-interfaces.json", "NetworkInterfaces", "NetworkInterfaceId"),
+                                               ("vpcs.json", "Vpcs", "VpcId"),
+                                               ("subnets.json", "Subnets", "SubnetId")])
+def test_inventory_items_without_their_keys_are_named(tree, tmp_path, name, key, item_key):
+    """Items whose keys are not the AWS CLI's (here lower-cased) would drop out of the joins: an ENI
+    unattributed, a VPC's blocks unknown. The file, the item and the key are named, exit 2."""
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    doc = json.loads((inv / name).read_text())
+    (inv / name).write_text(json.dumps({key: [{k.lower(): v for k, v in item.items()} for item in doc[key]]}))
+    r = q2("lambda-egress", tree, "--inventory", inv)
+    assert r.exit_code == 2
+    line = error_line(r)
+    assert str(inv / name) in line and "item 0" in line and repr(item_key) in line
+
+
 def test_rejects_by_subnet_without_an_inventory_runs_and_says_where_subnets_come_from(tree):
     r = q2("rejects-by-subnet", tree, "-o", "json")
     assert r.exit_code == 0, r.output

@@ -12,8 +12,8 @@ file is read, flowsql checks that it can be read in full and means what it says:
    type. A Parquet file's schema must name flow-log fields with their types, and no numeric
    column may hold a negative value (the footer's statistics).
 
-A file that passes is remembered (path, size, mtime, inode) in the cache, with its header, so
-later queries read it at once. A file that fails is never remembered: it is checked again next
+A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
+header, so later queries read it at once. A file that fails is never remembered: it is checked again next
 time, and the query stops with its name (or leaves it out with --skip-bad-files).
 """
 
@@ -32,7 +32,7 @@ from ..errors import FormatError
 from ..fields import BY_COLUMN, BY_NAME, FIELDS, LogFormat, parse_header
 from ..layout import LogFile
 
-RULES_VERSION = 1  # bump when what "verified" means changes: older cache entries are ignored
+RULES_VERSION = 2  # bump when what "verified" means changes: older cache entries are ignored
 CHUNK = 1 << 20
 # Bytes a flow-log text file may hold: printable ASCII, newline, carriage return (only before a
 # newline) and UTF-8 beyond ASCII. A tab or other control character is no part of a record and
@@ -272,15 +272,18 @@ def check_parquet(session, path: str) -> LogFormat:
 # --- the cache ---------------------------------------------------------------------------------
 
 def _stamp(path: Path) -> list[int] | None:
+    """What identifies a file's state: size, modification time, inode and change time. The change
+    time is set by the system on every write, chmod or utime and cannot be set back, so a file
+    rewritten in place with its old size and mtime, or made unreadable, is checked again."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
 
 
 class _Cache:
-    """Verified files, one JSON document per folder: {name: [size, mtime_ns, inode, header]}."""
+    """Verified files, one JSON document per folder: {name: [size, mtime_ns, inode, ctime_ns, header]}."""
 
     def __init__(self):
         self.base = cache_dir("verified")
@@ -300,10 +303,10 @@ class _Cache:
 
     def get(self, path: Path, stamp) -> LogFormat | None:
         entry = self._folder(path.parent).get(path.name)
-        if not entry or stamp is None or entry[:3] != stamp:
+        if not entry or stamp is None or entry[:-1] != stamp:
             return None
         try:
-            return LogFormat(tuple(entry[3].split()))
+            return LogFormat(tuple(entry[-1].split()))
         except (AttributeError, IndexError):
             return None
 

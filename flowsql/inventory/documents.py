@@ -137,13 +137,27 @@ def read_document(path: Path, key: str) -> list[dict]:
         raise SourceError(f"{path}: expected the top-level key {key!r}, as "
                           f"`{CLI_COMMANDS.get(path.name, 'aws …')}` prints it (found: {found})")
     items = data[key]
+    cli = CLI_COMMANDS.get(path.name, "aws …")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise SourceError(f"{path}: {key!r} must be a list of objects, as `{CLI_COMMANDS.get(path.name, 'aws …')}` "
-                          "prints it")
+        raise SourceError(f"{path}: {key!r} must be a list of objects, as `{cli}` prints it")
+    # An item without the keys its rows come from would drop out of the joins without a word
+    # (an ENI unattributed, a VPC's blocks unknown): every item must have them, as AWS writes them.
+    for i, item in enumerate(items):
+        for k, kind in _REQUIRED.get(key, {}).items():
+            if not isinstance(item.get(k), kind) or (kind is str and not item[k]):
+                what = "a list" if kind is list else "a string"
+                raise SourceError(f"{path}: item {i} of {key!r} has no {k!r} ({what}), as `{cli}` prints it "
+                                  f"(found: {', '.join(repr(x) for x in list(item)[:4]) or 'no keys'})")
     return items
 
 
 _ID_KEYS = {"NetworkInterfaces": "NetworkInterfaceId", "Subnets": "SubnetId", "Vpcs": "VpcId"}
+# top-level key -> the keys every item must have (the AWS CLI always prints them)
+_REQUIRED: dict[str, dict[str, type]] = {
+    "NetworkInterfaces": {"NetworkInterfaceId": str},
+    "Subnets": {"SubnetId": str, "CidrBlock": str},
+    "Vpcs": {"VpcId": str, "CidrBlockAssociationSet": list},
+}
 _DATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
