@@ -256,7 +256,12 @@ def _load_pack(root: Path) -> tuple[Query, ...]:
     qdir = root / "queries"
     if not qdir.is_dir():
         raise UsageError(f"{root} holds no queries/ folder (FLOWSQL_SQL_DIR must name a query pack)")
-    return tuple(_parse_cached(p) for p in sorted(qdir.glob("*.sql")))
+    paths = sorted(p for p in qdir.glob("*.sql") if p.is_file())
+    if not paths:  # a gate that finds nothing to lint must not pass
+        others = sorted(p.name for p in qdir.iterdir())[:3]
+        raise UsageError(f"{qdir} holds no query (*.sql file)" + (f"; it holds {', '.join(others)}" if others else "")
+                         + " (FLOWSQL_SQL_DIR must name a query pack)")
+    return tuple(_parse_cached(p) for p in paths)
 
 
 @lru_cache(maxsize=256)

@@ -86,6 +86,18 @@ def _environment(root: Path):
 
     class Env(SandboxedEnvironment):
         code_generator_class = NoConstantOutput
+        # `'x' * 10**9` would be folded at compile time, before any limit applies: these operators
+        # run at render time, through call_binop, which bounds what they make.
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SQL_CHARS:
+                        raise RenderError(f"template makes a sequence of more than {MAX_SQL_CHARS:,} items")
+            if operator == "**" and isinstance(right, int) and abs(right) > 64:
+                raise RenderError("template raises a number to a power above 64")
+            return super().call_binop(context, operator, left, right)
 
         def is_safe_attribute(self, obj, attr, value):
             # A literal's raw value and string methods would let a template print text unquoted.
@@ -194,13 +206,19 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
     env.globals.update(context_for(target, window, accounts, regions))
     env.globals.update(_macros(env, root))
     try:
-        sql = _bounded(env.from_string(body), values)
+        sql = _bounded(lambda: env.from_string(body), values)
     except RenderError:
         raise
     except jinja2.exceptions.SecurityError as e:
         raise RenderError(f"template uses something unsafe: {e}") from None
     except jinja2.TemplateError as e:
         raise RenderError(f"template error: {e}") from None
+    except OverflowError as e:  # the sandbox's bound on range()
+        raise RenderError(f"template error: {e}") from None
+    except RecursionError:
+        raise RenderError("template error: a macro that calls itself without end") from None
+    except MemoryError:
+        raise RenderError("template error: it needs more memory than there is") from None
     return _tidy(sql)
 
 
@@ -214,9 +232,10 @@ class RenderTimeout(RenderError):
     """A template that did not finish rendering in RENDER_SECONDS."""
 
 
-def _bounded(template, values: dict) -> str:
+def _bounded(compile_template, values: dict) -> str:
     parts, size = [], 0
     with _time_limit(RENDER_SECONDS):
+        template = compile_template()  # compiling is bounded too
         for chunk in template.generate(**values):
             size += len(chunk)
             if size > MAX_SQL_CHARS:

@@ -16,6 +16,7 @@ from flowsql.fields import BY_NAME, FIELDS
 
 _NUMBER = re.compile(r"[0-9]+")
 _LIMIT = {"int": 2**31 - 1, "bigint": 2**63 - 1}
+_FIELD_LIMIT = {"srcport": 65535, "dstport": 65535, "protocol": 255}  # a port; an IP protocol number
 
 
 class Unreadable(Exception):
@@ -67,7 +68,7 @@ def read(path: Path, *, account: str, region: str, day) -> list[dict]:
             if v == "-":
                 continue
             if f.kind in _LIMIT:
-                if not _NUMBER.fullmatch(v) or int(v) > _LIMIT[f.kind]:
+                if not _NUMBER.fullmatch(v) or int(v) > _FIELD_LIMIT.get(f.name, _LIMIT[f.kind]):
                     raise Unreadable(f"line {i}: {f.name} {v!r}")
                 rec[f.column] = int(v)
             else:

@@ -419,6 +419,17 @@ def test_lint_on_a_pack_path_that_holds_no_pack_is_an_error(tmp_path, monkeypatc
     one_error_line(invoke("lint"), 2, "no queries/ folder")
 
 
+@pytest.mark.parametrize("files", [[], ["README.md"], ["TOP.SQL"]])
+def test_lint_and_queries_on_a_pack_without_queries_are_errors(tmp_path, monkeypatch, files):
+    """A CI gate over a pack whose queries/ holds no *.sql must fail, not pass with "no findings"."""
+    (tmp_path / "pack" / "queries").mkdir(parents=True)
+    for name in files:
+        (tmp_path / "pack" / "queries" / name).write_text("SELECT 1\n")
+    monkeypatch.setenv("FLOWSQL_SQL_DIR", str(tmp_path / "pack"))
+    one_error_line(invoke("lint"), 2, "holds no query")
+    one_error_line(invoke("queries"), 2, "holds no query")
+
+
 def test_a_template_that_never_finishes_rendering_is_a_finding_not_a_hang(tmp_path):
     t = tmp_path / "loop.sql"
     t.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\n-#}\n"
@@ -435,6 +446,22 @@ def test_a_template_that_prints_without_end_is_a_finding(tmp_path):
                  "{% for i in range(100000) %}{{ window() }} AND {% endfor %}{{ window() }}\n")
     r = invoke("lint", t)
     assert r.exit_code == 1 and "FS02" in r.stdout and "characters of SQL" in r.stdout
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("SELECT '{{ \"x\" * 1000000000 }}' AS x", "more than 1,000,000 items"),  # folded at compile time before
+    ("SELECT {{ 2 ** 100000 }} AS x", "power above 64"),
+    ("{% for i in range(100001) %}{% endfor %}SELECT 1 AS x", "Range too big"),
+    ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}SELECT 1 AS x", "calls itself"),
+])
+def test_a_template_that_would_exhaust_memory_or_the_stack_is_a_finding(tmp_path, body, needle):
+    """Bounded in memory as in time: each is one FS02 finding, at once, not a crash or gigabytes."""
+    t = tmp_path / "bad.sql"
+    t.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\n-#}\n" + body
+                 + " FROM {{ flow_logs }} WHERE {{ window() }}\n")
+    r = invoke("lint", t)
+    assert r.exit_code == 1 and "FS02" in r.stdout and needle in r.stdout, r.output
+    assert "internal error" not in r.output
 
 
 # --- Athena SQL that any Trino runs -----------------------------------------------------------------------

@@ -155,7 +155,8 @@ def _leftovers(tmp_path) -> list[str]:
     return [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("flowsql-")]
 
 
-@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+                                            (signal.SIGHUP, 129, "hangup")])
 def test_a_signal_while_duckdb_runs_stops_it_and_cleans_up(tree, tmp_path, slow_pack, sig, code, word):
     p = subprocess.Popen(flowsql("query", "slow", "--source", tree, "--since", DAY, "--until", DAY),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

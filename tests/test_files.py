@@ -62,6 +62,27 @@ def test_numbers_fit_their_type(tmp_path):
         run_sql(tmp_path)
 
 
+@pytest.mark.parametrize("kw,field", [({"dport": "65536"}, "dstport"), ({"sport": "70000"}, "srcport"),
+                                      ({"proto": "256"}, "protocol")])
+def test_ports_and_protocols_beyond_their_range_make_the_file_corrupt(tmp_path, kw, field):
+    """A port is at most 65535 and an IP protocol number at most 255, whatever their column's type."""
+    write_log(tmp_path, "a.log.gz", [record(dport="65535", sport="0", proto="255"), record(**kw)])
+    with pytest.raises(DataError, match=f"range \\(e.g. {field} "):
+        run_sql(tmp_path)
+
+
+def test_a_parquet_file_with_a_port_beyond_its_range_is_corrupt(tmp_path):
+    from flowsql.engines.duck import duckdb
+
+    folder = day_dir(tmp_path)
+    path = folder / "111111111111_vpcflowlogs_us-east-1_fl-1_20260301T0000Z_x.parquet"
+    con = duckdb().connect()
+    con.execute(f"COPY (SELECT 2 AS version, 'eni-1' AS interface_id, '9.9.9.9' AS dstaddr, 70000 AS dstport) "
+                f"TO '{path}' (FORMAT parquet)")
+    with pytest.raises(DataError, match="dstport up to 70000"):
+        run_sql(tmp_path)
+
+
 def test_unsigned_decimal_integers_and_dashes_are_read(tmp_path):
     write_log(tmp_path, "a.log.gz", [record(nbytes="6000000000"), record(nbytes="007"),
                                      "2 111111111111 eni-1 - - - - - - - 1 2 - NODATA"])

@@ -71,7 +71,14 @@ def sub_app(name: str, help: str) -> typer.Typer:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C (temporary files removed) but reported as such."""
+    """SIGTERM, or SIGHUP (the terminal went away), handled like Ctrl-C (temporary files removed)
+    but reported as such, with the shell's exit code for the signal (128 + its number)."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__(signum)
+        self.signum = signum
+        self.word = "hangup" if signum == signal.SIGHUP else "terminated"
+        self.code = 128 + signum
 
 
 def err(message: str) -> None:
@@ -135,8 +142,8 @@ def _one_line(text: str, limit: int = 2000) -> str:
 
 def command(group: typer.Typer, name: str):
     """Register a command whose errors become one line and an exit code: FlowsqlError → its code,
-    Ctrl-C → "interrupted" (130), SIGTERM → "terminated" (143). Cleanup runs in the command's own
-    `finally` blocks before the message is printed."""
+    Ctrl-C → "interrupted" (130), SIGTERM → "terminated" (143), SIGHUP → "hangup" (129). Cleanup
+    runs in the command's own `finally` blocks before the message is printed."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -145,9 +152,9 @@ def command(group: typer.Typer, name: str):
                 return fn(*args, **kwargs)
             except FlowsqlError as e:
                 fail(e)
-            except Terminated:
-                err("terminated")
-                raise typer.Exit(143)
+            except Terminated as e:
+                err(e.word)
+                raise typer.Exit(e.code)
             except KeyboardInterrupt:
                 err("interrupted")
                 raise typer.Exit(130)
@@ -269,7 +276,7 @@ def _is_usage_error(e: Exception) -> bool:
 
 
 def _on_sigterm(signum, frame):
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def _quiet_stdout() -> None:
@@ -284,8 +291,9 @@ def _quiet_stdout() -> None:
 def main() -> None:
     from . import load_commands
 
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:  # not under nohup, which ignores SIGHUP
+            signal.signal(sig, _on_sigterm)
     code = 0
     try:
         load_commands(sys.argv[1] if len(sys.argv) > 1 else None)
@@ -293,13 +301,14 @@ def main() -> None:
     except BrokenPipe:
         _quiet_stdout()
         code = 0
-    except Terminated:
-        err("terminated")
-        code = 143
+    except Terminated as e:
+        err(e.word)
+        code = e.code
     except (KeyboardInterrupt, typer.Abort) as e:
-        terminated = isinstance(getattr(e, "__context__", None), Terminated)
-        err("terminated" if terminated else "interrupted")
-        code = 143 if terminated else 130
+        cause = getattr(e, "__context__", None)
+        terminated = isinstance(cause, Terminated)
+        err(cause.word if terminated else "interrupted")
+        code = cause.code if terminated else 130
     except FlowsqlError as e:  # raised outside a command's own handling
         err(_one_line(e))
         code = e.exit_code

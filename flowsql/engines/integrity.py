@@ -163,6 +163,12 @@ class DataProblem(Exception):
 
 _INT_DIGITS = {"int": (10, "INTEGER"), "bigint": (19, "BIGINT")}
 _INT_MAX = {"int": str(2**31 - 1), "bigint": str(2**63 - 1)}
+# fields whose values AWS bounds more tightly than their type: a TCP/UDP port, an IP protocol number
+FIELD_MAX = {"srcport": 65535, "dstport": 65535, "protocol": 255}
+
+
+def _max_of(field) -> str:
+    return str(FIELD_MAX.get(field.name, _INT_MAX[field.kind]))
 
 
 def at_most(bound: str) -> str:
@@ -178,11 +184,12 @@ def at_most(bound: str) -> str:
     return "(" + "|".join(alternatives) + ")"
 
 
-def _number_ok(column: str, kind: str) -> str:
-    digits, sql_type = _INT_DIGITS[kind]
-    c = f'"{column}"'
+def _number_ok(field) -> str:
+    digits, sql_type = _INT_DIGITS[field.kind]
+    c = f'"{field.column}"'
+    bound = f" AND TRY_CAST({c} AS BIGINT) <= {FIELD_MAX[field.name]}" if field.name in FIELD_MAX else ""
     return (f"({c} IS NULL OR (regexp_full_match({c}, '[0-9]{{1,{digits}}}') "
-            f"AND TRY_CAST({c} AS {sql_type}) IS NOT NULL))")
+            f"AND TRY_CAST({c} AS {sql_type}) IS NOT NULL{bound}))")
 
 
 def sql_path(path: str) -> str:
@@ -209,12 +216,12 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
     session.run("DROP TABLE IF EXISTS reject_scans")
     if numeric:
         joined = "concat_ws(' ', " + ", ".join(f"coalesce(\"{f.column}\", '-')" for f in numeric) + ")"
-        pattern = " ".join(f"(-|{at_most(_INT_MAX[f.kind])})" for f in numeric)
+        pattern = " ".join(f"(-|{at_most(_max_of(f))})" for f in numeric)
         _, suspects = session.run(
             f"SELECT DISTINCT filename FROM {reader(paths, True)} WHERE NOT regexp_full_match({joined}, '{pattern}')")
         bad_rows = []
         if suspects:
-            oks = [_number_ok(f.column, f.kind) for f in numeric]
+            oks = [_number_ok(f) for f in numeric]
             first_bad = " ".join(
                 f"WHEN NOT {ok} THEN '{f.name} ' || \"{f.column}\"" for f, ok in zip(numeric, oks))
             _, bad_rows = session.run(
@@ -226,7 +233,7 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
     for path, n, example in bad_rows:
         field, _, value = (example or "? ").partition(" ")
         problems[path] = (f"{n:,} record(s) with a number that is no unsigned decimal integer "
-                          f"(e.g. {field} {excerpt(value)})")
+                          f"within its field's range (e.g. {field} {excerpt(value)})")
     _, rejects = session.run(
         "SELECT s.file_path, count(*), min(e.line), any_value(e.error_type) "
         "FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id "
@@ -249,8 +256,8 @@ def check_parquet(session, path: str) -> LogFormat:
             "SELECT name, type FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
             [path])
         _, stats = session.run(
-            "SELECT path_in_schema, min(TRY_CAST(stats_min_value AS HUGEINT)) FROM parquet_metadata(?) "
-            "GROUP BY path_in_schema", [path])
+            "SELECT path_in_schema, min(TRY_CAST(stats_min_value AS HUGEINT)), "
+            "max(TRY_CAST(stats_max_value AS HUGEINT)) FROM parquet_metadata(?) GROUP BY path_in_schema", [path])
     except duckdb().Error as e:
         raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
     unknown = [n for n, _ in schema if n not in BY_COLUMN]
@@ -262,10 +269,14 @@ def check_parquet(session, path: str) -> LogFormat:
              if _PARQUET_PHYSICAL.get(t or "", "?") != BY_COLUMN[n].kind]
     if wrong:
         raise DataProblem(f"Parquet column types differ from the flow-log types: {'; '.join(wrong)}")
-    negative = [c for c, lo in stats if lo is not None and lo < 0 and c in BY_COLUMN
+    negative = [c for c, lo, _ in stats if lo is not None and lo < 0 and c in BY_COLUMN
                 and BY_COLUMN[c].kind != "string"]
     if negative:
         raise DataProblem(f"negative values in {', '.join(negative)} (flow-log numbers are unsigned)")
+    too_big = [f"{c} up to {hi}" for c, _, hi in stats if c in BY_COLUMN and hi is not None
+               and BY_COLUMN[c].name in FIELD_MAX and hi > FIELD_MAX[BY_COLUMN[c].name]]
+    if too_big:
+        raise DataProblem(f"values beyond their field's range: {', '.join(too_big)}")
     return LogFormat(tuple(BY_COLUMN[n].name for n, _ in schema))
 
 
