@@ -188,7 +188,11 @@ class _Walk:
                 m = _num(mname)
                 if m is None or not (since.year, since.month) <= (y, m) <= (until.year, until.month):
                     continue
-                for dname, day_dir in self._dirs(month_dir):
+                for dname, day_dir, is_dir in self._entries(month_dir, required=True):
+                    if not is_dir:  # a file beside the day folders of a month in the request
+                        if log_kind(dname):
+                            self.ignored.append((day_dir, "not in a day folder of the flow-log layout"))
+                        continue
                     d = _num(dname)
                     if d is None:
                         continue

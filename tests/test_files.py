@@ -169,11 +169,13 @@ def test_every_other_file_in_a_partition_is_named(tmp_path):
     (d / "backup").mkdir()
     (d / "backup" / "old.log.gz").write_bytes(gzip.compress(BODY.encode()))
     (tmp_path / "AWSLogs" / "notes.md").write_text("above the partitions: not part of the request")
+    (d.parent / "stray.log.gz").write_bytes(gzip.compress(BODY.encode()))  # beside the month's day folders
     r = cli("query", "top-destinations", "--source", tmp_path, "--since", DAY, "--until", DAY, "-o", "json",
             env={"FLOWSQL_CONFIG": str(tmp_path / "none.json")})
     assert r.returncode == 0, r.stderr
-    assert "LEFT OUT 2 file(s)" in r.stderr
+    assert "LEFT OUT 3 file(s)" in r.stderr
     assert "README.txt: not a flow-log file" in r.stderr and "old.log.gz: not in a day or hour folder" in r.stderr
+    assert "stray.log.gz: not in a day folder" in r.stderr
     assert "notes.md" not in r.stderr
 
 
