@@ -170,6 +170,7 @@ def test_a_signal_while_duckdb_runs_stops_it_and_cleans_up(tree, tmp_path, slow_
     out, err = p.communicate(timeout=60)  # a hang guard, not a timing assertion
     assert p.returncode == code, err
     assert err.strip().splitlines()[-1] == f"flowsql: error: {word}"
+    assert "▕" not in err  # DuckDB's own progress bar stays off
     assert _leftovers(tmp_path) == []
 
 

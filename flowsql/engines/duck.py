@@ -108,6 +108,8 @@ class Session:
         try:
             self.con = duckdb().connect(":memory:", config=config)
             self.con.execute("SET TimeZone = 'UTC'")
+            # flowsql says what it does on stderr itself; DuckDB's own bar would write over it
+            self.con.execute("SET enable_progress_bar = false")
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
