@@ -236,3 +236,14 @@ def test_a_signal_during_convert_stops_every_day_under_way_and_a_rerun_resumes(t
     assert written == recorded and len(written) < 12  # only whole days, each recorded
     resumed = convert(src, out)
     assert (resumed.days_converted, resumed.days_skipped) == (12 - len(written), len(written))
+
+
+def test_the_whole_output_is_written_before_the_process_ends(tree, tmp_path):
+    """The entry point ends the process without the interpreter's teardown (os._exit): everything
+    printed must have been flushed first, to a pipe and to a file alike."""
+    r = subprocess.run(query(tree, "-o", "json"), capture_output=True, text=True, env=env(tmp_path))
+    assert r.returncode == 0 and len(__import__("json").loads(r.stdout)) == 1000 and "read 1 file(s)" in r.stderr
+    out = tmp_path / "out.csv"
+    with open(out, "w") as fh:
+        assert subprocess.run(query(tree, "-o", "csv"), stdout=fh, env=env(tmp_path)).returncode == 0
+    assert len(out.read_text().splitlines()) == 1001

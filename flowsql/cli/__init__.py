@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .common import main
+from .common import entry, main
 
 # The module that registers each top-level command (a test checks that this map is complete).
 COMMANDS = {
@@ -36,4 +36,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["COMMANDS", "app", "load_commands", "main"]
+__all__ = ["COMMANDS", "app", "entry", "load_commands", "main"]
