@@ -119,9 +119,15 @@ class LocalEngine:
 
     # -- the view ----------------------------------------------------------------------------------
 
-    def _create_views(self, session: Session, files: list[Checked]) -> None:
-        session.run(local_functions_sql())
+    def _create_views(self, session: Session, files: list[Checked], sql: str) -> None:
+        """The view `flow_logs` over `files`, and the functions and inventory tables `sql` names
+        (making the others would only add to every query's start-up)."""
+        named = sql.lower()  # the translation may have upper-cased a function's name
+        if "flowsql_" in named:
+            session.run(local_functions_sql())
         for table, cols in TABLES.items():
+            if f"inventory_{table}" not in named:
+                continue
             ddl = ", ".join(f"{c} {_DUCK_TYPES[t]}" for c, t in cols)
             session.run(f"CREATE OR REPLACE TABLE inventory_{table} ({ddl})")
             rows = [tuple(r.get(c) for c, _ in cols) for r in self.inventory.table(table)]
@@ -169,7 +175,7 @@ class LocalEngine:
         session = self._session_for()
         duck_sql = to_duckdb(sql)
         try:
-            self._create_views(session, files)
+            self._create_views(session, files, duck_sql)
             columns, rows = session.run(duck_sql)
         except duckdb().Error as e:
             raise self._explain(e, files) from None
