@@ -15,13 +15,14 @@ are in place).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import DataError, UsageError
 from .fields import LogFormat
@@ -52,8 +53,34 @@ def output_name(account: str, region: str, day: date, fmt: LogFormat) -> str:
 
 
 def _stamp(path: Path) -> list:
+    """A source file's state: a rewrite keeping its size and mtime still changes its change time."""
     st = path.stat()
-    return [str(path.resolve()), st.st_size, st.st_mtime_ns]
+    return [str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
+def _read_record(record: Path) -> dict | None:
+    """A day's record of its last conversion, or None when there is none or it is not one flowsql
+    wrote: its outputs must be plain relative paths under AWSLogs/ (a record is never trusted to
+    name what to delete elsewhere)."""
+    from .files import loads_json, read_regular_text
+
+    try:
+        done = loads_json(read_regular_text(record))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(done, dict) or not isinstance(done.get("inputs"), list):
+        return None
+    outputs = done.get("outputs")
+    if not isinstance(outputs, list) or not all(_inside_out(o) for o in outputs):
+        return None
+    return done
+
+
+def _inside_out(entry) -> bool:
+    if not isinstance(entry, str) or "\0" in entry or not entry.startswith("AWSLogs/"):
+        return False
+    parts = PurePosixPath(entry).parts
+    return entry == PurePosixPath(entry).as_posix() and ".." not in parts and "." not in parts
 
 
 def _check_places(source: Path, out: Path) -> None:
@@ -92,12 +119,8 @@ def convert(source: Path, out: Path, *, window: Window | None = None, accounts=(
     for key, files in sorted(days.items()):
         record = state / key[0] / key[1] / f"{key[2].isoformat()}.json"
         inputs = sorted(_stamp(f.path) for f in files)
-        try:
-            done = json.loads(record.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            done = None
-        if isinstance(done, dict) and done.get("inputs") == inputs and all(
-                (out / p).is_file() for p in done.get("outputs", [])):
+        done = _read_record(record)
+        if done is not None and done["inputs"] == inputs and all((out / p).is_file() for p in done["outputs"]):
             result.days_skipped += 1
             continue
         todo.append((key, files, record, inputs, done))
@@ -161,7 +184,7 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from .engines.duck import duckdb
-    from .engines.integrity import excerpt, sql_path
+    from .engines.integrity import sql_path
     from .files import write_atomic
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
@@ -174,17 +197,21 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
     def convert_day(job: _Day) -> tuple[int, list[Path]]:
         account, region, day = job.key
         folder = out / day_prefix(account, region, day, hive=True)
-        folder.mkdir(parents=True, exist_ok=True)
         cur = session.con.cursor()
         with lock:
             running.append(cur)
-        records, written = 0, []
+        records, staged = 0, []  # (temporary, final) of each of the day's files
         try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temporaries(folder)
+            # every file of the day is written first, then all are renamed into place and the day
+            # recorded: a day is complete or as it was, never half of one (a day of two formats)
             for fmt, paths in job.groups:
                 if stop.is_set():
                     raise _Stopped()
                 target = folder / output_name(account, region, day, fmt)
                 tmp = folder / f".{target.name}.{os.getpid()}.tmp"
+                staged.append((tmp, target))
                 cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
                 listed = ", ".join(sql_path(p) for p in paths)
                 select = ", ".join(f'"{c}"' for c in fmt.columns)
@@ -194,16 +221,16 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
                         f"quote='', escape='', auto_detect=false, compression='auto', columns={{{cols}}})) "
                         f"TO {sql_path(str(tmp))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
                     ).fetchall()
-                    os.replace(tmp, target)
-                except BaseException as e:
-                    tmp.unlink(missing_ok=True)
-                    if isinstance(e, duckdb().Error) and not stop.is_set():
-                        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-                        raise DataError(f"{account} {region} {day}: could not be converted "
-                                        f"({excerpt(first, 200)}); run convert again") from None
-                    raise
+                except duckdb().Error as e:
+                    if stop.is_set():
+                        raise _Stopped() from None
+                    raise DataError(f"{account} {region} {day}: could not be converted ({_cause(e, tmp)})") from None
                 records += rows[0][0] if rows and rows[0] else 0
-                written.append(target)
+            if stop.is_set():
+                raise _Stopped()
+            for tmp, target in staged:
+                os.replace(tmp, target)
+            written = [target for _, target in staged]
             outputs = [t.relative_to(out).as_posix() for t in written]
             # a format that this day no longer has: its old file goes, after the new ones are in place
             for old in (job.done or {}).get("outputs", []):
@@ -212,7 +239,13 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
             job.record.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(job.record, json.dumps({"inputs": job.inputs, "outputs": outputs}))
             return records, written
+        except OSError as e:
+            raise DataError(f"{account} {region} {day}: cannot write {e.filename or folder}: "
+                            f"{e.strerror or e}") from None
         finally:
+            for tmp, _ in staged:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
             with lock:
                 running.remove(cur)
             cur.close()
@@ -246,3 +279,23 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cause(error: Exception, tmp: Path) -> str:
+    """DuckDB's reason in one short line: its message names the temporary file in full, which would
+    push the cause (No space left on device, Permission denied) out of an excerpt."""
+    from .engines.integrity import excerpt
+
+    text = " ".join(str(error).split()) or type(error).__name__
+    return excerpt(text.replace(str(tmp), tmp.name), 300)[1:-1]
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files of a conversion killed before it could remove them (named with its pid)."""
+    from .engines.duck import alive
+
+    for p in folder.glob(".*_converted.parquet.*.tmp"):
+        pid = p.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
+            with contextlib.suppress(OSError):
+                p.unlink()

@@ -44,8 +44,10 @@ def demo_month(today=None) -> str:
 
 def _manifest(directory: Path) -> dict | None:
     """The demo's record of what it wrote in `directory` (None when there is none or it is unreadable)."""
+    from .files import loads_json, read_regular_text
+
     try:
-        data = json.loads((directory / MARKER).read_text(encoding="utf-8"))
+        data = loads_json(read_regular_text(directory / MARKER))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
@@ -61,7 +63,9 @@ def _manifest(directory: Path) -> dict | None:
 
 def _inside(entry) -> bool:
     """A relative path that stays inside its folder: no `..`, not absolute, not empty."""
-    if not isinstance(entry, str) or not entry or "\0" in entry:
+    if not isinstance(entry, str) or not entry or "\0" in entry or len(entry) > 4096:
+        return False
+    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in entry.split("/")):
         return False
     p = PurePosixPath(entry)
     return not p.is_absolute() and all(part not in ("..", ".") for part in p.parts) and entry == p.as_posix()
@@ -88,7 +92,9 @@ def _foreign(directory: Path, manifest: dict | None) -> list[str]:
     ours = set(manifest["files"]) | {MARKER} if manifest else set()
     files, folders = _contents(directory)
     ancestors = {p.as_posix() for f in ours for p in Path(f).parents}
-    foreign = set([f for f in files if f not in ours] + [d for d in folders if d not in ancestors])
+    # a link is never the demo's, whatever its record says: writing through it would write elsewhere
+    links = [f for f in files if (directory / f).is_symlink()]
+    foreign = set([f for f in files if f not in ours] + [d for d in folders if d not in ancestors] + links)
     # name the top of each foreign subtree, not everything inside it
     return sorted(f for f in foreign if not any(p.as_posix() in foreign for p in Path(f).parents))
 
@@ -116,7 +122,7 @@ def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Sc
                 shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
                 raise UsageError(f"--dir {directory} holds what `flowsql demo` did not write ({shown}); the demo "
                                  "only replaces its own files: choose another folder")
-            if old and old.get("params") == wanted:
+            if old and old.get("params") == wanted and all((directory / f).is_file() for f in old["files"]):
                 echo(f"using the demo logs already in {directory}", err=True)
                 return scenario
         directory.mkdir(parents=True, exist_ok=True)  # an unwritable place fails here, before any work
@@ -141,11 +147,13 @@ def _install(staging: Path, directory: Path, new: list[str], old: set[str], para
     # First record everything that may be present while files move, so no step leaves a file the
     # record does not name (an interrupted run is then replaced by the next one, not refused).
     write_atomic(marker, json.dumps({"params": None, "files": sorted(old | set(new))}))
+    root = directory.resolve()
     for rel in new:
         target = directory / rel
         target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.resolve().is_relative_to(root):  # a link on the way: never write through it
+            raise UsageError(f"--dir {directory}: {rel} would be written outside the folder (through a link)")
         os.replace(staging / rel, target)
-    root = directory.resolve()
     for rel in sorted(old - set(new)):
         path = directory / rel
         if not path.parent.resolve().is_relative_to(root):  # through a link: not the demo's to delete

@@ -1,4 +1,5 @@
-"""Writing a file so that a reader sees the old or the new one, never half of one."""
+"""Writing a file so that a reader sees the old or the new one, never half of one; reading a small
+file that must be a regular one."""
 
 from __future__ import annotations
 
@@ -33,3 +34,39 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
 def write_atomic(path: Path, text: str) -> None:
     with atomic_writer(path) as f:
         f.write(text)
+
+
+MAX_DOCUMENT_BYTES = 256 << 20  # no record, inventory document or cache entry of flowsql is near this
+
+
+def read_regular_text(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> str:
+    """The UTF-8 text of `path`, which must be a regular file: a named pipe would block its reader
+    for ever (it is opened without waiting and refused), and a file over `limit` bytes is refused
+    rather than read into memory. OSError (or UnicodeDecodeError) otherwise."""
+    import errno
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if st.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit:,} bytes", str(path))
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            data = fh.read(limit + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    return data.decode("utf-8")
+
+
+def loads_json(text: str):
+    """json.loads, with a document nested too deep for Python's stack as a ValueError."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None

@@ -406,6 +406,19 @@ def test_demo_deletes_nothing_outside_its_folder_on_the_word_of_its_record(tmp_p
     assert victim.read_text() == "precious"
 
 
+def test_demo_never_writes_through_a_link_its_record_names(tmp_path):
+    """A record naming a link (here a folder link to elsewhere) does not make the link the demo's."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "vpcs.json").write_text("PRECIOUS")
+    demo = tmp_path / "dm"
+    demo.mkdir()
+    (demo / "inventory").symlink_to(victim)
+    (demo / ".flowsql-demo.json").write_text(json.dumps({"params": None, "files": ["inventory"]}))
+    one_error_line(invoke("demo", "--dir", demo, "--days", "2"), 2, "inventory")
+    assert (victim / "vpcs.json").read_text() == "PRECIOUS" and sorted(p.name for p in victim.iterdir()) == ["vpcs.json"]
+
+
 def test_demo_in_an_impossible_place_is_a_usage_error(tmp_path):
     (tmp_path / "file").write_text("x")
     one_error_line(invoke("demo", "--dir", tmp_path / "file" / "demo"), 2, "--dir", "cannot write the demo")

@@ -125,3 +125,47 @@ def test_a_tree_holding_both_layouts_and_types(tree, parquet, tmp_path):
 def test_out_inside_source_is_refused(tree):
     r = CliRunner().invoke(app, ["convert", "--source", str(tree.root), "--out", str(tree.root / "AWSLogs" / "pq")])
     assert r.exit_code == 2 and "overlaps" in r.stderr
+
+
+@pytest.mark.parametrize("outputs", [["/ABS/victim.txt"], ["AWSLogs/../../victim.txt"], "xyz", [1, 2],
+                                     ["victim.txt"]])
+def test_a_day_record_naming_anything_but_its_own_files_is_not_trusted(tree, tmp_path, outputs):
+    """A record says which old files a day replaces; one naming a path outside the Parquet tree (or
+    not a list of paths) counts as no record: the day is converted again and nothing else deleted."""
+    import json
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(tree.root, src)
+    convert(src, out)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (out / "victim.txt").write_text("precious too")
+    record = next((out / ".flowsql-convert").rglob("*.json"))
+    if isinstance(outputs, list):
+        outputs = [str(victim) if o == "/ABS/victim.txt" else o for o in outputs]
+    record.write_text(json.dumps({"inputs": [], "outputs": outputs}))
+    again = convert(src, out)
+    assert (again.days_converted, again.days_skipped) == (1, 7)
+    assert victim.read_text() == "precious" and (out / "victim.txt").read_text() == "precious too"
+
+
+def test_a_source_rewritten_with_its_old_size_and_mtime_is_converted_again(tree, tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(tree.root, src)
+    convert(src, out)
+    f = next((src / "AWSLogs").rglob("*.log.gz"))
+    st = f.stat()
+    f.write_bytes(f.read_bytes())  # same bytes: only its change time tells
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = convert(src, out)
+    assert (again.days_converted, again.days_skipped) == (1, 7)
+
+
+
+def test_an_output_that_cannot_be_written_is_one_line_naming_it(tree, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".flowsql-convert").write_text("a file where the records' folder goes")
+    r = CliRunner().invoke(app, ["convert", "--source", str(tree.root), "--out", str(out)])
+    assert r.exit_code == 1 and "cannot write" in r.stderr and "Not a directory" in r.stderr, r.output
+    assert "internal error" not in r.output and not list(out.rglob("*.tmp"))

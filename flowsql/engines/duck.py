@@ -53,7 +53,7 @@ def _bases() -> list[Path]:
     return out
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -72,7 +72,7 @@ def sweep() -> None:
             continue
         for e in entries:
             m = _OURS.match(e.name)
-            if m and int(m[1]) != os.getpid() and not _alive(int(m[1])):
+            if m and int(m[1]) != os.getpid() and not alive(int(m[1])):
                 with contextlib.suppress(OSError):
                     if time.time() - e.stat(follow_symlinks=False).st_mtime > 60:
                         shutil.rmtree(e.path, ignore_errors=True)
