@@ -247,3 +247,22 @@ def test_the_whole_output_is_written_before_the_process_ends(tree, tmp_path):
     with open(out, "w") as fh:
         assert subprocess.run(query(tree, "-o", "csv"), stdout=fh, env=env(tmp_path)).returncode == 0
     assert len(out.read_text().splitlines()) == 1001
+
+
+def test_a_terminal_that_goes_away_during_a_query_is_a_hangup(tree, tmp_path, slow_pack):
+    """The terminal closes (SIGHUP to its session) while the spinner draws on it: the run stops as
+    a hangup, exit 129, nothing left behind, even though nothing can be written there any more."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(flowsql("query", "slow", "--source", tree, "--since", DAY, "--until", DAY),
+                         stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                         env=env(tmp_path, FLOWSQL_SQL_DIR=str(slow_pack), TERM="xterm"),
+                         preexec_fn=lambda: __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0))
+    os.close(slave)
+    deadline = time.monotonic() + 60
+    while not _leftovers(tmp_path) and time.monotonic() < deadline:
+        select.select([master], [], [], 0.05) and os.read(master, 65536)
+    time.sleep(0.5)
+    assert p.poll() is None
+    os.close(master)  # the terminal is gone: the kernel sends SIGHUP to the session
+    assert p.wait(timeout=60) == 129
+    assert _leftovers(tmp_path) == []

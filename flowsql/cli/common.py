@@ -246,7 +246,10 @@ class Spinner:
 
     def __exit__(self, *exc):
         if self._status is not None:
-            self._status.__exit__(*exc)
+            try:
+                self._status.__exit__(*exc)
+            except OSError:  # the terminal went away (a hangup): what ends the run is reported instead
+                pass
         return False
 
 
@@ -327,6 +330,10 @@ def main() -> None:
         elif isinstance(e, BrokenPipeError):
             _quiet_stdout()
             code = 0
+        elif isinstance(e.__context__, KeyboardInterrupt):  # failed while stopping (a dead terminal)
+            cause = e.__context__
+            err(cause.word if isinstance(cause, Terminated) else "interrupted")
+            code = cause.code if isinstance(cause, Terminated) else 130
         elif os.environ.get("FLOWSQL_DEBUG"):
             raise
         else:  # a defect: one line, the traceback only on request

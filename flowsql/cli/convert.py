@@ -79,4 +79,7 @@ class _Progress:
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.stop()
+            try:
+                self._bar.stop()
+            except OSError:  # the terminal went away (a hangup): what ends the run is reported instead
+                pass
