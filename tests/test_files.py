@@ -83,6 +83,18 @@ def test_a_parquet_file_with_a_port_beyond_its_range_is_corrupt(tmp_path):
         run_sql(tmp_path)
 
 
+def test_a_parquet_column_without_statistics_is_read_to_check_it(tmp_path):
+    """A column whose footer holds no min/max (here: all NULL, as a writer that keeps no statistics
+    would leave any column) is read to check it, and a file that is right passes."""
+    from flowsql.engines.duck import duckdb
+
+    path = day_dir(tmp_path) / "111111111111_vpcflowlogs_us-east-1_fl-1_20260301T0000Z_x.parquet"
+    duckdb().connect().execute(
+        "COPY (SELECT 2 AS version, 'eni-1' AS interface_id, '9.9.9.9' AS dstaddr, CAST(NULL AS INTEGER) AS dstport, "
+        f"CAST(7 AS BIGINT) AS bytes) TO '{path}' (FORMAT parquet)")
+    assert run_sql(tmp_path).rows == [("9.9.9.9", 1, 7)]
+
+
 def test_unsigned_decimal_integers_and_dashes_are_read(tmp_path):
     write_log(tmp_path, "a.log.gz", [record(nbytes="6000000000"), record(nbytes="007"),
                                      "2 111111111111 eni-1 - - - - - - - 1 2 - NODATA"])

@@ -140,6 +140,32 @@ def test_inventory_items_without_their_keys_are_named(tree, tmp_path, name, key,
     assert str(inv / name) in line and "item 0" in line and repr(item_key) in line
 
 
+@pytest.mark.parametrize("name,key,change,needle", [
+    ("network-interfaces.json", "NetworkInterfaces", lambda i: i.pop("SubnetId"), "'SubnetId'"),
+    ("subnets.json", "Subnets", lambda i: i.update(CidrBlock="10.0.0.0/99"), "not an IP block"),
+    ("vpcs.json", "Vpcs", lambda i: i["CidrBlockAssociationSet"][0].update(CidrBlock="zzz"), "not an IP block"),
+    ("network-interfaces.json", "NetworkInterfaces", lambda i: i.update(PrivateIpAddress=5), "not an IP address"),
+])
+def test_inventory_items_with_missing_keys_or_bad_addresses_are_named(tree, tmp_path, name, key, change, needle):
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    doc = json.loads((inv / name).read_text())
+    change(doc[key][0])
+    (inv / name).write_text(json.dumps(doc))
+    r = q2("lambda-egress", tree, "--inventory", inv)
+    assert r.exit_code == 2
+    line = error_line(r)
+    assert str(inv / name) in line and "item 0" in line and needle in line
+
+
+def test_an_inventory_document_nested_too_deep_is_named(tree, tmp_path):
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    (inv / "vpcs.json").write_text("[" * 100_000)
+    r = q2("lambda-egress", tree, "--inventory", inv)
+    assert r.exit_code == 2 and str(inv / "vpcs.json") in error_line(r) and "internal error" not in r.output
+
+
 def test_rejects_by_subnet_without_an_inventory_runs_and_says_where_subnets_come_from(tree):
     r = q2("rejects-by-subnet", tree, "-o", "json")
     assert r.exit_code == 0, r.output

@@ -269,6 +269,17 @@ def check_parquet(session, path: str) -> LogFormat:
              if _PARQUET_PHYSICAL.get(t or "", "?") != BY_COLUMN[n].kind]
     if wrong:
         raise DataProblem(f"Parquet column types differ from the flow-log types: {'; '.join(wrong)}")
+    numeric = [n for n, _ in schema if BY_COLUMN[n].kind != "string"]
+    known = {c: (lo, hi) for c, lo, hi in stats}
+    blind = [n for n in numeric if None in known.get(n, (None, None))]
+    if blind:  # a writer that kept no statistics: the columns themselves are read
+        try:
+            _, (row,) = session.run("SELECT " + ", ".join(f'min("{n}"), max("{n}")' for n in blind)
+                                    + f" FROM read_parquet({sql_path(path)})")
+        except duckdb().Error as e:
+            raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
+        known.update({n: (row[2 * i], row[2 * i + 1]) for i, n in enumerate(blind)})
+    stats = [(c, lo, hi) for c, (lo, hi) in known.items()]
     negative = [c for c, lo, _ in stats if lo is not None and lo < 0 and c in BY_COLUMN
                 and BY_COLUMN[c].kind != "string"]
     if negative:

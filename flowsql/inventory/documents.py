@@ -125,9 +125,11 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
 
 def read_document(path: Path, key: str) -> list[dict]:
     """The items of one `aws … describe-…` document: `{"<key>": [ {…}, … ]}`."""
+    from ..files import loads_json, read_regular_text
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))  # PowerShell's `>` writes a BOM
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        data = loads_json(read_regular_text(path).removeprefix("\ufeff"))  # PowerShell's `>` writes a BOM
+    except (OSError, ValueError) as e:
         raise SourceError(f"{path}: not readable AWS CLI JSON ({' '.join(str(e).split())[:200]})") from None
     if not isinstance(data, dict):
         raise SourceError(f"{path}: expected a JSON object with the top-level key {key!r}, "
@@ -148,14 +150,50 @@ def read_document(path: Path, key: str) -> list[dict]:
                 what = "a list" if kind is list else "a string"
                 raise SourceError(f"{path}: item {i} of {key!r} has no {k!r} ({what}), as `{cli}` prints it "
                                   f"(found: {', '.join(repr(x) for x in list(item)[:4]) or 'no keys'})")
+        for where, value, network in _addresses(key, item):
+            if not _is_address(value, network):
+                raise SourceError(f"{path}: item {i} of {key!r}: {where} is {str(value)[:60]!r}, not an IP "
+                                  f"{'block' if network else 'address'}")
     return items
+
+
+def _addresses(key: str, item: dict):
+    """(where, value, is a block) of the addresses and blocks an item's rows are made of."""
+    if key == "NetworkInterfaces":
+        yield "PrivateIpAddress", item.get("PrivateIpAddress"), False
+        for a in item.get("PrivateIpAddresses") or []:
+            yield "PrivateIpAddresses[].PrivateIpAddress", (a or {}).get("PrivateIpAddress"), False
+        for a in item.get("Ipv6Addresses") or []:
+            yield "Ipv6Addresses[].Ipv6Address", (a or {}).get("Ipv6Address"), False
+    elif key == "Subnets":
+        yield "CidrBlock", item.get("CidrBlock"), True
+    elif key == "Vpcs":
+        for a in item.get("CidrBlockAssociationSet") or []:
+            yield "CidrBlockAssociationSet[].CidrBlock", (a or {}).get("CidrBlock"), True
+        for a in item.get("Ipv6CidrBlockAssociationSet") or []:
+            yield "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock", (a or {}).get("Ipv6CidrBlock"), True
+
+
+def _is_address(value, network: bool) -> bool:
+    """An absent value is no error (the row has none); a present one must parse."""
+    import ipaddress
+
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        (ipaddress.ip_network if network else ipaddress.ip_address)(value)
+    except ValueError:
+        return False
+    return True
 
 
 _ID_KEYS = {"NetworkInterfaces": "NetworkInterfaceId", "Subnets": "SubnetId", "Vpcs": "VpcId"}
 # top-level key -> the keys every item must have (the AWS CLI always prints them)
 _REQUIRED: dict[str, dict[str, type]] = {
-    "NetworkInterfaces": {"NetworkInterfaceId": str},
-    "Subnets": {"SubnetId": str, "CidrBlock": str},
+    "NetworkInterfaces": {"NetworkInterfaceId": str, "SubnetId": str, "VpcId": str},
+    "Subnets": {"SubnetId": str, "VpcId": str, "CidrBlock": str},
     "Vpcs": {"VpcId": str, "CidrBlockAssociationSet": list},
 }
 _DATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
