@@ -211,10 +211,10 @@ def lint_pack(root: Path | None = None) -> list[Finding]:
     from .resources import sql_dir
 
     root = root or sql_dir()
-    load_pack(root)  # a path that holds no pack is an error (exit 2), never "no findings"
     out: list[Finding] = []
-    for path in sorted((root / "queries").glob("*.sql")):
-        out += lint_template(path, root=root)
+    # the pack's own list: a path that holds no pack is an error (exit 2), never "no findings"
+    for query in load_pack(root):
+        out += lint_template(query.path, root=root)
     return out
 
 

@@ -154,7 +154,15 @@ def split_header(text: str) -> tuple[str | None, str]:
 
 def parse_query(path: Path) -> Query:
     """Read and validate one query file; HeaderError says what is wrong and where."""
-    header, _ = split_header(path.read_text(encoding="utf-8"))
+    from .files import read_regular_text
+
+    try:
+        text = read_regular_text(path, limit=1 << 20)
+    except OSError as e:
+        raise HeaderError(f"{path}: cannot be read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise HeaderError(f"{path}: not UTF-8 text") from None
+    header, _ = split_header(text)
     if header is None:
         raise HeaderError(f"{path}: no metadata header ({{# title: … #}}) at the top")
     meta = _yaml(path, header)
@@ -256,7 +264,10 @@ def _load_pack(root: Path) -> tuple[Query, ...]:
     qdir = root / "queries"
     if not qdir.is_dir():
         raise UsageError(f"{root} holds no queries/ folder (FLOWSQL_SQL_DIR must name a query pack)")
-    paths = sorted(p for p in qdir.glob("*.sql") if p.is_file())
+    paths = sorted(qdir.glob("*.sql"))
+    odd = [p for p in paths if not p.is_file()]
+    if odd:  # a folder or a pipe named like a query: one file is one query
+        raise UsageError(f"{odd[0]}: not a regular file (each query of a pack is one .sql file)")
     if not paths:  # a gate that finds nothing to lint must not pass
         others = sorted(p.name for p in qdir.iterdir())[:3]
         raise UsageError(f"{qdir} holds no query (*.sql file)" + (f"; it holds {', '.join(others)}" if others else "")

@@ -1,6 +1,7 @@
 """The command line as a user meets it: bad inputs give one clear line and the right exit code."""
 
 import gzip
+import os
 import json
 import subprocess
 import sys
@@ -441,6 +442,21 @@ def test_lint_and_queries_on_a_pack_without_queries_are_errors(tmp_path, monkeyp
     monkeypatch.setenv("FLOWSQL_SQL_DIR", str(tmp_path / "pack"))
     one_error_line(invoke("lint"), 2, "holds no query")
     one_error_line(invoke("queries"), 2, "holds no query")
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder"])
+def test_a_pack_entry_named_like_a_query_that_is_no_file_is_an_error_not_a_hang(tmp_path, monkeypatch, make):
+    import shutil
+
+    from flowsql.resources import shipped_sql_dir
+
+    pack = tmp_path / "pack"
+    shutil.copytree(shipped_sql_dir(), pack)
+    odd = pack / "queries" / "odd.sql"
+    os.mkfifo(odd) if make == "fifo" else odd.mkdir()
+    monkeypatch.setenv("FLOWSQL_SQL_DIR", str(pack))
+    one_error_line(invoke("lint"), 2, "odd.sql", "not a regular file")
+    one_error_line(invoke("queries"), 2, "odd.sql")
 
 
 def test_a_template_that_never_finishes_rendering_is_a_finding_not_a_hang(tmp_path):
