@@ -178,7 +178,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     example parameters and with its defaults (an optional block must lint both ways)."""
     from .errors import FlowsqlError
     from .pack import HeaderError, parse_query
-    from .render import RenderTimeout, render
+    from .render import RenderLimit, render
 
     try:
         query = parse_query(path)
@@ -191,7 +191,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
         for given in (query.example, query.required_example()):
             try:
                 sql = render(query, given, target, lint_window(), accounts=LINT_ACCOUNTS, root=root).sql
-            except RenderTimeout as e:  # no other rendering would end sooner
+            except RenderLimit as e:  # no other rendering would end sooner
                 return [Finding(str(path), 1, 1, "FS02", f"does not render: {e}")]
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))

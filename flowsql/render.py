@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ def _environment(root: Path):
         keep_trailing_newline=False,
     )
     env.filters = {k: v for k, v in env.filters.items() if k in _FILTERS}
+    env.globals.pop("lipsum", None)  # random text: nothing a query needs
     return env
 
 
@@ -213,12 +215,14 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
         raise RenderError(f"template uses something unsafe: {e}") from None
     except jinja2.TemplateError as e:
         raise RenderError(f"template error: {e}") from None
-    except OverflowError as e:  # the sandbox's bound on range()
-        raise RenderError(f"template error: {e}") from None
     except RecursionError:
-        raise RenderError("template error: a macro that calls itself without end") from None
+        raise RenderError("template error: nested or recursive beyond Python's stack (a macro that "
+                          "calls itself without end?)") from None
     except MemoryError:
-        raise RenderError("template error: it needs more memory than there is") from None
+        raise RenderLimit(f"template needs more than {RENDER_MEMORY >> 20:,} MiB to render") from None
+    except (OverflowError, ValueError, SyntaxError, TypeError, ArithmeticError) as e:
+        # the sandbox's bound on range(), int() of 4,300 digits, Python's limit on nested blocks…
+        raise RenderError(f"template error: {' '.join(str(e).split())[:300]}") from None
     return _tidy(sql)
 
 
@@ -226,15 +230,21 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
 # size, so a loop that never ends or prints without end is an error, not a hang.
 RENDER_SECONDS = 10
 MAX_SQL_CHARS = 1_000_000
+RENDER_MEMORY = 1 << 30  # bytes of address space a rendering may add to the process
 
 
-class RenderTimeout(RenderError):
+class RenderLimit(RenderError):
+    """A template that reached a bound of the rendering (time, memory): no other rendering of it
+    would end sooner."""
+
+
+class RenderTimeout(RenderLimit):
     """A template that did not finish rendering in RENDER_SECONDS."""
 
 
 def _bounded(compile_template, values: dict) -> str:
     parts, size = [], 0
-    with _time_limit(RENDER_SECONDS):
+    with _time_limit(RENDER_SECONDS), _memory_limit(RENDER_MEMORY):
         template = compile_template()  # compiling is bounded too
         for chunk in template.generate(**values):
             size += len(chunk)
@@ -242,6 +252,33 @@ def _bounded(compile_template, values: dict) -> str:
                 raise RenderError(f"template renders more than {MAX_SQL_CHARS:,} characters of SQL")
             parts.append(chunk)
     return "".join(parts)
+
+
+@contextlib.contextmanager
+def _memory_limit(extra: int):
+    """Let the process's address space grow by at most `extra` bytes while a template renders
+    (RLIMIT_AS): an allocation beyond it is a MemoryError, not gigabytes taken from the machine.
+    Where the limit cannot be set, only the time and size bounds apply."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = size + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft != resource.RLIM_INFINITY and soft <= limit:
+            yield  # already bounded more tightly
+            return
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @contextlib.contextmanager

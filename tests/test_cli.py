@@ -482,6 +482,11 @@ def test_a_template_that_prints_without_end_is_a_finding(tmp_path):
     ("SELECT {{ 2 ** 100000 }} AS x", "power above 64"),
     ("{% for i in range(100001) %}{% endfor %}SELECT 1 AS x", "Range too big"),
     ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}SELECT 1 AS x", "calls itself"),
+    ("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+     "{{ ns.s|length }}SELECT 1 AS x", "MiB to render"),
+    ("{{ ('%02000000000d' % 1)|length }}SELECT 1 AS x", "MiB to render"),
+    ("{{ [1]|batch(300000000, 0)|list|length }}SELECT 1 AS x", "MiB to render"),
+    ("{{ ((10**64)**64)**2 }}SELECT 1 AS x", "template error"),
 ])
 def test_a_template_that_would_exhaust_memory_or_the_stack_is_a_finding(tmp_path, body, needle):
     """Bounded in memory as in time: each is one FS02 finding, at once, not a crash or gigabytes."""
