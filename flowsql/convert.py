@@ -22,7 +22,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import DataError, UsageError
 from .fields import LogFormat
@@ -62,7 +62,7 @@ def _read_record(record: Path) -> dict | None:
     """A day's record of its last conversion, or None when there is none or it is not one flowsql
     wrote: its outputs must be plain relative paths under AWSLogs/ (a record is never trusted to
     name what to delete elsewhere)."""
-    from .files import loads_json, read_regular_text
+    from .files import is_plain_relative_path, loads_json, read_regular_text
 
     try:
         done = loads_json(read_regular_text(record))
@@ -71,16 +71,10 @@ def _read_record(record: Path) -> dict | None:
     if not isinstance(done, dict) or not isinstance(done.get("inputs"), list):
         return None
     outputs = done.get("outputs")
-    if not isinstance(outputs, list) or not all(_inside_out(o) for o in outputs):
+    if not isinstance(outputs, list) or not all(
+            is_plain_relative_path(o) and o.startswith("AWSLogs/") for o in outputs):
         return None
     return done
-
-
-def _inside_out(entry) -> bool:
-    if not isinstance(entry, str) or "\0" in entry or not entry.startswith("AWSLogs/"):
-        return False
-    parts = PurePosixPath(entry).parts
-    return entry == PurePosixPath(entry).as_posix() and ".." not in parts and "." not in parts
 
 
 def _check_places(source: Path, out: Path) -> None:

@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 from datetime import timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .engines.local import LocalEngine
 from .errors import UsageError
@@ -44,7 +44,7 @@ def demo_month(today=None) -> str:
 
 def _manifest(directory: Path) -> dict | None:
     """The demo's record of what it wrote in `directory` (None when there is none or it is unreadable)."""
-    from .files import loads_json, read_regular_text
+    from .files import is_plain_relative_path, loads_json, read_regular_text
 
     try:
         data = loads_json(read_regular_text(directory / MARKER))
@@ -54,21 +54,11 @@ def _manifest(directory: Path) -> dict | None:
         return None
     # The record says which files the demo may replace: one naming anything but a plain path inside
     # the folder (`../x`, `/x`) is not the demo's, and nothing is deleted on its word.
-    strange = [f for f in data["files"] if not _inside(f)]
+    strange = [f for f in data["files"] if not is_plain_relative_path(f)]
     if strange:
         raise UsageError(f"--dir {directory}: its demo record {MARKER} names {strange[0]!r}, which is no file "
                          "inside the folder; nothing was changed (remove the record to start again)")
     return data
-
-
-def _inside(entry) -> bool:
-    """A relative path that stays inside its folder: no `..`, not absolute, not empty."""
-    if not isinstance(entry, str) or not entry or "\0" in entry or len(entry) > 4096:
-        return False
-    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in entry.split("/")):
-        return False
-    p = PurePosixPath(entry)
-    return not p.is_absolute() and all(part not in ("..", ".") for part in p.parts) and entry == p.as_posix()
 
 
 def _contents(directory: Path) -> tuple[list[str], list[str]]:

@@ -70,3 +70,17 @@ def loads_json(text: str):
         return json.loads(text)
     except RecursionError:
         raise ValueError("JSON nested too deep") from None
+
+
+def is_plain_relative_path(entry) -> bool:
+    """A path a record of ours may name: relative, written plainly (`a/b`, no `./`, `//` or trailing
+    `/`), with no `..`, no NUL and no part longer than a file name may be. A record is never trusted
+    to name anything outside the folder it sits in."""
+    from pathlib import PurePosixPath
+
+    if not isinstance(entry, str) or not entry or "\0" in entry or len(entry) > 4096:
+        return False
+    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in entry.split("/")):
+        return False
+    p = PurePosixPath(entry)
+    return not p.is_absolute() and ".." not in p.parts and entry == p.as_posix()
