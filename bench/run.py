@@ -227,11 +227,14 @@ def main() -> None:
     mid = START + timedelta(days=DAYS // 2)
     one = measure([*fs, "query", "top-destinations", "--source", str(tree), "--since", str(mid), "--until", str(mid),
                    "-o", "json"], args.runs)
-    files_one = int(one["stderr"].split("read ")[1].split(" file")[0].replace(",", ""))
-    files_all = int(text["top-destinations"]["stderr"].split("read ")[1].split(" file")[0].replace(",", ""))
+    def read(stderr: str) -> tuple[int, int]:  # "read N file(s), B bytes in …" on flowsql's stderr
+        files, rest = stderr.split("read ")[1].split(" file(s), ")
+        return int(files.replace(",", "")), int(rest.split(" bytes")[0].replace(",", ""))
+
+    (files_one, bytes_one), (files_all, bytes_all) = read(one["stderr"]), read(text["top-destinations"]["stderr"])
     full_s = text["top-destinations"]["median_s"]
     r = one["median_s"] / full_s
-    note(f"1-day window ({files_one} of {files_all} files)", one, ratio=r, target="≤ 1/20 of the full scan, 1/30 of files",
+    note(f"1-day window ({files_one}/{files_all} files, {bytes_one / 1e6:.0f}/{bytes_all / 1e6:.0f} MB)", one, ratio=r, target="≤ 1/20 of the full scan, 1/30 of files",
          ok=r <= 1 / 20 and files_one * 30 <= files_all * 1.05)
     note("1-day window beyond start-up", {"median_s": above(one["median_s"])},
          ratio=above(one["median_s"]) / above(full_s), target="(same, start-up taken out)",
