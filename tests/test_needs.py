@@ -112,6 +112,71 @@ def test_a_missing_inventory_file_is_named(tree, tmp_path, missing):
     assert str(inv / missing) in line and "missing" in line and "aws ec2 describe-" in line
 
 
+def _dated(inv):
+    [dated] = [p for p in inv.iterdir() if p.is_dir() and p.name[:2] == "20"]
+    return dated
+
+
+@pytest.mark.parametrize("missing", ["network-interfaces.json", "vpcs.json"])
+def test_a_file_missing_from_the_latest_inventory_is_named_though_a_dated_snapshot_has_it(tree, tmp_path, missing):
+    """The latest inventory without vpcs.json, a dated snapshot with it: the union of the folders
+    looked complete, and VPCs only the latest knows were classified `private`, exit 0."""
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    (inv / missing).unlink()
+    assert (_dated(inv) / missing).is_file()
+    r = q2("lambda-egress", tree, "--inventory", inv, "-o", "json")
+    assert r.exit_code == 2 and r.stdout == ""
+    line = error_line(r)
+    assert f"{inv / missing}, which is missing" in line and "aws ec2 describe-" in line
+
+
+@pytest.mark.parametrize("missing", ["network-interfaces.json", "vpcs.json"])
+def test_a_file_missing_from_a_dated_snapshot_the_window_uses_is_named(tree, tmp_path, missing):
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    dated = _dated(inv)
+    (dated / missing).unlink()
+    r = q2("lambda-egress", tree, "--inventory", inv, "-o", "json")
+    assert r.exit_code == 2 and r.stdout == ""
+    line = error_line(r)
+    assert f"{dated / missing}, which is missing" in line and "dated snapshot" in line
+
+
+def test_a_dated_snapshot_the_window_does_not_use_needs_nothing(tree, tmp_path):
+    """A snapshot dated after the window is not read, so what it lacks does not matter: the answer
+    is the one of the full inventory (and the oracle's)."""
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    later = inv / "2026-05-20"
+    later.mkdir()
+    shutil.copy(inv / "subnets.json", later / "subnets.json")
+    r = q2("lambda-egress", tree, "--inventory", inv, "-o", "json", "-p", "limit=10000")
+    assert r.exit_code == 0, r.output
+    want = oracle.lambda_egress(tree.records, tree.inventory_dir, since=date(2026, 4, 1), until=date(2026, 4, 2),
+                                limit=10000)
+    assert json.loads(r.stdout) == want and want
+
+
+def test_an_optional_file_missing_from_a_dated_snapshot_is_a_note_naming_it(tree, tmp_path):
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    dated = _dated(inv)
+    (dated / "network-interfaces.json").unlink()
+    r = q2("top-subnets", tree, "--inventory", inv, "-o", "json")
+    assert r.exit_code == 0, r.output
+    assert f"no network-interfaces.json in {dated}" in r.stderr
+
+
+def test_an_inventory_file_that_is_a_link_to_nothing_is_named_not_taken_as_absent(tree, tmp_path):
+    inv = tmp_path / "inv"
+    shutil.copytree(tree.inventory_dir, inv)
+    (inv / "subnets.json").unlink()
+    (inv / "subnets.json").symlink_to(tmp_path / "gone.json")
+    r = q2("top-subnets", tree, "--inventory", inv, "-o", "json")
+    assert r.exit_code == 2 and str(inv / "subnets.json") in error_line(r)
+
+
 @pytest.mark.parametrize("name,key", [("network-interfaces.json", "NetworkInterfaces"), ("vpcs.json", "Vpcs"),
                                       ("subnets.json", "Subnets")])
 def test_an_inventory_file_under_the_wrong_key_is_named_with_the_key_expected(tree, tmp_path, name, key):

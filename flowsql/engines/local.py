@@ -68,7 +68,8 @@ class LocalEngine:
         leave out (and name) the files whose format lacks a needed field. UsageError when the
         inventory lacks a file it needs, or when no file in the window can answer it."""
         needs = query.needs
-        self._notes = check_inventory(query.name, needs, self.inventory.present, self.inventory.directory)
+        self._notes = check_inventory(query.name, needs, self.inventory.present, self.inventory.directory,
+                                      folders=self.inventory.folders)
         checked = self._check_files()
         usable, left_out = [], []
         for c in checked:

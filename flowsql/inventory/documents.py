@@ -6,7 +6,7 @@ The rows are what both engines join on: `enis`, `eni_ips`, `subnets`, `vpc_cidrs
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -76,6 +76,8 @@ class Inventory:
     vpc_cidrs: list[dict] = field(default_factory=list)
     directory: Path | None = None  # where it was read from (None: no --inventory)
     present: frozenset[str] = frozenset()  # the files it was read from, by stem ("vpcs", …)
+    # each folder read (the dated snapshots a window uses, then the latest) with the stems it holds
+    folders: tuple[tuple[Path, frozenset[str]], ...] = ()
 
     def table(self, name: str) -> list[dict]:
         return getattr(self, name)
@@ -234,14 +236,18 @@ def load(directory: Path | None, *, window=None) -> Inventory:
                           f"{', '.join(FILES)})")
     docs: dict[str, dict] = {key: {} for key in FILES.values()}
     present = set()
+    folders = []
     for folder in snapshot_folders(directory, window):
+        here = set()
         for name, key in FILES.items():
             path = folder / name
-            if not path.exists():
+            if not os.path.lexists(path):  # a link to nothing is read, and named, not passed over
                 continue
             for i, item in enumerate(read_document(path, key)):
                 docs[key][item.get(_ID_KEYS[key]) or f"{folder}#{i}"] = item
-            present.add(name.removesuffix(".json"))
+            here.add(name.removesuffix(".json"))
+        folders.append((folder, frozenset(here)))
+        present |= here
     if not present:
         raise SourceError(f"inventory folder {directory} has none of {', '.join(FILES)}; "
                           + how_to_get([n.removesuffix(".json") for n in FILES], directory))
@@ -251,17 +257,34 @@ def load(directory: Path | None, *, window=None) -> Inventory:
         raise SourceError(f"inventory folder {directory}: not in the AWS CLI's shapes ({e})") from None
     inv.directory = directory
     inv.present = frozenset(present)
+    inv.folders = tuple(folders)
     return inv
 
 
-def check_inventory(query: str, needs, present, directory=None, *, upload_hint: bool = False) -> list[str]:
+def check_inventory(query: str, needs, present, directory=None, *, upload_hint: bool = False,
+                    folders=()) -> list[str]:
     """What an inventory lacks for a query: a UsageError for a file the query cannot answer without
     (naming it and how to get it), a note for an optional one. `present`: the stems of the files
-    there are; `upload_hint`: the query runs on Athena (the inventory tables come from
-    `flowsql inventory sync --upload`)."""
+    there are; `folders`: (folder, stems) of each folder the window is attributed with
+    (Inventory.folders), every one of which must hold the files the query needs: a VPC or an ENI
+    known only to the folder without it would be classified wrongly, not refused; `upload_hint`:
+    the query runs on Athena (the inventory tables come from `flowsql inventory sync --upload`)."""
     from ..errors import UsageError
 
     missing = [s for s in needs.inventory if s not in present]
+    if not missing and folders:
+        # the latest (last) first: the folder a user fixes with a new sync
+        for folder, stems in reversed(folders):
+            lacking = [s for s in needs.inventory if s not in stems]
+            if not lacking:
+                continue
+            paths = ", ".join(str(Path(folder) / f"{s}.json") for s in lacking)
+            if Path(folder) == Path(directory or folder):
+                raise UsageError(f"{query} needs {paths}, which is missing (an older snapshot's copy does not "
+                                 "stand in for the latest); " + how_to_get(lacking, directory))
+            raise UsageError(f"{query} needs {paths}, which is missing: the window is attributed with that "
+                             "dated snapshot too, and each must hold every file the query needs (restore the "
+                             "file, or move the folder out of the inventory)")
     if missing:
         files = ", ".join(f"{s}.json" for s in missing)
         if upload_hint:
@@ -274,6 +297,13 @@ def check_inventory(query: str, needs, present, directory=None, *, upload_hint: 
                          f"which is missing; " + how_to_get(missing, directory))
     notes = []
     for name, note in needs.without:
-        if name + ".json" in FILES and name not in present:
+        if name + ".json" not in FILES:
+            continue
+        if name not in present:
             notes.append(f"no {name}.json in the inventory: {note}")
+            continue
+        lacking = [str(f) for f, stems in folders if name not in stems]
+        if lacking:
+            notes.append(f"no {name}.json in {', '.join(lacking)} (a snapshot this window is attributed with): "
+                         f"{note}")
     return notes
