@@ -6,7 +6,6 @@ an optimisation: an unreadable or read-only cache only costs time, never an answ
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -18,20 +17,31 @@ def cache_dir(kind: str) -> Path:
     return Path(base) / kind
 
 
+MAX_ENTRY_BYTES = 64 << 20
+
+
 def read_json(path: Path):
-    """The JSON in `path`, or None when it is missing or unreadable."""
+    """The JSON in `path`, or None when it is missing, unreadable, no regular file (a pipe there
+    would block) or not strict, bounded JSON (files.read_json)."""
+    from .files import read_json as read_document
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_document(path, MAX_ENTRY_BYTES)
     except (OSError, ValueError):
         return None
 
 
 def write_json(path: Path, data) -> None:
-    """Write atomically (a reader sees the old or the new file); failures are ignored."""
+    """Write atomically (a reader sees the old or the new file); failures are ignored (a value
+    JSON cannot hold, a NaN, is not kept)."""
+    from .errors import DataError
+    from .files import dumps_json
+
     try:
+        text = dumps_json(data, separators=(",", ":"))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-    except OSError:
+    except (OSError, DataError):
         pass

@@ -9,15 +9,15 @@ projected as `enum` or `injected`), so `query` needs no flags. Written atomicall
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
-from .files import write_atomic
+from .files import dumps_json, write_atomic
 
 VERSION = 1
+MAX_CONFIG_BYTES = 16 << 20  # setup's config of hundreds of accounts' tables is kilobytes
 
 
 def config_path() -> Path:
@@ -127,27 +127,29 @@ def _known(cls, data: dict) -> dict:
 
 
 def exists(path: Path | None = None) -> bool:
-    """Has `flowsql setup` saved its settings here?"""
-    return (Path(path) if path else config_path()).is_file()
+    """Has `flowsql setup` saved its settings here? Anything by the name counts (a pipe, a link to
+    nothing): load() then says what is wrong with it, rather than the local engine being chosen."""
+    return os.path.lexists(Path(path) if path else config_path())
 
 
 def load(path: Path | None = None, *, required: bool = False) -> Config | None:
     """The saved config; None when setup has not run (no file), or a UsageError if `required`."""
+    from .files import DocumentError, error_reason, read_json
+
     path = Path(path) if path else config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_json(path, limit=MAX_CONFIG_BYTES)
     except FileNotFoundError:
         if required:
             raise UsageError(f"flowsql is not set up for Athena (no settings at {path}): run `flowsql setup` "
                              "first, or use --engine local") from None
         return None
     except OSError as e:
-        raise UsageError(f"cannot read the flowsql config {path}: {e.strerror}") from None
-    except ValueError:  # UnicodeDecodeError: not a text file
-        raise UsageError(f"the flowsql config {path} is not valid (not UTF-8 text); run `flowsql setup` "
+        raise UsageError(f"cannot read the flowsql config {path}: {error_reason(e)}") from None
+    except (UnicodeDecodeError, DocumentError) as e:
+        raise UsageError(f"the flowsql config {path} is not valid ({error_reason(e)}); run `flowsql setup` "
                          "again") from None
     try:
-        data = json.loads(text)
         if not isinstance(data, dict):
             raise TypeError(f"a JSON {type(data).__name__}, not an object")
         return Config.from_dict(data)
@@ -160,5 +162,5 @@ def save(config: Config, path: Path | None = None) -> Path:
     """Write the config atomically (temp file in the same folder, then rename); returns the path."""
     path = Path(path) if path else config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(config.to_dict(), indent=2, sort_keys=False) + "\n")
+    write_atomic(path, dumps_json(config.to_dict(), what=f"the flowsql config {path}", indent=2) + "\n")
     return path

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -179,7 +178,7 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
 
     from .engines.duck import duckdb
     from .engines.integrity import sql_path
-    from .files import write_atomic
+    from .files import dumps_json, write_atomic
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     if workers > 1:
@@ -231,7 +230,7 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
                 if old not in outputs:
                     (out / old).unlink(missing_ok=True)
             job.record.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(job.record, json.dumps({"inputs": job.inputs, "outputs": outputs}))
+            write_atomic(job.record, dumps_json({"inputs": job.inputs, "outputs": outputs}, what=str(job.record)))
             return records, written
         except OSError as e:
             raise DataError(f"{account} {region} {day}: cannot write {e.filename or folder}: "

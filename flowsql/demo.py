@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from .engines.local import LocalEngine
 from .errors import UsageError
-from .files import write_atomic
+from .files import dumps_json, write_atomic
 from .generate import Scenario, demo_scenario, generate
 from .inventory import load
 from .output import to_text_table
@@ -136,7 +135,7 @@ def _install(staging: Path, directory: Path, new: list[str], old: set[str], para
     marker = directory / MARKER
     # First record everything that may be present while files move, so no step leaves a file the
     # record does not name (an interrupted run is then replaced by the next one, not refused).
-    write_atomic(marker, json.dumps({"params": None, "files": sorted(old | set(new))}))
+    write_atomic(marker, dumps_json({"params": None, "files": sorted(old | set(new))}, what=str(marker)))
     root = directory.resolve()
     for rel in new:
         target = directory / rel
@@ -154,7 +153,7 @@ def _install(staging: Path, directory: Path, new: list[str], old: set[str], para
     for d in sorted(folders, key=lambda f: f.count("/"), reverse=True):  # empty ones only
         with contextlib.suppress(OSError):
             (directory / d).rmdir()
-    write_atomic(marker, json.dumps({"params": params, "files": sorted(new)}))
+    write_atomic(marker, dumps_json({"params": params, "files": sorted(new)}, what=str(marker)))
 
 
 def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=_print_rows,

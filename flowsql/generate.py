@@ -15,13 +15,13 @@ from __future__ import annotations
 import gc
 import gzip
 import ipaddress
-import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from .files import dumps_json
 from .fields import DEFAULT_LOG_FORMAT, FIELDS, LogFormat, parse_log_format
 from .generate_posture import write_posture_snapshot
 from .inventory import FILES
@@ -503,7 +503,7 @@ def _write_inventory(directory: Path, topologies: list[_Topology], *, retired: b
     directory.mkdir(parents=True, exist_ok=True)
     for name, key in FILES.items():
         # indent=4 and key order as given: what `aws ec2 describe-… --output json` looks like.
-        (directory / name).write_text(json.dumps({key: docs[key]}, indent=4) + "\n", encoding="utf-8")
+        (directory / name).write_text(dumps_json({key: docs[key]}, indent=4) + "\n", encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------------------------- traffic

@@ -25,10 +25,11 @@ The mix, per account (rows of `flowsql posture` in brackets):
 from __future__ import annotations
 
 import ipaddress
-import json
 import random
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+
+from .files import dumps_json, read_json
 
 GIB = 2**30
 CENTRAL_RULES = [{"ID": "flow-logs-archive-then-expire", "Filter": {"Prefix": "AWSLogs/"}, "Status": "Enabled",
@@ -238,7 +239,7 @@ def write_posture_snapshot(directory: Path, topologies: list, scenario) -> None:
     files, tags, vpcs, subnets = posture_documents(topologies, scenario)
     for name, key, extra in (("vpcs.json", "Vpcs", vpcs), ("subnets.json", "Subnets", subnets)):
         path = directory / name
-        items = json.loads(path.read_text(encoding="utf-8"))[key]
+        items = read_json(path)[key]
         for item in items:
             if item.get("VpcId") in tags and key == "Vpcs":
                 item["Tags"] = [*item.get("Tags", []), {"Key": "data-class", "Value": tags[item["VpcId"]]}]
@@ -251,4 +252,4 @@ def write_posture_snapshot(directory: Path, topologies: list, scenario) -> None:
 
 def _write(path: Path, doc: dict) -> None:
     # indent=4 and key order as given: what the AWS CLI's `--output json` looks like
-    path.write_text(json.dumps(doc, indent=4) + "\n", encoding="utf-8")
+    path.write_text(dumps_json(doc, indent=4) + "\n", encoding="utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +21,9 @@ def plain(value):
 
 
 def to_json(columns: list[str], rows: list[tuple]) -> str:
-    return json.dumps([{c: plain(v) for c, v in zip(columns, r)} for r in rows], indent=2)
+    from .files import dumps_json
+
+    return dumps_json([{c: plain(v) for c, v in zip(columns, r)} for r in rows], what="the rows", indent=2)
 
 
 def to_csv(columns: list[str], rows: list[tuple]) -> str:

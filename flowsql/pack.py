@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import FlowsqlError, UsageError
 from .params import ParamSpec
 from .resources import sql_dir
 
@@ -231,9 +231,9 @@ def parse_query(path: Path) -> Query:
 def _yaml(path: Path, header: str):
     """The header's YAML, cached by its text: a query that ran before does not import PyYAML."""
     import hashlib
-    import json
 
     from .cache import cache_dir, read_json, write_json
+    from .files import dumps_json, loads_json
 
     cached = cache_dir("headers") / f"{hashlib.sha256(header.encode()).hexdigest()}.json"
     meta = read_json(cached)
@@ -247,9 +247,10 @@ def _yaml(path: Path, header: str):
     except yaml.YAMLError as e:
         raise HeaderError(f"{path}: header is not valid YAML: {e}") from None
     try:
-        if json.loads(json.dumps(meta)) == meta:  # only what JSON keeps as it is (no YAML dates, say)
+        # only what JSON keeps as it is (no YAML dates, say; a NaN is not kept either)
+        if loads_json(dumps_json(meta)) == meta:
             write_json(cached, meta)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, FlowsqlError):
         pass
     return meta
 

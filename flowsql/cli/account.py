@@ -108,7 +108,7 @@ def iam_policy_cmd(
 
     Example: flowsql iam-policy --for query > flowsql-query-policy.json
     """
-    import json
+    from ..files import dumps_json
 
     from .. import config
     from ..provision import iam_policy_for
@@ -117,4 +117,4 @@ def iam_policy_cmd(
     if scope is not PolicyScope.all:
         prefix = "Flowsql" + scope.value.capitalize()
         doc = {**doc, "Statement": [s for s in doc["Statement"] if s["Sid"].startswith(prefix)]}
-    out(json.dumps(doc, indent=2))
+    out(dumps_json(doc, indent=2))

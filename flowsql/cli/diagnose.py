@@ -37,7 +37,7 @@ def diagnose_cmd(
 
     Example: flowsql diagnose --src 10.0.1.5 --dst 10.0.2.9 --port 5432 --protocol tcp --engine local --source ./logs --inventory ./inv
     """
-    import json
+    from ..files import dumps_json
 
     from ..diagnose import diagnose, parse_target
     from ..output import plain
@@ -60,7 +60,7 @@ def diagnose_cmd(
     if output is ListFormat.json:
         doc = d.to_dict()
         doc["evidence"] = [{k: plain(v) for k, v in r.items()} for r in doc["evidence"]]
-        out(json.dumps(doc, indent=2))
+        out(dumps_json(doc, indent=2))
         return
     width = 100
     out(f"verdict: {d.verdict}" + (f" ({d.direction})" if d.direction else ""))

@@ -66,9 +66,9 @@ def _destinations(row: dict) -> str:
 
 def _print_design(sheet: list[dict], output: OutputFormat) -> None:
     if output is OutputFormat.json:
-        import json
+        from ..files import dumps_json
 
-        out(json.dumps(sheet, indent=2))
+        out(dumps_json(sheet, what="the design sheet", indent=2))
         return
     if output is OutputFormat.csv:
         rows = [(r["vpc"], r["name"], r["account"], r["region"], r["class"], r["class_source"], r["exempt"],

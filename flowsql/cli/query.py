@@ -83,7 +83,7 @@ def queries_cmd(
 
     Example: flowsql queries --output json
     """
-    import json
+    from ..files import dumps_json
 
     from ..pack import HeaderError, load_pack
 
@@ -92,7 +92,7 @@ def queries_cmd(
     except HeaderError as e:
         raise FlowsqlError(f"the query pack is broken: {e}") from None
     if output is ListFormat.json:
-        out(json.dumps([q.describe() for q in pack], indent=2))
+        out(dumps_json([q.describe() for q in pack], indent=2))
         return
     rows = []
     for q in pack:

@@ -3,7 +3,6 @@ EventBridge Scheduler. The library (flowsql.schedule) plans and applies; this mo
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from typing import List, Optional
 
@@ -163,7 +162,9 @@ def list_cmd(
     _check_applies(target, {"--unit-dir": unit_dir, "--repo": repo, "--region": region, "--profile": profile})
     found = _target(target, unit_dir=unit_dir, repo=repo, region=region, profile=profile).list()
     if output is ListFormat.json:
-        out(json.dumps([dict(zip(i.COLUMNS, i.row())) for i in found], indent=2))
+        from ..files import dumps_json
+
+        out(dumps_json([dict(zip(i.COLUMNS, i.row())) for i in found], indent=2))
         return
     if not found:
         note(f"no flowsql schedule on {target.value}")

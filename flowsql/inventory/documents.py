@@ -127,12 +127,12 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
 
 def read_document(path: Path, key: str) -> list[dict]:
     """The items of one `aws … describe-…` document: `{"<key>": [ {…}, … ]}`."""
-    from ..files import loads_json, read_regular_text
+    from ..files import error_reason, read_json
 
     try:
-        data = loads_json(read_regular_text(path).removeprefix("\ufeff"))  # PowerShell's `>` writes a BOM
+        data = read_json(path)
     except (OSError, ValueError) as e:
-        raise SourceError(f"{path}: not readable AWS CLI JSON ({' '.join(str(e).split())[:200]})") from None
+        raise SourceError(f"{path}: not readable AWS CLI JSON ({error_reason(e)})") from None
     if not isinstance(data, dict):
         raise SourceError(f"{path}: expected a JSON object with the top-level key {key!r}, "
                           f"as `{CLI_COMMANDS.get(path.name, 'aws …')}` prints it; found a JSON {type(data).__name__}")

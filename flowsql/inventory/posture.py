@@ -11,7 +11,6 @@ file: it is removed as well, and the failure is returned as a warning; the rest 
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -187,9 +186,9 @@ def _remove(path: Path) -> None:
 def _write_doc(path: Path, doc: dict) -> int:
     """One document as `aws … --output json` prints it (indent 4, ISO timestamps), atomically; returns
     the number of items of its list, if it is one list."""
-    from ..files import write_atomic
+    from ..files import dumps_json, write_atomic
     from .sync import _cli_default
 
-    write_atomic(path, json.dumps(doc, indent=4, ensure_ascii=False, default=_cli_default) + "\n")
+    write_atomic(path, dumps_json(doc, what=str(path), indent=4, ensure_ascii=False, default=_cli_default) + "\n")
     lists = [v for v in doc.values() if isinstance(v, list)]
     return len(lists[0]) if len(lists) == 1 else 1

@@ -3,7 +3,6 @@ and the posture snapshot beside them (flow logs, their log groups and buckets: s
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -99,13 +98,13 @@ def _cli_default(value):
 
 def _write_cli_json(path: Path, key: str, items) -> int:
     """Write {"key": [items…]} exactly as `json.dumps(doc, indent=4)` would, one item at a time."""
-    from ..files import atomic_writer
+    from ..files import atomic_writer, dumps_json
 
     n = 0
     with atomic_writer(path) as f:
-        f.write("{\n    " + json.dumps(key) + ": [")
+        f.write("{\n    " + dumps_json(key) + ": [")
         for item in items:
-            text = json.dumps(item, indent=4, ensure_ascii=False, default=_cli_default)
+            text = dumps_json(item, what=str(path), indent=4, ensure_ascii=False, default=_cli_default)
             f.write(("\n" if n == 0 else ",\n") + "\n".join("        " + line for line in text.split("\n")))
             n += 1
         f.write("\n    ]\n}\n" if n else "]\n}\n")

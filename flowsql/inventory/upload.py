@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..files import dumps_json
 from .documents import TABLES, load
 
 
@@ -28,7 +28,8 @@ def upload(aws, directory: Path, *, location: str, database: str = "flowsql") ->
     counts: dict[str, int] = {}
     for table in TABLES:
         rows = inv.table(table)
-        body = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows)
+        body = "".join(dumps_json(r, what=f"the {table} rows", ensure_ascii=False, separators=(",", ":")) + "\n"
+                       for r in rows)
         key = f"{base}{table}/{name}.json"
         with aws_errors(f"uploading s3://{bucket}/{key}"):
             s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"),

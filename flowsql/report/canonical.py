@@ -29,7 +29,7 @@ def row_dicts(columns: list[str], rows: list[tuple]) -> list[dict]:
 
 
 def canonical_lines(records: list[dict]) -> bytes:
-    return "".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return "".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
                    for r in records).encode("utf-8")
 
 

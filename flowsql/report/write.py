@@ -8,7 +8,6 @@ rename, and nothing else in it is touched (only report.html, report.md and repor
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -23,7 +22,9 @@ MEDIA_TYPES = {"report.html": "text/html; charset=utf-8", "report.md": "text/mar
 
 def to_json(report: dict) -> str:
     """report.json's text: sorted keys, two-space indent, UTF-8 unescaped, a final line feed."""
-    return json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    from ..files import dumps_json
+
+    return dumps_json(report, what="report.json", sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def render(report: dict) -> dict[str, bytes]:

@@ -29,7 +29,6 @@ a minute. `remove` deletes the schedule; `remove --all` the project and the role
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Any, Callable
 from .. import __version__
 from ..aws import Aws, aws_errors, error_code, errors, is_code, partition_for_region, split_s3_uri, translate
 from ..errors import UsageError
+from ..files import dumps_json, loads_json
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, option_value, report_engine
 
@@ -201,23 +201,23 @@ class EventBridgeTarget:
         role = self._get_role(name)
         if role is None:
             fresh.add(name)
-            detail = json.dumps({"AssumeRolePolicyDocument": trust, POLICY_NAME: policy}, indent=2)
+            detail = dumps_json({"AssumeRolePolicyDocument": trust, POLICY_NAME: policy}, indent=2)
 
             def create():
                 self._call(f"creating IAM role {name}", "iam", "create_role", RoleName=name,
-                           AssumeRolePolicyDocument=json.dumps(trust), Description=f"flowsql report ({MANAGED_BY})",
+                           AssumeRolePolicyDocument=dumps_json(trust), Description=f"flowsql report ({MANAGED_BY})",
                            Tags=[{"Key": TAG_KEY, "Value": TAG_VALUE}])
                 self._call(f"putting the policy of IAM role {name}", "iam", "put_role_policy", RoleName=name,
-                           PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
+                           PolicyName=POLICY_NAME, PolicyDocument=dumps_json(policy))
 
             return [Step("create", f"IAM role {name} (trusted by {service})", detail, create)]
         self._check_tagged(role.get("Tags"), f"IAM role {name}",
                            hint=f"pass --{'codebuild' if 'codebuild' in service else 'scheduler'}-role-arn to use it")
         steps = []
         if _normal(role.get("AssumeRolePolicyDocument")) != _normal(trust):
-            steps.append(Step("update", f"IAM role {name}: trust policy", json.dumps(trust, indent=2), lambda: self._call(
+            steps.append(Step("update", f"IAM role {name}: trust policy", dumps_json(trust, indent=2), lambda: self._call(
                 f"updating the trust policy of IAM role {name}", "iam", "update_assume_role_policy", RoleName=name,
-                PolicyDocument=json.dumps(trust))))
+                PolicyDocument=dumps_json(trust))))
         with aws_errors(f"reading the policy of IAM role {name}"):
             try:
                 have = iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"]
@@ -227,9 +227,9 @@ class EventBridgeTarget:
                 have = None
         if _normal(have) != _normal(policy):
             steps.append(Step("update" if have is not None else "create", f"IAM role {name}: policy {POLICY_NAME}",
-                              json.dumps(policy, indent=2), lambda: self._call(
+                              dumps_json(policy, indent=2), lambda: self._call(
                                   f"putting the policy of IAM role {name}", "iam", "put_role_policy", RoleName=name,
-                                  PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))))
+                                  PolicyName=POLICY_NAME, PolicyDocument=dumps_json(policy))))
         return steps or [Step("keep", f"IAM role {name}")]
 
     def _project_step(self, schedule: Schedule, names: Names, role_arn: str, settings: dict, fresh: set) -> Step:
@@ -240,7 +240,7 @@ class EventBridgeTarget:
             "artifacts": {"type": "NO_ARTIFACTS"},
             "environment": {"type": "LINUX_CONTAINER", "image": IMAGE, "computeType": COMPUTE,
                             "environmentVariables": [{"name": "FLOWSQL_SETTINGS", "type": "PLAINTEXT",
-                                                      "value": json.dumps(settings, sort_keys=True)}]},
+                                                      "value": dumps_json(settings, sort_keys=True)}]},
             "serviceRole": role_arn,
             "timeoutInMinutes": TIMEOUT_MINUTES,
             "tags": [{"key": TAG_KEY, "value": TAG_VALUE}],
@@ -271,7 +271,7 @@ class EventBridgeTarget:
             "Target": {"Arn": project_arn, "RoleArn": role_arn},
             "State": "ENABLED",
         }
-        detail = json.dumps(spec, indent=2)
+        detail = dumps_json(spec, indent=2)
         what = f"EventBridge Scheduler schedule {names.schedule}"
         have = self._get_schedule(names.schedule)
         if have is None:
@@ -358,7 +358,7 @@ def schedule_expression(schedule: Schedule) -> str:
 
 
 def buildspec(schedule: Schedule, package: str) -> str:
-    q = json.dumps  # a JSON string is a YAML double-quoted scalar with the same value
+    q = dumps_json  # a JSON string is a YAML double-quoted scalar with the same value
     import shlex
 
     return "\n".join([
@@ -412,10 +412,10 @@ def _normal(doc) -> Any:
         from urllib.parse import unquote
 
         try:
-            doc = json.loads(unquote(doc))
+            doc = loads_json(unquote(doc))
         except ValueError:
             return doc
-    return json.loads(json.dumps(doc, sort_keys=True)) if doc is not None else None
+    return loads_json(dumps_json(doc, sort_keys=True)) if doc is not None else None
 
 
 def _tagged(tags, key: str = "Key", value: str = "Value") -> bool:

@@ -22,7 +22,6 @@ workflow before the shell sees it, so a value holding `${{` is refused.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 import shutil
@@ -31,13 +30,14 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UsageError
-from ..files import write_atomic
+from ..files import dumps_json, read_regular_text, write_atomic
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, option_value, report_engine
 
 DEFAULT_OUT = "report"
 PYTHON = "3.12"
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+MAX_WORKFLOW_BYTES = 1 << 20  # a workflow flowsql writes is a few kB
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 # Actions versions the workflow uses (major tags, as GitHub's own examples pin them).
 CHECKOUT, SETUP_PYTHON = "actions/checkout@v4", "actions/setup-python@v5"
@@ -129,7 +129,7 @@ class GithubTarget:
     # -- the workflow -------------------------------------------------------------------------
 
     def workflow(self, schedule: Schedule, settings: dict | None, region: str | None) -> str:
-        q = json.dumps  # a JSON string is a YAML double-quoted scalar with the same value
+        q = dumps_json  # a JSON string is a YAML double-quoted scalar with the same value
         cron = f"{schedule.minute} {schedule.hour} {schedule.day} * *"
         out_dir = option_value(schedule.report_args, "--out")
         lines = [
@@ -172,7 +172,7 @@ class GithubTarget:
             ]
         config_file = "${{ runner.temp }}/flowsql-config.json"
         if settings is not None:
-            settings_json = json.dumps(settings, sort_keys=True)
+            settings_json = dumps_json(settings, sort_keys=True)
             _check_value(settings_json, "the flowsql settings")
             lines += [
                 "      - name: The settings flowsql setup saved",
@@ -203,7 +203,7 @@ class GithubTarget:
     @staticmethod
     def _read_ours(path: Path) -> str | None:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular_text(path, MAX_WORKFLOW_BYTES)  # a pipe there would block for ever
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as e:

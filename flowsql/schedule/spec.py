@@ -9,12 +9,12 @@ schedule does without parsing cron lines, unit files, workflows or buildspecs ba
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
 from ..errors import UsageError
+from ..files import dumps_json, loads_json
 
 PREFIX = "flowsql-report"  # every name flowsql installs starts with it: list/remove touch nothing else
 METADATA = "flowsql-schedule:"
@@ -79,7 +79,7 @@ class Schedule:
         """The one comment line every installed schedule carries (ASCII, no newline)."""
         d = asdict(self)
         d["report_args"] = list(self.report_args)
-        return f"{METADATA} {json.dumps(d, sort_keys=True)}"
+        return f"{METADATA} {dumps_json(d, sort_keys=True)}"
 
     @classmethod
     def from_metadata(cls, text: str) -> "Schedule | None":
@@ -89,7 +89,7 @@ class Schedule:
             if not found:
                 continue
             try:
-                d = json.loads(rest)
+                d = loads_json(rest)
                 return cls(name=str(d["name"]), day=int(d["day"]), hour=int(d["hour"]), minute=int(d["minute"]),
                            timezone=str(d["timezone"]), report_args=tuple(str(a) for a in d["report_args"]))
             except (ValueError, KeyError, TypeError):

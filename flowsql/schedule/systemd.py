@@ -26,11 +26,12 @@ import subprocess
 from pathlib import Path
 
 from ..errors import UsageError
-from ..files import write_atomic
+from ..files import read_regular_text, write_atomic
 from .host import HostJob, check_text
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule
 
+MAX_UNIT_BYTES = 1 << 20  # a unit flowsql writes is a few hundred bytes
 _SAFE = re.compile(r"^[A-Za-z0-9_+=:,./@-]+$")
 
 
@@ -161,7 +162,7 @@ class SystemdTarget:
     def _read_ours(path: Path) -> str | None:
         """The unit's text if flowsql wrote it; None when absent; a UsageError for someone else's."""
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular_text(path, MAX_UNIT_BYTES)  # a pipe there would block for ever
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as e:

@@ -69,9 +69,15 @@ def _files(folder: Path) -> list[dict]:
     buckets = folder / "buckets"
     if buckets.is_dir():
         paths += [p for p in buckets.rglob("*") if p.is_file()]
+    from ...errors import SourceError
+    from ...files import error_reason, read_regular_bytes
+
     out = []
     for p in sorted(paths, key=lambda p: p.relative_to(folder).as_posix()):
-        data = p.read_bytes()
+        try:
+            data = read_regular_bytes(p)  # a file swapped for a pipe since the snapshot was read: named
+        except OSError as e:
+            raise SourceError(f"{p}: not readable ({error_reason(e)})") from None
         out.append({"path": p.relative_to(folder).as_posix(), "bytes": len(data),
                     "sha256": hashlib.sha256(data).hexdigest()})
     return out
