@@ -531,6 +531,25 @@ def test_a_policy_file_is_merged_over_the_defaults(tmp_path):
     ("prices: {bytes_per_gb: 1024}", "prices.bytes_per_gb"),
     ("- a list", "expected a mapping"),
     ("data_class: {classes: [", "not valid YAML at line 1"),
+    # numbers out of their range: YAML's NaN and infinities, a retention CloudWatch Logs cannot keep, numbers
+    # too long for Python to convert or too large for a float
+    ("prices: {cloudwatch_logs_storage_gb_month: .nan}", "prices.cloudwatch_logs_storage_gb_month must be a price"),
+    ("prices: {cloudwatch_logs_storage_gb_month: .inf}", "prices.cloudwatch_logs_storage_gb_month must be a price"),
+    ("prices: {cloudwatch_logs_storage_gb_month: 1.0e+400}", "prices.cloudwatch_logs_storage_gb_month must be"),
+    ("prices: {cloudwatch_logs_storage_gb_month: " + "9" * 4000 + "}", "must be a price (a number from 0 to"),
+    ("prices: {s3_storage_gb_month: {StandardStorage: -.inf}}", "prices.s3_storage_gb_month.StandardStorage must be"),
+    ("prices: {vended_logs_to_s3: [{up_to_gb: .nan, usd_per_gb: 1}, {up_to_gb: null, usd_per_gb: 1}]}",
+     "prices.vended_logs_to_s3[0].up_to_gb must be"),
+    ("prices: {vended_logs_to_s3: [{up_to_gb: .inf, usd_per_gb: 1}, {up_to_gb: null, usd_per_gb: 1}]}",
+     "prices.vended_logs_to_s3[0].up_to_gb must be"),
+    ("prices: {vended_logs_to_s3: [{up_to_gb: 10, usd_per_gb: .nan}, {up_to_gb: null, usd_per_gb: 1}]}",
+     "prices.vended_logs_to_s3[0].usd_per_gb must be a price"),
+    ("prices: {bytes_per_gb: .nan}", "prices.bytes_per_gb"),
+    ("cloudwatch_logs: {max_retention_days: 5000}", "cloudwatch_logs.max_retention_days must be a whole number of "
+                                                    "days from 1 to 3653"),
+    ("cloudwatch_logs: {max_retention_days: " + "9" * 5000 + "}", "a number of more than 4,300 digits"),
+    ("data_class: {classes: {critical: {s3_min_days: " + "9" * 5000 + "}}}", "a number of more than 4,300 digits"),
+    ("[" * 200_000, "not valid YAML"),
 ])
 def test_bad_policy_files_are_exit_2_naming_the_key(tmp_path, text, words):
     f = tmp_path / "policy.yaml"
@@ -594,6 +613,239 @@ def test_a_malformed_snapshot_file_is_exit_2_naming_it(tmp_path, rel, content, w
     assert r.exit_code == 2, r.output
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and words in lines[0], lines
+
+
+# -- hostile snapshots: numbers out of AWS's ranges, files that are no regular file, deep or huge JSON ------
+
+def _groups(doc, **values):
+    doc["logGroups"][0].update(values)
+
+
+def _expire(doc, days):
+    doc["Rules"][0]["Expiration"]["Days"] = days
+
+
+def _transition(doc, days):
+    doc["Rules"][0]["Transitions"][0]["Days"] = days
+
+
+def _average(doc, value):
+    doc["Datapoints"][0]["Average"] = value
+
+
+@pytest.mark.parametrize("rel, change, words", [
+    # CloudWatch Logs keeps a group 1, 3, 5, … or 3653 days, or for ever (no retentionInDays)
+    ("log-groups.json", lambda d: _groups(d, retentionInDays=0), "logGroups[0].retentionInDays is 0, not one of"),
+    ("log-groups.json", lambda d: _groups(d, retentionInDays=-7), "logGroups[0].retentionInDays is -7"),
+    ("log-groups.json", lambda d: _groups(d, retentionInDays=10), "logGroups[0].retentionInDays is 10"),
+    ("log-groups.json", lambda d: _groups(d, retentionInDays=10**30), "retentionInDays is a 31-digit number"),
+    ("log-groups.json", lambda d: _groups(d, storedBytes=-1), "logGroups[0].storedBytes is -1, not a byte count"),
+    ("log-groups.json", lambda d: _groups(d, storedBytes=2**63), "logGroups[0].storedBytes is 9223372036854775808"),
+    ("log-groups.json", lambda d: _groups(d, creationTime=10**30), "logGroups[0].creationTime is a 31-digit number"),
+    ("log-groups.json", lambda d: _groups(d, creationTime=-1), "logGroups[0].creationTime is -1, not milliseconds"),
+    ("log-groups.json", lambda d: _groups(d, storedBytes=1.5), "logGroups[0].storedBytes must be a whole number"),
+    # S3: an expiry is at least 1 day after creation, a transition at least 0; an object size is not negative
+    ("buckets/b/lifecycle.json", lambda d: _expire(d, 0), "Rules[0].Expiration.Days is 0, not a number of days"),
+    ("buckets/b/lifecycle.json", lambda d: _expire(d, -30), "Rules[0].Expiration.Days is -30"),
+    ("buckets/b/lifecycle.json", lambda d: _expire(d, 2**31), "Rules[0].Expiration.Days is 2147483648"),
+    ("buckets/b/lifecycle.json", lambda d: _transition(d, -1), "Rules[0].Transitions[0].Days is -1"),
+    ("buckets/b/lifecycle.json", lambda d: d["Rules"][0]["Filter"].update(ObjectSizeGreaterThan=-1),
+     "Rules[0].Filter.ObjectSizeGreaterThan is -1"),
+    # BucketSizeBytes: bytes, never negative, never beyond the 2^360 CloudWatch takes
+    ("buckets/b/size-StandardStorage.json", lambda d: _average(d, -5.0), "Datapoints[0].Average is -5.0"),
+    ("buckets/b/size-StandardStorage.json", lambda d: _average(d, 1e300), "Datapoints[0].Average is 1e+300"),
+    ("buckets/b/size-StandardStorage.json", lambda d: _average(d, 10**200), "Datapoints[0].Average is a 201-digit"),
+])
+def test_a_snapshot_number_out_of_its_aws_range_is_exit_2_naming_the_file_the_item_and_the_field(
+        tmp_path, rel, change, words):
+    """Values taken at face value passed a 0-day retention as "kept 0 days" (and --design divided by
+    it), priced negative bytes as negative dollars, and failed on 10**30 with an internal error."""
+    s = _sized(tmp_path)
+    path = tmp_path / rel
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+    for args in ((), ("--design", "-o", "json")):
+        r = invoke("posture", "--inventory", tmp_path, *args)
+        assert r.exit_code == 2 and r.stdout == "", r.output
+        [line] = r.stderr.strip().splitlines()
+        assert line.startswith(f"flowsql: error: {path}: ") and words in line, line
+        assert f"in the item with {_item_of(s, rel)}" in line, line
+
+
+def _sized(root):
+    """A VPC logging to a CloudWatch group and to a bucket with a lifecycle and a size: every number
+    the checks and the design sheet read is there."""
+    root.mkdir(parents=True, exist_ok=True)
+    s = Snap(root)
+    vpc = s.vpc("critical")
+    s.cwl_log(vpc, "/flow/a")
+    s.group("/flow/a", 14, stored=7 * GIB, age_days=100)
+    s.s3_log(vpc, "b")
+    s.bucket("b", lifecycle=lifecycle(rule(expire=400)), encryption=encryption("aws:kms"), pab=pab(),
+             sizes={"StandardStorage": size((1, 10 * GIB))})
+    # what the inventory needs too (a report reads the same folder as its inventory)
+    for v in s.vpcs:
+        v["CidrBlockAssociationSet"] = [{"CidrBlock": v["CidrBlock"]}]
+    for sn in s.subnets:
+        sn["CidrBlock"] = "10.0.0.0/24"
+    s.write()
+    return s
+
+
+def _item_of(s, rel):
+    if rel == "log-groups.json":
+        return "logGroupName /flow/a"
+    if rel.endswith("lifecycle.json"):
+        return "ID flow-logs"
+    day = datetime(TAKEN.year, TAKEN.month, TAKEN.day, tzinfo=timezone.utc) - timedelta(days=1)
+    return f"Timestamp {day.isoformat()}"
+
+
+@pytest.mark.parametrize("rel, old, new", [
+    ("buckets/b/size-StandardStorage.json", '"Average": 10737418240', '"Average": NaN'),
+    ("buckets/b/size-StandardStorage.json", '"Average": 10737418240', '"Average": Infinity'),
+    ("buckets/b/size-StandardStorage.json", '"Average": 10737418240', '"Average": -Infinity'),
+    ("buckets/b/size-StandardStorage.json", '"Average": 10737418240', '"Average": 1e400'),
+    ("log-groups.json", '"storedBytes": 7516192768', '"storedBytes": NaN'),
+    ("buckets/b/lifecycle.json", '"Days": 400', '"Days": Infinity'),
+])
+def test_nan_and_infinity_in_a_snapshot_file_are_exit_2_and_never_reach_the_output(tmp_path, rel, old, new):
+    """Python's json reads NaN and Infinity, which no JSON parser takes: they reached --design's
+    JSON (and report.json) as NaN."""
+    _sized(tmp_path)
+    path = tmp_path / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    r = invoke("posture", "--inventory", tmp_path, "--design", "-o", "json")
+    assert r.exit_code == 2 and r.stdout == "", r.output
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith(f"flowsql: error: {path}: ") and ("no JSON number" in line or "beyond" in line), line
+
+
+def _month_of_logs(root):
+    """A flow-log file on each day of March 2026: a month a report can cover."""
+    from datetime import date
+
+    from trees import record, write_log
+
+    for day in range(1, 32):
+        write_log(root, "a.log.gz", [record()], day=date(2026, 3, day))
+
+
+def test_a_report_over_a_snapshot_with_nan_is_exit_2_and_writes_nothing(tmp_path):
+    _sized(tmp_path / "inv")
+    path = tmp_path / "inv" / "buckets" / "b" / "size-StandardStorage.json"
+    path.write_text(path.read_text().replace('"Average": 10737418240', '"Average": NaN'))
+    _month_of_logs(tmp_path / "logs")
+    r = invoke("report", "--month", "2026-03", "--engine", "local", "--source", tmp_path / "logs",
+               "--inventory", tmp_path / "inv", "--out", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert str(path) in r.stderr and "NaN is no JSON number" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_design_sheet_is_strict_json(tmp_path):
+    """Every number the sheet prints is finite: a strict parser reads it."""
+    _sized(tmp_path)
+    r = invoke("posture", "--inventory", tmp_path, "--design", "-o", "json")
+    assert r.exit_code == 0, r.output
+
+    def refuse(name):
+        raise ValueError(name)
+
+    [row] = json.loads(r.stdout, parse_constant=refuse)
+    assert row["est_monthly_usd"] > 0
+
+
+SNAPSHOT_FILES = ["flow-logs.json", "log-groups.json", "vpcs.json", "subnets.json", "network-interfaces.json",
+                  "buckets/b/lifecycle.json", "buckets/b/encryption.json", "buckets/b/public-access-block.json",
+                  "buckets/b/size-StandardStorage.json"]
+
+
+def _special(path, kind):
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    else:  # a link to nothing
+        path.symlink_to(path.parent / "gone.json")
+
+
+def _flowsql(*args, timeout=60):
+    """The CLI in its own process, so that a read that blocks (a pipe) fails the test instead of
+    hanging it; the timeout is a hang guard, not a timing assertion."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "flowsql", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("rel", SNAPSHOT_FILES)
+def test_a_snapshot_file_that_is_a_named_pipe_is_exit_2_naming_it_at_once(tmp_path, rel):
+    """A pipe as size-StandardStorage.json hung posture and report for ever; as lifecycle.json it
+    read as "no configuration" (false alarms); as a top-level file it was "missing"."""
+    _sized(tmp_path)
+    path = tmp_path / rel
+    _special(path, "fifo")
+    r = _flowsql("posture", "--inventory", tmp_path)
+    assert r.returncode == 2, r.stderr
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith(f"flowsql: error: {path}: ") and "not a regular file" in line, line
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "folder", "dangling"])
+@pytest.mark.parametrize("rel", ["flow-logs.json", "buckets/b/lifecycle.json", "buckets/b/size-StandardStorage.json"])
+def test_a_snapshot_file_that_is_a_device_a_folder_or_a_link_to_nothing_is_exit_2_naming_it(tmp_path, rel, kind):
+    _sized(tmp_path)
+    path = tmp_path / rel
+    _special(path, kind)
+    r = invoke("posture", "--inventory", tmp_path)
+    assert r.exit_code == 2, r.output
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith(f"flowsql: error: {path}: "), line
+    assert ("a link to nothing" if kind == "dangling" else "not a regular file") in line, line
+
+
+def test_a_report_over_a_snapshot_with_a_named_pipe_is_exit_2_at_once(tmp_path):
+    _sized(tmp_path / "inv")
+    path = tmp_path / "inv" / "buckets" / "b" / "size-StandardStorage.json"
+    _special(path, "fifo")
+    _month_of_logs(tmp_path / "logs")
+    r = _flowsql("report", "--month", "2026-03", "--engine", "local", "--source", tmp_path / "logs",
+                 "--inventory", tmp_path / "inv", "--out", tmp_path / "out")
+    assert r.returncode == 2 and str(path) in r.stderr and "not a regular file" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_something_in_buckets_that_is_no_folder_is_exit_2_naming_it(tmp_path):
+    _sized(tmp_path)
+    odd = tmp_path / "buckets" / "stray.json"
+    os.mkfifo(odd)
+    (tmp_path / "buckets" / ".DS_Store").write_text("a file manager's, not a bucket")
+    r = invoke("posture", "--inventory", tmp_path)
+    assert r.exit_code == 2 and f"{odd}: not a folder" in r.stderr, r.output
+
+
+@pytest.mark.parametrize("content, words", [
+    ("[" * 200_000, "nested too deep"),
+    ('{"x": ' + "1" * 5000 + "}", "an integer of more than 4,300 digits"),
+    ('{"x": 1.' + "1" * 5000 + "e99999}", "beyond the range of a number"),
+], ids=["deep", "5000-digit-int", "huge-float"])
+@pytest.mark.parametrize("rel", SNAPSHOT_FILES)
+def test_deep_or_huge_json_in_a_snapshot_file_is_exit_2_naming_it(tmp_path, rel, content, words):
+    _sized(tmp_path)
+    path = tmp_path / rel
+    path.write_text(content)
+    r = invoke("posture", "--inventory", tmp_path)
+    assert r.exit_code == 2, r.output
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith(f"flowsql: error: {path}: ") and words in line and "internal error" not in line, line
 
 
 def test_no_inventory_folder(tmp_path):

@@ -10,6 +10,7 @@ a hang guard rather than a timing assertion.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -87,6 +88,36 @@ def test_the_reader_opens_only_regular_files(tmp_path, kind):
 def test_the_writer_refuses_nan_and_infinity(value):
     with pytest.raises(DataError, match="cannot write the thing as JSON"):
         dumps_json(value, what="the thing")
+
+
+def _json_calls(tree):
+    """(line, function, keywords) of every json.load(s)/dump(s) reference in a module."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "json" \
+                and node.attr in ("load", "loads", "dump", "dumps"):
+            yield node
+
+
+def test_every_json_write_is_strict_and_every_read_goes_through_the_one_reader():
+    """json.dumps prints NaN and Infinity, which no JSON parser takes (report.json had NaN in it):
+    every json.dump(s) in flowsql passes allow_nan=False (files.dumps_json does, and turns the
+    error into one line); json.load(s) appears only in files.py, the one reader."""
+    offenders = []
+    for path in sorted((ROOT / "flowsql").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = {id(n.func): n for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        rel = path.relative_to(ROOT).as_posix()
+        for ref in _json_calls(tree):
+            call = calls.get(id(ref))
+            if ref.attr in ("load", "loads"):
+                if rel != "flowsql/files.py":
+                    offenders.append(f"{rel}:{ref.lineno}: json.{ref.attr} outside files.py")
+            elif call is None:
+                offenders.append(f"{rel}:{ref.lineno}: json.{ref.attr} referred to, not called (an alias?)")
+            elif not any(k.arg == "allow_nan" and isinstance(k.value, ast.Constant) and k.value.value is False
+                         for k in call.keywords):
+                offenders.append(f"{rel}:{ref.lineno}: json.{ref.attr} without allow_nan=False")
+    assert offenders == []
 
 
 # -- the config -----------------------------------------------------------------------------------

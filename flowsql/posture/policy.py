@@ -2,18 +2,26 @@
 
 The defaults are `policy.yaml` beside this module (`flowsql posture --show-policy` prints it). A
 user's file is merged over them key by key (a list replaces the default list), then the whole is
-checked: an unknown key or a value of the wrong kind is a UsageError naming the file and the key.
+checked: an unknown key, a value of the wrong kind or a number out of its range (a retention
+CloudWatch Logs cannot keep, a price that is not a finite amount) is a UsageError naming the file and
+the key. The file is read only when it is a regular file of at most MAX_POLICY_BYTES.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
 
 DEFAULT_POLICY = Path(__file__).resolve().parent / "policy.yaml"
+MAX_POLICY_BYTES = 1 << 20  # the defaults are 3 kB
+MAX_DAYS = 36500  # a hundred years: no data class keeps flow logs longer
+CLOUDWATCH_MAX_RETENTION = 3653  # the longest retention CloudWatch Logs has (PutRetentionPolicy)
+MAX_PRICE = 10**6  # per GB or GB-month, in any currency: AWS's list prices are cents of a dollar
 _CLASS_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 
@@ -72,19 +80,26 @@ def load_policy(path=None) -> Policy:
     defaults = yaml.safe_load(default_policy_text())
     if path is None:
         return _build(defaults, "defaults")
+    from ..files import error_reason, read_regular_text
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular_text(path, MAX_POLICY_BYTES).removeprefix("\ufeff")
     except FileNotFoundError:
         raise UsageError(f"policy {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"policy {path}: not readable ({getattr(e, 'strerror', None) or e})") from None
+        raise UsageError(f"policy {path}: not readable ({error_reason(e)})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise UsageError(f"policy {path}: not valid YAML{where} ({getattr(e, 'problem', None) or e})") from None
+    except RecursionError:
+        raise UsageError(f"policy {path}: not valid YAML (nested too deep)") from None
+    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
+        raise UsageError(f"policy {path}: not valid YAML (a number of more than "
+                         f"{sys.get_int_max_str_digits():,} digits)") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -135,28 +150,28 @@ class _Reader:
 
     def text(self, value, key: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be a non-empty text, not {value!r}")
+            self.fail(key, f"must be a non-empty text, not {_shown(value)}")
         return value.strip()
 
     def flag(self, value, key: str) -> bool:
         if not isinstance(value, bool):
-            self.fail(key, f"must be true or false, not {value!r}")
+            self.fail(key, f"must be true or false, not {_shown(value)}")
         return value
 
-    def days(self, value, key: str) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 36500:
-            self.fail(key, f"must be a whole number of days from 1 to 36500, not {value!r}")
+    def days(self, value, key: str, most: int = MAX_DAYS) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            self.fail(key, f"must be a whole number of days from 1 to {most}, not {_shown(value)}")
         return value
 
     def price(self, value, key: str) -> float:
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            self.fail(key, f"must be a price (a number >= 0), not {value!r}")
+        if not _is_number(value) or not 0 <= value <= MAX_PRICE:
+            self.fail(key, f"must be a price (a number from 0 to {MAX_PRICE}), not {_shown(value)}")
         return float(value)
 
     def class_name(self, value, key: str) -> str:
         name = self.text(value, key).lower()
         if not _CLASS_NAME.match(name):
-            self.fail(key, f"is not a class name: {value!r}")
+            self.fail(key, f"is not a class name: {_shown(value)}")
         return name
 
     def names(self, value, key: str) -> tuple[str, ...]:
@@ -175,11 +190,33 @@ class _Reader:
             final = i == len(value) - 1
             if final and end is not None:
                 self.fail(f"{k}.up_to_gb", "must be null in the last tier (it has no end)")
-            if not final and (not isinstance(end, (int, float)) or isinstance(end, bool) or end <= last):
-                self.fail(f"{k}.up_to_gb", f"must be a number of GB above the tier before, not {end!r}")
+            if not final and (not _is_number(end) or end <= last or end > MAX_TIER_GB):
+                self.fail(f"{k}.up_to_gb", f"must be a number of GB above the tier before (at most {MAX_TIER_GB}), "
+                          f"not {_shown(end)}")
             tiers.append(Tier(None if end is None else float(end), self.price(t["usd_per_gb"], f"{k}.usd_per_gb")))
             last = end if end is not None else last
         return tuple(tiers)
+
+
+MAX_TIER_GB = 2**63 // 2**30  # a month's volume in GB that an AWS Long of bytes can count
+
+
+def _is_number(value) -> bool:
+    """A finite number: YAML's .nan and .inf are floats, and a NaN passes every comparison's `not`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) if isinstance(value, float) else True
+
+
+def _shown(value) -> str:
+    """A value for a message, at most 40 characters: a list or a mapping by its size (YAML aliases
+    can make one whose text would be exponentially long)."""
+    if isinstance(value, (list, dict)):
+        return f"a {'list' if isinstance(value, list) else 'mapping'} of {len(value)} item(s)"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a {len(str(abs(value)))}-digit number"
+    text = repr(value if not isinstance(value, str) else value[:40])
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _build(data: dict, source: str) -> Policy:
@@ -213,7 +250,7 @@ def _build(data: dict, source: str) -> Policy:
                                             "s3_storage_gb_month"))
     gb = p["bytes_per_gb"]
     if gb not in (10**9, 2**30):
-        r.fail("prices.bytes_per_gb", f"must be 1000000000 or 1073741824, not {gb!r}")
+        r.fail("prices.bytes_per_gb", f"must be 1000000000 or 1073741824, not {_shown(gb)}")
     storage = {}
     for name, value in r.mapping(p["s3_storage_gb_month"], "prices.s3_storage_gb_month").items():
         storage[str(name)] = r.price(value, f"prices.s3_storage_gb_month.{name}")
@@ -230,7 +267,8 @@ def _build(data: dict, source: str) -> Policy:
     return Policy(
         tag_key=r.text(dc["tag_key"], "data_class.tag_key"), default_class=default, exempt_classes=exempt,
         classes=classes,
-        cloudwatch_max_retention_days=r.days(cwl["max_retention_days"], "cloudwatch_logs.max_retention_days"),
+        cloudwatch_max_retention_days=r.days(cwl["max_retention_days"], "cloudwatch_logs.max_retention_days",
+                                             most=CLOUDWATCH_MAX_RETENTION),
         archive_storage_classes=archive, require_sse_kms=r.flag(s3["require_sse_kms"], "s3.require_sse_kms"),
         prices=prices, source=source,
     )

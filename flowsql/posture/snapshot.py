@@ -10,13 +10,17 @@
                                                            BucketSizeBytes, one storage type per call)
 
 The five top-level files must be there; a bucket's file that is absent means "no such configuration"
-(S3 answers NoSuchLifecycleConfiguration and the like). Every file is checked against the fields the
-checks read, so a malformed one is an error naming it (exit 2), never a wrong verdict.
+(S3 answers NoSuchLifecycleConfiguration and the like). Every file is read only when it is a regular
+file (a named pipe would block the reader for ever, a device never ends) of strict, bounded JSON
+(files.read_json), and checked against the fields the checks read, every number against the range
+AWS gives it, so a malformed one is an error naming the file, the item and the field (exit 2), never
+a wrong verdict or a cost that cannot be.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -45,10 +49,42 @@ class Req:
         self.spec = spec
 
 
+class Num:
+    """A JSON number (not a boolean) in the range AWS gives the field: a whole one (`whole`) from
+    `low` to `high`, or one of `values`; `what` says the range in words."""
+
+    def __init__(self, what: str, *, whole: bool = True, low=None, high=None, values=None):
+        self.what, self.whole, self.low, self.high = what, whole, low, high
+        self.values = frozenset(values) if values is not None else None
+
+    def fits(self, value) -> bool:
+        if self.values is not None:
+            return value in self.values
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
 _TAGS = [{"Key": Req(str), "Value": str}]
-_INT = "int"  # a JSON integer (not a boolean)
-_NUM = "number"
 _TIME = "time"  # ISO 8601 text, as the AWS CLI prints timestamps
+LONG = 2**63 - 1  # an AWS Long
+INTEGER = 2**31 - 1  # an AWS Integer
+# PutRetentionPolicy's retentionInDays: the only values CloudWatch Logs takes (no value: never expire)
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)
+# the last millisecond of 9999-12-31 UTC: the latest time Python's datetime (and ISO 8601 text) can hold
+LAST_MS = 253402300799999
+_RETENTION = Num(f"one of CloudWatch Logs' retentions ({', '.join(map(str, RETENTION_DAYS))} days)",
+                 values=RETENTION_DAYS)
+_BYTES = Num(f"a byte count (a whole number from 0 to {LONG})", low=0, high=LONG)
+_MS = Num(f"milliseconds since 1970-01-01 UTC (a whole number from 0 to {LAST_MS}, the end of year 9999)",
+          low=0, high=LAST_MS)
+_OBJECT_SIZE = Num(f"an object size in bytes (a whole number from 0 to {LONG})", low=0, high=LONG)
+# S3: a transition may be 0 days after creation; an expiry must be a non-zero positive integer
+_TRANSITION_DAYS = Num(f"a number of days (a whole number from 0 to {INTEGER})", low=0, high=INTEGER)
+_EXPIRATION_DAYS = Num(f"a number of days (a whole number from 1 to {INTEGER}: S3 takes no expiry of 0 days)",
+                       low=1, high=INTEGER)
+# BucketSizeBytes: bytes, never negative; CloudWatch takes no metric value beyond 2^360
+_METRIC_BYTES = Num("a size in bytes (a number from 0 to 2^360, the largest value CloudWatch takes)",
+                    whole=False, low=0, high=2**360)
 
 # What the checks and the design sheet read from each file; other fields are ignored.
 SPECS = {
@@ -65,17 +101,20 @@ SPECS = {
         "DestinationOptions": {"FileFormat": str, "HiveCompatiblePartitions": bool, "PerHourPartition": bool},
         "Tags": _TAGS,
     }),
-    LOG_GROUPS: ("logGroups", {"logGroupName": Req(str), "arn": str, "logGroupArn": str, "retentionInDays": _INT,
-                               "storedBytes": _INT, "creationTime": _INT, "kmsKeyId": str, "logGroupClass": str}),
+    LOG_GROUPS: ("logGroups", {"logGroupName": Req(str), "arn": str, "logGroupArn": str,
+                               "retentionInDays": _RETENTION, "storedBytes": _BYTES, "creationTime": _MS,
+                               "kmsKeyId": str, "logGroupClass": str}),
 }
-_TRANSITION = {"Days": _INT, "Date": _TIME, "StorageClass": str}
-_FILTER = {"Prefix": str, "Tag": {"Key": str, "Value": str}, "ObjectSizeGreaterThan": _INT,
-           "ObjectSizeLessThan": _INT,
-           "And": {"Prefix": str, "Tags": _TAGS, "ObjectSizeGreaterThan": _INT, "ObjectSizeLessThan": _INT}}
+_TRANSITION = {"Days": _TRANSITION_DAYS, "Date": _TIME, "StorageClass": str}
+_FILTER = {"Prefix": str, "Tag": {"Key": str, "Value": str}, "ObjectSizeGreaterThan": _OBJECT_SIZE,
+           "ObjectSizeLessThan": _OBJECT_SIZE,
+           "And": {"Prefix": str, "Tags": _TAGS, "ObjectSizeGreaterThan": _OBJECT_SIZE,
+                   "ObjectSizeLessThan": _OBJECT_SIZE}}
 BUCKET_SPECS = {
     LIFECYCLE: {"Rules": Req([{"ID": str, "Status": Req(str), "Prefix": str, "Filter": _FILTER,
                                 "Transitions": [_TRANSITION], "Transition": _TRANSITION,
-                                "Expiration": {"Days": _INT, "Date": _TIME, "ExpiredObjectDeleteMarker": bool}}])},
+                                "Expiration": {"Days": _EXPIRATION_DAYS, "Date": _TIME,
+                                               "ExpiredObjectDeleteMarker": bool}}])},
     ENCRYPTION: {"ServerSideEncryptionConfiguration": Req({"Rules": Req([{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": Req(str), "KMSMasterKeyID": str},
         "BucketKeyEnabled": bool}])})},
@@ -83,7 +122,10 @@ BUCKET_SPECS = {
         "BlockPublicAcls": bool, "IgnorePublicAcls": bool, "BlockPublicPolicy": bool,
         "RestrictPublicBuckets": bool})},
 }
-SIZE_SPEC = {"Label": str, "Datapoints": Req([{"Timestamp": Req(_TIME), "Average": Req(_NUM), "Unit": str}])}
+SIZE_SPEC = {"Label": str, "Datapoints": Req([{"Timestamp": Req(_TIME), "Average": Req(_METRIC_BYTES),
+                                               "Unit": str}])}
+# the key that names an item of a list, for the messages
+_ITEM_NAMES = ("logGroupName", "FlowLogId", "VpcId", "SubnetId", "NetworkInterfaceId", "ID", "Timestamp")
 
 
 @dataclass(frozen=True)
@@ -117,8 +159,9 @@ class Snapshot:
 
 
 def has_snapshot(directory) -> bool:
-    """Does the folder hold a posture snapshot (at least flow-logs.json)?"""
-    return (Path(directory) / FLOW_LOGS).is_file()
+    """Does the folder hold a posture snapshot (at least flow-logs.json)? Anything by that name
+    counts (a pipe, a link to nothing): load_snapshot then says what is wrong with it."""
+    return os.path.lexists(Path(directory) / FLOW_LOGS)
 
 
 def load_snapshot(directory) -> Snapshot:
@@ -131,7 +174,7 @@ def load_snapshot(directory) -> Snapshot:
     for name in (FLOW_LOGS, LOG_GROUPS, *INVENTORY_FILES):
         key, item_spec = SPECS[name]
         path = directory / name
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise SourceError(f"posture snapshot: {path} is missing (`flowsql inventory sync` writes it; "
                               "docs/posture.md shows the AWS CLI command)")
         data = _read_json(path)
@@ -140,7 +183,12 @@ def load_snapshot(directory) -> Snapshot:
     buckets = {}
     root = directory / BUCKETS
     if root.is_dir():
-        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for folder in sorted(root.iterdir()):
+            if folder.name.startswith("."):  # no bucket name starts with a dot (.DS_Store and the like)
+                continue
+            if not folder.is_dir():
+                raise SourceError(f"{folder}: not a folder (buckets/ holds one folder per bucket: "
+                                  f"buckets/BUCKET/{LIFECYCLE}, …)")
             buckets[folder.name] = _load_bucket(folder)
     taken = datetime.fromtimestamp((directory / FLOW_LOGS).stat().st_mtime, tz=timezone.utc)
     return Snapshot(directory=directory, taken=taken, vpcs=docs["vpcs.json"], subnets=docs["subnets.json"],
@@ -152,12 +200,12 @@ def _load_bucket(folder: Path) -> Bucket:
     found = {}
     for name, spec in BUCKET_SPECS.items():
         path = folder / name
-        if path.is_file():
+        if os.path.lexists(path):  # anything by the name is read (a pipe is named, never "absent")
             data = _read_json(path)
             _validate(data, spec, path, "")
             found[name] = data
     sizes = {}
-    for path in sorted(folder.glob(f"{SIZE_PREFIX}*.json")):
+    for path in sorted(p for p in folder.iterdir() if p.name.startswith(SIZE_PREFIX) and p.name.endswith(".json")):
         storage_type = path.name[len(SIZE_PREFIX):-len(".json")]
         if not STORAGE_TYPE.match(storage_type):
             raise SourceError(f"{path}: not a storage type in the name (size-StandardStorage.json, …)")
@@ -169,63 +217,86 @@ def _load_bucket(folder: Path) -> Bucket:
 
 
 def _read_json(path: Path):
+    from ..files import DocumentError, error_reason, read_json
+
     try:
-        text = path.read_text(encoding="utf-8-sig")  # PowerShell's `>` writes a byte order mark
-    except (OSError, UnicodeDecodeError) as e:
-        raise SourceError(f"{path}: not readable ({getattr(e, 'strerror', None) or e})") from None
-    if not text.strip():
-        # `aws … > file` leaves an empty file when the call fails: say what to do about it
-        raise SourceError(f"{path}: empty (a failed AWS CLI call? remove the file where the configuration "
-                          "does not exist)")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SourceError(f"{path}: not JSON ({e})") from None
+        return read_json(path)
+    except FileNotFoundError:
+        raise SourceError(f"{path}: a link to nothing (remove it where the configuration does not exist)") from None
+    except DocumentError as e:
+        if e.empty:
+            # `aws … > file` leaves an empty file when the call fails: say what to do about it
+            raise SourceError(f"{path}: empty (a failed AWS CLI call? remove the file where the configuration "
+                              "does not exist)") from None
+        raise SourceError(f"{path}: {error_reason(e)}") from None
+    except (OSError, ValueError) as e:
+        raise SourceError(f"{path}: not readable ({error_reason(e)})") from None
 
 
-_KINDS = {str: "a string", bool: "true or false", _INT: "a whole number", _NUM: "a number",
-          _TIME: "an ISO 8601 time"}
+_KINDS = {str: "a string", bool: "true or false", _TIME: "an ISO 8601 time"}
 
 
-def _validate(value, spec, path: Path, where: str) -> None:
+def _validate(value, spec, path: Path, where: str, item: str = "") -> None:
+    """Check `value` against `spec`; `item` names the list item it is in ("logGroupName /g"), for
+    the message."""
     if isinstance(spec, Req):
         spec = spec.spec
     if isinstance(spec, dict):
         if not isinstance(value, dict):
-            _wrong(path, where, "an object", value)
+            _wrong(path, where, "an object", value, item)
         for key, sub in spec.items():
             if key not in value or (value[key] is None and not isinstance(sub, Req)):
                 if isinstance(sub, Req):
-                    raise SourceError(f"{path}: {where + '.' if where else ''}{key} is missing")
+                    raise SourceError(f"{path}: {where + '.' if where else ''}{key} is missing{_of(item)}")
                 continue
-            _validate(value[key], sub, path, f"{where}.{key}" if where else key)
+            _validate(value[key], sub, path, f"{where}.{key}" if where else key, item)
     elif isinstance(spec, list):
         if not isinstance(value, list):
-            _wrong(path, where, "a list", value)
-        for i, item in enumerate(value):
-            _validate(item, spec[0], path, f"{where}[{i}]")
-    elif spec is _INT:
-        if not isinstance(value, int) or isinstance(value, bool):
-            _wrong(path, where, _KINDS[_INT], value)
-    elif spec is _NUM:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            _wrong(path, where, _KINDS[_NUM], value)
+            _wrong(path, where, "a list", value, item)
+        for i, entry in enumerate(value):
+            _validate(entry, spec[0], path, f"{where}[{i}]", _item_name(entry) or item)
+    elif isinstance(spec, Num):
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if not whole and (spec.whole or not isinstance(value, float)):
+            _wrong(path, where, "a whole number" if spec.whole else "a number", value, item)
+        if not spec.fits(value):
+            raise SourceError(f"{path}: {where} is {_shown(value)}, not {spec.what}{_of(item)}")
     elif spec is _TIME:
         if not isinstance(value, str):
-            _wrong(path, where, _KINDS[_TIME], value)
+            _wrong(path, where, _KINDS[_TIME], value, item)
         try:
             parse_time(value)
-        except ValueError:
-            _wrong(path, where, _KINDS[_TIME], value)
+        except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            _wrong(path, where, _KINDS[_TIME], value, item)
     elif not isinstance(value, spec):
-        _wrong(path, where, _KINDS.get(spec, spec.__name__), value)
+        _wrong(path, where, _KINDS.get(spec, spec.__name__), value, item)
 
 
-def _wrong(path: Path, where: str, expected: str, value) -> None:
-    shown = json.dumps(value)
-    if len(shown) > 40:
-        shown = shown[:39] + "…"
-    raise SourceError(f"{path}: {where or 'the document'} must be {expected}, not {shown}"
+def _item_name(entry) -> str:
+    if isinstance(entry, dict):
+        for key in _ITEM_NAMES:
+            if isinstance(entry.get(key), str) and entry[key]:
+                return f"{key} {entry[key][:80]}"
+    return ""
+
+
+def _of(item: str) -> str:
+    return f", in the item with {item}" if item else ""
+
+
+def _shown(value) -> str:
+    """A value as JSON, at most 40 characters (a deep or huge one by its kind)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a {len(str(abs(value)))}-digit number"
+    try:
+        shown = json.dumps(value, allow_nan=False)
+    except (ValueError, RecursionError):
+        shown = f"a JSON {type(value).__name__}"
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _wrong(path: Path, where: str, expected: str, value, item: str = "") -> None:
+    raise SourceError(f"{path}: {where or 'the document'} must be {expected}, not {_shown(value)}{_of(item)}"
                       " (not the AWS CLI's output shape)")
 
 
