@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 
 demo: install ## Generate a demo account's flow logs, run the canned queries on them, write the month's report
 	$(VENV)/bin/flowsql demo --dir demo-output
-	@# the month of the demo's last day; exit 1 means posture alarms, which the demo has on purpose
-	@month=$$($(PY) -c 'from flowsql.demo import demo_month; print(demo_month())') && \
+	@# the last whole month the demo's logs cover (from its record, not the clock: midnight may pass);
+	@# exit 1 means posture alarms, which the demo has on purpose
+	@month=$$($(PY) -c 'from flowsql.demo import written_month; print(written_month("demo-output"))') && \
 	$(VENV)/bin/flowsql report --month $$month --engine local --source demo-output \
 	    --inventory demo-output/inventory --out demo-reports/$$month >/dev/null; rc=$$?; \
 	if [ $$rc -gt 1 ]; then exit $$rc; fi; \

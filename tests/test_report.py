@@ -342,10 +342,50 @@ def test_the_month_and_out_placeholder(small_pack, tree, tmp_path, monkeypatch):
     assert (tmp_path / "reports" / MONTH / "report.html").exists()
 
 
-def test_the_demo_reports_the_month_of_its_last_day():
-    from flowsql.demo import demo_month
+def test_the_demo_reports_the_last_whole_month_its_logs_cover():
+    """`make demo` reports on demo_month(): a month the default demo covers from its first day to
+    its last, never the month under way (on 2026-12-02 the logs end on 2026-12-01: one day of
+    December, so the report is of November). Every day of two years, leap day included."""
+    from datetime import timedelta
 
-    assert demo_month(date(2026, 3, 1)) == "2026-02" and demo_month(date(2026, 3, 2)) == "2026-03"
+    from flowsql.demo import default_days, demo_month, whole_month
+    from flowsql.report.month import parse_month
+
+    assert demo_month(date(2026, 12, 2)) == "2026-11" and demo_month(date(2026, 3, 2)) == "2026-02"
+    assert demo_month(date(2027, 1, 1)) == "2026-12"  # the logs end on December 31: that month is whole
+    for i in range(731):
+        today = date(2027, 1, 1) + timedelta(days=i)
+        days, yesterday = default_days(today), today - timedelta(days=1)
+        start = yesterday - timedelta(days=days - 1)
+        m = parse_month(demo_month(today), today)
+        assert start <= m.first and m.last <= yesterday and m.last + timedelta(days=32) > yesterday, today
+        assert 30 <= days <= 61 and whole_month(start, days) == m.label
+    assert whole_month(date(2026, 11, 2), 30) is None  # no whole month in it
+
+
+def test_make_demo_reports_on_the_month_the_demo_wrote(tmp_path):
+    """The Makefile's month comes from the demo's own record (written_month): a whole month with a
+    record for every one of its days in the report."""
+    from datetime import timedelta
+
+    from flowsql.demo import demo_month, written_month
+    from flowsql.params import today_utc
+
+    demo = tmp_path / "demo"
+    r = CliRunner().invoke(app, ["demo", "--dir", str(demo)])
+    assert r.exit_code == 0, r.output
+    month = written_month(demo)
+    assert month in (demo_month(), demo_month(today_utc() - timedelta(days=1)))  # midnight may have passed
+    assert f"flowsql report --month {month} " in r.stdout
+    out = tmp_path / "r"
+    r = CliRunner().invoke(app, ["report", "--month", month, "--engine", "local", "--source", str(demo),
+                                 "--inventory", str(demo / "inventory"), "--out", str(out)])
+    assert r.exit_code in (0, 1), r.output  # 1: the demo's posture alarms, on purpose
+    doc = json.loads((out / "report.json").read_text())
+    m = parse_month(month)
+    assert len(doc["trends"]["daily_traffic"]["rows"]) == (m.last - m.first).days + 1
+    makefile = (ROOT / "Makefile").read_text()
+    assert "written_month(\"demo-output\")" in makefile and "demo_month()" not in makefile
 
 
 def test_parse_month():
