@@ -259,6 +259,53 @@ def test_the_html_opens_in_chromium_without_errors_and_shows_its_charts(made, tm
         assert seen.get(rgb(colour), 0) >= least, (name, seen.get(rgb(colour), 0))
 
 
+def pdftotext() -> str:
+    found = shutil.which("pdftotext")
+    if found is None:
+        if os.environ.get("FLOWSQL_REQUIRE_CHROMIUM"):
+            pytest.fail("pdftotext is required (CI installs Debian's poppler-utils package) but is missing")
+        pytest.skip("no pdftotext (apt-get install poppler-utils)")
+    return found
+
+
+def print_to_pdf_text(html: Path, tmp_path: Path) -> str:
+    """The page as headless Chromium prints it (to PDF, no header or footer), as poppler reads the
+    PDF's text back, in the order it was drawn (-raw: a long line that wraps stays in one piece)."""
+    pdf = tmp_path / f"{html.stem}.pdf"
+    r = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync", "--no-first-run",
+                        f"--user-data-dir={tmp_path / ('print-profile-' + html.stem)}", "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf}", html.resolve().as_uri()],
+                       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and pdf.exists() and pdf.read_bytes().startswith(b"%PDF"), r.stderr[-2000:]
+    text = tmp_path / f"{html.stem}.txt"
+    subprocess.run([pdftotext(), "-raw", "-enc", "UTF-8", str(pdf), str(text)], check=True, timeout=120)
+    return text.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_printed_report_shows_the_sql_behind_every_figure(made, tmp_path):
+    """Auditors archive the report as a PDF: the SQL of every evidence entry, folded under
+    <details> on screen, is in the printed page, and so are the other folded parts (the numbers per
+    day, every posture check row, the policy). Compared without white space: the PDF breaks long
+    lines and pages where the browser does."""
+    import re
+
+    def squeeze(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    html = made[0] / "report.html"
+    doc = json.loads((made[0] / "report.json").read_text())
+    printed = squeeze(print_to_pdf_text(html, tmp_path))
+    assert doc["evidence"]["queries"]
+    for e in doc["evidence"]["queries"]:
+        assert squeeze(e["sql"]) in printed, f"{e['id']} ({e['query']}): its SQL is not in the printed report"
+    assert squeeze(doc["posture"]["policy"]["effective"]) in printed
+    # the folded tables, by their header rows (a table's rows may break across pages, its header not)
+    assert "".join(doc["trends"]["daily_traffic"]["columns"]) in printed  # the numbers per day
+    assert "statuscheckresourcereasonaccountregionvpc" in printed  # every posture check row
+
+
 # --- exit codes and bad input --------------------------------------------------------------------------
 
 @pytest.fixture

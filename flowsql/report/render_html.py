@@ -36,7 +36,9 @@ pre { background: #f7f8fa; border: 1px solid #e4e7eb; padding: 8px 10px; overflo
 .finding.has-rows { border-left-color: #ef6c00; } .ne { color: #8a4b00; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 6px 0 10px; }
 details > summary { cursor: pointer; color: #1f4e79; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } .finding, table { break-inside: avoid; } }
+.print-only { display: none; } .print-only > .summary { font-weight: 600; color: #1f4e79; margin: 6px 0 2px; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } .finding, table { break-inside: avoid; }
+  details.fold { display: none; } .print-only { display: block; } pre { overflow-x: visible; } }
 """
 
 # No fetch of any kind: inline styles only, data: images only (the favicon), nothing else.
@@ -64,6 +66,16 @@ def table(columns: list[str], rows: list[dict], *, limit: int | None = None, cap
     if limit is not None and len(rows) > limit:
         more = f'<p class="muted small">… and {plural(len(rows) - limit, "more row")} (report.json has them).</p>'
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+
+def fold(summary: str, inner_html: str) -> str:
+    """`inner_html` folded under `summary` on screen, and shown in full when printed.
+
+    A printed or PDF report is what an auditor keeps, and it must show the SQL behind every figure;
+    but no CSS opens a closed <details> in print (a browser does not print what is folded). So the
+    content is also in a block that only print shows, and the <details> is hidden there."""
+    return (f'<details class="fold"><summary>{esc(summary)}</summary>{inner_html}</details>'
+            f'<div class="print-only"><p class="summary">{esc(summary)}</p>{inner_html}</div>')
 
 
 def kv_table(pairs: list[tuple[str, str]]) -> str:

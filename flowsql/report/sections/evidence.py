@@ -73,7 +73,7 @@ def _facts(e: dict) -> list[tuple[str, str]]:
 
 
 def html(part: dict, report: dict) -> str:
-    from ..render_html import esc, kv_table
+    from ..render_html import esc, fold, kv_table
 
     out = [f"<p class=\"small\">{esc(part['rows_sha256'])} To check a figure, run the command shown (or the SQL, "
            "on Athena) and hash its rows the same way.</p>"]
@@ -81,7 +81,7 @@ def html(part: dict, report: dict) -> str:
         out.append(f'<div class="evidence" id="{esc(e["id"])}"><h3>{esc(e["id"])} · {esc(e["title"])}</h3>')
         out.append(kv_table([(k, f"<code>{esc(v)}</code>" if k in ("rows SHA-256", "re-run", "execution id")
                               else esc(v)) for k, v in _facts(e)]))
-        out.append(f"<details><summary>SQL as it ran</summary><pre>{esc(e['sql'])}</pre></details></div>")
+        out.append(fold("SQL as it ran", f"<pre>{esc(e['sql'])}</pre>") + "</div>")
     posture = report.get("posture") or {}
     if posture.get("evaluated"):
         out.append("<h3>Posture snapshot</h3>"
@@ -89,8 +89,7 @@ def html(part: dict, report: dict) -> str:
         from ..render_html import table
 
         out.append(table(["path", "bytes", "sha256"], posture["snapshot"]["files"]))
-        out.append("<details><summary>The policy in effect</summary>"
-                   f"<pre>{esc(posture['policy']['effective'])}</pre></details>")
+        out.append(fold("The policy in effect", f"<pre>{esc(posture['policy']['effective'])}</pre>"))
     return "\n".join(out)
 
 
