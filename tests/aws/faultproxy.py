@@ -26,7 +26,7 @@
 - `calls`: every operation that went through, in order (CBOR-protocol calls, e.g. CloudWatch's, by
   the operation their path names); `requests`: the same as (service,
   operation, method, path?query), the service from the request's SigV4 credential scope (for
-  mapping S3's REST calls to IAM actions).
+  mapping S3's REST calls to IAM actions), and `bodies` their bodies (the resources a call names).
 - A retry is not a call: botocore sends every attempt of one API call with the same
   `amz-sdk-invocation-id`. `invocations(op)` counts the calls of an operation (not the attempts:
   a slow machine may see a timeout retried), `operations()` lists every call once, `attempts(op)`
@@ -67,6 +67,7 @@ class FaultProxy:
         self.workgroup_updates: list[dict] = []
         self.project_updates: list[dict] = []
         self.requests: list[tuple[str, str, str, str]] = []
+        self.bodies: list[bytes] = []  # the body of each of `requests`, in the same order
         self.paginate = True
         self.calls: list[str] = []
         self.invocation_ids: list[tuple[str, str]] = []  # (operation, amz-sdk-invocation-id) per attempt
@@ -83,6 +84,7 @@ class FaultProxy:
         with self._lock:
             self.calls.clear()
             self.requests.clear()
+            self.bodies.clear()
             self.invocation_ids.clear()
             self.pages.clear()
 
@@ -170,6 +172,7 @@ class FaultProxy:
                 with self._lock:
                     self.calls.append(f"{method} {path.split('?')[0]}")
                     self.requests.append((scope[1], op, method, path))
+                    self.bodies.append(body)
                 return 403, {"Content-Type": "application/xml"}, (
                     b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
                     b"<Message>Access Denied</Message><RequestId>proxy</RequestId></Error>")
@@ -177,12 +180,14 @@ class FaultProxy:
             with self._lock:
                 self.calls.append(op)
                 self.requests.append((scope[1], op, method, path))
+                self.bodies.append(body)
             return 403, {"Content-Type": "text/xml"}, (
                 b"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized "
                 b"to perform this operation.</Message></Error></Errors><RequestID>proxy</RequestID></Response>")
         with self._lock:
             self.calls.append(op or f"{method} {path.split('?')[0]}")
             self.requests.append((scope[1], op, method, path))
+            self.bodies.append(body)
             invocation = next((v for k, v in headers.items() if k.lower() == "amz-sdk-invocation-id"),
                               f"attempt-{len(self.calls)}")  # a client that does not say: each attempt a call
             self.invocation_ids.append((self.calls[-1], invocation))

@@ -296,7 +296,7 @@ def _allowed(policy: dict, action: str, resource: str | None) -> bool:
 
 def test_iam_policy_allows_every_call(custom_flow_log, proxy, moto, tmp_path):
     def needs(*args) -> set:
-        proxy.requests.clear()
+        proxy.clear()
         r = invoke(*args)
         assert r.exit_code == 0, r.output
         # sts:GetCallerIdentity needs no permission
