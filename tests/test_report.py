@@ -313,7 +313,8 @@ def small_pack(tmp_path, monkeypatch):
     """A copy of the pack with only what these tests need (fewer queries to run), as FLOWSQL_SQL_DIR."""
     root = tmp_path / "pack"
     shutil.copytree(ROOT / "sql", root)
-    keep = {"rejects-by-subnet.sql", "lambda-egress.sql", "daily-traffic.sql", "top-destinations.sql"}
+    keep = {"rejects-by-subnet.sql", "lambda-egress.sql", "daily-traffic.sql", "top-destinations.sql",
+            "log-coverage.sql"}
     for p in (root / "queries").iterdir():
         if p.name not in keep:
             p.unlink()
@@ -351,6 +352,129 @@ def test_without_an_inventory_what_needs_one_is_not_evaluated(small_pack, tree, 
     for n in data["not_evaluated"]:
         assert " ".join(n["reason"].split()[:6]) in md
     assert "network-interfaces" in html and "Not evaluated" in html
+
+
+# --- coverage: a month whose logs did not arrive is never a clean result -----------------------------
+
+def _validated(out: Path) -> dict:
+    import jsonschema
+
+    data = json.loads((out / "report.json").read_text())
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    return data
+
+
+def _copy_tree(tree, dest: Path, *, leave_out=()) -> Path:
+    """A copy of the generated tree without the day folders (account, region, day) in `leave_out`,
+    as a sync that failed part-way leaves it."""
+    shutil.copytree(tree.root / "AWSLogs", dest / "AWSLogs")
+    for account, region, day in leave_out:
+        shutil.rmtree(dest / "AWSLogs" / account / "vpcflowlogs" / region / f"{day:%Y/%m/%d}")
+    return dest
+
+
+@pytest.mark.parametrize("source", ["empty", "only-other-months", "wrong-account"])
+def test_a_month_without_records_is_not_evaluated_and_exits_1(small_pack, tree, tmp_path, source):
+    """An empty tree (a failed sync), a tree of other months only, or a narrowing that matches no
+    account: no record for the month. The report is written, marked NOT EVALUATED, runs nothing
+    past the coverage query, counts no finding as evaluated, names what should have logged, and
+    exits 1 — never "findings with rows: 0 of N" and exit 0."""
+    root = tmp_path / "logs"
+    more: list[str] = []
+    if source == "empty":
+        (root / "AWSLogs").mkdir(parents=True)
+    elif source == "only-other-months":  # January's last day and March's first are in the tree; drop February
+        _copy_tree(tree, root, leave_out=[(a, r, FIRST + __import__("datetime").timedelta(days=i))
+                                          for a, r in _pairs(tree) for i in range(28)])
+    else:
+        _copy_tree(tree, root)
+        more = ["--account", "999999999999"]
+    out = tmp_path / "o"
+    r = report("--engine", "local", "--source", str(root), "--inventory", str(tree.inventory_dir), "--out", str(out),
+               *more)
+    assert r.exit_code == 1, r.output
+    data = _validated(out)
+    s = data["summary"]
+    assert s["evaluated"] is False and s["exit_code"] == 1 and "no flow-log records for 2025-02" in s["reason"]
+    assert [e["query"] for e in data["evidence"]["queries"]] == ["log-coverage", "log-coverage"]  # nothing else ran
+    assert data["findings"]["summary"]["evaluated"] == 0 and data["findings"]["summary"]["with_rows"] == 0
+    assert all(not i["evaluated"] and s["reason"] in i["reason"] for i in data["findings"]["items"])
+    assert all(not t["evaluated"] for t in data["trends"].values())
+    assert data["coverage"]["records"] == 0
+    expected = {(c["aws_account_id"], c["aws_region"]): c for c in data["coverage"]["accounts_regions"]}
+    if source == "wrong-account":
+        assert expected == {} and "999999999999" in s["reason"]
+    else:
+        assert set(expected) == set(_pairs(tree))  # the posture snapshot (and January) say they log
+        for c in expected.values():
+            assert c["days_with_records"] == 0 and len(c["missing_days"]) == 28
+            assert any("posture snapshot" in b for b in c["expected_because"])
+        if source == "only-other-months":
+            assert all("records in 2025-01" in c["expected_because"] for c in expected.values())
+    assert f"NOT EVALUATED: {s['reason']}" in r.stderr and "findings with rows: 0 of 0" in r.stderr
+    assert "NOT EVALUATED" in (out / "report.html").read_text() and "NOT EVALUATED" in (out / "report.md").read_text()
+
+
+def _pairs(tree) -> set:
+    return {(rec["aws_account_id"], rec["aws_region"]) for rec in tree.records}
+
+
+def test_a_day_or_a_region_without_records_is_named_and_exits_1(small_pack, tree, tmp_path):
+    """A sync that missed two days of one region and the whole month of another: the report is
+    evaluated (the rest has records), but each account and region that should have logged and did
+    not, and each day, is named (coverage and not evaluated), and the command exits 1."""
+    from datetime import timedelta
+
+    (a1, r1), (a2, r2) = sorted(_pairs(tree))
+    gone = [FIRST + timedelta(days=9), FIRST + timedelta(days=10)]
+    leave_out = [(a1, r1, d) for d in gone] + [(a2, r2, FIRST + timedelta(days=i)) for i in range(28)]
+    root = _copy_tree(tree, tmp_path / "logs", leave_out=leave_out)
+    out = tmp_path / "o"
+    # no inventory: what should log comes from the month itself and the month before alone
+    r = report("--engine", "local", "--source", str(root), "--out", str(out))
+    assert r.exit_code == 1, r.output
+    data = _validated(out)
+    assert data["summary"]["evaluated"] is True and data["summary"]["coverage_gaps"] == 2
+    assert data["findings"]["summary"]["evaluated"] > 0
+    rows = {(c["aws_account_id"], c["aws_region"]): c for c in data["coverage"]["accounts_regions"]}
+    assert rows[(a1, r1)]["missing_days"] == [d.isoformat() for d in gone]
+    assert rows[(a1, r1)]["days_with_records"] == 26
+    assert rows[(a2, r2)]["days_with_records"] == 0 and rows[(a2, r2)]["expected_because"] == ["records in 2025-01"]
+    items = {n["name"]: n["reason"] for n in data["not_evaluated"] if n["section"] == "coverage"}
+    assert f"no record on 2 of 28 days: {gone[0]} … {gone[1]}" in items[f"{a1} {r1}"]
+    assert "no record in 2025-02" in items[f"{a2} {r2}"]
+    assert f"{gone[0]} … {gone[1]}" in (out / "report.html").read_text()
+    assert "coverage: 2 account(s)/region(s)" in r.stderr
+
+    # the same tree, the days back: a clean month, exit 0 (no inventory, so no posture alarms)
+    r = report("--engine", "local", "--source", str(tree.root), "--out", str(tmp_path / "clean"))
+    assert r.exit_code == 0, r.output
+    data = _validated(tmp_path / "clean")
+    assert data["summary"]["coverage_gaps"] == 0 and data["coverage"]["gaps"] == 0
+    assert not [n for n in data["not_evaluated"] if n["section"] == "coverage"]
+
+
+def test_the_month_under_way_counts_only_the_days_that_are_over(small_pack, tmp_path):
+    """The current month: today's logs are still arriving, and the days to come have none. Logs up
+    to yesterday are a whole month so far."""
+    from datetime import timedelta
+
+    from flowsql.params import today_utc
+
+    today = today_utc()
+    if today.day == 1:
+        pytest.skip("the first of the month: no day of it is over yet")
+    first = today.replace(day=1)
+    root = tmp_path / "logs"
+    generate(root, Scenario(start=first, days=(today - first).days, flows_per_day=20, files_per_day=1, seed=3))
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["report", "--month", f"{today:%Y-%m}", "--engine", "local", "--source", str(root),
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    data = _validated(out)
+    assert data["coverage"]["days_over"] == (today - first).days and data["coverage"]["gaps"] == 0
+    assert all(c["missing_days"] == [] for c in data["coverage"]["accounts_regions"])
+    assert (today - timedelta(days=1)).isoformat() in {row["day"] for row in data["coverage"]["month"]["rows"]}
 
 
 @pytest.mark.parametrize("month", ["2025-13", "2025-2", "February", "2025-00", "2099-01", ""])
@@ -563,7 +687,7 @@ def test_daily_traffic_names_the_day_alike_on_every_layout(tmp_path):
 def test_sections_are_found_by_discovery():
     from flowsql.report.sections import discover
 
-    assert [s.KEY for s in discover()] == ["posture", "trends", "findings", "not_evaluated", "evidence"]
+    assert [s.KEY for s in discover()] == ["coverage", "posture", "trends", "findings", "not_evaluated", "evidence"]
 
 
 def test_the_current_month_is_reported_over_its_days_so_far(tmp_path):

@@ -34,6 +34,7 @@ pre { background: #f7f8fa; border: 1px solid #e4e7eb; padding: 8px 10px; overflo
 .status-info { background: #1565c0; }
 .finding { border-left: 4px solid #d8dde3; padding: 2px 0 2px 12px; margin: 14px 0; }
 .finding.has-rows { border-left-color: #ef6c00; } .ne { color: #8a4b00; }
+.banner { border: 2px solid #c62828; color: #8e0000; background: #fdecea; padding: 8px 12px; font-weight: 600; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 6px 0 10px; }
 details > summary { cursor: pointer; color: #1f4e79; }
 .print-only { display: none; } .print-only > .summary { font-weight: 600; color: #1f4e79; margin: 6px 0 2px; }
@@ -121,6 +122,7 @@ def _summary(report: dict) -> str:
     kpis = [
         ("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
         ("findings with rows", f"{findings.get('with_rows', 0)} / {findings.get('evaluated', 0)}"),
+        ("coverage gaps", str(s["coverage_gaps"])),
         ("not evaluated", str(s["not_evaluated"])),
         ("queries run", str(s["queries_run"])),
     ]
@@ -130,7 +132,8 @@ def _summary(report: dict) -> str:
     return (f"<header><h1>Flow-log report {esc(report['month'])}</h1>"
             f"<p class=\"muted\">{esc(w['since'])} … {esc(w['until'])} (UTC days, inclusive) · "
             + " · ".join(where) + f" · flowsql {esc(report['flowsql_version'])}</p>"
-            '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
+            + (f'<p class="banner">NOT EVALUATED: {esc(s["reason"])}.</p>' if not s["evaluated"] else "")
+            + '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
                                            for k, v in kpis) + "</div>"
             f"<p class=\"small\">{links}</p>"
             "<p class=\"small muted\">Every figure names its evidence (E1, E2, …): the query, its parameters, "
