@@ -222,6 +222,7 @@ def open_in_chromium(html: Path, tmp_path: Path, *, height: int = 4800) -> tuple
     return console, shot.read_bytes()
 
 
+@pytest.mark.slow  # headless Chromium
 def test_the_console_check_sees_errors(tmp_path):
     """The check below is only worth something if it sees an error when there is one."""
     page = tmp_path / "broken.html"
@@ -232,6 +233,7 @@ def test_the_console_check_sees_errors(tmp_path):
     assert any("Content Security Policy" in line for line in console), console
 
 
+@pytest.mark.slow  # headless Chromium
 def test_the_html_opens_in_chromium_without_errors_and_shows_its_charts(made, tmp_path):
     from png import colours, read_png
 
@@ -283,7 +285,7 @@ def print_to_pdf_text(html: Path, tmp_path: Path) -> str:
     return text.read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # headless Chromium prints the report to PDF
 def test_the_printed_report_shows_the_sql_behind_every_figure(made, tmp_path):
     """Auditors archive the report as a PDF: the SQL of every evidence entry, folded under
     <details> on screen, is in the printed page, and so are the other folded parts (the numbers per
@@ -534,6 +536,7 @@ def test_the_demo_reports_the_last_whole_month_its_logs_cover():
     assert whole_month(date(2026, 11, 2), 30) is None  # no whole month in it
 
 
+@pytest.mark.slow  # a whole demo and its report
 def test_make_demo_reports_on_the_month_the_demo_wrote(tmp_path):
     """The Makefile's month comes from the demo's own record (written_month): a whole month with a
     record for every one of its days in the report."""

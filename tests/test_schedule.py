@@ -207,6 +207,7 @@ THEIRS = (b"# my jobs\nMAILTO=me@example.com\n*/5 * * * * /usr/bin/backup --pct 
           b"@reboot echo caf\xc3\xa9 \xff  \n# BEGIN something else, not ours\n30 2 * * 0 weekly\n")
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_cron_install_list_remove_keeps_every_other_line(cron, tmp_path):
     cron.set(THEIRS)
     r = cron.flowsql("install", "--target", "cron", "--", "--engine", "local", "--source", "./logs")
@@ -251,6 +252,7 @@ def test_cron_install_list_remove_keeps_every_other_line(cron, tmp_path):
                    "crontab of")
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_cron_removal_of_the_only_block_leaves_no_crontab(cron):
     assert cron.crontab() is None
     r = cron.flowsql("install", "--target", "cron", "--dry-run")
@@ -263,6 +265,7 @@ def test_cron_removal_of_the_only_block_leaves_no_crontab(cron):
     assert cron.crontab() is None  # as before the install: no crontab, not an empty one
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_a_hand_broken_block_stops_everything(cron):
     broken = b"1 1 * * * mine\n# BEGIN flowsql-report (managed by flowsql schedule)\n0 3 1 * * x\n"
     cron.set(broken)
@@ -301,6 +304,7 @@ def argv_recorder(tmp_path: Path) -> tuple[Path, Path]:
     return exe, record
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_cron_entry_runs_exactly_the_report_command(cron, tmp_path):
     """The installed line, through cron's % rule and /bin/sh, gives flowsql exactly the words given."""
     exe, record = argv_recorder(tmp_path)

@@ -159,6 +159,7 @@ def _seed_enis(subnet_id: str, n: int) -> None:
             description="AWS Lambda VPC ENI-fn" if i % 10 == 0 else f"eni {i}")
 
 
+@pytest.mark.slow  # 10,000 ENIs in moto
 def test_ten_thousand_enis(proxy, boto, aws, tmp_path):
     ids = _arrange(boto, enis=0)
     big = boto.ec2.create_subnet(VpcId=ids["vpc"], CidrBlock="10.1.64.0/18")["Subnet"]["SubnetId"]
