@@ -297,6 +297,9 @@ def test_the_printed_report_shows_the_sql_behind_every_figure(made, tmp_path):
         return re.sub(r"\s+", "", text)
 
     html = made[0] / "report.html"
+    text = html.read_text()
+    # every fold of the page is one that print opens (a plain <details> would print closed)
+    assert text.count("<details") == text.count('<details class="fold">') > 0
     doc = json.loads((made[0] / "report.json").read_text())
     printed = squeeze(print_to_pdf_text(html, tmp_path))
     assert doc["evidence"]["queries"]

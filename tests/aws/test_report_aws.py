@@ -127,8 +127,9 @@ def test_the_report_on_athena_shows_execution_ids_and_cost(small_pack, setup_don
                                               "rejects-by-subnet"]
     assert evidence[1]["window"] == {"since": "2025-01-01", "until": "2025-01-31"}  # the month before
     assert "--since 2025-01-01 --until 2025-01-31" in evidence[1]["command"]
+    # every id shown is an execution Athena has (a call retried after a timeout may have made one more)
     executions = set(boto.athena.list_query_executions(WorkGroup="flowsql")["QueryExecutionIds"])
-    assert {e["execution_id"] for e in evidence} == executions and len(executions) == 5
+    assert {e["execution_id"] for e in evidence} <= executions and len({e["execution_id"] for e in evidence}) == 5
     for e in evidence:
         qe = boto.athena.get_query_execution(QueryExecutionId=e["execution_id"])["QueryExecution"]
         assert qe["Query"] == e["sql"].strip()  # the SQL shown is the SQL Athena ran
@@ -154,7 +155,7 @@ def test_the_report_on_athena_shows_execution_ids_and_cost(small_pack, setup_don
 
 
 @pytest.mark.parametrize("previous", [[], [[ACCOUNT, REGION, "2025-01-20", 7]]])
-def test_a_month_without_records_on_athena_is_not_evaluated(small_pack, setup_done, moto, boto, tmp_path, previous):
+def test_a_month_without_records_on_athena_is_not_evaluated(small_pack, setup_done, proxy, moto, tmp_path, previous):
     """Athena finds no record for the month (the logs were not delivered, the table points
     elsewhere): the report runs the two coverage queries and nothing else (nothing more is billed),
     is written marked NOT EVALUATED, and exits 1. What logged the month before is named."""
@@ -168,7 +169,7 @@ def test_a_month_without_records_on_athena_is_not_evaluated(small_pack, setup_do
     data = json.loads((out / "report.json").read_text())
     jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
     assert data["summary"]["evaluated"] is False and "in table flowsql.vpc_flow_logs" in data["summary"]["reason"]
-    assert len(boto.athena.list_query_executions(WorkGroup="flowsql")["QueryExecutionIds"]) == 2
+    assert proxy.invocations("StartQueryExecution") == 2  # the two coverage queries, nothing else billed
     assert [e["query"] for e in data["evidence"]["queries"]] == ["log-coverage", "log-coverage"]
     assert data["findings"]["summary"]["evaluated"] == 0
     named = {(c["aws_account_id"], c["aws_region"]) for c in data["coverage"]["accounts_regions"]}
