@@ -70,6 +70,7 @@ def _setup_was_run():
     (True, ("--", "--engine", "local"), ("fail every month", "--source")),
     (True, ("--", "-e", "local", "--out", "./r"), ("fail every month", "--source")),
     (True, ("--", "--engine", "duckdb"), ("--engine", "local or athena")),
+    (True, ("--", "--source="), ("fail every month", "--source")),  # an empty folder name is none
 ])
 def test_a_schedule_that_could_only_fail_is_refused(target, setup, args, needles, tmp_path, monkeypatch):
     """A monthly run that fails every month (nothing to read on the local engine, no settings for

@@ -157,7 +157,7 @@ def runnable_engine(args: Sequence[str], config_exists: bool) -> str:
     engine = report_engine(args, config_exists)
     if engine not in ("local", "athena"):
         raise UsageError(f"report option --engine {engine!r}: the report runs on local or athena")
-    if engine == "local" and option_value(args, "--source") is None:
+    if engine == "local" and not (option_value(args, "--source") or "").strip():
         how = "" if config_exists else " (no `flowsql setup` settings here, so the report would run on the local engine)"
         raise UsageError(f"the scheduled report would fail every month: the local engine needs --source DIR{how}; "
                          "add `--source DIR` (a folder holding an AWSLogs/ tree) to the report options, or run "
