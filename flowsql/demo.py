@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from .engines.local import LocalEngine
@@ -35,10 +35,54 @@ def _print_rows(columns, rows, title=None) -> None:
 DEMO_QUERIES = {"top-destinations": {}, "rejects-by-subnet": {}, "lambda-egress": {"limit": "15"}}
 
 
-def demo_month(today=None) -> str:
-    """YYYY-MM of the demo's last day (yesterday, UTC): the month `make demo` writes the report of."""
-    scenario = demo_scenario(today)
-    return (scenario.start + timedelta(days=scenario.days - 1)).strftime("%Y-%m")
+MIN_DAYS = 30  # the default covers the last whole month, and never less than this
+
+
+def _month_ending_by(last: date) -> date:
+    """The first day of the last calendar month that has ended by the end of `last`."""
+    month_end = last if (last + timedelta(days=1)).day == 1 else last.replace(day=1) - timedelta(days=1)
+    return month_end.replace(day=1)
+
+
+def whole_month(start: date, days: int) -> str | None:
+    """YYYY-MM of the last calendar month that the days from `start` (`days` of them) cover from
+    its first day to its last, or None when they cover no whole month."""
+    first = _month_ending_by(start + timedelta(days=days - 1))
+    return first.strftime("%Y-%m") if first >= start else None
+
+
+def default_days(today: date | None = None) -> int:
+    """How many days the demo writes by default: from the first day of the last whole month by
+    yesterday (UTC) through yesterday, at least 30, so that it always holds a whole month to report
+    on (31 to 61 days)."""
+    base = demo_scenario(today)
+    last = base.start + timedelta(days=base.days - 1)
+    return max(MIN_DAYS, (last - _month_ending_by(last)).days + 1)
+
+
+def demo_month(today: date | None = None) -> str:
+    """YYYY-MM of the last whole month the default demo covers: the month `make demo` reports on."""
+    base = demo_scenario(today)
+    days = default_days(today)
+    month = whole_month(base.start + timedelta(days=base.days - days), days)
+    assert month is not None  # default_days() reaches back to that month's first day
+    return month
+
+
+def written_month(directory: Path) -> str:
+    """The last whole month of the demo tree in `directory`, from the record the demo wrote there
+    (not from today's date: a run just after midnight reports on what was generated)."""
+    data = _manifest(Path(directory))
+    params = (data or {}).get("params") or {}
+    try:
+        start, days = date.fromisoformat(params["start"]), int(params["days"])
+    except (KeyError, TypeError, ValueError):
+        raise UsageError(f"{directory}: no complete demo tree there (run `flowsql demo --dir {directory}`)") from None
+    month = whole_month(start, days)
+    if month is None:
+        raise UsageError(f"{directory}: the demo's {days} day(s) from {start} cover no whole month "
+                         "(run `flowsql demo` without --days)")
+    return month
 
 
 def _manifest(directory: Path) -> dict | None:
@@ -88,7 +132,7 @@ def _foreign(directory: Path, manifest: dict | None) -> list[str]:
     return sorted(f for f in foreign if not any(p.as_posix() in foreign for p in Path(f).parents))
 
 
-def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Scenario:
+def prepare(directory: Path, *, days: int | None = None, seed: int = 7, echo=_echo) -> Scenario:
     """Write the demo tree into `directory` unless the same one is already there.
 
     The demo never deletes what it did not write: a folder holding anything besides the files its
@@ -98,6 +142,7 @@ def prepare(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo) -> Sc
     """
     directory = Path(directory).absolute()
     base = demo_scenario()
+    days = days if days is not None else default_days()
     scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed)
     wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed}
     try:
@@ -156,7 +201,7 @@ def _install(staging: Path, directory: Path, new: list[str], old: set[str], para
     write_atomic(marker, dumps_json({"params": params, "files": sorted(new)}, what=str(marker)))
 
 
-def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, print_rows=_print_rows,
+def run_demo(directory: Path, *, days: int | None = None, seed: int = 7, echo=_echo, print_rows=_print_rows,
              status=contextlib.nullcontext) -> None:
     directory = Path(directory)
     scenario = prepare(directory, days=days, seed=seed, echo=echo)
@@ -178,3 +223,7 @@ def run_demo(directory: Path, *, days: int = 30, seed: int = 7, echo=_echo, prin
     echo(f"  flowsql query lambda-egress --engine local --source {directory} --inventory {inventory} "
          f"--since {window.since} --until {window.until}")
     echo(f"  flowsql render lambda-egress --engine local --since {window.since} --until {window.until}")
+    month = whole_month(scenario.start, scenario.days)
+    if month is not None:
+        echo(f"  flowsql report --month {month} --engine local --source {directory} --inventory {inventory} "
+             f"--out {directory.parent / (directory.name + '-reports')}/{month}")

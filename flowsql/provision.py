@@ -591,8 +591,9 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
 
     Statements are grouped by what needs them — `FlowsqlSetup…` for `flowsql setup`,
-    `FlowsqlQuery…` for `flowsql query --engine athena`, `FlowsqlInventory…` for `inventory sync
-    [--upload]` — so an operator can hand the query statements alone to analysts. `log_locations`
+    `FlowsqlQuery…` for `flowsql query --engine athena` (and `report` on Athena), `FlowsqlInventory…`
+    for `inventory sync [--upload]`, `FlowsqlSchedule…` for `schedule … --target eventbridge` — so
+    an operator can hand the query statements alone to analysts. `log_locations`
     are the flow-log folders (`s3://bucket/prefix/` or its `AWSLogs/`); the results and inventory
     locations default to setup's (the results bucket's `results/` and `inventory/`); unknown values
     stay wildcards. The ARN partition is the region's (`aws-cn`, `aws-us-gov`, …). `kms_keys` are the
@@ -667,8 +668,44 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
             stmt("FlowsqlInventoryTables", ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable",
                                             "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
                  [catalog, db_arn, tables_arn]),
+            *_schedule_statements(stmt, p, account, region),
         ],
     }
+
+
+def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
+    """`flowsql schedule install|list|remove --target eventbridge`: the schedule, the CodeBuild project
+    and the two IAM roles it creates, reads, updates and deletes, all named flowsql-report…
+    (flowsql.schedule.eventbridge), and the roles it hands to CodeBuild and to Scheduler
+    (iam:PassRole, each to its own service only). The other targets call no AWS API."""
+    from .schedule.spec import PREFIX
+
+    roles = f"arn:{p}:iam::{account}:role/{PREFIX}*"
+    passed = [("Build", f"{roles}-codebuild", "codebuild.amazonaws.com"),
+              ("Scheduler", f"{roles}-scheduler", "scheduler.amazonaws.com")]
+    out = [
+        stmt("FlowsqlScheduleRoles",
+             ["iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:GetRolePolicy", "iam:PutRolePolicy",
+              "iam:UpdateAssumeRolePolicy", "iam:ListRolePolicies", "iam:DeleteRolePolicy",
+              "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:DeleteRole"], [roles]),
+    ]
+    for what, role, service in passed:
+        out.append({**stmt(f"FlowsqlSchedulePass{what}Role", ["iam:PassRole"], [role]),
+                    "Condition": {"StringEquals": {"iam:PassedToService": service}}})
+    out += [
+        stmt("FlowsqlScheduleProject",
+             ["codebuild:BatchGetProjects", "codebuild:CreateProject", "codebuild:UpdateProject",
+              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{PREFIX}*"]),
+        stmt("FlowsqlScheduleListProjects", ["codebuild:ListProjects"], ["*"]),
+        # list reads a flowsql schedule in any group; install and remove touch the default group's
+        stmt("FlowsqlScheduleRead", ["scheduler:GetSchedule"],
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{PREFIX}*"]),
+        stmt("FlowsqlScheduleSchedule",
+             ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{PREFIX}*"]),
+        stmt("FlowsqlScheduleListSchedules", ["scheduler:ListSchedules"], ["*"]),
+    ]
+    return out
 
 
 def iam_policy_for(config: Config | None) -> dict:

@@ -273,3 +273,12 @@ def logging_gaps(records, inventory_dir, params, *, since, until, accounts=None,
             hours_of.add(_hour(r["start"]))
     return [{"aws_account_id": a, "aws_region": reg, "hour": h}
             for (a, reg) in sorted(seen) for h in hours if h not in seen[(a, reg)]]
+
+
+@oracle("log-coverage", {})
+def log_coverage(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
+    counts: dict = defaultdict(int)
+    for r in _all_statuses(records, since, until, accounts, regions):
+        counts[(r["aws_account_id"], r["aws_region"], r["day"].isoformat())] += 1
+    return [{"aws_account_id": a, "aws_region": reg, "day": d, "records": n}
+            for (a, reg, d), n in sorted(counts.items())]

@@ -126,6 +126,7 @@ def test_corrupt_file_is_named_never_silently_dropped(tree, tmp_path, how):
     assert json.loads(r.stdout)
 
 
+@pytest.mark.slow  # sqlfluff over the whole pack
 def test_lint_exit_codes(tmp_path):
     assert invoke("lint").exit_code == 0
     bad = tmp_path / "bad.sql"

@@ -199,6 +199,7 @@ def test_a_session_folder_left_by_a_killed_process_is_removed(tree, tmp_path):
     assert not stale.exists() and _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow  # 1.44 million records converted
 @pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_during_convert_stops_every_day_under_way_and_a_rerun_resumes(tmp_path, monkeypatch, sig, code,
                                                                               word):

@@ -216,3 +216,45 @@ def test_logging_gaps_never_counts_an_hour_under_way_or_to_come(tmp_path):
     assert all(h < max(current_hour, _epoch(datetime.now(timezone.utc).date()) +
                        datetime.now(timezone.utc).hour * 3600) for h in hours)
     assert set(range(midnight + 3600, current_hour, 3600)) <= hours
+
+
+def test_logging_gaps_over_a_window_longer_than_trinos_sequence(tmp_path):
+    """A gap of 12,000 hours (501 days without a record between two): Trino's sequence() makes at
+    most 10,000 elements, so one sequence over the gap would fail on Athena. The Athena SQL, run
+    under Trino's limit (tests/trino.py), and the local engine both give every missing hour, as the
+    oracle does."""
+    import trino
+    from flowsql.render import render
+    from trees import ACCOUNT, REGION
+
+    first, last = date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=500)
+    other = "222222222222"
+    records = []
+    for account, day in ((ACCOUNT, first), (ACCOUNT, last), (other, first + timedelta(days=250))):
+        start = _epoch(day) + 30
+        write_log(tmp_path, f"{account}-{day}.log.gz",
+                  [record(account=account).replace(" 1 2 ACCEPT", f" {start} {start + 30} ACCEPT")],
+                  account=account, day=day)
+        records.append({"aws_account_id": account, "aws_region": REGION, "day": day, "start": start,
+                        "log_status": "OK"})
+    w = Window(first, last)
+    expected = _oracle_rows("logging-gaps", records, None, w)
+    assert len([r for r in expected if r["aws_account_id"] == ACCOUNT]) == 501 * 24 - 2 > trino.SEQUENCE_MAX
+
+    assert _engine_rows(tmp_path, None, "logging-gaps", w) == expected
+    sql = render(get_query("logging-gaps"), {}, trino.TARGET, w).sql
+    assert trino.run(sql, records, {"start": "BIGINT", "log_status": "VARCHAR"}) == expected
+
+
+def test_the_trino_emulation_refuses_a_sequence_over_its_limit():
+    """The emulation itself fails as Athena does: otherwise the test above would show nothing."""
+    import duckdb
+
+    import trino
+
+    sql = ("SELECT m.x FROM flowsql.vpc_flow_logs AS t CROSS JOIN unnest(sequence(t.start, t.start + 10000)) "
+           "AS m (x) WHERE t.day = '2024/01/01'")
+    rec = {"aws_account_id": "1", "aws_region": "r", "day": date(2024, 1, 1), "start": 0}
+    with pytest.raises(duckdb.Error, match="must not have more than 10000 entries"):
+        trino.run(sql, [rec], {"start": "BIGINT"})
+    assert len(trino.run(sql.replace("10000", "9999"), [rec], {"start": "BIGINT"})) == 10_000

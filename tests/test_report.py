@@ -222,6 +222,7 @@ def open_in_chromium(html: Path, tmp_path: Path, *, height: int = 4800) -> tuple
     return console, shot.read_bytes()
 
 
+@pytest.mark.slow  # headless Chromium
 def test_the_console_check_sees_errors(tmp_path):
     """The check below is only worth something if it sees an error when there is one."""
     page = tmp_path / "broken.html"
@@ -232,6 +233,7 @@ def test_the_console_check_sees_errors(tmp_path):
     assert any("Content Security Policy" in line for line in console), console
 
 
+@pytest.mark.slow  # headless Chromium
 def test_the_html_opens_in_chromium_without_errors_and_shows_its_charts(made, tmp_path):
     from png import colours, read_png
 
@@ -259,6 +261,56 @@ def test_the_html_opens_in_chromium_without_errors_and_shows_its_charts(made, tm
         assert seen.get(rgb(colour), 0) >= least, (name, seen.get(rgb(colour), 0))
 
 
+def pdftotext() -> str:
+    found = shutil.which("pdftotext")
+    if found is None:
+        if os.environ.get("FLOWSQL_REQUIRE_CHROMIUM"):
+            pytest.fail("pdftotext is required (CI installs Debian's poppler-utils package) but is missing")
+        pytest.skip("no pdftotext (apt-get install poppler-utils)")
+    return found
+
+
+def print_to_pdf_text(html: Path, tmp_path: Path) -> str:
+    """The page as headless Chromium prints it (to PDF, no header or footer), as poppler reads the
+    PDF's text back, in the order it was drawn (-raw: a long line that wraps stays in one piece)."""
+    pdf = tmp_path / f"{html.stem}.pdf"
+    r = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync", "--no-first-run",
+                        f"--user-data-dir={tmp_path / ('print-profile-' + html.stem)}", "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf}", html.resolve().as_uri()],
+                       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and pdf.exists() and pdf.read_bytes().startswith(b"%PDF"), r.stderr[-2000:]
+    text = tmp_path / f"{html.stem}.txt"
+    subprocess.run([pdftotext(), "-raw", "-enc", "UTF-8", str(pdf), str(text)], check=True, timeout=120)
+    return text.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # headless Chromium prints the report to PDF
+def test_the_printed_report_shows_the_sql_behind_every_figure(made, tmp_path):
+    """Auditors archive the report as a PDF: the SQL of every evidence entry, folded under
+    <details> on screen, is in the printed page, and so are the other folded parts (the numbers per
+    day, every posture check row, the policy). Compared without white space: the PDF breaks long
+    lines and pages where the browser does."""
+    import re
+
+    def squeeze(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    html = made[0] / "report.html"
+    text = html.read_text()
+    # every fold of the page is one that print opens (a plain <details> would print closed)
+    assert text.count("<details") == text.count('<details class="fold">') > 0
+    doc = json.loads((made[0] / "report.json").read_text())
+    printed = squeeze(print_to_pdf_text(html, tmp_path))
+    assert doc["evidence"]["queries"]
+    for e in doc["evidence"]["queries"]:
+        assert squeeze(e["sql"]) in printed, f"{e['id']} ({e['query']}): its SQL is not in the printed report"
+    assert squeeze(doc["posture"]["policy"]["effective"]) in printed
+    # the folded tables, by their header rows (a table's rows may break across pages, its header not)
+    assert "".join(doc["trends"]["daily_traffic"]["columns"]) in printed  # the numbers per day
+    assert "statuscheckresourcereasonaccountregionvpc" in printed  # every posture check row
+
+
 # --- exit codes and bad input --------------------------------------------------------------------------
 
 @pytest.fixture
@@ -266,7 +318,8 @@ def small_pack(tmp_path, monkeypatch):
     """A copy of the pack with only what these tests need (fewer queries to run), as FLOWSQL_SQL_DIR."""
     root = tmp_path / "pack"
     shutil.copytree(ROOT / "sql", root)
-    keep = {"rejects-by-subnet.sql", "lambda-egress.sql", "daily-traffic.sql", "top-destinations.sql"}
+    keep = {"rejects-by-subnet.sql", "lambda-egress.sql", "daily-traffic.sql", "top-destinations.sql",
+            "log-coverage.sql"}
     for p in (root / "queries").iterdir():
         if p.name not in keep:
             p.unlink()
@@ -306,6 +359,129 @@ def test_without_an_inventory_what_needs_one_is_not_evaluated(small_pack, tree, 
     assert "network-interfaces" in html and "Not evaluated" in html
 
 
+# --- coverage: a month whose logs did not arrive is never a clean result -----------------------------
+
+def _validated(out: Path) -> dict:
+    import jsonschema
+
+    data = json.loads((out / "report.json").read_text())
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    return data
+
+
+def _copy_tree(tree, dest: Path, *, leave_out=()) -> Path:
+    """A copy of the generated tree without the day folders (account, region, day) in `leave_out`,
+    as a sync that failed part-way leaves it."""
+    shutil.copytree(tree.root / "AWSLogs", dest / "AWSLogs")
+    for account, region, day in leave_out:
+        shutil.rmtree(dest / "AWSLogs" / account / "vpcflowlogs" / region / f"{day:%Y/%m/%d}")
+    return dest
+
+
+@pytest.mark.parametrize("source", ["empty", "only-other-months", "wrong-account"])
+def test_a_month_without_records_is_not_evaluated_and_exits_1(small_pack, tree, tmp_path, source):
+    """An empty tree (a failed sync), a tree of other months only, or a narrowing that matches no
+    account: no record for the month. The report is written, marked NOT EVALUATED, runs nothing
+    past the coverage query, counts no finding as evaluated, names what should have logged, and
+    exits 1 — never "findings with rows: 0 of N" and exit 0."""
+    root = tmp_path / "logs"
+    more: list[str] = []
+    if source == "empty":
+        (root / "AWSLogs").mkdir(parents=True)
+    elif source == "only-other-months":  # January's last day and March's first are in the tree; drop February
+        _copy_tree(tree, root, leave_out=[(a, r, FIRST + __import__("datetime").timedelta(days=i))
+                                          for a, r in _pairs(tree) for i in range(28)])
+    else:
+        _copy_tree(tree, root)
+        more = ["--account", "999999999999"]
+    out = tmp_path / "o"
+    r = report("--engine", "local", "--source", str(root), "--inventory", str(tree.inventory_dir), "--out", str(out),
+               *more)
+    assert r.exit_code == 1, r.output
+    data = _validated(out)
+    s = data["summary"]
+    assert s["evaluated"] is False and s["exit_code"] == 1 and "no flow-log records for 2025-02" in s["reason"]
+    assert [e["query"] for e in data["evidence"]["queries"]] == ["log-coverage", "log-coverage"]  # nothing else ran
+    assert data["findings"]["summary"]["evaluated"] == 0 and data["findings"]["summary"]["with_rows"] == 0
+    assert all(not i["evaluated"] and s["reason"] in i["reason"] for i in data["findings"]["items"])
+    assert all(not t["evaluated"] for t in data["trends"].values())
+    assert data["coverage"]["records"] == 0
+    expected = {(c["aws_account_id"], c["aws_region"]): c for c in data["coverage"]["accounts_regions"]}
+    if source == "wrong-account":
+        assert expected == {} and "999999999999" in s["reason"]
+    else:
+        assert set(expected) == set(_pairs(tree))  # the posture snapshot (and January) say they log
+        for c in expected.values():
+            assert c["days_with_records"] == 0 and len(c["missing_days"]) == 28
+            assert any("posture snapshot" in b for b in c["expected_because"])
+        if source == "only-other-months":
+            assert all("records in 2025-01" in c["expected_because"] for c in expected.values())
+    assert f"NOT EVALUATED: {s['reason']}" in r.stderr and "findings with rows: 0 of 0" in r.stderr
+    assert "NOT EVALUATED" in (out / "report.html").read_text() and "NOT EVALUATED" in (out / "report.md").read_text()
+
+
+def _pairs(tree) -> set:
+    return {(rec["aws_account_id"], rec["aws_region"]) for rec in tree.records}
+
+
+def test_a_day_or_a_region_without_records_is_named_and_exits_1(small_pack, tree, tmp_path):
+    """A sync that missed two days of one region and the whole month of another: the report is
+    evaluated (the rest has records), but each account and region that should have logged and did
+    not, and each day, is named (coverage and not evaluated), and the command exits 1."""
+    from datetime import timedelta
+
+    (a1, r1), (a2, r2) = sorted(_pairs(tree))
+    gone = [FIRST + timedelta(days=9), FIRST + timedelta(days=10)]
+    leave_out = [(a1, r1, d) for d in gone] + [(a2, r2, FIRST + timedelta(days=i)) for i in range(28)]
+    root = _copy_tree(tree, tmp_path / "logs", leave_out=leave_out)
+    out = tmp_path / "o"
+    # no inventory: what should log comes from the month itself and the month before alone
+    r = report("--engine", "local", "--source", str(root), "--out", str(out))
+    assert r.exit_code == 1, r.output
+    data = _validated(out)
+    assert data["summary"]["evaluated"] is True and data["summary"]["coverage_gaps"] == 2
+    assert data["findings"]["summary"]["evaluated"] > 0
+    rows = {(c["aws_account_id"], c["aws_region"]): c for c in data["coverage"]["accounts_regions"]}
+    assert rows[(a1, r1)]["missing_days"] == [d.isoformat() for d in gone]
+    assert rows[(a1, r1)]["days_with_records"] == 26
+    assert rows[(a2, r2)]["days_with_records"] == 0 and rows[(a2, r2)]["expected_because"] == ["records in 2025-01"]
+    items = {n["name"]: n["reason"] for n in data["not_evaluated"] if n["section"] == "coverage"}
+    assert f"no record on 2 of 28 days: {gone[0]} … {gone[1]}" in items[f"{a1} {r1}"]
+    assert "no record in 2025-02" in items[f"{a2} {r2}"]
+    assert f"{gone[0]} … {gone[1]}" in (out / "report.html").read_text()
+    assert "coverage: 2 account(s)/region(s)" in r.stderr
+
+    # the same tree, the days back: a clean month, exit 0 (no inventory, so no posture alarms)
+    r = report("--engine", "local", "--source", str(tree.root), "--out", str(tmp_path / "clean"))
+    assert r.exit_code == 0, r.output
+    data = _validated(tmp_path / "clean")
+    assert data["summary"]["coverage_gaps"] == 0 and data["coverage"]["gaps"] == 0
+    assert not [n for n in data["not_evaluated"] if n["section"] == "coverage"]
+
+
+def test_the_month_under_way_counts_only_the_days_that_are_over(small_pack, tmp_path):
+    """The current month: today's logs are still arriving, and the days to come have none. Logs up
+    to yesterday are a whole month so far."""
+    from datetime import timedelta
+
+    from flowsql.params import today_utc
+
+    today = today_utc()
+    if today.day == 1:
+        pytest.skip("the first of the month: no day of it is over yet")
+    first = today.replace(day=1)
+    root = tmp_path / "logs"
+    generate(root, Scenario(start=first, days=(today - first).days, flows_per_day=20, files_per_day=1, seed=3))
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["report", "--month", f"{today:%Y-%m}", "--engine", "local", "--source", str(root),
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    data = _validated(out)
+    assert data["coverage"]["days_over"] == (today - first).days and data["coverage"]["gaps"] == 0
+    assert all(c["missing_days"] == [] for c in data["coverage"]["accounts_regions"])
+    assert (today - timedelta(days=1)).isoformat() in {row["day"] for row in data["coverage"]["month"]["rows"]}
+
+
 @pytest.mark.parametrize("month", ["2025-13", "2025-2", "February", "2025-00", "2099-01", ""])
 def test_a_bad_month_is_exit_2_and_writes_nothing(month, tree, tmp_path):
     r = CliRunner().invoke(app, ["report", "--month", month, *local_args(tree, tmp_path / "o")])
@@ -342,10 +518,51 @@ def test_the_month_and_out_placeholder(small_pack, tree, tmp_path, monkeypatch):
     assert (tmp_path / "reports" / MONTH / "report.html").exists()
 
 
-def test_the_demo_reports_the_month_of_its_last_day():
-    from flowsql.demo import demo_month
+def test_the_demo_reports_the_last_whole_month_its_logs_cover():
+    """`make demo` reports on demo_month(): a month the default demo covers from its first day to
+    its last, never the month under way (on 2026-12-02 the logs end on 2026-12-01: one day of
+    December, so the report is of November). Every day of two years, leap day included."""
+    from datetime import timedelta
 
-    assert demo_month(date(2026, 3, 1)) == "2026-02" and demo_month(date(2026, 3, 2)) == "2026-03"
+    from flowsql.demo import default_days, demo_month, whole_month
+    from flowsql.report.month import parse_month
+
+    assert demo_month(date(2026, 12, 2)) == "2026-11" and demo_month(date(2026, 3, 2)) == "2026-02"
+    assert demo_month(date(2027, 1, 1)) == "2026-12"  # the logs end on December 31: that month is whole
+    for i in range(731):
+        today = date(2027, 1, 1) + timedelta(days=i)
+        days, yesterday = default_days(today), today - timedelta(days=1)
+        start = yesterday - timedelta(days=days - 1)
+        m = parse_month(demo_month(today), today)
+        assert start <= m.first and m.last <= yesterday and m.last + timedelta(days=32) > yesterday, today
+        assert 30 <= days <= 61 and whole_month(start, days) == m.label
+    assert whole_month(date(2026, 11, 2), 30) is None  # no whole month in it
+
+
+@pytest.mark.slow  # a whole demo and its report
+def test_make_demo_reports_on_the_month_the_demo_wrote(tmp_path):
+    """The Makefile's month comes from the demo's own record (written_month): a whole month with a
+    record for every one of its days in the report."""
+    from datetime import timedelta
+
+    from flowsql.demo import demo_month, written_month
+    from flowsql.params import today_utc
+
+    demo = tmp_path / "demo"
+    r = CliRunner().invoke(app, ["demo", "--dir", str(demo)])
+    assert r.exit_code == 0, r.output
+    month = written_month(demo)
+    assert month in (demo_month(), demo_month(today_utc() - timedelta(days=1)))  # midnight may have passed
+    assert f"flowsql report --month {month} " in r.stdout
+    out = tmp_path / "r"
+    r = CliRunner().invoke(app, ["report", "--month", month, "--engine", "local", "--source", str(demo),
+                                 "--inventory", str(demo / "inventory"), "--out", str(out)])
+    assert r.exit_code in (0, 1), r.output  # 1: the demo's posture alarms, on purpose
+    doc = json.loads((out / "report.json").read_text())
+    m = parse_month(month)
+    assert len(doc["trends"]["daily_traffic"]["rows"]) == (m.last - m.first).days + 1
+    makefile = (ROOT / "Makefile").read_text()
+    assert "written_month(\"demo-output\")" in makefile and "demo_month()" not in makefile
 
 
 def test_parse_month():
@@ -476,7 +693,7 @@ def test_daily_traffic_names_the_day_alike_on_every_layout(tmp_path):
 def test_sections_are_found_by_discovery():
     from flowsql.report.sections import discover
 
-    assert [s.KEY for s in discover()] == ["posture", "trends", "findings", "not_evaluated", "evidence"]
+    assert [s.KEY for s in discover()] == ["coverage", "posture", "trends", "findings", "not_evaluated", "evidence"]
 
 
 def test_the_current_month_is_reported_over_its_days_so_far(tmp_path):

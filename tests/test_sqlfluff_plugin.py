@@ -130,6 +130,7 @@ def pack(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow  # sqlfluff over the whole pack, four times
 def test_a_new_query_with_a_new_parameter_lints_with_no_config_edit(pack):
     new = pack / "sql" / "queries" / "port-scans.sql"
     new.write_text(NEW_QUERY)

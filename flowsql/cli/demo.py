@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -12,7 +13,9 @@ from .common import Spinner, app, command, note, out, print_rows, OutputFormat
 @command(app, "demo")
 def demo_cmd(
     dir: Path = typer.Option(Path("flowsql-demo"), "--dir", "-d", help="Where to write the demo account's logs."),
-    days: int = typer.Option(30, "--days", min=1, max=366, help="How many days of logs to generate."),
+    days: Optional[int] = typer.Option(None, "--days", min=1, max=366,
+                                       help="How many days of logs to generate, ending yesterday (UTC) "
+                                            "(default: from the first of the last whole month, at least 30)."),
     seed: int = typer.Option(7, "--seed", help="Generator seed (same seed, same logs)."),
 ):
     """Generate a realistic account's flow logs and inventory, then run the canned queries locally.

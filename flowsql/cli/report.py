@@ -37,9 +37,11 @@ def report_cmd(
     table: Optional[str] = TableOpt,
     profile: Optional[str] = typer.Option(None, "--profile", help="The AWS CLI profile (Athena and --upload)."),
 ):
-    """Write the month's report: posture (when the inventory holds a snapshot), every finding of the
-    query pack, trends, and the evidence behind each figure (SQL, what was read or scanned, a SHA-256
-    of the rows). Prints the files' paths; exits 1 when a posture check alarms (after writing).
+    """Write the month's report: coverage (did the logs arrive), posture (when the inventory holds a
+    snapshot), every finding of the query pack, trends, and the evidence behind each figure (SQL,
+    what was read or scanned, a SHA-256 of the rows). Prints the files' paths. Exits 1 (after
+    writing) when a posture check alarms, when the month holds no record at all (the report is then
+    marked not evaluated), or when an account, region or day that should have logged has no record.
 
     Example: flowsql report --month 2025-02 --engine local --source ./logs --inventory ./inv --out ./reports/2025-02
     """
@@ -78,8 +80,18 @@ def report_cmd(
                       window=m.window, accounts=accounts, regions=regions, skip_bad_files=skip_bad_files,
                       table=table, profile=profile)
     started = time.perf_counter()
+    others: dict = {}  # the local engine reads the files of its own window: one per other window
+
+    def engine_for(window):
+        if window not in others:
+            others[window] = make_engine(name, source=source, inventory=None, window=window, accounts=accounts,
+                                         regions=regions, skip_bad_files=skip_bad_files, table=table,
+                                         profile=profile)
+        return others[window]
+
     ctx = Context(month=m, engine=eng, pack=pack, accounts=accounts, regions=regions, source=source,
-                  inventory=inventory, policy=policy, table=table, skip_bad_files=skip_bad_files)
+                  inventory=inventory, policy=policy, table=table, skip_bad_files=skip_bad_files,
+                  engine_for=engine_for if name is EngineName.local else None)
     tty = sys.stderr is not None and sys.stderr.isatty()
     try:
         with Spinner(f"report {m}: starting") as spin:
@@ -92,6 +104,8 @@ def report_cmd(
             report = build_report(ctx, progress)
     finally:
         eng.close()
+        for other in others.values():
+            other.close()
     files = render(report)
     for path in write_files(files, target):
         out(str(path))
@@ -111,8 +125,18 @@ def _summary(report: dict, elapsed: float) -> None:
     if s["cost_usd"] is not None:
         line += f"; Athena scanned {s['data_scanned_bytes'] or 0:,} bytes, cost ≈ ${s['cost_usd']:.6f}"
     note(line)
+    if not s["evaluated"]:
+        note(f"report {report['month']}: NOT EVALUATED: {s['reason']}")
+    # when not evaluated, everything not run for that reason is one line, not one line each
+    because = [i for i in report.get("not_evaluated", []) if not s["evaluated"] and s["reason"] in i["reason"]]
     for item in report.get("not_evaluated", []):
-        note(f"not evaluated: {item['section']}/{item['name']}: {item['reason']}")
+        if item not in because:
+            note(f"not evaluated: {item['section']}/{item['name']}: {item['reason']}")
+    if because:
+        note(f"not evaluated: {len(because)} part(s) of the report for that reason (the report lists them)")
+    if s["coverage_gaps"]:
+        note(f"coverage: {s['coverage_gaps']} account(s)/region(s) without records on some day of the month "
+             "(listed above; the report's Coverage section has them)")
     skipped = {f["path"] for e in report.get("evidence", {}).get("queries", []) for f in e["skipped"]}
     if skipped:
         note(f"SKIPPED {len(skipped)} unreadable file(s) (listed in the report's evidence)")

@@ -9,7 +9,9 @@ execution ids differ from run to run).
 A section (one module of `flowsql.report.sections`, found by discovery) says which queries it needs
 (`plan`), then builds its part from their outcomes (`build`). A query the report cannot run is
 never left out in silence: it becomes an outcome with a reason, shown where it would have been and
-listed under "not evaluated".
+listed under "not evaluated". The queries run section by section; a section's optional `gate(ctx)`
+returns why the report as a whole cannot be evaluated (the coverage section: the month holds no
+record at all), and then nothing after it runs: the report is written, marked not evaluated.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
-from ..errors import UsageError
+from ..errors import FlowsqlError, UsageError
 from ..pack import Query
+from ..params import Window
 from .canonical import row_dicts, rows_sha256
 from .month import Month
 
@@ -32,15 +35,19 @@ MAX_ROWS = 1000
 
 @dataclass(frozen=True)
 class Job:
-    """One query a section needs, with its parameters (text, as `flowsql query -p` takes them)."""
+    """One query a section needs, with its parameters (text, as `flowsql query -p` takes them), over
+    the month or, when `window` is given, over other days (the previous month's coverage)."""
 
     query: str
     params: tuple[tuple[str, str], ...] = ()
     used_by: str = ""  # "trends/top_destinations": where the figure appears
+    window: Window | None = None
+    # a query whose failure (an unreadable file, say) does not stop the report: it is not evaluated
+    tolerant: bool = False
 
     @property
     def key(self) -> tuple:
-        return (self.query, self.params)
+        return (self.query, self.params, self.window)
 
 
 @dataclass
@@ -85,6 +92,12 @@ class Context:
     evidence: list = field(default_factory=list)  # one entry per query run, in run order
     not_evaluated: list = field(default_factory=list)  # {"section", "name", "reason"}
     state: dict = field(default_factory=dict)  # a section's own data between plan() and build()
+    # why the report as a whole is not evaluated (a month without any record): set by a section's
+    # gate(); the queries after it are not run, each an outcome with this reason
+    halt: str | None = None
+    # the engine for other days than the month's (the local engine reads the files of its window):
+    # engine_for(window) -> engine; None: `engine` for every window (Athena)
+    engine_for: Callable | None = None
 
     @property
     def window(self):
@@ -101,8 +114,11 @@ class Context:
 
         query: Query | None = self.pack.get(job.query)
         given = dict(job.params)
+        window = job.window or self.window
         if query is None:
             return Outcome(job.query, given, reason=f"the query pack has no query {job.query!r}")
+        if self.halt is not None:
+            return Outcome(job.query, given, reason=f"not run: {self.halt}")
         missing = [p.name for p in query.parameters if p.required and p.name not in given and p.default is None]
         if missing:
             return Outcome(job.query, given, reason=(
@@ -112,22 +128,28 @@ class Context:
             if p.required and p.name not in given:
                 given[p.name] = _text(p.default)
         parameters = {p.name: given.get(p.name, _text(p.default)) for p in query.parameters}
+        engine = self.engine if window == self.window or self.engine_for is None else self.engine_for(window)
         try:
-            done = run(query, given, self.engine, self.window, accounts=self.accounts, regions=self.regions)
+            done = run(query, given, engine, window, accounts=self.accounts, regions=self.regions)
         except UsageError as e:  # the data cannot answer it (fields, inventory): said, not fatal
+            return Outcome(job.query, parameters, reason=" ".join(str(e).split()))
+        except FlowsqlError as e:
+            if not job.tolerant:
+                raise
             return Outcome(job.query, parameters, reason=" ".join(str(e).split()))
         records = row_dicts(done.result.columns, done.result.rows)
         eid = f"E{len(self.evidence) + 1}"
-        self.evidence.append(self._evidence(eid, query, parameters, done, records, used_by))
+        self.evidence.append(self._evidence(eid, query, parameters, done, records, used_by, window))
         return Outcome(job.query, parameters, evidence=eid, columns=list(done.result.columns), rows=records)
 
-    def _evidence(self, eid: str, query: Query, parameters: dict, done, records, used_by) -> dict:
+    def _evidence(self, eid: str, query: Query, parameters: dict, done, records, used_by, window: Window) -> dict:
         s = done.result.stats
         return {
             "id": eid,
             "query": query.name,
             "title": query.title,
             "parameters": parameters,
+            "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
             "used_by": used_by,
             "engine": s.engine,
             "sql": done.rendered.sql,
@@ -170,15 +192,26 @@ def build_report(ctx: Context, progress: Callable[[int, int, str], None] | None 
 
     sections = discover()
     jobs: dict[tuple, list] = {}  # Job.key -> [Job, used_by...] in first-use order
+    first_of: dict[tuple, object] = {}  # Job.key -> the section that planned it first
     for section in sections:
         for job in section.plan(ctx):
             entry = jobs.setdefault(job.key, [job, []])
+            first_of.setdefault(job.key, section)
             if job.used_by and job.used_by not in entry[1]:
                 entry[1].append(job.used_by)
-    for i, (key, (job, used_by)) in enumerate(jobs.items(), 1):
-        if progress is not None:
-            progress(i, len(jobs), job.query)
-        ctx.outcomes[key] = ctx.run(job, used_by)
+    # Section by section, in order: after a section's queries ran, its gate() may find that the
+    # report cannot be evaluated at all (a month without any record); nothing after it runs.
+    done = 0
+    for section in sections:
+        for key, (job, used_by) in jobs.items():
+            if first_of[key] is not section:
+                continue
+            done += 1
+            if progress is not None and ctx.halt is None:
+                progress(done, len(jobs), job.query)
+            ctx.outcomes[key] = ctx.run(job, used_by)
+        if ctx.halt is None and hasattr(section, "gate"):
+            ctx.halt = section.gate(ctx)
 
     target = ctx.engine.target()
     report = {
@@ -206,11 +239,20 @@ def _summary(ctx: Context, report: dict) -> dict:
     scanned = [e["data_scanned_bytes"] for e in ctx.evidence if e["data_scanned_bytes"] is not None]
     costs = [e["cost_usd"] for e in ctx.evidence if e["cost_usd"] is not None]
     alarms = (report.get("posture") or {}).get("counts", {}).get("alarm", 0)
+    coverage = report.get("coverage") or {}
+    gaps = coverage.get("gaps", 0)
+    # Exit 1 (after writing) when the report is no clean answer: a posture alarm, a month without
+    # any record (not evaluated), or an account, region or day that should have logged and did not
+    # (or whose coverage could not be read).
+    incomplete = ctx.halt is not None or gaps > 0 or not coverage.get("evaluated", False)
     return {
+        "evaluated": ctx.halt is None,
+        "reason": ctx.halt,
         "queries_run": len(ctx.evidence),
         "not_evaluated": len(ctx.not_evaluated),
+        "coverage_gaps": gaps,
         "data_scanned_bytes": sum(scanned) if scanned else None,
         "cost_usd": round(sum(costs), 10) if costs else None,
         "posture_alarms": alarms,
-        "exit_code": 1 if alarms else 0,
+        "exit_code": 1 if alarms or incomplete else 0,
     }

@@ -34,9 +34,12 @@ pre { background: #f7f8fa; border: 1px solid #e4e7eb; padding: 8px 10px; overflo
 .status-info { background: #1565c0; }
 .finding { border-left: 4px solid #d8dde3; padding: 2px 0 2px 12px; margin: 14px 0; }
 .finding.has-rows { border-left-color: #ef6c00; } .ne { color: #8a4b00; }
+.banner { border: 2px solid #c62828; color: #8e0000; background: #fdecea; padding: 8px 12px; font-weight: 600; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 6px 0 10px; }
 details > summary { cursor: pointer; color: #1f4e79; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } .finding, table { break-inside: avoid; } }
+.print-only { display: none; } .print-only > .summary { font-weight: 600; color: #1f4e79; margin: 6px 0 2px; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } .finding, table { break-inside: avoid; }
+  details.fold { display: none; } .print-only { display: block; } pre { overflow-x: visible; } }
 """
 
 # No fetch of any kind: inline styles only, data: images only (the favicon), nothing else.
@@ -64,6 +67,16 @@ def table(columns: list[str], rows: list[dict], *, limit: int | None = None, cap
     if limit is not None and len(rows) > limit:
         more = f'<p class="muted small">… and {plural(len(rows) - limit, "more row")} (report.json has them).</p>'
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+
+def fold(summary: str, inner_html: str) -> str:
+    """`inner_html` folded under `summary` on screen, and shown in full when printed.
+
+    A printed or PDF report is what an auditor keeps, and it must show the SQL behind every figure;
+    but no CSS opens a closed <details> in print (a browser does not print what is folded). So the
+    content is also in a block that only print shows, and the <details> is hidden there."""
+    return (f'<details class="fold"><summary>{esc(summary)}</summary>{inner_html}</details>'
+            f'<div class="print-only"><p class="summary">{esc(summary)}</p>{inner_html}</div>')
 
 
 def kv_table(pairs: list[tuple[str, str]]) -> str:
@@ -109,6 +122,7 @@ def _summary(report: dict) -> str:
     kpis = [
         ("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
         ("findings with rows", f"{findings.get('with_rows', 0)} / {findings.get('evaluated', 0)}"),
+        ("coverage gaps", str(s["coverage_gaps"])),
         ("not evaluated", str(s["not_evaluated"])),
         ("queries run", str(s["queries_run"])),
     ]
@@ -118,7 +132,8 @@ def _summary(report: dict) -> str:
     return (f"<header><h1>Flow-log report {esc(report['month'])}</h1>"
             f"<p class=\"muted\">{esc(w['since'])} … {esc(w['until'])} (UTC days, inclusive) · "
             + " · ".join(where) + f" · flowsql {esc(report['flowsql_version'])}</p>"
-            '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
+            + (f'<p class="banner">NOT EVALUATED: {esc(s["reason"])}.</p>' if not s["evaluated"] else "")
+            + '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
                                            for k, v in kpis) + "</div>"
             f"<p class=\"small\">{links}</p>"
             "<p class=\"small muted\">Every figure names its evidence (E1, E2, …): the query, its parameters, "

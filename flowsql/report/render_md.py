@@ -50,9 +50,12 @@ def page(report: dict) -> str:
              + (f" · accounts {', '.join(scope['accounts'])}" if scope.get("accounts") else "")
              + (f" · regions {', '.join(scope['regions'])}" if scope.get("regions") else "")
              + f" · flowsql {report['flowsql_version']}", ""]
+    if not s["evaluated"]:
+        lines += [f"**NOT EVALUATED: {s['reason']}.**", ""]
     findings = report.get("findings", {}).get("summary", {})
     pairs = [("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
              ("findings with rows", f"{findings.get('with_rows', 0)} of {findings.get('evaluated', 0)} evaluated"),
+             ("coverage gaps", str(s["coverage_gaps"])),
              ("not evaluated", str(s["not_evaluated"])),
              ("queries run", str(s["queries_run"]))]
     if s.get("cost_usd") is not None:

@@ -41,7 +41,7 @@ from pathlib import Path
 from ..errors import FlowsqlError, UsageError
 from .host import HostJob, check_text, state_dir
 from .plan import Installed, Plan, Step, absent
-from .spec import MANAGED_BY, PREFIX, Schedule
+from .spec import MANAGED_BY, PREFIX, Schedule, runnable_engine
 
 _BEGIN = re.compile(r"^# BEGIN (" + PREFIX + r"[a-z0-9-]*) \(" + MANAGED_BY + r"\)[ \t]*\r?\n?$")
 _END = re.compile(r"^# END (" + PREFIX + r"[a-z0-9-]*) \(" + MANAGED_BY + r"\)[ \t]*\r?\n?$")
@@ -65,6 +65,9 @@ class CronTarget:
     def plan(self, schedule: Schedule) -> Plan:
         if self.job is None:
             raise ValueError("installing needs a HostJob")
+        from .. import config
+
+        runnable_engine(schedule.report_args, config.exists())  # a job that could only fail is refused
         log = self._log_path(schedule.name)
         block = self.block(schedule, log)
         current = self._read()

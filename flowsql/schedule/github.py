@@ -32,16 +32,20 @@ from .. import __version__
 from ..errors import UsageError
 from ..files import dumps_json, read_regular_text, write_atomic
 from .plan import Installed, Plan, Step, absent
-from .spec import MANAGED_BY, PREFIX, Schedule, option_value, report_engine
+from .spec import MANAGED_BY, PREFIX, Schedule, option_value, runnable_engine
 
 DEFAULT_OUT = "report"
 PYTHON = "3.12"
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 MAX_WORKFLOW_BYTES = 1 << 20  # a workflow flowsql writes is a few kB
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
-# Actions versions the workflow uses (major tags, as GitHub's own examples pin them).
-CHECKOUT, SETUP_PYTHON = "actions/checkout@v4", "actions/setup-python@v5"
-AWS_CREDENTIALS, UPLOAD = "aws-actions/configure-aws-credentials@v4", "actions/upload-artifact@v4"
+# Actions versions the workflow uses: major tags, as GitHub's own examples pin them, each the current
+# major of late 2026 and running on Node 24 (the Node 20 majors — checkout v4, setup-python v5,
+# upload-artifact v4/v5, configure-aws-credentials v4/v5 — are deprecated and forced onto Node 24).
+CHECKOUT, SETUP_PYTHON = "actions/checkout@v7", "actions/setup-python@v7"
+AWS_CREDENTIALS, UPLOAD = "aws-actions/configure-aws-credentials@v6", "actions/upload-artifact@v7"
+# upload-artifact reads `path` as a glob pattern: a report folder whose name would be one is refused
+_GLOB = set("*?[]!")
 
 
 def default_package() -> str:
@@ -75,7 +79,12 @@ class GithubTarget:
             _check_value(a, "report option")
         if option_value(schedule.report_args, "--out") is None:
             schedule = _with_args(schedule, (*schedule.report_args, "--out", DEFAULT_OUT))
-        engine = report_engine(schedule.report_args, config.exists())
+        out_dir = option_value(schedule.report_args, "--out")
+        if _GLOB & set(out_dir) or not out_dir.strip():
+            raise UsageError(f"report option --out {out_dir!r}: the workflow uploads the report folder with "
+                             "actions/upload-artifact, which reads its path as a pattern; choose a folder name "
+                             "without * ? [ ] !")
+        engine = runnable_engine(schedule.report_args, config.exists())  # a workflow that could only fail: refused
         cfg = config.load(required=True) if engine == "athena" else None
         needs_aws = engine == "athena" or option_value(schedule.report_args, "--upload") is not None
         if needs_aws and not self.role_arn:
@@ -131,7 +140,6 @@ class GithubTarget:
     def workflow(self, schedule: Schedule, settings: dict | None, region: str | None) -> str:
         q = dumps_json  # a JSON string is a YAML double-quoted scalar with the same value
         cron = f"{schedule.minute} {schedule.hour} {schedule.day} * *"
-        out_dir = option_value(schedule.report_args, "--out")
         lines = [
             f"# {schedule.name}.yml ({MANAGED_BY}): "
             f"`flowsql schedule remove --target github --name {schedule.name}` removes it",
@@ -181,16 +189,25 @@ class GithubTarget:
                 f"          FLOWSQL_SETTINGS: {q(settings_json)}",
                 "        run: " + q("printf '%s\\n' \"$FLOWSQL_SETTINGS\" > \"$FLOWSQL_CONFIG\""),
             ]
+        # The report prints the paths of the files it wrote: the first one's folder is the month's
+        # (`--out 'reports/{month}'` becomes reports/2026-11), which the artifact step uploads. Its
+        # exit status is kept (1: alarms or a month not evaluated, the report written all the same).
+        listed = "${{ runner.temp }}/flowsql-report-files"
+        report = (f'{schedule.command()} > "$FLOWSQL_REPORT_FILES" || status=$?; cat "$FLOWSQL_REPORT_FILES"; '
+                  'if [ -s "$FLOWSQL_REPORT_FILES" ]; then printf \'folder=%s\\n\' '
+                  '"$(dirname "$(head -n 1 "$FLOWSQL_REPORT_FILES")")" >> "$GITHUB_OUTPUT"; fi; exit "${status:-0}"')
         lines += [
             "      - name: Report on the previous month",
+            "        id: report",
             "        env:",
             f"          FLOWSQL_CONFIG: {q(config_file)}",
-            f"        run: {q(schedule.command())}",
+            f"          FLOWSQL_REPORT_FILES: {q(listed)}",
+            f"        run: {q(report)}",
             f"      - uses: {UPLOAD}",
-            "        if: always()",
+            "        if: always() && steps.report.outputs.folder != ''",
             "        with:",
             f"          name: {q(schedule.name)}",
-            f"          path: {q(out_dir)}",
+            "          path: ${{ steps.report.outputs.folder }}",
             "          if-no-files-found: error",
         ]
         return "\n".join(lines) + "\n"

@@ -29,7 +29,7 @@ from ..errors import UsageError
 from ..files import read_regular_text, write_atomic
 from .host import HostJob, check_text
 from .plan import Installed, Plan, Step, absent
-from .spec import MANAGED_BY, PREFIX, Schedule
+from .spec import MANAGED_BY, PREFIX, Schedule, runnable_engine
 
 MAX_UNIT_BYTES = 1 << 20  # a unit flowsql writes is a few hundred bytes
 _SAFE = re.compile(r"^[A-Za-z0-9_+=:,./@-]+$")
@@ -60,6 +60,9 @@ class SystemdTarget:
     def plan(self, schedule: Schedule) -> Plan:
         if self.job is None:
             raise ValueError("installing needs a HostJob")
+        from .. import config
+
+        runnable_engine(schedule.report_args, config.exists())  # a job that could only fail is refused
         self._check_calendar(schedule)
         files = {self._path(schedule.name, "service"): self.service(schedule),
                  self._path(schedule.name, "timer"): self.timer(schedule)}

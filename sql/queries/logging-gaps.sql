@@ -22,8 +22,9 @@ semantics: >-
   hour is outside the window (a flow from before midnight delivered in the first day's folder) counts
   for no hour. Ordered by aws_account_id, aws_region, hour. (One read of the table: the hours with
   records and, by a grouping set, one row per account and region standing for the end of the window;
-  the hours missing between consecutive rows are the gaps. A single gap of over 10,000 hours, 416
-  days, exceeds Trino's sequence() limit.)
+  the hours missing between consecutive rows are the gaps. Trino's sequence() makes at most 10,000
+  elements, so a gap is cut into blocks of at most 10,000 hours, each made by its own sequence():
+  any window works, a gap of years included.)
 needs:
   fields: [start]
 -#}
@@ -62,12 +63,24 @@ gaps (aws_account_id, aws_region, first_missing, last_missing) AS (
         hour - 3600
     FROM bounds
     WHERE hour - previous > 3600
+),
+
+-- Trino's sequence() stops at 10,000 elements: a gap is cut into blocks of at most 10,000 hours
+-- (36,000,000 seconds), and each block's hours are a sequence of their own
+blocks (aws_account_id, aws_region, first_missing, last_missing) AS (
+    SELECT
+        g.aws_account_id,
+        g.aws_region,
+        g.first_missing + b.offset_seconds,
+        least(g.last_missing, g.first_missing + b.offset_seconds + 35996400)
+    FROM gaps AS g
+    CROSS JOIN unnest(sequence(0, g.last_missing - g.first_missing, 36000000)) AS b (offset_seconds)
 )
 
 SELECT
-    g.aws_account_id,
-    g.aws_region,
+    k.aws_account_id,
+    k.aws_region,
     m.hour
-FROM gaps AS g
-CROSS JOIN unnest(sequence(g.first_missing, g.last_missing, 3600)) AS m (hour)
-ORDER BY g.aws_account_id ASC, g.aws_region ASC, m.hour ASC
+FROM blocks AS k
+CROSS JOIN unnest(sequence(k.first_missing, k.last_missing, 3600)) AS m (hour)
+ORDER BY k.aws_account_id ASC, k.aws_region ASC, m.hour ASC

@@ -26,7 +26,13 @@
 - `calls`: every operation that went through, in order (CBOR-protocol calls, e.g. CloudWatch's, by
   the operation their path names); `requests`: the same as (service,
   operation, method, path?query), the service from the request's SigV4 credential scope (for
-  mapping S3's REST calls to IAM actions).
+  mapping S3's REST calls to IAM actions), and `bodies` their bodies (the resources a call names).
+- A retry is not a call: botocore sends every attempt of one API call with the same
+  `amz-sdk-invocation-id`. `invocations(op)` counts the calls of an operation (not the attempts:
+  a slow machine may see a timeout retried), `operations()` lists every call once, `attempts(op)`
+  the attempts of each call, and
+  `pages[op]` holds the paging token of every page of an EC2 describe call that was answered (the
+  first page's is 0): a test asserts which pages were read, never how many requests it took.
 
 Only the test's AWS_ENDPOINT_URL changes; flowsql and botocore are used as they are.
 """
@@ -61,14 +67,48 @@ class FaultProxy:
         self.workgroup_updates: list[dict] = []
         self.project_updates: list[dict] = []
         self.requests: list[tuple[str, str, str, str]] = []
+        self.bodies: list[bytes] = []  # the body of each of `requests`, in the same order
         self.paginate = True
         self.calls: list[str] = []
+        self.invocation_ids: list[tuple[str, str]] = []  # (operation, amz-sdk-invocation-id) per attempt
+        self.pages: dict[str, list[int]] = {}  # EC2 describe operation -> the token of each page answered
         self.flow_logs: dict[str, tuple[str, dict]] = {}  # id -> (LogDestination, DestinationOptions)
         self._full_pages: dict[tuple, tuple] = {}  # (operation, request without paging) -> full answer
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def clear(self) -> None:
+        """Forget the calls so far (not the faults still to come)."""
+        with self._lock:
+            self.calls.clear()
+            self.requests.clear()
+            self.bodies.clear()
+            self.invocation_ids.clear()
+            self.pages.clear()
+
+    def invocations(self, op: str) -> int:
+        """How many API calls of `op` went through, each counted once however often it was retried."""
+        with self._lock:
+            return len({i for o, i in self.invocation_ids if o == op})
+
+    def operations(self) -> list[str]:
+        """Every API call that went through, once each however often it was retried, in order."""
+        with self._lock:
+            seen: dict[str, str] = {}
+            for o, i in self.invocation_ids:
+                seen.setdefault(i, o)
+            return list(seen.values())
+
+    def attempts(self, op: str) -> list[int]:
+        """The number of attempts of each call of `op`, in the order the calls began."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for o, i in self.invocation_ids:
+                if o == op:
+                    counts[i] = counts.get(i, 0) + 1
+            return list(counts.values())
 
     @property
     def url(self) -> str:
@@ -132,6 +172,7 @@ class FaultProxy:
                 with self._lock:
                     self.calls.append(f"{method} {path.split('?')[0]}")
                     self.requests.append((scope[1], op, method, path))
+                    self.bodies.append(body)
                 return 403, {"Content-Type": "application/xml"}, (
                     b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
                     b"<Message>Access Denied</Message><RequestId>proxy</RequestId></Error>")
@@ -139,12 +180,17 @@ class FaultProxy:
             with self._lock:
                 self.calls.append(op)
                 self.requests.append((scope[1], op, method, path))
+                self.bodies.append(body)
             return 403, {"Content-Type": "text/xml"}, (
                 b"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized "
                 b"to perform this operation.</Message></Error></Errors><RequestID>proxy</RequestID></Response>")
         with self._lock:
             self.calls.append(op or f"{method} {path.split('?')[0]}")
             self.requests.append((scope[1], op, method, path))
+            self.bodies.append(body)
+            invocation = next((v for k, v in headers.items() if k.lower() == "amz-sdk-invocation-id"),
+                              f"attempt-{len(self.calls)}")  # a client that does not say: each attempt a call
+            self.invocation_ids.append((self.calls[-1], invocation))
             if self.throttle.get(op, 0) > 0:
                 self.throttle[op] -= 1
                 return self._throttled(op, bool(target))
@@ -193,6 +239,8 @@ class FaultProxy:
             out = self._query_execution(out)
         if page is not None and status == 200:
             out = _ec2_page(out, _EC2_SETS[op], *page)
+            with self._lock:
+                self.pages.setdefault(op, []).append(page[0])
         return status, rheaders, out
 
     @staticmethod

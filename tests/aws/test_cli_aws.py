@@ -223,10 +223,10 @@ def test_profile_is_saved_only_when_given(custom_flow_log, monkeypatch, tmp_path
 
 def test_setup_plans_once(custom_flow_log, proxy):
     assert invoke("setup").exit_code == 0
-    proxy.calls.clear()
-    assert invoke("setup").exit_code == 0  # everything exists: every read runs, once
-    assert proxy.calls.count("GetTables") == proxy.calls.count("GetWorkGroup") == 1
-    assert proxy.calls.count("ListNamedQueries") == 1
+    proxy.clear()
+    assert invoke("setup").exit_code == 0  # everything exists: every read runs, once (a retry is no second read)
+    assert proxy.invocations("GetTables") == proxy.invocations("GetWorkGroup") == 1
+    assert proxy.invocations("ListNamedQueries") == 1
 
 
 def test_named_queries_bound_injected_accounts(custom_flow_log, boto):
@@ -296,7 +296,7 @@ def _allowed(policy: dict, action: str, resource: str | None) -> bool:
 
 def test_iam_policy_allows_every_call(custom_flow_log, proxy, moto, tmp_path):
     def needs(*args) -> set:
-        proxy.requests.clear()
+        proxy.clear()
         r = invoke(*args)
         assert r.exit_code == 0, r.output
         # sts:GetCallerIdentity needs no permission

@@ -252,7 +252,7 @@ def test_sample_search_stays_in_our_account_folder(proxy, boto, aws):
     make_flow_log(boto, "shared-logs", "org")
     for other in ("111111111111", "222222222222"):
         put_text_log(boto, "shared-logs", log_key("org", other, REGION, DAY, "fl-0a1b2c3d"), " ".join(DEFAULT_FIELDS))
-    proxy.requests.clear()
+    proxy.clear()
 
     [d] = discover(aws)
 

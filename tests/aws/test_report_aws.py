@@ -29,12 +29,13 @@ FILES = ("report.html", "report.md", "report.json")
 
 @pytest.fixture
 def small_pack(tmp_path, monkeypatch):
-    """Three queries in a known order: the trends daily-traffic and top-destinations (top-sources left
-    out, so its trend is not evaluated), then the finding rejects-by-subnet."""
+    """Queries in a known order: log-coverage for the month and the month before, the trends
+    daily-traffic and top-destinations (top-sources left out, so its trend is not evaluated), then
+    the finding rejects-by-subnet."""
     root = tmp_path / "pack"
     shutil.copytree(ROOT / "sql", root)
     for p in (root / "queries").iterdir():
-        if p.name not in {"rejects-by-subnet.sql", "daily-traffic.sql", "top-destinations.sql"}:
+        if p.name not in {"log-coverage.sql", "rejects-by-subnet.sql", "daily-traffic.sql", "top-destinations.sql"}:
             p.unlink()
     monkeypatch.setenv("FLOWSQL_SQL_DIR", str(root))
     return root
@@ -42,7 +43,8 @@ def small_pack(tmp_path, monkeypatch):
 
 @pytest.fixture
 def tree(tmp_path):
-    return generate(tmp_path / "tree", Scenario(start=date(2025, 2, 10), days=2, flows_per_day=40, files_per_day=1))
+    # every day of February: a month whose logs all arrived (a day without records would be a gap, exit 1)
+    return generate(tmp_path / "tree", Scenario(start=date(2025, 2, 1), days=28, flows_per_day=10, files_per_day=1))
 
 
 def test_upload_puts_each_file_with_its_sha256(small_pack, tree, boto, tmp_path):
@@ -83,11 +85,20 @@ def setup_done(boto, aws):
     return p.config
 
 
+COVERAGE = [("aws_account_id", "varchar"), ("aws_region", "varchar"), ("day", "varchar"), ("records", "bigint")]
+
+
+def queue_coverage(moto, rows: list[list]) -> None:
+    queue_result(moto, COVERAGE, rows)
+
+
 def test_the_report_on_athena_shows_execution_ids_and_cost(small_pack, setup_done, tree, proxy, moto, boto,
                                                           tmp_path):
     import jsonschema
 
-    # what Athena answers, in the order the report runs its queries: trends, then findings
+    # what Athena answers, in the order the report runs its queries: coverage, trends, then findings
+    queue_coverage(moto, [[ACCOUNT, REGION, f"2025-02-{d:02d}", 100] for d in range(1, 29)])
+    queue_coverage(moto, [[ACCOUNT, REGION, "2025-01-31", 100]])
     subnets = [["subnet-0a1b2c3d4e5f60718", 12, 30, 4000, 3]]
     days = [["2025-02-01", 10, 100, 5000, 9, 1, 4900, 100], ["2025-02-02", 4, 40, 2000, 4, 0, 2000, None]]
     top = [["198.51.100.7", 3, 30, 5_000_000_000], ["10.0.0.7", 1, 2, 80]]
@@ -112,17 +123,22 @@ def test_the_report_on_athena_shows_execution_ids_and_cost(small_pack, setup_don
     assert data["posture"]["evaluated"] and data["posture"]["counts"]["alarm"] > 0
 
     evidence = data["evidence"]["queries"]
-    assert [e["query"] for e in evidence] == ["daily-traffic", "top-destinations", "rejects-by-subnet"]
+    assert [e["query"] for e in evidence] == ["log-coverage", "log-coverage", "daily-traffic", "top-destinations",
+                                              "rejects-by-subnet"]
+    assert evidence[1]["window"] == {"since": "2025-01-01", "until": "2025-01-31"}  # the month before
+    assert "--since 2025-01-01 --until 2025-01-31" in evidence[1]["command"]
+    # every id shown is an execution Athena has (a call retried after a timeout may have made one more)
     executions = set(boto.athena.list_query_executions(WorkGroup="flowsql")["QueryExecutionIds"])
-    assert {e["execution_id"] for e in evidence} == executions and len(executions) == 3
+    assert {e["execution_id"] for e in evidence} <= executions and len({e["execution_id"] for e in evidence}) == 5
     for e in evidence:
         qe = boto.athena.get_query_execution(QueryExecutionId=e["execution_id"])["QueryExecution"]
         assert qe["Query"] == e["sql"].strip()  # the SQL shown is the SQL Athena ran
         assert e["engine"] == "athena" and e["workgroup"] == "flowsql"
         assert e["data_scanned_bytes"] == scanned and e["cost_usd"] == cost_usd(scanned)
         assert e["files_read"] is None
-    assert data["summary"]["data_scanned_bytes"] == 3 * scanned
-    assert data["summary"]["cost_usd"] == pytest.approx(3 * cost_usd(scanned))
+    assert data["summary"]["data_scanned_bytes"] == 5 * scanned
+    assert data["summary"]["cost_usd"] == pytest.approx(5 * cost_usd(scanned))
+    assert data["summary"]["evaluated"] and data["coverage"]["gaps"] == 0  # every day of February has records
 
     trends = data["trends"]
     item = trends["top_destinations"]
@@ -136,3 +152,38 @@ def test_the_report_on_athena_shows_execution_ids_and_cost(small_pack, setup_don
     for e in evidence:
         assert e["execution_id"] in html and e["execution_id"] in md
     assert "Athena cost" in html and f"{scanned:,} bytes" in html
+
+
+@pytest.mark.parametrize("previous", [[], [[ACCOUNT, REGION, "2025-01-20", 7]]])
+def test_a_month_without_records_on_athena_is_not_evaluated(small_pack, setup_done, proxy, moto, tmp_path, previous):
+    """Athena finds no record for the month (the logs were not delivered, the table points
+    elsewhere): the report runs the two coverage queries and nothing else (nothing more is billed),
+    is written marked NOT EVALUATED, and exits 1. What logged the month before is named."""
+    queue_coverage(moto, [])
+    queue_coverage(moto, previous)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "athena", "--out", str(out)])
+    assert r.exit_code == 1, (r.stdout, r.stderr)
+    import jsonschema
+
+    data = json.loads((out / "report.json").read_text())
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    assert data["summary"]["evaluated"] is False and "in table flowsql.vpc_flow_logs" in data["summary"]["reason"]
+    assert proxy.invocations("StartQueryExecution") == 2  # the two coverage queries, nothing else billed
+    assert [e["query"] for e in data["evidence"]["queries"]] == ["log-coverage", "log-coverage"]
+    assert data["findings"]["summary"]["evaluated"] == 0
+    named = {(c["aws_account_id"], c["aws_region"]) for c in data["coverage"]["accounts_regions"]}
+    assert named == ({(ACCOUNT, REGION)} if previous else set())
+    assert "NOT EVALUATED" in r.stderr
+
+
+def test_a_day_missing_on_athena_is_a_gap(small_pack, setup_done, moto, tmp_path):
+    queue_coverage(moto, [[ACCOUNT, REGION, f"2025-02-{d:02d}", 5] for d in range(1, 29) if d != 14])
+    queue_coverage(moto, [])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "athena", "--out", str(out)])
+    assert r.exit_code == 1, (r.stdout, r.stderr)
+    data = json.loads((out / "report.json").read_text())
+    assert data["summary"]["evaluated"] and data["summary"]["coverage_gaps"] == 1
+    [row] = data["coverage"]["accounts_regions"]
+    assert row["missing_days"] == ["2025-02-14"] and row["days_with_records"] == 27

@@ -70,7 +70,7 @@ def set_up(proxy, boto):
     put_text_log(boto, "flow-logs-b", log_key("p", ACCOUNT, REGION, date(2024, 3, 5), fl),
                  parse_log_format(CUSTOM_FORMAT).header())
     ok(invoke("setup"))
-    proxy.calls.clear()
+    proxy.clear()
     return proxy
 
 
@@ -164,15 +164,15 @@ def test_second_install_changes_nothing_and_a_change_updates_in_place(saved, bot
     proxy = saved
     ok(install())
     created = boto.scheduler.get_schedule(Name="flowsql-report")
-    proxy.calls.clear()
+    proxy.clear()
     r = ok(install())
     assert "already as asked, nothing changed" in r.stderr
     assert changes(proxy.calls) == []
 
-    proxy.calls.clear()
+    proxy.clear()
     r = ok(install("--at", "05:15", "--flexible-window", "30", report=("--upload", UPLOAD, "--engine", "athena")))
     assert "flowsql-report updated in place (eventbridge)" in r.stderr
-    assert sorted(changes(proxy.calls)) == ["UpdateProject", "UpdateSchedule"]  # the roles were right
+    assert sorted(changes(proxy.operations())) == ["UpdateProject", "UpdateSchedule"]  # the roles were right
     s = boto.scheduler.get_schedule(Name="flowsql-report")
     assert s["ScheduleExpression"] == "cron(15 5 1 * ? *)"
     assert s["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 30}
@@ -185,9 +185,9 @@ def test_second_install_changes_nothing_and_a_change_updates_in_place(saved, bot
     boto.iam.put_role_policy(RoleName="flowsql-report-scheduler", PolicyName="flowsql-report",
                              PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
                                  {"Effect": "Allow", "Action": "codebuild:StartBuild", "Resource": "*"}]}))
-    proxy.calls.clear()
+    proxy.clear()
     ok(install("--at", "05:15", "--flexible-window", "30", report=("--upload", UPLOAD, "--engine", "athena")))
-    assert changes(proxy.calls) == ["PutRolePolicy"]
+    assert changes(proxy.operations()) == ["PutRolePolicy"]  # one call, however often retried
 
 
 def test_dry_run_makes_no_change(saved, boto):
@@ -200,7 +200,7 @@ def test_dry_run_makes_no_change(saved, boto):
     assert not boto.codebuild.list_projects()["projects"]
 
     ok(install())
-    proxy.calls.clear()
+    proxy.clear()
     r = ok(invoke("schedule", "remove", "--target", "eventbridge", "--all", "--dry-run"))
     assert "delete  IAM role flowsql-report-scheduler" in r.stdout
     assert changes(proxy.calls) == []
@@ -227,7 +227,7 @@ def test_what_flowsql_did_not_create_is_left_alone(saved, boto):
     target = {"Arn": PROJECT_ARN, "RoleArn": SCHEDULER_ROLE}
     boto.scheduler.create_schedule(Name="flowsql-report", ScheduleExpression="rate(1 day)",
                                    FlexibleTimeWindow={"Mode": "OFF"}, Target=target, Description="someone's")
-    proxy.calls.clear()
+    proxy.clear()
     one_error_line(install(), 2, "schedule flowsql-report exists and was not created by flowsql")
     one_error_line(invoke("schedule", "remove", "-t", "eventbridge", "--all"), 2, "not created by flowsql")
     assert changes(proxy.calls) == []
@@ -297,3 +297,110 @@ def test_a_role_iam_has_not_spread_yet_is_waited_for(saved, boto, aws):
     with pytest.raises(AwsError, match="updating EventBridge Scheduler schedule flowsql-report: ValidationException"):
         target.plan(Schedule.parse(at="04:00", report_args=["--upload", UPLOAD])).apply()
     assert slept == [5, 5, 5]
+
+
+# -- the printed IAM policy allows every call the eventbridge target makes -------------------------
+
+def _iam_needs(service: str, op: str, method: str, path: str, body: bytes) -> list[tuple[str, str, dict]]:
+    """The IAM actions one recorded request needs: (action, resource ARN, condition context). Some
+    are implied by a call's parameters and never sent: creating a role with tags needs iam:TagRole;
+    naming a role for CodeBuild or Scheduler to assume needs iam:PassRole on it."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if service == "sts":  # GetCallerIdentity needs no permission
+        return []
+    if service == "iam":
+        form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        role = f"arn:aws:iam::{ACCOUNT}:role/{form['RoleName']}"
+        needs = [(f"iam:{op}", role, {})]
+        if op == "CreateRole" and any(k.startswith("Tags.") for k in form):
+            needs.append(("iam:TagRole", role, {}))
+        return needs
+    if service == "codebuild":
+        req = json.loads(body or b"{}")
+        if op == "ListProjects":
+            return [("codebuild:ListProjects", "*", {})]
+        names = req.get("names") or [req["name"]]
+        needs = [(f"codebuild:{op}", f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/{n}", {}) for n in names]
+        if req.get("serviceRole"):
+            needs.append(("iam:PassRole", req["serviceRole"], {"iam:PassedToService": "codebuild.amazonaws.com"}))
+        return needs
+    if service == "scheduler":
+        url = urlsplit(path)
+        parts = unquote(url.path).strip("/").split("/")
+        if parts == ["schedules"]:
+            return [("scheduler:ListSchedules", "*", {})]
+        req = json.loads(body or b"{}")
+        group = req.get("GroupName") or parse_qs(url.query).get("groupName", ["default"])[0]
+        op = {"GET": "GetSchedule", "POST": "CreateSchedule", "PUT": "UpdateSchedule", "DELETE": "DeleteSchedule"}[method]
+        needs = [(f"scheduler:{op}", f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{group}/{parts[1]}", {})]
+        if (req.get("Target") or {}).get("RoleArn"):
+            needs.append(("iam:PassRole", req["Target"]["RoleArn"], {"iam:PassedToService": "scheduler.amazonaws.com"}))
+        return needs
+    raise AssertionError(f"a call the test does not know how to map: {service} {op} {method} {path}")
+
+
+def _allows(policy: dict, action: str, resource: str, context: dict) -> bool:
+    from fnmatch import fnmatchcase
+
+    def conditions_hold(statement: dict) -> bool:
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            assert operator == "StringEquals", operator
+            if any(context.get(k) not in ([v] if isinstance(v, str) else v) for k, v in pairs.items()):
+                return False
+        return True
+
+    return any(s["Effect"] == "Allow" and action in s["Action"] and conditions_hold(s)
+               and any(fnmatchcase(resource, r) for r in s["Resource"]) for s in policy["Statement"])
+
+
+def test_iam_policy_for_schedule_allows_every_call_of_the_eventbridge_target(saved, boto):
+    """Every call install (create, keep, update: a changed report, a role's trust and policy changed
+    by hand), list and remove (the schedule, then --all, a managed policy attached to a role) make,
+    as the proxy recorded them, is allowed by `iam-policy --for schedule`, resources and the
+    iam:PassedToService conditions included; and by `--for all`."""
+    proxy = saved
+    seen: list[tuple[str, str, dict]] = []
+
+    def run(*args):
+        proxy.clear()
+        ok(invoke(*args))
+        for request, body in zip(proxy.requests, proxy.bodies, strict=True):
+            seen.extend(_iam_needs(*request, body))
+
+    run("schedule", "install", "--target", "eventbridge", "--", "--upload", UPLOAD)
+    run("schedule", "install", "--target", "eventbridge", "--", "--upload", UPLOAD)
+    boto.iam.update_assume_role_policy(RoleName="flowsql-report-codebuild", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "codebuild.amazonaws.com"}}]}))
+    boto.iam.put_role_policy(RoleName="flowsql-report-scheduler", PolicyName="flowsql-report",
+                             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                 {"Effect": "Allow", "Action": "codebuild:StartBuild", "Resource": "*"}]}))
+    run("schedule", "install", "--target", "eventbridge", "--at", "05:15", "--", "--upload", UPLOAD, "--engine",
+        "athena")
+    run("schedule", "list", "--target", "eventbridge")
+    arn = boto.iam.create_policy(PolicyName="extra", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}))
+    boto.iam.attach_role_policy(RoleName="flowsql-report-codebuild", PolicyArn=arn["Policy"]["Arn"])
+    run("schedule", "remove", "--target", "eventbridge")
+    run("schedule", "list", "--target", "eventbridge")
+    run("schedule", "remove", "--target", "eventbridge", "--all")
+    assert not boto.iam.list_roles()["Roles"] and not boto.codebuild.list_projects()["projects"]
+
+    actions = {a for a, _, _ in seen}
+    # the calls were all made (otherwise the check below would prove little)
+    assert {"iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:PassRole",
+            "iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole", "codebuild:CreateProject",
+            "codebuild:UpdateProject", "codebuild:DeleteProject", "codebuild:ListProjects",
+            "scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+            "scheduler:ListSchedules", "scheduler:GetSchedule"} <= actions
+    for scope in ("schedule", "all"):
+        policy = json.loads(ok(invoke("iam-policy", "--for", scope)).stdout)
+        denied = sorted({f"{a} on {r}" + (f" ({c})" if c else "") for a, r, c in seen if not _allows(policy, a, r, c)})
+        assert not denied, f"--for {scope}: {denied}"
+    # and no more than that: the roles are handed to their own service only
+    policy = json.loads(ok(invoke("iam-policy", "--for", "schedule")).stdout)
+    assert not _allows(policy, "iam:PassRole", CODEBUILD_ROLE, {"iam:PassedToService": "scheduler.amazonaws.com"})
+    assert not _allows(policy, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", {
+        "iam:PassedToService": "codebuild.amazonaws.com"})
+    assert all(s["Sid"].startswith("FlowsqlSchedule") for s in policy["Statement"])

@@ -9,6 +9,8 @@ A section module holds:
     def build(ctx) -> dict    # its part of report.json, from ctx.outcome(job)
     def html(part, report) -> str       # its HTML (flowsql.report.render_html has the pieces)
     def markdown(part, report) -> str   # its Markdown (flowsql.report.render_md has the pieces)
+    def gate(ctx) -> str | None         # optional: after its queries ran, why the report cannot be
+                                        # evaluated at all (then no later query runs)
 
 Adding a section is adding a file here (its part in report.schema.json, and its test); there is no
 list to edit.

@@ -29,7 +29,7 @@ def _command(ctx, entry: dict) -> str:
         argv += ["--source", str(ctx.source)]
     if ctx.inventory is not None and ctx.engine.name == "local":
         argv += ["--inventory", str(ctx.inventory)]
-    argv += ["--since", ctx.window.since.isoformat(), "--until", ctx.window.until.isoformat()]
+    argv += ["--since", entry["window"]["since"], "--until", entry["window"]["until"]]
     if ctx.table is not None:
         argv += ["--table", ctx.table]
     if ctx.skip_bad_files:
@@ -49,13 +49,15 @@ def build(ctx) -> dict:
             "queries": [{**e, "command": _command(ctx, e)} for e in ctx.evidence]}
 
 
-def _facts(e: dict) -> list[tuple[str, str]]:
+def _facts(e: dict, report: dict) -> list[tuple[str, str]]:
     from ..charts import human_bytes
     from ..text import usd
 
     facts = [("query", e["query"] + (" " + " ".join(f"{k}={v}" for k, v in sorted(e["parameters"].items())
                                                      if v is not None) if e["parameters"] else "")),
              ("used by", ", ".join(e["used_by"]) or "–"), ("engine", e["engine"])]
+    if e["window"] != report["window"]:  # the month before's coverage: other days than the report's
+        facts.append(("days", f"{e['window']['since']} … {e['window']['until']} (UTC)"))
     if e["engine"] == "athena":
         facts += [("execution id", e["execution_id"] or "–"), ("workgroup", e["workgroup"] or "–"),
                   ("data scanned", f"{e['data_scanned_bytes'] or 0:,} bytes"), ("cost", usd(e["cost_usd"]))]
@@ -73,15 +75,15 @@ def _facts(e: dict) -> list[tuple[str, str]]:
 
 
 def html(part: dict, report: dict) -> str:
-    from ..render_html import esc, kv_table
+    from ..render_html import esc, fold, kv_table
 
     out = [f"<p class=\"small\">{esc(part['rows_sha256'])} To check a figure, run the command shown (or the SQL, "
            "on Athena) and hash its rows the same way.</p>"]
     for e in part["queries"]:
         out.append(f'<div class="evidence" id="{esc(e["id"])}"><h3>{esc(e["id"])} · {esc(e["title"])}</h3>')
         out.append(kv_table([(k, f"<code>{esc(v)}</code>" if k in ("rows SHA-256", "re-run", "execution id")
-                              else esc(v)) for k, v in _facts(e)]))
-        out.append(f"<details><summary>SQL as it ran</summary><pre>{esc(e['sql'])}</pre></details></div>")
+                              else esc(v)) for k, v in _facts(e, report)]))
+        out.append(fold("SQL as it ran", f"<pre>{esc(e['sql'])}</pre>") + "</div>")
     posture = report.get("posture") or {}
     if posture.get("evaluated"):
         out.append("<h3>Posture snapshot</h3>"
@@ -89,8 +91,7 @@ def html(part: dict, report: dict) -> str:
         from ..render_html import table
 
         out.append(table(["path", "bytes", "sha256"], posture["snapshot"]["files"]))
-        out.append("<details><summary>The policy in effect</summary>"
-                   f"<pre>{esc(posture['policy']['effective'])}</pre></details>")
+        out.append(fold("The policy in effect", f"<pre>{esc(posture['policy']['effective'])}</pre>"))
     return "\n".join(out)
 
 
@@ -100,7 +101,7 @@ def markdown(part: dict, report: dict) -> str:
     out = [f"{part['rows_sha256']} To check a figure, run the command shown (or the SQL, on Athena) and hash "
            "its rows the same way.", ""]
     for e in part["queries"]:
-        out += [f"### {e['id']} · {e['title']}", "", kv_table(_facts(e)), "", code(e["sql"], "sql"), ""]
+        out += [f"### {e['id']} · {e['title']}", "", kv_table(_facts(e, report)), "", code(e["sql"], "sql"), ""]
     posture = report.get("posture") or {}
     if posture.get("evaluated"):
         out += ["### Posture snapshot", "", f"Taken {posture['snapshot']['taken']}; the files the checks read:", "",

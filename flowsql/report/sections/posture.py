@@ -112,7 +112,7 @@ _DESIGN_COLUMNS = ["vpc", "where", "class", "destinations", "est_monthly_usd"]
 
 def html(part: dict, report: dict) -> str:
     from .. import charts
-    from ..render_html import esc, table
+    from ..render_html import esc, fold, table
 
     if not part["evaluated"]:
         return f'<p class="ne">Not evaluated: {esc(part["reason"])}.</p>'
@@ -139,8 +139,7 @@ def html(part: dict, report: dict) -> str:
             f"<li><code>{esc(chk['id'])}</code>: {esc(chk['why'])} <i>Fix:</i> {esc(chk['remediation'])}</li>"
             for chk in alarming) + "</ul>")
     rows = _rows_for_display(part)
-    out.append("<details><summary>Every check row (" + str(len(rows)) + ")</summary>" + table(_ROW_COLUMNS, rows)
-               + "</details>")
+    out.append(fold(f"Every check row ({len(rows)})", table(_ROW_COLUMNS, rows)))
     out.append("<h3>Design sheet</h3><p class=\"small muted\">Per VPC: its data class, where its flow logs go and "
                "for how long, and an estimated monthly cost in USD at the policy's list prices.</p>")
     out.append(table(_DESIGN_COLUMNS, _design_rows(part)))

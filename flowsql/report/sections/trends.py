@@ -93,7 +93,7 @@ def _totals(rows: list[dict]) -> dict:
 
 def html(part: dict, report: dict) -> str:
     from .. import charts
-    from ..render_html import esc, evidence_link, table
+    from ..render_html import esc, evidence_link, fold, table
     from ..text import plural
 
     out = []
@@ -113,8 +113,7 @@ def html(part: dict, report: dict) -> str:
             out.append(f"<p>{plural(tot['flows'], 'flow')} ({tot['rejected_flows']:,} rejected), "
                        f"{charts.human_bytes(tot['bytes'])} on {plural(item['row_count'], 'day')} with records.</p>")
             out.extend(_daily(item, report["window"]))
-            out.append("<details><summary>The numbers per day</summary>" + table(item["columns"], item["rows"])
-                       + "</details>")
+            out.append(fold("The numbers per day", table(item["columns"], item["rows"])))
         else:
             out.append(charts.bars([(r[t.label], r[t.value]) for r in item["rows"]], title=item["title"],
                                    color=charts.REJECTED if "REJECT" in dict(t.params).values() else charts.BAR))
