@@ -98,11 +98,12 @@ class PolicyScope(str, Enum):
     setup = "setup"
     query = "query"
     inventory = "inventory"
+    pull = "pull"
 
 
 @command(app, "iam-policy")
 def iam_policy_cmd(
-    scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query, inventory."),
+    scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query, inventory, pull."),
 ):
     """Print the least-privilege IAM policy flowsql needs (for the resources setup recorded, if any).
 
