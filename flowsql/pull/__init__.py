@@ -348,14 +348,13 @@ class _Run:
                 f"asked of the service with {len(pushed)} filter pattern(s) ({pushed[0]}{' …' if len(pushed) > 1 else ''})"
                 if pushed else "applied here only (no filter pattern can say it)") + ", and checked again here")
         streams = cw.list_streams(client, group, scope)
-        days = scope.days()
-        batches = cw.batches(streams, jobs)
-        result.listed = len(days) * len(batches)
-        if not batches:
+        work = cw.plan(streams, scope.days(), jobs)
+        result.listed = sum(len(b) for b in work.values())
+        if not work:
             result.notes.append(f"log group {group.name} has no log stream with events in the window")
         self.p = Progress(result.label, "fetching", total=result.listed, started=self.p.started)
         pool = self._pool(jobs)
-        by_day: dict = {d: [] for d in days}
+        by_day: dict = {d: [] for d in work}
         failed_days: dict = {}
 
         def unit_done(key, r: cw.UnitResult):
@@ -366,7 +365,7 @@ class _Run:
             if r.problem:
                 failed_days.setdefault(day, r.problem)
             self._count(done=1)
-            if len(by_day[day]) < len(batches):
+            if len(by_day[day]) < len(work[day]):
                 return
             units = [x for _, x in sorted(by_day[day], key=lambda t: t[0])]  # in batch order: the same bytes each time
             if day in failed_days:
@@ -391,8 +390,8 @@ class _Run:
                                     "holds (past its retention?)")
 
         try:
-            self._drain(pool, {pool.submit(puller.run_unit, d, b): (d, i) for d in days
-                               for i, b in enumerate(batches)}, unit_done)
+            self._drain(pool, {pool.submit(puller.run_unit, d, b): (d, i) for d, bs in work.items()
+                               for i, b in enumerate(bs)}, unit_done)
         finally:
             for rs in by_day.values():
                 for _, x in rs:

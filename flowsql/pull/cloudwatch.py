@@ -147,33 +147,51 @@ def _format_from_flow_logs(aws, name: str, region: str, notes: list[str]) -> tup
     return LogFormat(names), tuple(sorted(filter(None, ids)))
 
 
-def list_streams(logs, group: Group, scope: Scope) -> list[str]:
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    first: int | None  # firstEventTimestamp, lastEventTimestamp (epoch ms), None when not said
+    last: int | None
+
+    def may_hold(self, lo: int, hi: int) -> bool:
+        """Whether the stream may have events in [lo, hi] (DescribeLogStreams' word, with slack)."""
+        if self.first is not None and self.first > hi:
+            return False
+        return not (self.last is not None and self.last + LAST_EVENT_SLACK_MS < lo)
+
+
+def list_streams(logs, group: Group, scope: Scope) -> list[Stream]:
     """The group's log streams that may hold events of the window, sorted by name."""
     lo, _ = day_bounds_ms(scope.window.since)
     _, hi = day_bounds_ms(scope.window.until)
-    names = []
+    out = []
     try:
         for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group.name):
             for s in page.get("logStreams", []):
-                first, last = s.get("firstEventTimestamp"), s.get("lastEventTimestamp")
-                if first is not None and first > hi:
-                    continue
-                if last is not None and last + LAST_EVENT_SLACK_MS < lo:
-                    continue
-                names.append(s["logStreamName"])
+                stream = Stream(s["logStreamName"], s.get("firstEventTimestamp"), s.get("lastEventTimestamp"))
+                if stream.may_hold(lo, hi):
+                    out.append(stream)
     except errors() as e:
         if is_code(e, "ResourceNotFoundException"):
             raise UsageError(f"log group {group.name} does not exist in {group.region}") from None
         raise translate(e, f"listing the log streams of {group.name} (logs:DescribeLogStreams)") from None
-    return sorted(names)
+    return sorted(out, key=lambda s: s.name)
 
 
-def batches(streams: list[str], jobs: int) -> list[list[str]]:
-    """Streams split so that one day's work spreads over the threads, at most 100 per call."""
-    if not streams:
-        return []
-    size = max(1, min(STREAMS_PER_CALL, -(-len(streams) // max(1, jobs))))
-    return [streams[i:i + size] for i in range(0, len(streams), size)]
+def plan(streams: list[Stream], days: list[date], jobs: int) -> dict[date, list[list[str]]]:
+    """Per day, the batches of stream names to ask FilterLogEvents for: only the streams that may
+    hold events that day, at most 100 a call; a window of fewer days than threads splits each day
+    further, so that the threads share the work."""
+    out: dict[date, list[list[str]]] = {}
+    for day in days:
+        lo, hi = day_bounds_ms(day)
+        names = [s.name for s in streams if s.may_hold(lo, hi)]
+        if not names:
+            continue
+        wanted = max(-(-len(names) // STREAMS_PER_CALL), -(-max(1, jobs) // len(days)))
+        size = max(1, min(STREAMS_PER_CALL, -(-len(names) // wanted)))
+        out[day] = [names[i:i + size] for i in range(0, len(names), size)]
+    return out
 
 
 def target(group: Group, day: date, spec: str) -> tuple[str, str]:

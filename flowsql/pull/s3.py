@@ -163,8 +163,11 @@ def is_current(tree: Tree, record: Record, source: S3Source, obj: Listed) -> tup
     """(skip, adopt?): skip when the record and the file agree with the listing; `adopt` when a file
     the record does not know might be the object (same size, an MD5 ETag): the caller checks its MD5."""
     folder, name = split_rel(obj.rel)
-    with tree.folder(folder, create=False) as fd:
-        state = tree.state(fd, name) if fd is not None else None
+    try:
+        with tree.folder(folder, create=False) as fd:
+            state = tree.state(fd, name) if fd is not None else None
+    except UnsafePath:  # fetch() says so for this object, and the others are pulled
+        return False, False
     if state is None:
         return False, False
     entry = record.get(obj.rel)
@@ -285,11 +288,14 @@ def fetch(s3, tree: Tree, record: Record, source: S3Source, obj: Listed, *, stop
                         f.write(chunk)
                         on_bytes(n)
                     problem = v.check()
+                    etag = resp.get("ETag") or obj.etag
+                    if problem is None and etag == obj.etag and v.size != obj.size:
+                        # the object the listing saw (same ETag) cannot have another size
+                        problem = f"received {v.size:,} bytes, the listing says {obj.size:,}"
                     if problem is None:
                         modified = resp.get("LastModified")
                         mtime = int(modified.timestamp() * 1e9) if modified else None
                         state = f.commit(mtime_ns=mtime)
-                        etag = resp.get("ETag") or obj.etag
                         record.put(obj.rel, _entry(source, obj, etag, v.method, v.value, v.size), state)
                         return Fetched(obj, v.size, v.method, None, tuple(v.unusable))
                     f.discard()
