@@ -103,6 +103,7 @@ class Tree:
 
     def close(self) -> None:
         with self._lock:
+            self._stopped = True
             for (fd, name) in list(self._temps):
                 _unlink(fd, name)
             self._temps.clear()
@@ -133,6 +134,8 @@ class Tree:
 
     def _acquire(self, rel_dir: str, create: bool) -> int | None:
         with self._lock:
+            if self._stopped:  # a stop: workers still running touch nothing more
+                raise InterruptedError("stopped")
             f = self._folders.get(rel_dir)
             if f is not None:
                 f.users += 1
