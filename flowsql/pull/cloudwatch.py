@@ -10,25 +10,25 @@ again and another log group or another narrowing never overwrites them.
 
 The work is split into units — a day × a batch of the group's log streams (one stream per ENI) —
 fetched in parallel, each paginating FilterLogEvents by `nextToken` on its own; a throttled call is
-retried by botocore (adaptive mode) and then again here with a longer backoff, from the same
-`nextToken`. A day's file is written when all its units are done, whole, or not at all.
+retried by botocore (adaptive mode) and then again with a longer backoff (backoff.py), from the
+same `nextToken`. A day's file is written when all its units are done, whole, or not at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import random
 import re
 import threading
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from ..aws import THROTTLED, error_code, errors, is_code, translate
+from ..aws import errors, is_code, translate
 from ..errors import FlowsqlError, FormatError, UsageError
 from ..fields import DEFAULT_LOG_FORMAT, LogFormat, parse_log_format
 from ..layout import day_prefix, file_name
+from . import backoff
 from .filters import EventFilter
 from .record import Record
 from .tree import Tree, UnsafePath
@@ -38,7 +38,6 @@ STREAMS_PER_CALL = 100  # FilterLogEvents' limit on logStreamNames
 # A stream whose last event DescribeLogStreams reports more than this before the window is passed
 # over: AWS updates lastEventTimestamp "on an eventual consistency basis", typically within an hour.
 LAST_EVENT_SLACK_MS = DAY_MS
-RESUME_ATTEMPTS = 6  # own backoff rounds after botocore's retries, per page
 _NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _ARN = re.compile(r"^arn:(?P<p>aws[a-z-]*):logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):log-group:(?P<name>[^:]+)(?::\*)?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -229,10 +228,9 @@ class Puller:
     """One log group's pull: units fetched by the caller's thread pool, day files assembled here."""
 
     def __init__(self, logs, tree: Tree, record: Record, group: Group, scope: Scope, event_filter: EventFilter,
-                 *, stop: threading.Event, on_events, sleep=None):
+                 *, stop: threading.Event, on_events):
         self.logs, self.tree, self.record, self.group, self.scope = logs, tree, record, group, scope
         self.filter, self.stop, self.on_events = event_filter, stop, on_events
-        self.sleep = sleep or stop.wait  # returns early on a stop
         self.fmt = group.log_format
         self.n_fields = len(self.fmt.names)
         self.match = event_filter.matcher(self.fmt)
@@ -331,22 +329,14 @@ class Puller:
         return msg
 
     def _call(self, params: dict) -> dict:
-        """FilterLogEvents; after botocore's own retries, throttling is waited out here too, and the
+        """FilterLogEvents; throttling that outlasts botocore's retries is waited out here, and the
         same page asked for again (the pagination resumes where it was)."""
-        delay = 1.0
-        for attempt in range(RESUME_ATTEMPTS + 1):
-            try:
-                return self.logs.filter_log_events(**params)
-            except errors() as e:
-                if error_code(e) not in THROTTLED or attempt == RESUME_ATTEMPTS:
-                    if is_code(e, "ResourceNotFoundException"):
-                        raise FlowsqlError(f"log group {self.group.name} was deleted during the pull") from None
-                    raise
-                self.sleep(delay * (0.5 + random.random()))
-                if self.stop.is_set():
-                    raise InterruptedError("stopped") from None
-                delay = min(delay * 2, 30.0)
-        raise AssertionError("unreachable")
+        try:
+            return backoff.call(self.logs.filter_log_events, self.stop, **params)
+        except errors() as e:
+            if is_code(e, "ResourceNotFoundException"):
+                raise FlowsqlError(f"log group {self.group.name} was deleted during the pull") from None
+            raise
 
     # -- a day: its units' parts into one file ----------------------------------------------------
 

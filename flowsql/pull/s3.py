@@ -19,6 +19,7 @@ from ..aws import errors, is_code, translate
 from ..errors import AwsError, UsageError
 from ..files import is_plain_relative_path
 from ..layout import Partition
+from . import backoff
 from .record import Record
 from .tree import Tree, UnsafePath
 from .verify import Verifier, is_md5_etag
@@ -70,10 +71,17 @@ class Listing:
     prefixes: int = 0  # how many prefixes were listed
 
 
-def _one_level(s3, bucket: str, prefix: str) -> list[str]:
+def _listed(s3, stop: threading.Event, **params):
+    """ListObjectsV2 pages; throttling beyond botocore's retries is waited out and the listing goes
+    on from its last continuation token."""
+    return backoff.pages(s3.list_objects_v2, stop, token_in="ContinuationToken", token_out="NextContinuationToken",
+                         more=lambda page: page.get("IsTruncated", False), **params)
+
+
+def _one_level(s3, bucket: str, prefix: str, stop: threading.Event) -> list[str]:
     """The folder names directly below `prefix`."""
     out: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+    for page in _listed(s3, stop, Bucket=bucket, Prefix=prefix, Delimiter="/"):
         out.extend(cp["Prefix"][len(prefix):].rstrip("/") for cp in page.get("CommonPrefixes", []))
     return out
 
@@ -93,7 +101,7 @@ def list_window(s3, source: S3Source, scope: Scope, pool, stop: threading.Event)
     each (account, region) day or whole month of the window, in parallel."""
     awslogs = source.awslogs_key
     try:
-        top = _one_level(s3, source.bucket, awslogs)
+        top = _one_level(s3, source.bucket, awslogs, stop)
     except errors() as e:
         raise _listing_error(e, source, awslogs) from None
     found: list[tuple[str, bool]] = []  # (account, hive)
@@ -110,7 +118,7 @@ def list_window(s3, source: S3Source, scope: Scope, pool, stop: threading.Event)
             return pair, named
         base = awslogs + service_prefix(*pair)
         try:
-            return pair, [n.split("=", 1)[-1] for n in _one_level(s3, source.bucket, base)]
+            return pair, [n.split("=", 1)[-1] for n in _one_level(s3, source.bucket, base, stop)]
         except errors() as e:
             raise _listing_error(e, source, base) from None
 
@@ -122,9 +130,7 @@ def list_window(s3, source: S3Source, scope: Scope, pool, stop: threading.Event)
     def list_prefix(prefix: str):
         items = []
         try:
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=source.bucket, Prefix=prefix):
-                if stop.is_set():
-                    break
+            for page in _listed(s3, stop, Bucket=source.bucket, Prefix=prefix):
                 items.extend(page.get("Contents", []))
         except errors() as e:
             raise _listing_error(e, source, prefix) from None
