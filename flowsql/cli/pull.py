@@ -105,7 +105,8 @@ def _line(s, w) -> str:
         if not s.listed:
             return f"{s.label}: no flow-log object in the window {w.since} … {w.until}"
         how = ", ".join(f"{n} {m}" for m, n in sorted(s.verified.items()))
-        return (f"{s.label}: {s.listed:,} object(s) in the window: {s.fetched:,} fetched ({_bytes(s.bytes)}"
+        return (f"{s.label}: {s.listed:,} object(s) in the window (listed in {s.listing_seconds:.2f} s, all in "
+                f"{s.seconds:.2f} s): {s.fetched:,} fetched ({_bytes(s.bytes)}"
                 + (f"; verified by {how}" if how else "") + f"), {s.skipped:,} already there and unchanged"
                 + (f", {len(s.failed)} failed" if s.failed else "")
                 + (f", {len(s.refused)} refused" if s.refused else ""))

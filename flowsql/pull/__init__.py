@@ -80,6 +80,7 @@ class SourceResult:
     files: list[str] = field(default_factory=list)  # written, relative to the output folder
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    listing_seconds: float = 0.0  # S3: listing the window; CloudWatch Logs: the group and its streams
     missing: bool = False  # the log group does not exist in that region
 
     @property
@@ -93,7 +94,8 @@ class SourceResult:
                 "refused": [{"key": k, "why": y} for k, y in self.refused],
                 "ignored": [{"key": k, "why": y} for k, y in self.ignored],
                 "left_out_events": self.left_out_events, "verified": dict(sorted(self.verified.items())),
-                "notes": self.notes, "seconds": round(self.seconds, 3)}
+                "notes": self.notes, "seconds": round(self.seconds, 3),
+                "listing_seconds": round(self.listing_seconds, 3)}
 
 
 @dataclass
@@ -180,7 +182,7 @@ def pull(aws, out: Path, scope: Scope, *, bucket: str | None = None, log_group: 
 
 
 class _Run:
-    """The thread pool and the stop of one source's pull, shared by its listing and its transfers."""
+    """One pull's stop, progress and record saving; a thread pool per source, for its listing and transfers."""
 
     def __init__(self, tree: Tree, record: Record, progress):
         self.tree, self.record, self.progress_cb = tree, record, progress
@@ -249,6 +251,7 @@ class _Run:
             except BaseException:
                 self._halt(pool, set())
                 raise
+            result.listing_seconds = time.monotonic() - t0
             result.listed = len(listing.objects)
             result.refused = listing.refused
             result.ignored = listing.ignored
@@ -349,6 +352,7 @@ class _Run:
                 if pushed else "applied here only (no filter pattern can say it)") + ", and checked again here")
         streams = cw.list_streams(client, group, scope)
         work = cw.plan(streams, scope.days(), jobs)
+        result.listing_seconds = time.monotonic() - t0
         result.listed = sum(len(b) for b in work.values())
         if not work:
             result.notes.append(f"log group {group.name} has no log stream with events in the window")

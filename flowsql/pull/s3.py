@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ from .verify import Verifier, is_md5_etag
 from .window import Scope, listing_prefixes, parse_object_key, service_prefix
 
 CHUNK = 1 << 20
+# What flow-log keys look like: decided at once, without files.is_plain_relative_path's fuller check
+_SIMPLE = re.compile(r"^AWSLogs(?:/[A-Za-z0-9_=.-]{1,200})+$")
 ATTEMPTS = 3  # per object, for a body cut short or a checksum that does not match (a transient fault)
 
 
@@ -142,7 +145,7 @@ def list_window(s3, source: S3Source, scope: Scope, pool, stop: threading.Event)
             if key.endswith("/"):
                 continue  # a console-made "folder": no object to copy
             rel = key[len(source.base):] if key.startswith(source.base) else key
-            if not is_plain_relative_path(rel):
+            if not (_SIMPLE.match(rel) and ".." not in rel) and not is_plain_relative_path(rel):
                 listing.refused.append((key, "not a plain relative path (`..`, `//`, `./` or an absolute part); "
                                         "never written"))
                 continue
