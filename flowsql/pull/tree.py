@@ -286,7 +286,9 @@ class NewFile:
         fd = self.fd
         if mtime_ns is not None:
             os.utime(fd, ns=(mtime_ns, mtime_ns))
-        os.fsync(fd)
+        # the bytes (and the size) on disk before the name: fdatasync, which leaves out the times
+        # (a lost modification time only makes the next pull check the file again)
+        getattr(os, "fdatasync", os.fsync)(fd)
         self.fd = -1
         if not self.tree._forget(self.dir_fd, self.temp):  # removed by a stop meanwhile
             os.close(fd)
