@@ -102,7 +102,7 @@ def pull_cmd(
 
 def _line(s, w) -> str:
     if s.kind == "s3":
-        if not s.listed:
+        if not s.listed and not s.refused:
             return f"{s.label}: no flow-log object in the window {w.since} … {w.until}"
         how = ", ".join(f"{n} {m}" for m, n in sorted(s.verified.items()))
         return (f"{s.label}: {s.listed:,} object(s) in the window (listed in {s.listing_seconds:.2f} s, all in "

@@ -112,7 +112,7 @@ class Summary:
 
     @property
     def nothing(self) -> bool:
-        return all(s.nothing for s in self.sources)
+        return all(s.nothing for s in self.sources) and not self.failed
 
     def to_dict(self) -> dict:
         w = self.scope.window
