@@ -129,7 +129,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="timed runs of each measurement (after one warm-up)")
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where the dataset is cached")
     ap.add_argument("--records", type=int, default=RECORDS, help="dataset size (a smaller one for a quick look)")
+    ap.add_argument("--only", choices=("all", "pull"), default="all",
+                    help="pull: only the `flowsql pull` rows (bench/pull.py), merged into bench/results.json")
     args = ap.parse_args()
+    if args.only == "pull":
+        return pull_only(args)
 
     # flowsql's bytecode, as an installed package has it (pip compiles at install): an editable
     # install run under PYTHONDONTWRITEBYTECODE=1 would compile every module in every process
@@ -292,6 +296,9 @@ def main() -> None:
     m = measure([*fs, "render", "lambda-egress", "--engine", "local"], args.runs, env=env)
     note("flowsql render, warm lint cache", m, target="< 0.3 s", ok=m["median_s"] < 0.3)
 
+    # -- flowsql pull against a moto server (bench/pull.py)
+    _pull_rows().rows(args, work, fs, measure, note)
+
     peak = max(v.get("peak_mb", 0) for k, v in results.items() if k.startswith("flowsql"))
     results["peak memory of any flowsql process"] = {"peak_mb": round(peak, 1), "target": "< 1 GB",
                                                      "met": peak < 1024}
@@ -313,6 +320,50 @@ def main() -> None:
               f"{'' if ok is None else ('yes' if ok else 'NO')} |")
     print(f"\nwritten to {HERE / 'results.json'}")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _pull_rows():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_pull", HERE / "pull.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pull_only(args) -> None:
+    """Only the pull rows; their figures replace those of the last run in bench/results.json."""
+    work = Path(tempfile.mkdtemp(prefix="flowsql-bench-"))
+    os.environ.update({"FLOWSQL_CACHE_DIR": str(work / "cache"), "FLOWSQL_CONFIG": str(work / "none.json")})
+    results: dict[str, dict] = {}
+    rows: list[tuple] = []
+
+    def note(name, m, *, ratio=None, target=None, ok=None):
+        results[name] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items() if k != "stderr"}
+        if ratio is not None:
+            results[name]["ratio"] = round(ratio, 3)
+        if target is not None:
+            results[name]["target"], results[name]["met"] = target, ok
+        rows.append((name, m.get("median_s"), m.get("min_s"), m.get("max_s"), m.get("peak_mb"), ratio, target, ok))
+        print(f"  {name}: {m.get('median_s', 0):.3f} s", file=sys.stderr, flush=True)
+
+    try:
+        _pull_rows().rows(args, work, flowsql_cmd(), measure, note)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    path = HERE / "results.json"
+    doc = json.loads(path.read_text()) if path.exists() else {"machine": {}, "results": {}}
+    doc["results"] = {k: v for k, v in doc["results"].items() if k not in results} | results
+    doc.setdefault("machine", {})["pull_rows_date"] = date.today().isoformat()
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"| {'measurement':<46} | {'median':>8} | {'min–max':>15} | {'peak MB':>7} | {'ratio':>6} | target | met |")
+    print(f"|{'-' * 48}|{'-' * 10}|{'-' * 17}|{'-' * 9}|{'-' * 8}|--------|-----|")
+    for name, med, lo, hi, mb, ratio, target, ok in rows:
+        spread = f"{lo:.2f}–{hi:.2f}" if lo is not None else ""
+        print(f"| {name:<46} | {'' if med is None else f'{med:.3f}s':>8} | {spread:>15} | "
+              f"{'' if mb is None else f'{mb:.0f}':>7} | {'' if ratio is None else f'{ratio:.2f}':>6} | "
+              f"{target or ''} | {'' if ok is None else ('yes' if ok else 'NO')} |")
+    print(f"\nwritten to {path}")
 
 
 if __name__ == "__main__":

@@ -595,6 +595,8 @@ class _Traffic:
         rand, kinds, span = self.rand, self.kinds, max(b - a - 60, 1)
         nk = len(kinds)
         g0, g1 = self.gap
+        if g0 - 60 <= a and a + span <= g1:  # a delivery wholly inside the gap (many files a day): no record
+            return lines, recs or []
         while len(lines) < n:
             t = a + int(rand() * span)
             if g0 - 60 <= t < g1:  # the logging gap: nothing at all is delivered for these hours

@@ -86,7 +86,7 @@ def awslogs_root(source: Path) -> Path:
         return source
     if (source / "AWSLogs").is_dir():
         return source / "AWSLogs"
-    raise SourceError(f"source {source} holds no AWSLogs/ folder (expected an `aws s3 sync` of the log bucket)")
+    raise SourceError(f"source {source} holds no AWSLogs/ folder (expected a tree made by `flowsql pull` or `aws s3 sync`)")
 
 
 LOG_SUFFIXES = {".log.gz": "text", ".log": "text", ".parquet": "parquet"}

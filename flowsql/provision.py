@@ -598,7 +598,8 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     locations default to setup's (the results bucket's `results/` and `inventory/`); unknown values
     stay wildcards. The ARN partition is the region's (`aws-cn`, `aws-us-gov`, …). `kms_keys` are the
     SSE-KMS keys of the flow-log buckets (None: not known; see `_kms_statements`).
-    `FlowsqlInventorySync…` is built from what the posture checks declare (`inventory_sync_actions`).
+    `FlowsqlInventorySync…` is built from what the posture checks declare (`inventory_sync_actions`);
+    `FlowsqlPull…` is for `flowsql pull`.
     """
     p = partition_for_region(region) if region != "*" else "aws"
     rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
@@ -608,13 +609,15 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     db_arn = f"arn:{p}:glue:{region}:{account}:database/{database}"
     tables_arn = f"arn:{p}:glue:{region}:{account}:table/{database}/*"
     wg_arn = f"arn:{p}:athena:{region}:{account}:workgroup/{workgroup}"
-    log_buckets, log_objects = [], []
+    log_buckets, log_objects, log_prefixes = [], [], []
     for loc in log_locations:
         b, k = _s3_parts(loc)
         if not k.endswith("AWSLogs/"):
             k += "AWSLogs/"
         log_buckets.append(f"arn:{p}:s3:::{b}")
         log_objects.append(f"arn:{p}:s3:::{b}/{k}*")
+        # before setup (any bucket), pull's --bucket may name any prefix above AWSLogs/
+        log_prefixes.append(f"*{k}*" if b == "*" else f"{k}*")
     log_buckets = sorted(set(log_buckets))
     results_arn = f"arn:{p}:s3:::{results_bucket}"
     results_objects = f"{results_arn}/{results_key}*"
@@ -669,6 +672,7 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
                                             "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
                  [catalog, db_arn, tables_arn]),
             *_schedule_statements(stmt, p, account, region),
+            *_pull_statements(p, account, region, log_buckets, log_objects, log_prefixes, kms_keys),
         ],
     }
 
@@ -706,6 +710,22 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
         stmt("FlowsqlScheduleListSchedules", ["scheduler:ListSchedules"], ["*"]),
     ]
     return out
+def _pull_statements(p: str, account: str, region: str, log_buckets: list[str], log_objects: list[str],
+                     log_prefixes: list[str], kms_keys: Sequence[str] | None) -> list[dict]:
+    """`flowsql pull`: discovery (DescribeFlowLogs), listing only below the flow-log prefixes (the
+    `s3:prefix` condition: pull never lists a bucket whole), reading the objects (and their SSE-KMS
+    keys through S3), and a log group's streams and events."""
+    return [
+        {"Sid": "FlowsqlPullDiscoverFlowLogs", "Effect": "Allow", "Action": ["ec2:DescribeFlowLogs"], "Resource": ["*"]},
+        {"Sid": "FlowsqlPullListFlowLogs", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": log_buckets,
+         "Condition": {"StringLike": {"s3:prefix": sorted(set(log_prefixes))}}},
+        {"Sid": "FlowsqlPullReadFlowLogs", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": sorted(set(log_objects))},
+        *_kms_statements("FlowsqlPullDecryptFlowLogs", p, account, region, kms_keys),
+        {"Sid": "FlowsqlPullCloudWatchLogs", "Effect": "Allow",
+         "Action": ["logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents"],
+         "Resource": [f"arn:{p}:logs:{region}:{account}:log-group:*"]},
+    ]
 
 
 def iam_policy_for(config: Config | None) -> dict:

@@ -313,3 +313,23 @@ def test_scenario_validation(tmp_path):
         generate(tmp_path, Scenario(start=START, accounts=("1234",)))
     with pytest.raises(ValueError):
         generate(tmp_path, Scenario(start=START, days=0))
+
+
+def test_many_files_a_day_deliveries_inside_the_logging_gap_hold_no_record(tmp_path):
+    """With 36 deliveries a day, some fall wholly inside the first topology's logging gap (its fourth
+    day, 10:00-13:00 UTC): they hold no record, instead of the generator looking for one for ever
+    (run in a child process, so that a hang is a failure)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from datetime import date; from pathlib import Path\n"
+            "from flowsql.generate import Scenario, generate\n"
+            "g = generate(Path(sys.argv[1]), Scenario(start=date(2026, 1, 1), days=4, accounts=('111111111111',), "
+            "flows_per_day=2000, files_per_day=36, seed=2))\n"
+            "gap = [r for r in g.records if r['aws_region'] == 'us-east-1' and r['start'] is not None\n"
+            "       and 1767520800 + 60 <= r['start'] < 1767520800 + 3 * 3600 - 60]\n"
+            "print(len(g.files), len(gap))\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "g")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    files, in_gap = map(int, r.stdout.split())
+    assert files >= 4 * 36 * 2 and in_gap == 0

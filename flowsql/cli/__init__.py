@@ -13,7 +13,7 @@ COMMANDS = {
     "queries": "query", "render": "query", "query": "query", "lint": "query",
     "diagnose": "diagnose", "convert": "convert", "demo": "demo",
     "setup": "account", "iam-policy": "account", "inventory": "inventory",
-    "posture": "posture", "schedule": "schedule", "report": "report",
+    "posture": "posture", "schedule": "schedule", "report": "report", "pull": "pull",
 }
 _MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 

@@ -99,12 +99,13 @@ class PolicyScope(str, Enum):
     query = "query"
     inventory = "inventory"
     schedule = "schedule"
+    pull = "pull"
 
 
 @command(app, "iam-policy")
 def iam_policy_cmd(
     scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query (and report "
-                                      "on Athena), inventory (sync), schedule (--target eventbridge)."),
+                                      "on Athena), inventory (sync), schedule (--target eventbridge), pull."),
 ):
     """Print the least-privilege IAM policy flowsql needs (for the resources setup recorded, if any).
 

@@ -23,6 +23,15 @@
 - `deny = {"BUCKET?SUBRESOURCE", …}`: S3 requests on that bucket's subresource (`lifecycle`,
   `encryption`, `publicAccessBlock`) get 403 AccessDenied, as a bucket policy would answer; an EC2
   operation's name there (`DescribeFlowLogs`) gets UnauthorizedOperation, as IAM would answer.
+- CloudWatch Logs and S3 for `flowsql pull`: `logs_page_size = n` makes FilterLogEvents answer at
+  most n events a page (a `limit` added to requests that have none: moto answers 10,000, AWS pages
+  by 1 MB too); `throttle_paged[operation] = n` throttles the next n calls of that operation that
+  carry a `nextToken` (a throttle in the middle of a pagination); `json_requests` records every
+  JSON-protocol call as (operation, request body). `delay[text] = seconds` holds back every request
+  whose path contains `text`; `corrupt[text] = n` flips one byte of the next n S3 object bodies whose
+  path contains `text` (same length, as a bad disk or network would); `cut[text] = n` sends the full
+  Content-Length but only half the body of the next n, then closes the connection. An S3 request's
+  `fail_next` error is answered in S3's XML.
 - `calls`: every operation that went through, in order (CBOR-protocol calls, e.g. CloudWatch's, by
   the operation their path names); `requests`: the same as (service,
   operation, method, path?query), the service from the request's SigV4 credential scope (for
@@ -42,6 +51,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +79,12 @@ class FaultProxy:
         self.requests: list[tuple[str, str, str, str]] = []
         self.bodies: list[bytes] = []  # the body of each of `requests`, in the same order
         self.paginate = True
+        self.logs_page_size: int | None = None
+        self.throttle_paged: dict[str, int] = {}
+        self.json_requests: list[tuple[str, dict]] = []
+        self.delay: dict[str, float] = {}
+        self.corrupt: dict[str, int] = {}
+        self.cut: dict[str, int] = {}
         self.calls: list[str] = []
         self.invocation_ids: list[tuple[str, str]] = []  # (operation, amz-sdk-invocation-id) per attempt
         self.pages: dict[str, list[int]] = {}  # EC2 describe operation -> the token of each page answered
@@ -137,18 +153,31 @@ class FaultProxy:
             def log_message(self, *args):  # quiet
                 pass
 
+            def handle_expect_100(self):
+                # botocore sends S3 bodies after `Expect: 100-continue`: the interim answer must leave
+                # the write buffer at once, or every upload waits out botocore's one-second timeout
+                ok = super().handle_expect_100()
+                self.wfile.flush()
+                return ok
+
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, headers, out = proxy.handle(self.command, self.path, dict(self.headers.items()), body)
+                cut = status == 200 and self.command == "GET" and proxy._take(proxy.cut, self.path)
                 self.send_response(status)
                 for k, v in headers.items():
                     if k.lower() not in _HOP:
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(out)))
+                if cut:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(out)
+                    self.wfile.write(out[: len(out) // 2] if cut else out)
+                if cut:
+                    self.wfile.flush()
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
 
@@ -164,6 +193,24 @@ class FaultProxy:
         if not op and "/operation/" in path:  # smithy RPC v2 CBOR: /service/NAME/operation/OPERATION
             op = path.split("?", 1)[0].rsplit("/", 1)[-1]
         scope = _credential_scope(headers)
+        for text, seconds in list(self.delay.items()):
+            if text in path:
+                time.sleep(seconds)
+        if target and body:
+            try:
+                request = json.loads(body)
+            except ValueError:
+                request = {}
+            with self._lock:
+                self.json_requests.append((op, request))
+            if op == "FilterLogEvents" and self.logs_page_size and "limit" not in request:
+                request["limit"] = self.logs_page_size
+                body = json.dumps(request).encode()
+            if request.get("nextToken") and self._take(self.throttle_paged, op, exact=True):
+                with self._lock:
+                    self.calls.append(op)
+                    self.requests.append((scope[1], op, method, path))
+                return self._throttled(op, True)
         if scope[1] == "s3" and self.deny:
             url = urllib.parse.urlsplit(path)
             bucket = urllib.parse.unquote(url.path).lstrip("/").split("/", 1)[0]
@@ -197,6 +244,10 @@ class FaultProxy:
             call = op or f"{method} {path.split('?')[0]}"
             if self.fail_next.get(call):
                 status, code, message = self.fail_next[call].pop(0)
+                if scope[1] == "s3":
+                    return status, {"Content-Type": "application/xml"}, (
+                        f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}"
+                        "</Message><RequestId>proxy</RequestId></Error>").encode()
                 body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
                 return status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, body
             if self.garble.get(op, 0) > 0:
@@ -241,7 +292,19 @@ class FaultProxy:
             out = _ec2_page(out, _EC2_SETS[op], *page)
             with self._lock:
                 self.pages.setdefault(op, []).append(page[0])
+        if (scope[1] == "s3" and method == "GET" and status == 200 and out and "?" not in path
+                and self._take(self.corrupt, path)):
+            out = bytes([out[0] ^ 0xFF]) + out[1:]
         return status, rheaders, out
+
+    def _take(self, counts: dict, text: str, exact: bool = False) -> bool:
+        """Use up one of the n faults asked for `text` (a path fragment, or an operation's name)."""
+        with self._lock:
+            for key, n in counts.items():
+                if n > 0 and (key == text if exact else key in text):
+                    counts[key] = n - 1
+                    return True
+        return False
 
     @staticmethod
     def _create_flow_logs(form: dict) -> tuple[tuple[str, dict] | None, bytes]:
