@@ -12,10 +12,11 @@ file is then checked against its source again, never trusted).
 
 from __future__ import annotations
 
-import json
 import os
+import stat
 import threading
 
+from ..files import MAX_DOCUMENT_BYTES, dumps_json, loads_json
 from .tree import FileState, Tree
 
 RECORD_NAME = ".flowsql-pull.json"
@@ -32,15 +33,19 @@ class Record:
     @classmethod
     def load(cls, tree: Tree) -> "Record":
         try:
-            fd = os.open(RECORD_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
-                         dir_fd=tree.root_fd)
+            # a pipe there would block the open: never waited for, then refused as no regular file
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(RECORD_NAME, flags, dir_fd=tree.root_fd)
         except FileNotFoundError:
             return cls()
         except OSError as e:
             return cls(note=f"{tree.root / RECORD_NAME} cannot be read ({e.strerror or e}): every file is checked again")
         try:
             with os.fdopen(fd, "rb") as f:
-                doc = json.loads(f.read().decode("utf-8"))
+                st = os.fstat(f.fileno())
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_DOCUMENT_BYTES:
+                    raise ValueError("not a regular file of a record's size")
+                doc = loads_json(f.read(MAX_DOCUMENT_BYTES + 1).decode("utf-8"))
             if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(doc.get("files"), dict):
                 raise ValueError("not a record of this version")
             entries = {k: v for k, v in doc["files"].items() if isinstance(v, dict)}
@@ -65,7 +70,8 @@ class Record:
         with self._lock:
             if not self._dirty:
                 return
-            text = json.dumps({"version": VERSION, "files": self.entries}, separators=(",", ":"), sort_keys=True)
+            text = dumps_json({"version": VERSION, "files": self.entries}, what=RECORD_NAME, separators=(",", ":"),
+                              sort_keys=True)
             self._dirty = False
         f = tree.new_file(tree.root_fd, RECORD_NAME, after_stop=True)  # a stop keeps what was fetched
         try:
