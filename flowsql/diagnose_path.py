@@ -207,10 +207,12 @@ class Evaluation:
     path: list[Step]
     notes: list[str] = field(default_factory=list)
     ephemeral_ports: dict | None = None
+    src_eni: str | None = None  # the ENIs of the inventory that hold the two addresses
+    dst_eni: str | None = None
 
     def to_dict(self) -> dict:
         return {"cause": dict(self.cause), "path": [s.to_dict() for s in self.path], "notes": list(self.notes),
-                "ephemeral_ports": self.ephemeral_ports}
+                "ephemeral_ports": self.ephemeral_ports, "src_eni": self.src_eni, "dst_eni": self.dst_eni}
 
 
 def _cause(kind, resource=None, rule=None, direction=None, detail="") -> dict:
@@ -703,7 +705,9 @@ def evaluate(cfg: Configuration, conn: Connection) -> Evaluation:
         if src_eni is not None:
             path.append(_skip_nacl("reply", "source", "inbound", src_eni) if same_subnet else
                         _nacl_step(cfg, src_eni, "reply", "source", False, dst, reply, groups))
-    return Evaluation(_decide(path, dst_eni, dst, cfg, notes), path, notes, ephemeral)
+    return Evaluation(_decide(path, dst_eni, dst, cfg, notes), path, notes, ephemeral,
+                      src_eni.get("NetworkInterfaceId") if src_eni else None,
+                      dst_eni.get("NetworkInterfaceId") if dst_eni else None)
 
 
 def _skip_nacl(leg, at, direction, eni) -> Step:
