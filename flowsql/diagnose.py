@@ -49,10 +49,17 @@ class Diagnosis:
     dst: str = ""
     port: int | None = None
     protocol: int | None = None
+    # with the inventory's network configuration (diagnose_config): what decided, every step, the snapshot
+    cause: dict | None = None
+    path: list[dict] | None = None
+    configuration: dict | None = None
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "direction": self.direction, "explanation": self.explanation,
-                "next_steps": list(self.next_steps), "evidence": self.evidence, "sql": self.sql}
+        doc = {"verdict": self.verdict, "direction": self.direction, "explanation": self.explanation,
+               "next_steps": list(self.next_steps), "evidence": self.evidence, "sql": self.sql}
+        if self.configuration is not None:
+            doc.update(cause=self.cause, path=self.path, configuration=self.configuration)
+        return doc
 
 
 def parse_target(src: str, dst: str, port=None, protocol=None) -> dict[str, str]:
@@ -77,7 +84,9 @@ def parse_target(src: str, dst: str, port=None, protocol=None) -> dict[str, str]
 def diagnose(engine: Engine, window: Window, *, src: str, dst: str, port=None, protocol=None, accounts=(),
              regions=(), inventory=None) -> Diagnosis:
     """Run the conversation query on `engine` and read the verdict from its rows. `inventory` (an
-    inventory.Inventory) tells which ENI holds which address, where flow-direction does not."""
+    inventory.Inventory) tells which ENI holds which address, where flow-direction does not; when
+    its folder holds the network configuration (security groups, network ACLs, route tables), the
+    connection is evaluated against the snapshot nearest the records (diagnose_config)."""
     from .pack import get_query
     from .runner import run
 
@@ -87,6 +96,10 @@ def diagnose(engine: Engine, window: Window, *, src: str, dst: str, port=None, p
                 port=int(port) if port is not None else None, protocol=_protocol(protocol),
                 inventory=inventory)
     d.sql, d.stats = result.rendered.sql, result.result.stats
+    if inventory is not None and getattr(inventory, "directory", None) is not None:
+        from .diagnose_config import configure
+
+        configure(d, inventory.directory, window)
     return d
 
 

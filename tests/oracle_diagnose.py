@@ -19,6 +19,14 @@ def _direction(r, src, dst, port, protocol):
     return "other-dst"
 
 
+def _client_ports(direction, rs):
+    if direction == "request":
+        return [r["srcport"] for r in rs if r["srcport"] is not None]
+    if direction == "reply":
+        return [r["dstport"] for r in rs if r["dstport"] is not None]
+    return []
+
+
 @oracle("conversation", {"src": "10.0.1.5", "dst": "10.0.2.9", "port": "443", "protocol": "tcp"})
 def conversation(records, inventory_dir, params, **window):
     src, dst = params["src"], params["dst"]
@@ -44,7 +52,10 @@ def conversation(records, inventory_dir, params, **window):
         rows.append({"direction": d, "interface_id": eni, "action": action, "protocol": proto, "port": sport,
                      "flow_direction": fdir, "tcp_flags": bits, "flows": len(rs), "packets": _sum(r["packets"] for r in rs),
                      "bytes": _sum(r["bytes"] for r in rs), "first_seen": min(r["start"] for r in rs),
-                     "last_seen": max(r["end"] for r in rs)})
+                     "last_seen": max(r["end"] for r in rs),
+                     # the client's port: the request's source port, the reply's destination port
+                     "client_port_min": min(clients) if (clients := _client_ports(d, rs)) else None,
+                     "client_port_max": max(clients) if clients else None})
     for key in ("flow_direction", "port", "protocol", "action"):
         rows.sort(key=lambda row: _NullsLast(row[key]))
     rows.sort(key=lambda row: (row["direction"], row["interface_id"]))

@@ -10,7 +10,7 @@ import typer
 
 from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
                   command, ids, note, out, print_rows, window)
-from .query import InventoryOpt, QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
+from .query import QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
 
 
 @command(app, "diagnose")
@@ -23,7 +23,11 @@ def diagnose_cmd(
     until: Optional[str] = UntilOpt,
     engine: Optional[EngineName] = engine_option(),
     source: Optional[Path] = SourceOpt,
-    inventory: Optional[Path] = InventoryOpt,
+    inventory: Optional[Path] = typer.Option(
+        None, "--inventory", "-i", metavar="DIR",
+        help="Folder with network-interfaces.json, subnets.json, vpcs.json and, from `inventory sync`, "
+             "security-groups.json, network-acls.json, route-tables.json (and dated snapshots): the path is "
+             "then evaluated against them. Local engine or Athena."),
     account: Optional[List[str]] = AccountOpt,
     region: Optional[List[str]] = RegionOpt,
     output: ListFormat = typer.Option(ListFormat.table, "--output", "-o", help="table or json."),
@@ -33,13 +37,16 @@ def diagnose_cmd(
 ):
     """Why does SRC not reach DST? Reads both directions of the conversation and gives a verdict —
     rejected (request or response), one-way, no-records or accepted — with its evidence (the records,
-    the ENI that logged them, when) and the next step to check.
+    the ENI that logged them, when) and the next step to check. With an inventory that holds the
+    security groups, network ACLs and route tables, the path is evaluated as AWS does and the
+    resource and rule that decided are named (-o json: `cause`, `path`, `configuration`).
 
     Example: flowsql diagnose --src 10.0.1.5 --dst 10.0.2.9 --port 5432 --protocol tcp --engine local --source ./logs --inventory ./inv
     """
     from ..files import dumps_json
 
     from ..diagnose import diagnose, parse_target
+    from ..inventory import load as load_inventory
     from ..output import plain
 
     parse_target(src, dst, port, protocol)  # a malformed value is exit 2 before anything is read
@@ -47,12 +54,15 @@ def diagnose_cmd(
     accounts = ids(account, "--account", "account_id")
     regions = ids(region, "--region", "region")
     name = engine or default_engine(source)
-    eng = make_engine(name, source=source, inventory=inventory, window=w, accounts=accounts, regions=regions,
-                      skip_bad_files=skip_bad_files, table=table, profile=profile)
+    local = name is EngineName.local
+    # on Athena the inventory is read here: for the sides of the conversation and its configuration
+    inv = None if local or inventory is None else load_inventory(inventory, window=w)
+    eng = make_engine(name, source=source, inventory=inventory if local else None, window=w, accounts=accounts,
+                      regions=regions, skip_bad_files=skip_bad_files, table=table, profile=profile)
     try:
         with Spinner(f"reading the conversation {src} → {dst} on {name.value} ({w.since} … {w.until})"):
             d = diagnose(eng, w, src=src, dst=dst, port=port, protocol=protocol, accounts=accounts,
-                         regions=regions, inventory=getattr(eng, "inventory", None))
+                         regions=regions, inventory=getattr(eng, "inventory", None) if local else inv)
     finally:
         eng.close()
     for line in d.stats.lines():
@@ -69,7 +79,29 @@ def diagnose_cmd(
     for i, step in enumerate(d.next_steps, 1):
         out(textwrap.fill(step, width, initial_indent=f"  {i}. ", subsequent_indent="     "))
     out("")
+    if d.configuration is not None:
+        snap = d.configuration["snapshot"]
+        print_rows(["leg", "at", "step", "direction", "resource", "verdict", "rule"],
+                   [(p["leg"], p["at"], p["step"], p["direction"], p["resource"], p["verdict"], _rule_text(p))
+                    for p in d.path], OutputFormat.table,
+                   title=f"path (the configuration in {snap['folder']}, {snap['day']}): cause {d.cause['kind']}")
+        out("")
     columns = ["direction", "interface_id", "action", "protocol", "port", "flow_direction", "tcp_flags", "flows",
                "packets", "bytes", "first_seen", "last_seen"]
     print_rows(columns, [tuple(r.get(c) for c in columns) for r in d.evidence], OutputFormat.table,
                title="evidence (the conversation query; `flowsql render conversation` shows its SQL)")
+
+
+def _rule_text(step: dict) -> str | None:
+    """A path step's rule, short: a network ACL's number, what a security group matched, a route."""
+    rule = step.get("rule")
+    if not isinstance(rule, dict):
+        return None
+    if step["step"] == "network-acl":
+        return f"{rule.get('RuleNumber')} {rule.get('RuleAction')}"
+    if step["step"] == "security-group":
+        return f"{rule.get('GroupId')}: {rule.get('matched')}"
+    keys = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId")
+    dest = next((rule[k] for k in keys if rule.get(k)), None)
+    target = next((v for k, v in rule.items() if k not in (*keys, "State", "Origin")), None)
+    return f"{dest} → {target}" + (" (blackhole)" if rule.get("State") == "blackhole" else "")

@@ -16,17 +16,19 @@ inventory_app = sub_app("inventory", "The ENI, subnet and VPC inventory that att
 @command(inventory_app, "sync")
 def inventory_sync_cmd(
     out_dir: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for network-interfaces.json, "
-                                 "subnets.json, vpcs.json and the posture snapshot (flow-logs.json, "
-                                 "log-groups.json, buckets/)."),
+                                 "subnets.json, vpcs.json, the network configuration (security-groups.json, "
+                                 "network-acls.json, route-tables.json, prefix-lists/) and the posture snapshot "
+                                 "(flow-logs.json, log-groups.json, buckets/)."),
     upload: bool = typer.Option(False, "--upload", help="Also put the rows in S3 and register the inventory "
                                 "Glue tables (needs `flowsql setup`)."),
     profile: Optional[str] = ProfileOpt,
     region: Optional[str] = AwsRegionOpt,
 ):
-    """Write the account's ENIs, subnets and VPCs in the AWS CLI's JSON shapes (for --inventory), and the
-    posture snapshot: its flow logs, their CloudWatch Logs groups and S3 buckets' settings (for
-    `flowsql posture`). A posture file that cannot be read is named on stderr and the command exits
-    1 after writing everything else.
+    """Write the account's ENIs, subnets and VPCs in the AWS CLI's JSON shapes (for --inventory), its
+    security groups, network ACLs and route tables (for `flowsql diagnose`), and the posture snapshot:
+    its flow logs, their CloudWatch Logs groups and S3 buckets' settings (for `flowsql posture`). A
+    configuration or posture file that cannot be read is named on stderr and the command exits 1
+    after writing everything else.
 
     Example: flowsql inventory sync --out ./inv && flowsql query lambda-egress --engine local --source ./logs --inventory ./inv
     """
@@ -40,7 +42,8 @@ def inventory_sync_cmd(
     if cfg is not None and not cfg.inventory_location:
         raise UsageError("the flowsql config names no inventory location; run `flowsql setup` again")
     aws = Aws.connect(profile, region or (cfg.region if cfg else None))
-    with Spinner(f"reading ENIs, subnets, VPCs and flow-log settings of {aws.region}"):
+    with Spinner(f"reading ENIs, subnets, VPCs, security groups, network ACLs, route tables and flow-log settings "
+                 f"of {aws.region}"):
         synced = sync(aws, out_dir)
     for name, n in synced.items():
         out(f"{out_dir / name}: {n:,} item(s)")
@@ -63,5 +66,6 @@ def inventory_sync_cmd(
         cfg.inventory_synced = datetime.now(timezone.utc).isoformat(timespec="seconds")
         config.save(cfg)
     if synced.warnings:
-        raise AwsError(f"the posture snapshot in {out_dir} is incomplete: {len(synced.warnings)} part(s) could "
+        raise AwsError(f"the posture snapshot or network configuration in {out_dir} is incomplete: "
+                       f"{len(synced.warnings)} part(s) could "
                        "not be read (see the warnings above); everything else was written")

@@ -20,12 +20,31 @@ FILES = {
     "subnets.json": "Subnets",
     "vpcs.json": "Vpcs",
 }
+# The network configuration `diagnose` evaluates (inventory.configuration), beside the three above:
+# file name -> top-level key; and the folder of the prefix lists they name, one
+# `get-managed-prefix-list-entries` document per list (PREFIX_LISTS/pl-….json, key "Entries").
+CONFIGURATION_FILES = {
+    "security-groups.json": "SecurityGroups",
+    "network-acls.json": "NetworkAcls",
+    "route-tables.json": "RouteTables",
+}
+PREFIX_LISTS = "prefix-lists"
+PREFIX_LIST_FILE = re.compile(r"pl-[0-9a-f]{1,64}\.json")
 # file name -> the AWS CLI command that writes it
 CLI_COMMANDS = {
     "network-interfaces.json": "aws ec2 describe-network-interfaces",
     "subnets.json": "aws ec2 describe-subnets",
     "vpcs.json": "aws ec2 describe-vpcs",
+    "security-groups.json": "aws ec2 describe-security-groups",
+    "network-acls.json": "aws ec2 describe-network-acls",
+    "route-tables.json": "aws ec2 describe-route-tables",
 }
+
+
+def _cli(path: Path) -> str:
+    if PREFIX_LIST_FILE.fullmatch(path.name):
+        return f"aws ec2 get-managed-prefix-list-entries --prefix-list-id {path.name.removesuffix('.json')}"
+    return CLI_COMMANDS.get(path.name, "aws …")
 
 
 def how_to_get(stems, directory: Path | str | None = None) -> str:
@@ -135,13 +154,13 @@ def read_document(path: Path, key: str) -> list[dict]:
         raise SourceError(f"{path}: not readable AWS CLI JSON ({error_reason(e)})") from None
     if not isinstance(data, dict):
         raise SourceError(f"{path}: expected a JSON object with the top-level key {key!r}, "
-                          f"as `{CLI_COMMANDS.get(path.name, 'aws …')}` prints it; found a JSON {type(data).__name__}")
+                          f"as `{_cli(path)}` prints it; found a JSON {type(data).__name__}")
     if key not in data:
         found = ", ".join(repr(k) for k in list(data)[:3]) or "none"
         raise SourceError(f"{path}: expected the top-level key {key!r}, as "
-                          f"`{CLI_COMMANDS.get(path.name, 'aws …')}` prints it (found: {found})")
+                          f"`{_cli(path)}` prints it (found: {found})")
     items = data[key]
-    cli = CLI_COMMANDS.get(path.name, "aws …")
+    cli = _cli(path)
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise SourceError(f"{path}: {key!r} must be a list of objects, as `{cli}` prints it")
     # An item without the keys its rows come from would drop out of the joins without a word
@@ -152,6 +171,7 @@ def read_document(path: Path, key: str) -> list[dict]:
                 what = "a list" if kind is list else "a string"
                 raise SourceError(f"{path}: item {i} of {key!r} has no {k!r} ({what}), as `{cli}` prints it "
                                   f"(found: {', '.join(repr(x) for x in list(item)[:4]) or 'no keys'})")
+        _check_nested(path, key, i, item, cli)
         for where, value, network in _addresses(key, item):
             if not _is_address(value, network):
                 raise SourceError(f"{path}: item {i} of {key!r}: {where} is {str(value)[:60]!r}, not an IP "
@@ -174,6 +194,23 @@ def _addresses(key: str, item: dict):
             yield "CidrBlockAssociationSet[].CidrBlock", (a or {}).get("CidrBlock"), True
         for a in item.get("Ipv6CidrBlockAssociationSet") or []:
             yield "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock", (a or {}).get("Ipv6CidrBlock"), True
+    elif key == "SecurityGroups":
+        for side in ("IpPermissions", "IpPermissionsEgress"):
+            for p in item.get(side) or []:
+                for r in (p or {}).get("IpRanges") or []:
+                    yield f"{side}[].IpRanges[].CidrIp", (r or {}).get("CidrIp"), True
+                for r in (p or {}).get("Ipv6Ranges") or []:
+                    yield f"{side}[].Ipv6Ranges[].CidrIpv6", (r or {}).get("CidrIpv6"), True
+    elif key == "NetworkAcls":
+        for e in item.get("Entries") or []:
+            yield "Entries[].CidrBlock", (e or {}).get("CidrBlock"), True
+            yield "Entries[].Ipv6CidrBlock", (e or {}).get("Ipv6CidrBlock"), True
+    elif key == "RouteTables":
+        for r in item.get("Routes") or []:
+            yield "Routes[].DestinationCidrBlock", (r or {}).get("DestinationCidrBlock"), True
+            yield "Routes[].DestinationIpv6CidrBlock", (r or {}).get("DestinationIpv6CidrBlock"), True
+    elif key == "Entries":
+        yield "Cidr", item.get("Cidr"), True
 
 
 def _is_address(value, network: bool) -> bool:
@@ -197,7 +234,32 @@ _REQUIRED: dict[str, dict[str, type]] = {
     "NetworkInterfaces": {"NetworkInterfaceId": str, "SubnetId": str, "VpcId": str},
     "Subnets": {"SubnetId": str, "VpcId": str, "CidrBlock": str},
     "Vpcs": {"VpcId": str, "CidrBlockAssociationSet": list},
+    "SecurityGroups": {"GroupId": str, "IpPermissions": list, "IpPermissionsEgress": list},
+    "NetworkAcls": {"NetworkAclId": str, "VpcId": str, "IsDefault": bool, "Entries": list, "Associations": list},
+    "RouteTables": {"RouteTableId": str, "VpcId": str, "Routes": list, "Associations": list},
+    "Entries": {"Cidr": str},  # a prefix list's entries
 }
+# top-level key -> list -> the keys each of its objects must have: a rule without its number,
+# direction, action or protocol would be evaluated as some other rule
+_REQUIRED_NESTED: dict[str, dict[str, dict[str, type]]] = {
+    "SecurityGroups": {"IpPermissions": {"IpProtocol": str}, "IpPermissionsEgress": {"IpProtocol": str}},
+    "NetworkAcls": {"Entries": {"RuleNumber": int, "Egress": bool, "RuleAction": str, "Protocol": str},
+                    "Associations": {}},
+    "RouteTables": {"Routes": {}, "Associations": {}},
+}
+
+
+def _check_nested(path: Path, key: str, i: int, item: dict, cli: str) -> None:
+    for inner, keys in _REQUIRED_NESTED.get(key, {}).items():
+        for j, sub in enumerate(item[inner]):
+            if not isinstance(sub, dict):
+                raise SourceError(f"{path}: item {i} of {key!r}: {inner}[{j}] is not an object, as `{cli}` prints it")
+            for k, kind in keys.items():
+                v = sub.get(k)
+                if not isinstance(v, kind) or (kind is int and isinstance(v, bool)) or (kind is str and not v):
+                    what = {int: "a number", bool: "true or false", str: "a string"}[kind]
+                    raise SourceError(f"{path}: item {i} of {key!r}: {inner}[{j}] has no {k!r} ({what}), as "
+                                      f"`{cli}` prints it")
 _DATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from ..posture.snapshot import (BUCKETS, ENCRYPTION, FLOW_LOGS, LIFECYCLE, LOG_GROUPS, PUBLIC_ACCESS_BLOCK,
                                 SIZE_PREFIX, STORAGE_TYPE)
+from .configuration import IAM_ACTIONS as CONFIGURATION_IAM_ACTIONS
 
 # What `inventory sync` itself calls beyond the checks' own facts (flowsql.posture.checks declare
 # theirs): the ENI/subnet/VPC describes, DescribeFlowLogs to find the destinations, and the S3
-# storage metrics the design sheet prices.
+# storage metrics the design sheet prices; and the network configuration diagnose evaluates.
 SYNC_IAM_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
-                    "ec2:DescribeFlowLogs", "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics")
+                    "ec2:DescribeFlowLogs", "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics",
+                    *CONFIGURATION_IAM_ACTIONS)
 # S3 publishes BucketSizeBytes once a day; two weeks of daily points survive a few missed days.
 SIZE_DAYS = 14
 

@@ -1,5 +1,7 @@
 """`flowsql inventory sync`: the account's ENIs, subnets and VPCs written as `aws ec2 describe-…` would,
-and the posture snapshot beside them (flow logs, their log groups and buckets: see .posture)."""
+the network configuration diagnose evaluates (security groups, network ACLs, route tables: see
+.configuration) and the posture snapshot beside them (flow logs, their log groups and buckets: see
+.posture)."""
 
 from __future__ import annotations
 
@@ -36,8 +38,9 @@ def _aws(source):
 
 def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: bool = True,
          today: date | None = None) -> Synced:
-    """Write network-interfaces.json, subnets.json and vpcs.json as `aws ec2 describe-…` would, and
-    (with `posture`) the posture snapshot: flow-logs.json, log-groups.json, buckets/BUCKET/….
+    """Write network-interfaces.json, subnets.json and vpcs.json as `aws ec2 describe-…` would, the
+    network configuration (security-groups.json, network-acls.json, route-tables.json, prefix-lists/)
+    and (with `posture`) the posture snapshot: flow-logs.json, log-groups.json, buckets/BUCKET/….
 
     The three inventory files are also kept as a dated snapshot, `out_dir/YYYY-MM-DD/` (today, UTC;
     a later sync the same day replaces it): ENIs come and go (Lambda deletes idle ones), and a query
@@ -50,6 +53,7 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
     the rest is still written.
     """
     from ..aws import aws_errors
+    from .configuration import sync_configuration
     from .posture import sync_posture
 
     if not 5 <= page_size <= 1000:
@@ -65,13 +69,16 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
                 pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
                 counts[name] = _write_cli_json(out / name, key,
                                                (item for page in pages for item in page.get(key, [])))
-        _keep_dated(out, today or datetime.now(timezone.utc).date())
+        day = today or datetime.now(timezone.utc).date()
+        _keep_dated(out, day)
+        c = sync_configuration(aws, out, day, page_size=page_size)
+        counts.update(c.counts)
         if not posture:
-            return Synced(counts)
+            return Synced(counts, warnings=c.warnings)
         p = sync_posture(aws, out)
     except OSError as e:  # --out is a file, read-only, on a full disk, …: the user's to fix
         raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}") from None
-    return Synced({**counts, **p.counts}, written=p.written, absent=p.absent, warnings=p.warnings)
+    return Synced({**counts, **p.counts}, written=p.written, absent=p.absent, warnings=c.warnings + p.warnings)
 
 
 def _keep_dated(out: Path, day: date) -> None:

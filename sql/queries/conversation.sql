@@ -27,8 +27,9 @@ semantics: >-
   dstaddr = src, srcport = port, protocol as given), else other-src (src is one of the two addresses)
   or other-dst. Grouped by direction, interface_id, action and, for request and reply, protocol, the
   server's port and flow-direction; tcp_flags OR-ed, flows counted, packets and bytes summed,
-  first_seen the smallest start, last_seen the largest end. Ordered by direction, interface_id,
-  action, protocol, port, flow_direction (NULL last).
+  first_seen the smallest start, last_seen the largest end; client_port_min and client_port_max
+  the smallest and largest client port (request: srcport, reply: dstport; NULL for other traffic).
+  Ordered by direction, interface_id, action, protocol, port, flow_direction (NULL last).
 example:
   src: 10.0.1.5
   dst: 10.0.2.9
@@ -75,6 +76,7 @@ WITH records AS (
         END AS direction,
         f.protocol AS record_protocol,
         CASE WHEN f.srcaddr = {{ dst }} THEN f.srcport ELSE f.dstport END AS server_port,
+        CASE WHEN f.srcaddr = {{ dst }} THEN f.dstport ELSE f.srcport END AS client_port,
         {{ column('flow_direction', 'f') }} AS record_flow_direction,
         {{ column('tcp_flags', 'f') }} AS record_tcp_flags
     FROM {{ flow_logs }} AS f
@@ -96,7 +98,8 @@ evidence AS (
         CASE WHEN direction IN ('request', 'reply') THEN record_protocol END AS protocol,
         CASE WHEN direction IN ('request', 'reply') THEN server_port END AS port,
         CASE WHEN direction IN ('request', 'reply') THEN record_flow_direction END AS flow_direction,
-        CASE WHEN direction IN ('request', 'reply') THEN record_tcp_flags END AS tcp_flags
+        CASE WHEN direction IN ('request', 'reply') THEN record_tcp_flags END AS tcp_flags,
+        CASE WHEN direction IN ('request', 'reply') THEN client_port END AS client_port
     FROM records
 )
 
@@ -112,7 +115,9 @@ SELECT
     sum(packets) AS packets,
     sum(bytes) AS bytes,
     min(start) AS first_seen,
-    max(end_time) AS last_seen
+    max(end_time) AS last_seen,
+    min(client_port) AS client_port_min,
+    max(client_port) AS client_port_max
 FROM evidence
 GROUP BY direction, interface_id, action, protocol, port, flow_direction
 ORDER BY

@@ -4,8 +4,8 @@
   reports FAILED with that StateChangeReason (moto's queries always succeed).
 - `scanned[marker] = n`: GetQueryExecution reports n bytes scanned (moto reports 0).
 - `throttle[operation] = n`: the next n calls of that operation get a throttling error.
-- `paginate = True`: EC2 DescribeNetworkInterfaces/Subnets/Vpcs honour MaxResults/NextToken
-  (moto returns everything in one page).
+- `paginate = True`: EC2 DescribeNetworkInterfaces/Subnets/Vpcs/SecurityGroups/NetworkAcls/RouteTables
+  honour MaxResults/NextToken (moto returns everything in one page).
 - Flow logs to S3 as EC2 has them: a LogDestination with a key prefix (moto takes
   `bucket/prefix` for a bucket name and refuses it) and DestinationOptions (moto drops them) are
   kept by the proxy and put back into DescribeFlowLogs.
@@ -60,6 +60,9 @@ _EC2_SETS = {
     "DescribeNetworkInterfaces": "networkInterfaceSet",
     "DescribeSubnets": "subnetSet",
     "DescribeVpcs": "vpcSet",
+    "DescribeSecurityGroups": "securityGroupInfo",
+    "DescribeNetworkAcls": "networkAclSet",
+    "DescribeRouteTables": "routeTableSet",
 }
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 

