@@ -1,4 +1,12 @@
-"""Printing result rows as a table, JSON or CSV."""
+"""Printing result rows as a table, JSON or CSV, and text that reaches a terminal.
+
+Text from the data or a snapshot (a tag, a description, a log group's name, a record's field, an
+error message an API returned) can hold characters a terminal acts on instead of printing: an
+escape sequence sets the window's title or clears the screen, a bidirectional override reorders
+what is shown. `terminal_text` is the one place they are made visible (`\x1b`, `\u202e`): every
+table cell, every line on stderr and the free text on stdout go through it. JSON escapes them
+itself; CSV keeps the data as it is (it is for programs, see `to_csv`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,25 @@ from datetime import date, datetime
 from decimal import Decimal
 
 FORMATS = ("table", "json", "csv")
+
+# C0 and C1 controls, DEL, and the format characters that reorder or hide text (bidirectional marks,
+# embeddings, overrides and isolates; line and paragraph separators; the zero-width no-break space).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(m: re.Match) -> str:
+    c = m.group()
+    return _SHORT.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def terminal_text(text, keep: str = "") -> str:
+    """`text` with every character a terminal would act on shown as an escape (`\x1b`, `\u202e`,
+    `\n`), except those in `keep` (a multi-line output keeps its line breaks)."""
+    text = str(text)
+    if not keep:
+        return _UNSAFE.sub(_escape, text)
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
 def plain(value):
@@ -44,7 +71,7 @@ def _cell(v, column: str = "") -> str:
         return "∅"
     if isinstance(v, int) and not isinstance(v, bool) and _AMOUNT.search(column):
         return f"{v:,}"
-    return str(plain(v))
+    return terminal_text(plain(v))  # a line break or an escape sequence in a cell is shown, not obeyed
 
 
 def _numeric(rows: list[tuple], i: int) -> bool:
@@ -55,6 +82,7 @@ def _numeric(rows: list[tuple], i: int) -> bool:
 def to_text_table(columns: list[str], rows: list[tuple]) -> str:
     """A plain aligned table for pipes and files (numbers right-aligned)."""
     cells = [[_cell(v, c) for v, c in zip(r, columns)] for r in rows]
+    columns = [terminal_text(c) for c in columns]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [_numeric(rows, i) for i in range(len(columns))]
     def line(values):
@@ -72,9 +100,9 @@ def print_rich_table(columns: list[str], rows: list[tuple], *, title: str | None
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title) if title else None, title_justify="left", show_lines=False)
+    table = Table(title=Text(terminal_text(title)) if title else None, title_justify="left", show_lines=False)
     for i, c in enumerate(columns):
-        table.add_column(Text(c), justify="right" if _numeric(rows, i) else "left")
+        table.add_column(Text(terminal_text(c)), justify="right" if _numeric(rows, i) else "left")
     for r in rows:
         table.add_row(*[Text(_cell(v, c)) for v, c in zip(r, columns)])
     console = Console(file=file, highlight=False, emoji=False, markup=False)

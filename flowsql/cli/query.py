@@ -157,7 +157,7 @@ def render_cmd(
         e = explain_query(Aws.connect(profile or cfg.profile, cfg.region), cfg, rendered.sql, w, table=table,
                           accounts=accounts, regions=regions)
         out("".join(f"-- {line}\n" for line in e.lines()), nl=False)
-    out(rendered.sql, nl=False)
+    out(rendered.sql, nl=False, raw=True)  # the SQL byte for byte, as it runs
 
 
 @command(app, "query")
