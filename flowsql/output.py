@@ -5,13 +5,12 @@ error message an API returned) can hold characters a terminal acts on instead of
 escape sequence sets the window's title or clears the screen, a bidirectional override reorders
 what is shown. `terminal_text` is the one place they are made visible (`\x1b`, `\u202e`): every
 table cell, every line on stderr and the free text on stdout go through it. JSON escapes them
-itself; CSV keeps the data as it is (it is for programs, see `to_csv`).
+itself; CSV keeps the characters of the data (it is for programs; see `csv_cell` for what it
+neutralises).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,13 +52,32 @@ def to_json(columns: list[str], rows: list[tuple]) -> str:
     return dumps_json([{c: plain(v) for c, v in zip(columns, r)} for r in rows], what="the rows", indent=2)
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """One CSV field, as OWASP advises against CSV injection: every text cell quoted (inner quotes
+    doubled), and one that begins like a formula prefixed with a single quote (`'=1+2`, `'-5` when
+    it is text); a number (int, float, Decimal) stays a bare number, negative ones included, since
+    a spreadsheet reads `-5` as the number it is; NULL is an empty, unquoted field (`""` is an
+    empty text)."""
+    if value is None:
+        return ""
+    value = plain(value)
+    if isinstance(value, (int, float)):  # bool too: True and False are no formula
+        return repr(value) if isinstance(value, float) else str(value)
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        text = "'" + text
+    return '"' + text.replace('"', '""') + '"'
+
+
 def to_csv(columns: list[str], rows: list[tuple]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow(["" if v is None else plain(v) for v in r])
-    return buf.getvalue()
+    """RFC 4180 CSV (line feeds between records), header first, cells as csv_cell writes them."""
+    lines = [",".join(csv_cell(c) for c in columns)]
+    lines += [",".join(csv_cell(v) for v in r) for r in rows]
+    return "\n".join(lines) + "\n"
 
 
 # Columns that hold amounts get thousands separators; ports, protocols and times do not.
