@@ -122,7 +122,7 @@ def html(part: dict, report: dict) -> str:
 
 
 def markdown(part: dict, report: dict) -> str:
-    from ..render_md import table
+    from ..render_md import code_span, table, text
     from ..text import outcome_line
 
     out = []
@@ -130,10 +130,10 @@ def markdown(part: dict, report: dict) -> str:
         item = part.get(t.key)
         if item is None:
             continue
-        out += [f"### {item['title']}", ""]
+        out += [f"### {text(item['title'])}", ""]
         if not item["evaluated"]:
-            out += [f"Not evaluated ({t.query}): {item['reason']}", ""]
+            out += [f"Not evaluated ({code_span(t.query)}): {text(item['reason'])}", ""]
             continue
-        out += [f"`{t.query}`" + (" " + " ".join(f"{k}={v}" for k, v in t.params) if t.params else "")
-                + f"; {outcome_line(item)}", "", table(item["columns"], item["rows"]), ""]
+        out += [code_span(t.query) + (" " + text(" ".join(f"{k}={v}" for k, v in t.params)) if t.params else "")
+                + f"; {text(outcome_line(item))}", "", table(item["columns"], item["rows"]), ""]
     return "\n".join(out)
