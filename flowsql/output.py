@@ -12,7 +12,7 @@ neutralises).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 FORMATS = ("table", "json", "csv")
@@ -44,6 +44,29 @@ def plain(value):
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
+
+
+def as_declared(value, kind: str | None):
+    """A value as a human-readable output shows a column the query's header declares
+    (pack.COLUMN_TYPES): a `unix_seconds` time as ISO 8601 UTC (`2026-11-03T14:00:00Z`). Anything
+    else, and a value that is no such time (NULL, out of range), is returned as it is. JSON and CSV
+    never call it: they keep the number."""
+    if kind == "unix_seconds":
+        v = plain(value)
+        if isinstance(v, int) and not isinstance(v, bool):
+            try:
+                return datetime.fromtimestamp(v, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            except (OverflowError, OSError, ValueError):
+                return value
+    return value
+
+
+def declared(columns: list[str], rows: list[tuple], types: dict | None) -> list[tuple]:
+    """`rows` with the values of the declared columns as_declared shows them."""
+    kinds = [(types or {}).get(c) for c in columns]
+    if not any(kinds):
+        return rows
+    return [tuple(as_declared(v, k) if k else v for v, k in zip(r, kinds)) for r in rows]
 
 
 def to_json(columns: list[str], rows: list[tuple]) -> str:
@@ -97,8 +120,10 @@ def _numeric(rows: list[tuple], i: int) -> bool:
     return bool(rows) and all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows)
 
 
-def to_text_table(columns: list[str], rows: list[tuple]) -> str:
-    """A plain aligned table for pipes and files (numbers right-aligned)."""
+def to_text_table(columns: list[str], rows: list[tuple], types: dict | None = None) -> str:
+    """A plain aligned table for pipes and files (numbers right-aligned; the columns `types`
+    declares shown as as_declared says)."""
+    rows = declared(columns, rows, types)
     cells = [[_cell(v, c) for v, c in zip(r, columns)] for r in rows]
     columns = [terminal_text(c) for c in columns]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
@@ -111,9 +136,11 @@ def to_text_table(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(out) + "\n"
 
 
-def print_rich_table(columns: list[str], rows: list[tuple], *, title: str | None = None, file=None) -> None:
+def print_rich_table(columns: list[str], rows: list[tuple], *, title: str | None = None, file=None,
+                     types: dict | None = None) -> None:
     """A rich table for a terminal. Every cell is a `Text`: data is printed as data, never read as
     rich markup (a dstaddr of `[bold]…` or `[/]` is text like any other)."""
+    rows = declared(columns, rows, types)
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

@@ -267,7 +267,9 @@ class Spinner:
         return False
 
 
-def print_rows(columns, rows, output: OutputFormat, title=None) -> None:
+def print_rows(columns, rows, output: OutputFormat, title=None, types: dict | None = None) -> None:
+    """Rows as JSON, CSV or a table; `types` (a query's declared columns, Query.columns) changes how
+    a table shows them (a time as ISO 8601), never JSON or CSV."""
     from .. import output as fmt
 
     if output is OutputFormat.json:
@@ -276,13 +278,13 @@ def print_rows(columns, rows, output: OutputFormat, title=None) -> None:
         out(fmt.to_csv(columns, rows), nl=False, raw=True)
     elif sys.stdout is not None and sys.stdout.isatty():
         try:
-            fmt.print_rich_table(columns, rows, title=title, file=sys.stdout)
+            fmt.print_rich_table(columns, rows, title=title, file=sys.stdout, types=types)
         except BrokenPipeError:
             raise BrokenPipe() from None
         except OSError as e:
             raise OutputError(f"cannot write the output: {e.strerror or e}") from None
     else:
-        out(((title + "\n") if title else "") + fmt.to_text_table(columns, rows), nl=False)
+        out(((title + "\n") if title else "") + fmt.to_text_table(columns, rows, types), nl=False)
 
 
 # --- the console script -------------------------------------------------------------------------

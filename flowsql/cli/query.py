@@ -198,7 +198,7 @@ def query_cmd(
         eng.close()
     for line in result.stats.lines():
         note(line)
-    print_rows(result.columns, result.rows, output, title=q.title)
+    print_rows(result.columns, result.rows, output, title=q.title, types=q.columns)
 
 
 @command(app, "lint")

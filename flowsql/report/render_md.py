@@ -45,11 +45,13 @@ def code_span(value, *, in_table: bool = False) -> str:
     return f"{fence}{pad}{t}{pad}{fence}"
 
 
-def table(columns: list[str], rows: list[dict], *, limit: int | None = None) -> str:
+def table(columns: list[str], rows: list[dict], *, limit: int | None = None, types: dict | None = None) -> str:
+    """Rows (dicts) as a pipe table; `types`: the outcome's column_types (a time as ISO 8601)."""
     shown = rows if limit is None else rows[:limit]
+    types = types or {}
     lines = ["| " + " | ".join(cell(c) for c in columns) + " |",
-             "|" + "|".join("---:" if _numeric(rows, c) else "---" for c in columns) + "|"]
-    lines += ["| " + " | ".join(cell(cell_text(r.get(c), c)) for c in columns) + " |" for r in shown]
+             "|" + "|".join("---:" if _numeric(rows, c) and c not in types else "---" for c in columns) + "|"]
+    lines += ["| " + " | ".join(cell(cell_text(r.get(c), c, types.get(c))) for c in columns) + " |" for r in shown]
     if limit is not None and len(rows) > limit:
         lines.append("")
         lines.append(f"… and {plural(len(rows) - limit, 'more row')} (report.json has them).")
@@ -64,8 +66,10 @@ def _numeric(rows: list[dict], column: str) -> bool:
 
 def kv_table(pairs: list[tuple[str, str]], *, code: tuple[str, ...] = ()) -> str:
     """Two columns, key and value; the values of the keys in `code` as code spans."""
-    return "\n".join(["| | |", "|---|---|"] + [f"| {cell(k)} | {code_span(v, in_table=True) if k in code else cell(v)} |"
-                                               for k, v in pairs])
+    def value(k, v):
+        return code_span(v, in_table=True) if k in code else cell(v)
+
+    return "\n".join(["| | |", "|---|---|"] + [f"| {cell(k)} | {value(k, v)} |" for k, v in pairs])
 
 
 def code(text: str, lang: str = "") -> str:

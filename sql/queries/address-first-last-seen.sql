@@ -19,6 +19,9 @@ semantics: >-
   action REJECT. Ordered by first_seen asc, interface_id asc.
 example:
   address: 10.0.1.25
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, interface-id, srcaddr, dstaddr, bytes, start, end]
 -#}

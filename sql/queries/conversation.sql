@@ -35,6 +35,9 @@ example:
   dst: 10.0.2.9
   port: 443
   protocol: tcp
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, interface-id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end]
 without:

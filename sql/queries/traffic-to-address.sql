@@ -17,6 +17,9 @@ semantics: >-
   by bytes desc (null last), srcaddr asc, dstport asc, protocol asc, action asc.
 example:
   address: 10.0.1.25
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, srcaddr, dstaddr, dstport, protocol, packets, bytes, start, end]
 -#}

@@ -72,7 +72,7 @@ def html(part: dict, report: dict) -> str:
         else:
             out.append(f'<p class="small muted">{esc(rows_line(i))}; evidence {evidence_link(i["evidence"])}</p>')
             if i["row_count"]:
-                out.append(table(i["columns"], i["rows"], limit=ROWS_SHOWN))
+                out.append(table(i["columns"], i["rows"], limit=ROWS_SHOWN, types=i.get("column_types")))
         out.append("</div>")
     return "\n".join(out)
 
@@ -92,5 +92,5 @@ def markdown(part: dict, report: dict) -> str:
             out += [f"Compliance: {text(', '.join(i['compliance']))}", ""]
         out += [text(outcome_line(i), starts_line=True), ""]
         if i["evaluated"] and i["row_count"]:
-            out += [table(i["columns"], i["rows"], limit=ROWS_SHOWN), ""]
+            out += [table(i["columns"], i["rows"], limit=ROWS_SHOWN, types=i.get("column_types")), ""]
     return "\n".join(out)

@@ -113,11 +113,12 @@ def html(part: dict, report: dict) -> str:
             out.append(f"<p>{plural(tot['flows'], 'flow')} ({tot['rejected_flows']:,} rejected), "
                        f"{charts.human_bytes(tot['bytes'])} on {plural(item['row_count'], 'day')} with records.</p>")
             out.extend(_daily(item, report["window"]))
-            out.append(fold("The numbers per day", table(item["columns"], item["rows"])))
+            out.append(fold("The numbers per day",
+                            table(item["columns"], item["rows"], types=item.get("column_types"))))
         else:
             out.append(charts.bars([(r[t.label], r[t.value]) for r in item["rows"]], title=item["title"],
                                    color=charts.REJECTED if "REJECT" in dict(t.params).values() else charts.BAR))
-            out.append(table(item["columns"], item["rows"]))
+            out.append(table(item["columns"], item["rows"], types=item.get("column_types")))
     return "\n".join(out)
 
 
@@ -135,5 +136,6 @@ def markdown(part: dict, report: dict) -> str:
             out += [f"Not evaluated ({code_span(t.query)}): {text(item['reason'])}", ""]
             continue
         out += [code_span(t.query) + (" " + text(" ".join(f"{k}={v}" for k, v in t.params)) if t.params else "")
-                + f"; {text(outcome_line(item))}", "", table(item["columns"], item["rows"]), ""]
+                + f"; {text(outcome_line(item))}", "",
+                table(item["columns"], item["rows"], types=item.get("column_types")), ""]
     return "\n".join(out)
