@@ -87,10 +87,11 @@ def parse_target(src: str, dst: str, port=None, protocol=None) -> dict[str, str]
         if value is None:
             continue
         try:
-            ParamSpec(name, kind).parse(str(value))
+            parsed = ParamSpec(name, kind).parse(str(value))
         except UsageError as e:
             raise UsageError(f"{option}: {str(e).split(': ', 1)[-1]}") from None
-        given[name] = str(value)
+        # an address as flowsql compares it (2001:DB8:0:0::1 is 2001:db8::1), in the verdict's words too
+        given[name] = parsed.value if kind == "ip" else str(value)
     return given
 
 
