@@ -9,7 +9,8 @@ returns the same rows:
   the destination or outbound at the source (the ENI that logged the REJECT says which);
 - `rejected`, direction `response`: the request was accepted but the reply was rejected. Security
   groups are stateful (the reply to an allowed request is allowed), so this is a network ACL's rule
-  for the ephemeral ports;
+  for the ephemeral ports, or, for ICMP and ICMPv6 (which have no ports), its rule for the reply's
+  ICMP type and code;
 - `one-way`: accepted toward the destination, no reply seen;
 - `no-records`: nothing between them in the window; other traffic of either address says what the
   data rules out (an ENI that logged other traffic is logged);
@@ -34,6 +35,15 @@ NEVER_LOGGED = {"169.254.169.254": "instance metadata", "169.254.169.123": "Amaz
                 "169.254.169.253": "the Amazon DNS server", "fd00:ec2::254": "instance metadata",
                 "fd00:ec2::123": "Amazon Time Sync", "fd00:ec2::253": "the Amazon DNS server"}
 EPHEMERAL = "1024-65535"
+# ICMP has no ports (a flow log records 0 for both): a rule allows it by protocol, type and code. A
+# network ACL, being stateless, needs a rule for the reply's type too; a security group does not.
+ICMP = {1: {"name": "ICMP", "rule": "ICMP (protocol 1)", "request": "echo request: type 8, code 0",
+            "reply": "echo reply: type 0, code 0", "all": "All ICMP - IPv4",
+            "more": "destination unreachable, type 3 (code 4 carries path MTU discovery); time exceeded, type 11"},
+        58: {"name": "ICMPv6", "rule": "ICMPv6 (protocol 58, IPv6-ICMP)", "request": "echo request: type 128, code 0",
+             "reply": "echo reply: type 129, code 0", "all": "All ICMP - IPv6",
+             "more": "packet too big, type 2 (path MTU discovery, which IPv6 cannot do without); destination "
+                     "unreachable, type 1; time exceeded, type 3"}}
 
 
 @dataclass
@@ -68,16 +78,20 @@ def parse_target(src: str, dst: str, port=None, protocol=None) -> dict[str, str]
     from .errors import UsageError
 
     given = {}
+    if port is not None and _protocol(protocol) in ICMP:
+        raise UsageError(f"--port: {ICMP[_protocol(protocol)]['name']} has no ports (a flow log records 0 for "
+                         "them; a rule allows it by type and code): leave --port out")
     for option, name, kind, value in (("--src", "src", "ip", src), ("--dst", "dst", "ip", dst),
                                       ("--port", "port", "port", port), ("--protocol", "protocol", "protocol",
                                                                          protocol)):
         if value is None:
             continue
         try:
-            ParamSpec(name, kind).parse(str(value))
+            parsed = ParamSpec(name, kind).parse(str(value))
         except UsageError as e:
             raise UsageError(f"{option}: {str(e).split(': ', 1)[-1]}") from None
-        given[name] = str(value)
+        # an address as flowsql compares it (2001:DB8:0:0::1 is 2001:db8::1), in the verdict's words too
+        given[name] = parsed.value if kind == "ip" else str(value)
     return given
 
 
@@ -107,7 +121,7 @@ def _protocol(protocol) -> int | None:
     if protocol is None:
         return None
     text = str(protocol).strip().lower()
-    return PROTOCOLS.get(text, int(text) if text.isdigit() else None)
+    return PROTOCOLS.get(text, int(text) if text.isascii() and text.isdigit() else None)
 
 
 @dataclass
@@ -187,6 +201,10 @@ def verdict(rows: list[dict], *, src: str, dst: str, port: int | None = None, pr
     on = f" on port {port}" if port is not None else ""
     proto = {v: k for k, v in PROTOCOLS.items()}.get(protocol, str(protocol)) if protocol is not None else ""
     what = f"{src} → {dst}{on}" + (f" ({proto})" if proto else "")
+    # ICMP has no ports: its advice is by type and code. Without --protocol, the records say it when
+    # the conversation's records are all of one protocol.
+    seen = {r.get("protocol") for r in req + rep} - {None}
+    icmp = ICMP.get(protocol if protocol is not None else (min(seen) if len(seen) == 1 else None))
     req_rej = [r for r in req if r["action"] == "REJECT"]
     req_acc = [r for r in req if r["action"] == "ACCEPT"]
     rep_rej = [r for r in rep if r["action"] == "REJECT"]
@@ -212,31 +230,46 @@ def verdict(rows: list[dict], *, src: str, dst: str, port: int | None = None, pr
                        f"{_where(enis, sides)}. A security group or a network ACL denied it.{also}"
                        + _late(req_rej, req_acc))
         what_port = f"{proto or 'the protocol'}{on}"
+        if icmp:  # no ports: rules by type and code, and the network ACL's rule for the replies' type
+            what_port = f"{icmp['rule']} with the type and code sent ({icmp['request']}; or {icmp['all']})"
+            replies = f"the replies' type ({icmp['reply']})"
         if at_src:  # the source's own rules let nothing out toward dst
+            back = (f"an inbound rule for {icmp['rule']} from {dst} for {replies}" if icmp else
+                    f"an inbound rule for the ephemeral ports ({EPHEMERAL}) from {dst} for the replies")
             steps = [f"Check the outbound rules of the security groups on {', '.join(sorted(enis))} for "
                      f"{what_port} to {dst}.",
                      f"Check the network ACL of that ENI's subnet: an outbound rule that allows {what_port} to "
-                     f"{dst}, and an inbound rule for the ephemeral ports ({EPHEMERAL}) from {dst} for the "
-                     "replies."]
+                     f"{dst}, and {back}."]
         else:
             rules = "inbound" if at_dst else "inbound (destination) or outbound (source)"
+            back = (f"an outbound rule for {icmp['rule']} to {src} for {replies}" if icmp else
+                    f"an outbound rule for the ephemeral ports ({EPHEMERAL}) to {src} for the replies")
             steps = [f"Check the {rules} rules of the security groups on {', '.join(sorted(enis))} for "
                      f"{what_port} from {src}.",
                      f"Check the network ACL of that ENI's subnet: an {rules} rule that allows {what_port} from "
-                     f"{src}, and an outbound rule for the ephemeral ports ({EPHEMERAL}) to {src} for the "
-                     "replies."]
+                     f"{src}, and {back}."]
+        if icmp:
+            steps.append(f"Flow logs do not record ICMP types: other messages a rule may block are {icmp['more']}.")
         return diagnosis("rejected", "request", explanation, steps)
 
+    # what a network ACL must allow for the replies to come back: the ephemeral ports, or ICMP's reply type
+    reply_rule = (f"its rule for {icmp['rule']} replies ({icmp['reply']})" if icmp
+                  else f"its rule for the ephemeral ports ({EPHEMERAL})")
     if req_acc and rep_rej:
         enis = {r["interface_id"] for r in rep_rej}
         explanation = (f"The request {what} was accepted ({_flows(req_acc)} record(s)), but the reply from "
                        f"{dst} was rejected: {_flows(rep_rej)} rejected record(s) on {_where(enis, sides)}. "
                        "Security groups are stateful (the reply to an allowed request is always allowed), "
-                       f"so a network ACL rejected it: its rule for the ephemeral ports ({EPHEMERAL})."
+                       f"so a network ACL rejected it: {reply_rule}."
                        + _late(rep_rej, rep_acc))
-        steps = [f"Check the outbound network ACL rules of {dst}'s subnet for {src} on the ephemeral ports "
-                 f"({EPHEMERAL}), and the inbound rules of {src}'s subnet for the same.",
-                 "Network ACLs are stateless: each direction needs its own allow rule."]
+        if icmp:
+            first = (f"Check the outbound network ACL rules of {dst}'s subnet for {icmp['rule']} to {src} with "
+                     f"the reply's type and code ({icmp['reply']}; or type and code -1, all), and the inbound "
+                     f"rules of {src}'s subnet for the same.")
+        else:
+            first = (f"Check the outbound network ACL rules of {dst}'s subnet for {src} on the ephemeral ports "
+                     f"({EPHEMERAL}), and the inbound rules of {src}'s subnet for the same.")
+        steps = [first, "Network ACLs are stateless: each direction needs its own allow rule."]
         return diagnosis("rejected", "response", explanation, steps)
 
     if req_acc and not rep:
@@ -247,7 +280,9 @@ def verdict(rows: list[dict], *, src: str, dst: str, port: int | None = None, pr
                        f"{_where({r['interface_id'] for r in req_acc}, sides)}), and no reply was seen in the "
                        f"window.{hint} Either the application on {dst} did not answer, the return route "
                        "sends the reply elsewhere, or the reply left through another ENI that is not logged.")
-        steps = [f"Check that something listens on {dst}{on} (and answers {src}).",
+        answer = (f"Check that {dst} answers {icmp['name']} ({icmp['request']}): a host firewall may drop it."
+                  if icmp else f"Check that something listens on {dst}{on} (and answers {src}).")
+        steps = [answer,
                  f"Check the route tables of {dst}'s subnet: the route back to {src} (asymmetric routing "
                  "through another ENI, a NAT or firewall appliance).",
                  f"If {dst} is behind another ENI (a load balancer, a NAT gateway), look at that ENI's records."]
@@ -266,8 +301,9 @@ def verdict(rows: list[dict], *, src: str, dst: str, port: int | None = None, pr
                        "before the window.")
         steps = [f"Widen the window (--since), and check that {src}'s ENI has a flow log."]
         if rep_rej:
+            rule = f"{icmp['rule']} replies ({icmp['reply']})" if icmp else f"the ephemeral ports ({EPHEMERAL})"
             return diagnosis("rejected", "response", explanation + " The replies were rejected: check the "
-                             f"network ACLs for the ephemeral ports ({EPHEMERAL}).", steps)
+                             f"network ACLs for {rule}.", steps)
         return diagnosis("one-way", None, explanation, steps)
 
     # no record of the conversation at all

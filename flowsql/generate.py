@@ -84,6 +84,9 @@ class Scenario:
     seed: int = 7
     hive: bool = False  # Hive-compatible prefixes (aws-account-id=…/…/day=dd/)
     per_hour: bool = False  # per-hour partitions (…/dd/HH/)
+    # IPv6 addresses written in other spellings than AWS's RFC 5952 form, half of the time (upper case,
+    # leading zeros, no `::`): a writer other than AWS may, and the same address must still match
+    ipv6_spellings: bool = False
 
 
 def demo_scenario(today: date | None = None) -> Scenario:
@@ -555,6 +558,8 @@ class _Traffic:
         self.gap = (t0 + 3 * 86400 + 10 * 3600, t0 + 3 * 86400 + 13 * 3600) if topo.k == 0 else (0, 0)
         self.rand = rng.random
         self.nosub = 0.01 if "subnet-id" in topo.fmt else 0.0
+        # its own generator, so that the records are the same with and without other spellings
+        self.spell = random.Random(f"flowsql:{scenario.seed}:{topo.k}:spellings") if scenario.ipv6_spellings else None
         self.lines: list[str] = []
         self.recs: list[dict] = []
         r = rng
@@ -613,9 +618,30 @@ class _Traffic:
         view = eni.view
         if self.nosub and self.rand() < self.nosub:
             view = eni.view_nosub  # subnet-id `-`: readers must fall back to the inventory
+        family = "IPv6" if ":" in src else "IPv4"
+        psrc, pdst = psrc or src, pdst or dst
+        if self.spell is not None:
+            src, dst, psrc, pdst = (self._spelled(a) for a in (src, dst, psrc, pdst))
         view.put(self.lines, self.recs, src, dst, sport, dport, proto, packets, nbytes, start, end, action,
-                 "OK", flags, "IPv6" if ":" in src else "IPv4", psrc or src, pdst or dst, src_svc, dst_svc,
-                 direction, path if direction == "egress" else None)
+                 "OK", flags, family, psrc, pdst, src_svc, dst_svc, direction, path if direction == "egress" else None)
+
+    def _spelled(self, address):
+        """An IPv6 address as another writer might spell it (half of the time): every form names the
+        same address (RFC 4291 2.2), only RFC 5952's is the one AWS writes."""
+        if address is None or ":" not in address:
+            return address
+        how = self.spell.randrange(8)
+        ip = ipaddress.IPv6Address(address)
+        groups = ip.exploded.split(":")
+        if how == 0:
+            return ip.exploded  # 2001:0db8:0000:…:0001
+        if how == 1:
+            return address.upper()  # 2001:DB8::1
+        if how == 2:
+            return ":".join(g.lstrip("0") or "0" for g in groups)  # 2001:db8:0:0:0:0:0:1
+        if how == 3:
+            return ip.exploded.upper()
+        return address
 
     def both(self, eni, local, remote, lport, rport, proto, out_pb, in_pb, start, end, path,
              outbound=True, dst_svc=None):

@@ -17,7 +17,11 @@ from .resources import sql_dir
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _HEADER = re.compile(r"\A\s*\{#-?(?P<body>.*?)-?#\}", re.S)
 _HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example",
-                "needs", "without", "why", "remediation"}
+                "needs", "without", "why", "remediation", "columns"}
+# What a result column may be declared as (`columns:` in the header), beyond what its SQL type says:
+# how a human-readable output shows it (output.as_declared). JSON and CSV keep the value as it is.
+COLUMN_TYPES = {"unix_seconds": "a time in Unix seconds, shown as ISO 8601 UTC (2026-11-03T14:00:00Z) in tables "
+                                "and the report's HTML and Markdown"}
 # A finding (a query whose rows are something to fix) says why it matters and what to do.
 FINDING_SEVERITIES = ("low", "medium", "high", "critical")
 _PARAM_KEYS = {"type", "description", "default", "required", "min", "max", "values"}
@@ -102,6 +106,7 @@ class Query:
     needs: Needs = field(default_factory=Needs)
     why: str = ""  # why its rows matter (findings)
     remediation: str = ""  # what to do about them (findings)
+    columns: dict = field(default_factory=dict)  # result column -> one of COLUMN_TYPES (`columns:` in the header)
 
     def required_example(self) -> dict:
         """The example's values of the required parameters only: the query with its defaults."""
@@ -128,6 +133,7 @@ class Query:
             "tags": list(self.tags),
             "compliance": list(self.compliance),
             "needs": {"fields": list(self.needs.fields), "inventory": list(self.needs.inventory)},
+            "columns": dict(self.columns),
             "parameters": [
                 {
                     "name": p.name,
@@ -211,6 +217,14 @@ def parse_query(path: Path) -> Query:
     for p in params:
         if p.required and p.name not in example:
             raise HeaderError(f"{path}: required parameter {p.name} needs a value in `example` (lint renders with it)")
+    columns = meta.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise HeaderError(f"{path}: columns must map result column names to a type ({', '.join(COLUMN_TYPES)})")
+    for column, kind in columns.items():
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(column)):
+            raise HeaderError(f"{path}: columns: {column!r} is no result column name (lower_snake_case)")
+        if kind not in COLUMN_TYPES:
+            raise HeaderError(f"{path}: columns.{column}: {kind!r} is none of {', '.join(COLUMN_TYPES)}")
     return Query(
         name=path.name[: -len(".sql")],
         path=path,
@@ -225,6 +239,7 @@ def parse_query(path: Path) -> Query:
         needs=_needs(path, meta),
         why=" ".join(str(meta.get("why") or "").split()),
         remediation=" ".join(str(meta.get("remediation") or "").split()),
+        columns={str(c): str(k) for c, k in columns.items()},
     )
 
 

@@ -162,14 +162,13 @@ class ParamSpec:
                 raise ValueError(str(e).split(": ", 1)[-1]) from None
             return Literal(d, f"DATE '{d.isoformat()}'")
         if t == "ip":
-            try:
-                # a scope (`%eth0`) is no part of an address in a flow log, and free text besides
-                ip = ipaddress.ip_address(text) if "%" not in text else None
-            except ValueError:
-                ip = None
+            from .address import canonical
+
+            # compared as an address: the one text flowsql compares it by (RFC 5952 for IPv6)
+            ip = canonical(text)
             if ip is None:
                 raise ValueError(f"expected an IPv4 or IPv6 address, got {shown!r}")
-            return Literal(str(ip), quote(str(ip)))
+            return Literal(ip, quote(ip))
         if t == "cidr":
             try:
                 net = ipaddress.ip_network(text, strict=False) if "%" not in text else None

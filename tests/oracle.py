@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
@@ -47,11 +48,39 @@ class _NullsLast:
         return self.value == other.value
 
 
+@lru_cache(maxsize=None)
+def address(text: str | None) -> str | None:
+    """docs/queries.md: addresses are compared as addresses, whatever their spelling (2001:DB8:0:0:0:0:0:1
+    is 2001:db8::1), an IPv4-mapped IPv6 address as its IPv4 address (Athena's IPADDRESS). Here with
+    Python's ipaddress: its str() of an IPv6 address is RFC 5952's form."""
+    if text is None:
+        return None
+    ip = ipaddress.ip_address(text)
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+ADDRESS_COLUMNS = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")
+_AS_ADDRESSES: dict[int, tuple[list, list]] = {}
+
+
+def as_addresses(records: list) -> list:
+    """The records with their addresses as `address` gives them (once per list of records)."""
+    known = _AS_ADDRESSES.get(id(records))
+    if known is None or known[0] is not records:
+        converted = [r if not any(r.get(c) and ":" in r[c] for c in ADDRESS_COLUMNS)
+                     else {**r, **{c: address(r.get(c)) for c in ADDRESS_COLUMNS if c in r}} for r in records]
+        known = _AS_ADDRESSES[id(records)] = (records, converted)
+    return known[1]
+
+
 def _selected(records, since: date, until: date, accounts, regions):
-    """OK records whose path day is in [since, until] and whose account/region were asked for."""
+    """OK records whose path day is in [since, until] and whose account/region were asked for, their
+    addresses compared as addresses (`as_addresses`)."""
     accounts = set(accounts) if accounts else None
     regions = set(regions) if regions else None
-    for r in records:
+    for r in as_addresses(records):
         if r["log_status"] != "OK" or not since <= r["day"] <= until:
             continue
         if accounts is not None and r["aws_account_id"] not in accounts:
@@ -102,7 +131,7 @@ def _eni_ips(eni: dict) -> set[str]:
     ips.update(a.get("PrivateIpAddress") for a in eni.get("PrivateIpAddresses") or [])
     ips.update(a.get("Ipv6Address") for a in eni.get("Ipv6Addresses") or [])
     ips.discard(None)
-    return ips
+    return {address(ip) for ip in ips}
 
 
 def _vpc_networks(inventory_dir: Path, since: date | None = None, until: date | None = None) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from oracle import _NullsLast, _selected, _sum, oracle
+from oracle import _NullsLast, _selected, _sum, address, oracle
 from flowsql.params import PROTOCOLS
 
 
@@ -29,7 +29,7 @@ def _client_ports(direction, rs):
 
 @oracle("conversation", {"src": "10.0.1.5", "dst": "10.0.2.9", "port": "443", "protocol": "tcp"})
 def conversation(records, inventory_dir, params, **window):
-    src, dst = params["src"], params["dst"]
+    src, dst = address(params["src"]), address(params["dst"])  # compared as addresses, as the records' are
     port = int(params["port"]) if params.get("port") is not None else None
     p = params.get("protocol")
     protocol = None if p is None else PROTOCOLS.get(p.lower(), int(p) if p.isdigit() else None)

@@ -8,10 +8,9 @@ other parameter values once, and the addresses and ENIs with values picked from 
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 
-from oracle import _enis, _NullsLast, _selected, _sum, oracle
+from oracle import _enis, _NullsLast, _selected, _sum, address, oracle
 
 
 def _order(rows: list[dict], *keys: str, desc: str | None = None) -> list[dict]:
@@ -36,8 +35,8 @@ def _subnets(records, inventory_dir, since, until):
 
 
 def _address(params) -> str:
-    # the `ip` parameter type's canonical text: IPv6 compressed and lower case, as flow logs write it
-    return str(ipaddress.ip_address(params["address"]))
+    # compared as an address, as the records' addresses are (oracle.address)
+    return address(params["address"])
 
 
 @oracle("top-talkers", {})

@@ -82,18 +82,21 @@ def _read_pty(master: int, proc) -> str:
 
 
 def test_data_is_printed_as_data_on_a_terminal(tmp_path):
-    """Rich markup in the data (`[bold]`, `[/]`) is text like any other, never markup, never a crash."""
-    write_log(tmp_path / "src", "a.log.gz", [record(dst="[bold]9.9.9.9", nbytes="9"), record(dst="[/]", nbytes="8")])
+    """Rich markup in the data (`[bold]`, `[/]`) is text like any other, never markup, never a crash; an
+    8-bit CSI (U+009B) is shown escaped. (An address field holds an address: the markup is in an ENI id.)"""
+    write_log(tmp_path / "src", "a.log.gz", [record(eni="[bold]eni-1", nbytes="9"), record(eni="[/]", nbytes="8"),
+                                             record(eni="eni-\u009b2J", nbytes="7")])
     (tmp_path / "tmp").mkdir()
     master, slave = pty.openpty()
-    p = subprocess.Popen(flowsql("query", "top-destinations", "--source", tmp_path / "src", "--since", DAY,
+    p = subprocess.Popen(flowsql("query", "top-interfaces", "--source", tmp_path / "src", "--since", DAY,
                                  "--until", DAY), stdout=slave, stderr=subprocess.PIPE,
                          env=env(tmp_path, COLUMNS="120", TERM="xterm"))
     os.close(slave)
     out = _read_pty(master, p)
     assert p.wait(timeout=60) == 0, p.stderr.read()
     os.close(master)
-    assert "[bold]9.9.9.9" in out and "[/]" in out
+    assert "[bold]eni-1" in out and "[/]" in out
+    assert "eni-\\x9b2J" in out and "\u009b" not in out
 
 
 @pytest.mark.parametrize("args,needle", [

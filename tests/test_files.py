@@ -291,7 +291,7 @@ def test_glob_characters_in_tmpdir_change_nothing(tmp_path, tmpdir_name):
             env={"TMPDIR": str(tmp), "FLOWSQL_CONFIG": str(tmp_path / "none.json"),
                  "FLOWSQL_CACHE_DIR": str(tmp_path / "cache?")})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[1] == "9.9.9.9,1,10,60"
+    assert r.stdout.splitlines()[1] == '"9.9.9.9",1,10,60'
 
 
 @pytest.mark.parametrize("folder", ["incident [2024]", "a?b", "star*dir"])

@@ -118,7 +118,7 @@ def test_the_session_is_utc_and_home_stays_empty(tmp_path):
     out = subprocess.run([sys.executable, "-m", "flowsql", "query", "top-destinations", "--source",
                           str(tmp_path / "src"), "--since", "2026-03-01", "--until", "2026-03-01", "-o", "csv"],
                          env=env, cwd=work, capture_output=True, text=True, check=True).stdout
-    assert out.splitlines()[1] == "1.1.1.1,1,10,60"
+    assert out.splitlines()[1] == '"1.1.1.1",1,10,60'
     assert list(home.rglob("*")) == [] and list(work.rglob("*")) == []
     assert list((cache / "flowsql" / "lint").glob("*.json"))
     engine = LocalEngine(tmp_path / "src", Window(day, day))

@@ -464,7 +464,7 @@ def test_acceptance_alarms_and_exit_1(tmp_path):
 def test_output_formats(tmp_path):
     root, ids = _acceptance(tmp_path)
     r = invoke("posture", "--inventory", root, "-o", "csv")
-    assert r.exit_code == 1 and r.stdout.splitlines()[0] == ",".join(posture.COLUMNS)
+    assert r.exit_code == 1 and r.stdout.splitlines()[0] == ",".join(f'"{c}"' for c in posture.COLUMNS)
     r = invoke("posture", "--inventory", root)
     assert r.exit_code == 1
     assert "Posture checks" in r.stdout and "Design sheet" in r.stdout and "critical-90-days" in r.stdout
@@ -472,7 +472,7 @@ def test_output_formats(tmp_path):
     sheet = json.loads(r.stdout)
     assert r.exit_code == 1 and {row["vpc"] for row in sheet} == set(ids.values())
     r = invoke("posture", "--inventory", root, "--design", "-o", "csv")
-    assert r.stdout.splitlines()[0].startswith("vpc,name,account,region,class,")
+    assert r.stdout.splitlines()[0].startswith('"vpc","name","account","region","class",')
 
 
 def test_no_alarm_exits_0(tmp_path):

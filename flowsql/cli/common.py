@@ -81,14 +81,21 @@ class Terminated(KeyboardInterrupt):
         self.code = 128 + signum
 
 
+def _terminal(text, keep: str = "") -> str:
+    from ..output import terminal_text
+
+    return terminal_text(text, keep)
+
+
 def err(message: str) -> None:
-    """One error line on stderr."""
-    _write(sys.stderr, f"flowsql: error: {message}\n")
+    """One error line on stderr (data quoted in it cannot act on the terminal: output.terminal_text)."""
+    _write(sys.stderr, f"flowsql: error: {_terminal(message)}\n")
 
 
 def note(message: str) -> None:
-    """A line on stderr for the user (progress, what was left out, what was assumed)."""
-    _write(sys.stderr, f"{message}\n")
+    """A line on stderr for the user (progress, what was left out, what was assumed); a line break
+    or control character in it is shown escaped, so one note is one line."""
+    _write(sys.stderr, f"{_terminal(message)}\n")
 
 
 class OutputError(FlowsqlError):
@@ -118,9 +125,11 @@ def _write(stream, text: str) -> None:
             raise OutputError("cannot write the output: standard output is closed") from None
 
 
-def out(text: str, nl: bool = True) -> None:
-    """Text on stdout; a failed write becomes one error line (exit 1), a closed pipe a quiet stop."""
-    _write(sys.stdout, text + ("\n" if nl else ""))
+def out(text: str, nl: bool = True, *, raw: bool = False) -> None:
+    """Text on stdout; a failed write becomes one error line (exit 1), a closed pipe a quiet stop.
+    Control characters are shown escaped (line breaks and tabs kept) unless `raw`: JSON, which
+    escapes them itself, and CSV and SQL, which must stay byte for byte what they are."""
+    _write(sys.stdout, (text if raw else _terminal(text, "\n\t")) + ("\n" if nl else ""))
 
 
 def fail(e: FlowsqlError) -> None:
@@ -235,14 +244,19 @@ class Spinner:
     def __enter__(self):
         if sys.stderr is not None and sys.stderr.isatty():
             from rich.console import Console
+            from rich.text import Text
 
-            self._status = Console(stderr=True).status(self.text)
+            # the text names data (a query, a month, addresses): printed as text, never as rich markup
+            self._status = Console(stderr=True, markup=False, highlight=False, emoji=False).status(
+                Text(_terminal(self.text)))
             self._status.__enter__()
         return self
 
     def update(self, text: str) -> None:
         if self._status is not None:
-            self._status.update(text)
+            from rich.text import Text
+
+            self._status.update(Text(_terminal(text)))
 
     def __exit__(self, *exc):
         if self._status is not None:
@@ -253,22 +267,24 @@ class Spinner:
         return False
 
 
-def print_rows(columns, rows, output: OutputFormat, title=None) -> None:
+def print_rows(columns, rows, output: OutputFormat, title=None, types: dict | None = None) -> None:
+    """Rows as JSON, CSV or a table; `types` (a query's declared columns, Query.columns) changes how
+    a table shows them (a time as ISO 8601), never JSON or CSV."""
     from .. import output as fmt
 
     if output is OutputFormat.json:
-        out(fmt.to_json(columns, rows))
+        out(fmt.to_json(columns, rows), raw=True)
     elif output is OutputFormat.csv:
-        out(fmt.to_csv(columns, rows), nl=False)
+        out(fmt.to_csv(columns, rows), nl=False, raw=True)
     elif sys.stdout is not None and sys.stdout.isatty():
         try:
-            fmt.print_rich_table(columns, rows, title=title, file=sys.stdout)
+            fmt.print_rich_table(columns, rows, title=title, file=sys.stdout, types=types)
         except BrokenPipeError:
             raise BrokenPipe() from None
         except OSError as e:
             raise OutputError(f"cannot write the output: {e.strerror or e}") from None
     else:
-        out(((title + "\n") if title else "") + fmt.to_text_table(columns, rows), nl=False)
+        out(((title + "\n") if title else "") + fmt.to_text_table(columns, rows, types), nl=False)
 
 
 # --- the console script -------------------------------------------------------------------------

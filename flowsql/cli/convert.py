@@ -72,10 +72,12 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._bar = Progress(TextColumn("converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                 TextColumn("{task.description}"), transient=True)
+                                 TextColumn("{task.description}", markup=False), transient=True)
             self._bar.start()
-            self._task = self._bar.add_task(what, total=total)
-        self._bar.update(self._task, completed=done, description=what)
+            self._task = self._bar.add_task("", total=total)
+        from ..output import terminal_text
+
+        self._bar.update(self._task, completed=done, description=terminal_text(what))
 
     def close(self) -> None:
         if self._bar is not None:

@@ -45,9 +45,10 @@ def diagnose_cmd(
     """
     from ..files import dumps_json
 
-    from ..diagnose import diagnose, parse_target
+    from ..diagnose import QUERY, diagnose, parse_target
     from ..inventory import load as load_inventory
     from ..output import plain
+    from ..pack import get_query
 
     parse_target(src, dst, port, protocol)  # a malformed value is exit 2 before anything is read
     w = window(since, until)
@@ -89,7 +90,8 @@ def diagnose_cmd(
     columns = ["direction", "interface_id", "action", "protocol", "port", "flow_direction", "tcp_flags", "flows",
                "packets", "bytes", "first_seen", "last_seen"]
     print_rows(columns, [tuple(r.get(c) for c in columns) for r in d.evidence], OutputFormat.table,
-               title="evidence (the conversation query; `flowsql render conversation` shows its SQL)")
+               title="evidence (the conversation query; `flowsql render conversation` shows its SQL)",
+               types=get_query(QUERY).columns)
 
 
 def _rule_text(step: dict) -> str | None:

@@ -39,7 +39,7 @@ def posture_cmd(
 
     pol = posture.load_policy(policy)  # a bad policy file is exit 2 before anything is read
     if show_policy:
-        out(policy_yaml(pol) if policy else default_policy_text(), nl=False)
+        out(policy_yaml(pol) if policy else default_policy_text(), nl=False, raw=True)  # a file to keep
         return
     if inventory is None:
         raise UsageError("--inventory DIR is required (the folder `flowsql inventory sync --out DIR` writes)")

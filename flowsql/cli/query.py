@@ -157,7 +157,7 @@ def render_cmd(
         e = explain_query(Aws.connect(profile or cfg.profile, cfg.region), cfg, rendered.sql, w, table=table,
                           accounts=accounts, regions=regions)
         out("".join(f"-- {line}\n" for line in e.lines()), nl=False)
-    out(rendered.sql, nl=False)
+    out(rendered.sql, nl=False, raw=True)  # the SQL byte for byte, as it runs
 
 
 @command(app, "query")
@@ -198,7 +198,7 @@ def query_cmd(
         eng.close()
     for line in result.stats.lines():
         note(line)
-    print_rows(result.columns, result.rows, output, title=q.title)
+    print_rows(result.columns, result.rows, output, title=q.title, types=q.columns)
 
 
 @command(app, "lint")

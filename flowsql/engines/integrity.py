@@ -8,9 +8,15 @@ file is read, flowsql checks that it can be read in full and means what it says:
    every member's CRC-32 and length right (bounded memory: 1 MiB at a time), the text is UTF-8, no
    line is longer than MAX_LINE_BYTES, and the first line is a header of known flow-log fields;
 2. in DuckDB (one pass over the new files, every field read as text): each line has the header's
-   number of fields, and every numeric field is `-` or an unsigned decimal integer that fits its
-   type. A Parquet file's schema must name flow-log fields with their types, and no numeric
-   column may hold a negative value (the footer's statistics).
+   number of fields, every numeric field is `-` or an unsigned decimal integer that fits its type,
+   and every address field (srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr) is `-` or an IPv4 or IPv6
+   address. A Parquet file's schema must name flow-log fields with their types, no numeric column
+   may hold a negative value (the footer's statistics), and its address columns hold addresses.
+
+Addresses are compared as addresses: an IPv6 address has many spellings (`2001:DB8:0:0:0:0:0:1`,
+`2001:db8::1`), and Athena's IPADDRESS type reads them all as one. AWS writes the RFC 5952 form; a file
+with any other spelling is marked (`Checked.canonical` false) and the local engine reads its address
+columns through `flowsql_addr` (sql/local/functions.sql), so every query sees one text per address.
 
 A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
 header, so later queries read it at once. A file that fails is never remembered: it is checked again next
@@ -32,7 +38,7 @@ from ..errors import FormatError
 from ..fields import BY_COLUMN, BY_NAME, FIELDS, LogFormat, parse_header
 from ..layout import LogFile
 
-RULES_VERSION = 2  # bump when what "verified" means changes: older cache entries are ignored
+RULES_VERSION = 3  # bump when what "verified" means changes: older cache entries are ignored
 CHUNK = 1 << 20
 # Bytes a flow-log text file may hold: printable ASCII, newline, carriage return (only before a
 # newline) and UTF-8 beyond ASCII. A tab or other control character is no part of a record and
@@ -50,6 +56,7 @@ class Checked:
     file: LogFile
     fmt: LogFormat | None = None
     problem: str | None = None
+    canonical: bool = True  # every address in it is in the one form the engine compares (RFC 5952)
 
     @property
     def ok(self) -> bool:
@@ -196,12 +203,85 @@ def sql_path(path: str) -> str:
     return "'" + path.replace("'", "''") + "'"
 
 
-def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
-    """path -> problem for the text files of one format whose records are malformed (`session`: a
-    duck.Session). One pass over the files tests every record's numbers with one pattern (the
-    numeric fields joined: a third faster than a test per field); the files it finds bad are read
-    again to name the first bad field and value."""
+ADDRESS_FIELDS = ("srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr")
+_PACKET_OF = {"pkt-srcaddr": "srcaddr", "pkt-dstaddr": "dstaddr"}  # the record's address a packet's usually is
+_IPV4 = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
+
+
+def _canonical_ipv6() -> str:
+    """A regular expression for IPv6 addresses in RFC 5952 form with no run of two zero groups besides
+    the `::` (the form of nearly every address AWS writes). Everything it matches is canonical once
+    two more tests pass (no `:0:0` in the text, no `0:0:` at its start: a run that `::` should
+    have been, see _canonical_sql); a canonical address it misses (2001:db8::1:0:0:1) is looked at
+    again through flowsql_addr (_addresses). The IPv4-mapped ::ffff:a:b is left out: its canonical
+    form is the IPv4 address."""
+    n = "[1-9a-f][0-9a-f]{0,3}"  # a group other than 0, no leading zero, lower case
+    g = f"(?:0|{n})"
+    not_ffff = "(?:[1-9a-e][0-9a-f]{0,3}|f(?:[0-9a-e][0-9a-f]{0,2})?|ff(?:[0-9a-e][0-9a-f]?)?|fff[0-9a-e]?)"
+    forms = [f"{g}(?::{g}){{7}}",  # eight groups, no '::'
+             # '::' first, then 0-6 groups, the first not 0 (else the run goes on) and not ::ffff:a:b
+             f"::(?:{n}(?::{g})?|{not_ffff}:{g}:{g}|{n}(?::{g}){{3,5}})?"]
+    for k in range(1, 7):  # k groups, the last not 0, then '::', then up to 6 - k groups, the first not 0
+        right = f"(?:{n}(?::{g}){{0,{5 - k}}})?" if k < 6 else ""
+        forms.append(f"(?:{g}:){{{k - 1}}}{n}::{right}")
+    return "(?:" + "|".join(forms) + ")"
+
+
+_CANONICAL = f"(?:-|{_IPV4}|{_canonical_ipv6()})"  # `-`: NULL in text; a Parquet string may hold it too
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _canonical_sql(c: str) -> str:
+    """SQL: the text value `c` is `-` or an address in the one form the engine compares (NULL: true)."""
+    return (f"({c} IS NULL OR (regexp_full_match({c}, '{_CANONICAL}') AND NOT contains({c}, ':0:0') "
+            f"AND NOT starts_with({c}, '0:0:')))")
+
+
+def _addresses(session, source: str, columns: list[tuple[str, str]], *,
+               known_suspect: bool) -> dict[str, tuple]:
+    """filename -> (a field and value that is no address, or None; whether an address is spelled
+    otherwise than RFC 5952) for the files of `source` (a DuckDB relation with a filename column)
+    whose address `columns` ([(field name, column)]) hold a value _canonical_sql does not pass.
+    Unless the files are `known_suspect`, one test of every value first says whether there is
+    anything to look at (nearly always not); then only those distinct values are read through
+    flowsql_addr."""
+    from ..resources import local_functions_sql
+
+    tests = " OR ".join(f"NOT {_canonical_sql(_quoted(c))}" for _, c in columns)
+    if not known_suspect:
+        _, [(n,)] = session.run(f"SELECT count(*) FROM {source} WHERE {tests}")
+        if not n:
+            return {}
+    names = ", ".join(f"'{n}'" for n, _ in columns)
+    values = ", ".join(f'"{c}"' for _, c in columns)
+    session.run(local_functions_sql())
+    _, rows = session.run(
+        f"SELECT filename, f, v, flowsql_addr(v) FROM (SELECT DISTINCT filename, f, v FROM ("
+        f"SELECT filename, unnest([{names}]) AS f, unnest([{values}]) AS v FROM {source} WHERE {tests}) "
+        f"WHERE NOT {_canonical_sql('v')}) ORDER BY filename, f, v")
+    out: dict[str, tuple] = {}
+    for path, field, value, canonical in rows:
+        bad, other = out.get(path, (None, False))
+        if canonical is None and value != "-":
+            bad = bad or (field, value)
+        elif canonical != value and value != "-":
+            other = True
+        out[path] = (bad, other)
+    return out
+
+
+def check_records(session, fmt: LogFormat, paths: list[str]) -> tuple[dict[str, str], set[str]]:
+    """(path -> problem, paths whose addresses are not all in canonical form) for the text files of
+    one format (`session`: a duck.Session). One pass over the files tests every record's numbers
+    with one pattern (the numeric fields joined: a third faster than a test per field) and each
+    address with one more; the files it finds suspect are read again to name the first bad field
+    and value, or to find that an address is only spelled otherwise (upper case, leading zeros,
+    uncompressed)."""
     numeric = [f for f in fmt.fields if f.kind in _INT_DIGITS]
+    address = [f for f in fmt.fields if f.name in ADDRESS_FIELDS]
     cols = ", ".join(f"'{f.column}': 'VARCHAR'" for f in fmt.fields)
 
     def reader(listed: list[str], rejects: bool) -> str:
@@ -212,15 +292,27 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
                 + f"ignore_errors=true, columns={{{cols}}})")
 
     problems: dict[str, str] = {}
+    spelled: set[str] = set()
     session.run("DROP TABLE IF EXISTS reject_errors")
     session.run("DROP TABLE IF EXISTS reject_scans")
-    if numeric:
-        joined = "concat_ws(' ', " + ", ".join(f"coalesce(\"{f.column}\", '-')" for f in numeric) + ")"
-        pattern = " ".join(f"(-|{at_most(_max_of(f))})" for f in numeric)
-        _, suspects = session.run(
-            f"SELECT DISTINCT filename FROM {reader(paths, True)} WHERE NOT regexp_full_match({joined}, '{pattern}')")
-        bad_rows = []
-        if suspects:
+    bad_rows = []
+    if numeric or address:
+        tests = []
+        if numeric:
+            joined = "concat_ws(' ', " + ", ".join(f"coalesce(\"{f.column}\", '-')" for f in numeric) + ")"
+            pattern = " ".join(f"(-|{at_most(_max_of(f))})" for f in numeric)
+            tests.append(f"NOT regexp_full_match({joined}, '{pattern}')")
+        # an address gets a test of its own: a third of the cost of joining it to the numbers' pattern;
+        # a packet address is nearly always the record's own, which is tested already
+        names = {f.name for f in address}
+        for f in address:
+            test = _canonical_sql(_quoted(f.column))
+            same = _PACKET_OF.get(f.name)
+            if same in names:
+                test = f"({_quoted(f.column)} IS NOT DISTINCT FROM {_quoted(same.replace('-', '_'))} OR {test})"
+            tests.append(f"NOT {test}")
+        _, suspects = session.run(f"SELECT DISTINCT filename FROM {reader(paths, True)} WHERE {' OR '.join(tests)}")
+        if suspects and numeric:
             oks = [_number_ok(f) for f in numeric]
             first_bad = " ".join(
                 f"WHEN NOT {ok} THEN '{f.name} ' || \"{f.column}\"" for f, ok in zip(numeric, oks))
@@ -228,6 +320,15 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
                 f"SELECT filename, count(*), any_value(CASE {first_bad} END) "
                 f"FROM {reader([p for (p,) in suspects], False)} "
                 f"WHERE NOT ({' AND '.join(oks)}) GROUP BY filename")
+        if suspects and address:
+            found = _addresses(session, reader([p for (p,) in suspects], False),
+                               [(f.name, f.column) for f in address], known_suspect=True)
+            for path, (bad, other) in found.items():
+                if bad is not None:
+                    problems[path] = (f"an address field that is neither - nor an IPv4 or IPv6 address "
+                                      f"(e.g. {bad[0]} {excerpt(bad[1])})")
+                elif other:
+                    spelled.add(path)
     else:
         _, bad_rows = session.run(f"SELECT NULL, 0, NULL FROM {reader(paths, True)} WHERE false")
     for path, n, example in bad_rows:
@@ -241,14 +342,15 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> dict[str, str]:
     for path, n, line, kind in rejects:
         problems[path] = (f"malformed record(s) from line {line} ({str(kind).lower()}: "
                           f"the header names {len(fmt.names)} fields)")
-    return problems
+    return problems, spelled - set(problems)
 
 
 _PARQUET_PHYSICAL = {"INT32": "int", "INT64": "bigint", "BYTE_ARRAY": "string"}
 
 
 def check_parquet(session, path: str) -> LogFormat:
-    """The flow-log fields a Parquet file holds; DataProblem if its schema or values are wrong."""
+    """The flow-log fields a Parquet file holds; DataProblem if its schema or numbers are wrong (its
+    addresses: check_parquet_addresses)."""
     from .duck import duckdb
 
     try:
@@ -291,6 +393,43 @@ def check_parquet(session, path: str) -> LogFormat:
     return LogFormat(tuple(BY_COLUMN[n].name for n, _ in schema))
 
 
+def check_parquet_addresses(session, files: list[tuple[str, LogFormat]]) -> tuple[dict[str, str], set[str]]:
+    """(path -> problem, paths whose addresses are not all in canonical form) for Parquet files
+    whose schema passed check_parquet, [(path, its fields)]: their address columns are read, all
+    files in one statement (a statement a file costs twice as much); when it fails, file by file, to
+    name the file it fails on."""
+    from .duck import duckdb
+
+    columns = [(f.name, f.column) for f in FIELDS if f.name in ADDRESS_FIELDS
+               and any(f.name in fmt.names for _, fmt in files)]
+    if not columns:
+        return {}, set()
+    problems: dict[str, str] = {}
+
+    def look(paths: list[str]) -> dict[str, tuple]:
+        listed = ", ".join(sql_path(p) for p in paths)
+        return _addresses(session, f"read_parquet([{listed}], filename=true, union_by_name=true)", columns,
+                          known_suspect=False)
+
+    try:
+        found = look([p for p, _ in files])
+    except duckdb().Error:
+        found = {}
+        for path, _ in files:
+            try:
+                found.update(look([path]))
+            except duckdb().Error as e:
+                problems[path] = f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})"
+    spelled = set()
+    for path, (bad, other) in found.items():
+        if bad is not None:
+            problems[path] = (f"an address that is neither - nor an IPv4 or IPv6 address "
+                              f"(e.g. {bad[0]} {excerpt(bad[1])})")
+        elif other:
+            spelled.add(path)
+    return problems, spelled - set(problems)
+
+
 # --- the cache ---------------------------------------------------------------------------------
 
 def _stamp(path: Path) -> list[int] | None:
@@ -305,7 +444,8 @@ def _stamp(path: Path) -> list[int] | None:
 
 
 class _Cache:
-    """Verified files, one JSON document per folder: {name: [size, mtime_ns, inode, ctime_ns, header]}."""
+    """Verified files, one JSON document per folder: {name: [size, mtime_ns, inode, ctime_ns, header,
+    canonical]}."""
 
     def __init__(self):
         self.base = cache_dir("verified")
@@ -323,19 +463,19 @@ class _Cache:
             self.folders[folder] = doc["files"] if ok else {}
         return self.folders[folder]
 
-    def get(self, path: Path, stamp) -> LogFormat | None:
+    def get(self, path: Path, stamp) -> tuple[LogFormat, bool] | None:
         entry = self._folder(path.parent).get(path.name)
-        if not entry or stamp is None or entry[:-1] != stamp:
+        if not isinstance(entry, list) or len(entry) != 6 or stamp is None or entry[:4] != stamp:
             return None
         try:
-            return LogFormat(tuple(entry[-1].split()))
+            return LogFormat(tuple(entry[4].split())), entry[5] is True
         except (AttributeError, IndexError):
             return None
 
-    def put(self, path: Path, stamp, fmt: LogFormat) -> None:
+    def put(self, path: Path, stamp, fmt: LogFormat, canonical: bool) -> None:
         if stamp is None or any(n not in BY_NAME for n in fmt.names):
             return
-        self._folder(path.parent)[path.name] = [*stamp, fmt.header()]
+        self._folder(path.parent)[path.name] = [*stamp, fmt.header(), bool(canonical)]
         self.dirty.add(path.parent)
 
     def forget(self, path: Path) -> None:
@@ -361,9 +501,11 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
     todo = []
     for c in out:
         stamp = _stamp(c.file.path)
-        c.fmt = cache.get(c.file.path, stamp)
-        if c.fmt is None:
+        known = cache.get(c.file.path, stamp)
+        if known is None:
             todo.append((c, stamp))
+        else:
+            c.fmt, c.canonical = known
     if not todo:
         return out
     total, done = len(todo), [0]
@@ -404,19 +546,26 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
         if c.ok:
             by_format[c.fmt].append(c)
     for fmt, group in by_format.items():
-        problems = check_records(session, fmt, [duck_path(c.file.path) for c in group])
+        problems, spelled = check_records(session, fmt, [duck_path(c.file.path) for c in group])
         for c in group:
             c.problem = problems.get(duck_path(c.file.path))
-    for c, _ in todo:
-        if c.file.kind == "parquet":
-            try:
-                c.fmt = check_parquet(session, duck_path(c.file.path))
-            except DataProblem as e:
-                c.problem = str(e)
-            tick()
+            c.canonical = duck_path(c.file.path) not in spelled
+    parquet = [c for c, _ in todo if c.file.kind == "parquet"]
+    for c in parquet:
+        try:
+            c.fmt = check_parquet(session, duck_path(c.file.path))
+        except DataProblem as e:
+            c.problem = str(e)
+        tick()
+    problems, spelled = check_parquet_addresses(session,
+                                                [(duck_path(c.file.path), c.fmt) for c in parquet if c.ok])
+    for c in parquet:
+        if c.ok:
+            c.problem = problems.get(duck_path(c.file.path))
+            c.canonical = duck_path(c.file.path) not in spelled
     for c, stamp in todo:
         if c.ok:
-            cache.put(c.file.path, stamp, c.fmt)
+            cache.put(c.file.path, stamp, c.fmt, c.canonical)
         else:
             c.fmt = None
     cache.save()
@@ -430,5 +579,5 @@ def forget(path: Path) -> None:
     cache.save()
 
 
-__all__ = ["Checked", "DataProblem", "FIELDS", "check_parquet", "check_records", "excerpt", "forget",
-           "scan_text", "verify"]
+__all__ = ["ADDRESS_FIELDS", "Checked", "DataProblem", "FIELDS", "check_parquet", "check_parquet_addresses",
+           "check_records", "excerpt", "forget", "scan_text", "verify"]

@@ -24,7 +24,7 @@ from ..params import Window
 from ..resources import local_functions_sql
 from . import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb
-from .integrity import Checked, excerpt, forget, sql_path, verify
+from .integrity import ADDRESS_FIELDS, Checked, excerpt, forget, sql_path, verify
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
 # The partition of a row, read back from its file's path (plain or Hive-compatible layout). DuckDB
@@ -124,7 +124,7 @@ class LocalEngine:
         """The view `flow_logs` over `files`, and the functions and inventory tables `sql` names
         (making the others would only add to every query's start-up)."""
         named = sql.lower()  # the translation may have upper-cased a function's name
-        if "flowsql_" in named:
+        if "flowsql_" in named or not all(c.canonical for c in files):
             session.run(local_functions_sql())
         for table, cols in TABLES.items():
             if f"inventory_{table}" not in named:
@@ -135,17 +135,22 @@ class LocalEngine:
             if rows:
                 marks = ", ".join("?" for _ in cols)
                 session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
-        groups: dict[tuple[str, LogFormat], list[str]] = defaultdict(list)
+        groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)
         for c in files:
-            groups[(c.file.kind, c.fmt)].append(self._duck_path(c.file.path))
+            groups[(c.file.kind, c.fmt, c.canonical)].append(self._duck_path(c.file.path))
         selects = []
-        for (kind, fmt), paths in groups.items():
+        for (kind, fmt, canonical), paths in groups.items():
             present = set(fmt.columns)
-            projection = ", ".join(
-                (f'CAST("{f.column}" AS {f.duckdb_type}) AS "{f.column}"' if f.column in present
-                 else f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"')
-                for f in FIELDS
-            )
+
+            def column(f) -> str:
+                if f.column not in present:
+                    return f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"'
+                if not canonical and f.name in ADDRESS_FIELDS:  # one text per address (integrity.py)
+                    c = f'"{f.column}"'
+                    return f'CASE WHEN contains({c}, \':\') THEN flowsql_addr({c}) ELSE {c} END AS {c}'
+                return f'CAST("{f.column}" AS {f.duckdb_type}) AS "{f.column}"'
+
+            projection = ", ".join(column(f) for f in FIELDS)
             listed = ", ".join(sql_path(p) for p in paths)
             if kind == "parquet":
                 reader = f"read_parquet([{listed}], filename=true)"

@@ -60,6 +60,7 @@ class Outcome:
     columns: list[str] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
     reason: str | None = None  # not evaluated: why
+    column_types: dict = field(default_factory=dict)  # the query header's `columns:` (a time's unit)
 
     @property
     def evaluated(self) -> bool:
@@ -71,7 +72,8 @@ class Outcome:
             return {"query": self.query, "parameters": self.parameters, "evaluated": False, "reason": self.reason}
         return {"query": self.query, "parameters": self.parameters, "evaluated": True, "evidence": self.evidence,
                 "columns": self.columns, "row_count": len(self.rows), "rows": self.rows[:MAX_ROWS],
-                "rows_truncated": len(self.rows) > MAX_ROWS}
+                "rows_truncated": len(self.rows) > MAX_ROWS,
+                "column_types": {c: t for c, t in self.column_types.items() if c in self.columns}}
 
 
 @dataclass
@@ -140,7 +142,8 @@ class Context:
         records = row_dicts(done.result.columns, done.result.rows)
         eid = f"E{len(self.evidence) + 1}"
         self.evidence.append(self._evidence(eid, query, parameters, done, records, used_by, window))
-        return Outcome(job.query, parameters, evidence=eid, columns=list(done.result.columns), rows=records)
+        return Outcome(job.query, parameters, evidence=eid, columns=list(done.result.columns), rows=records,
+                       column_types=dict(query.columns))
 
     def _evidence(self, eid: str, query: Query, parameters: dict, done, records, used_by, window: Window) -> dict:
         s = done.result.stats

@@ -50,17 +50,21 @@ def esc(text) -> str:
     return escape(str(text), quote=True)
 
 
-def table(columns: list[str], rows: list[dict], *, limit: int | None = None, caption: str = "") -> str:
-    """Rows (dicts) as a table; numbers right-aligned; past `limit` rows a line says how many more."""
+def table(columns: list[str], rows: list[dict], *, limit: int | None = None, caption: str = "",
+          types: dict | None = None) -> str:
+    """Rows (dicts) as a table; numbers right-aligned; past `limit` rows a line says how many more;
+    `types`: the outcome's column_types (a time as ISO 8601)."""
     shown = rows if limit is None else rows[:limit]
+    types = types or {}
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = []
     for r in shown:
         cells = []
         for c in columns:
             v = r.get(c)
-            num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            cells.append(f'<td class="num">{esc(cell_text(v, c))}</td>' if num else f"<td>{esc(cell_text(v, c))}</td>")
+            num = isinstance(v, (int, float)) and not isinstance(v, bool) and c not in types
+            shown_v = esc(cell_text(v, c, types.get(c)))
+            cells.append(f'<td class="num">{shown_v}</td>' if num else f"<td>{shown_v}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption class=\"muted small\">{esc(caption)}</caption>" if caption else ""
     more = ""

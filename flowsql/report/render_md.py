@@ -3,19 +3,55 @@ request, a wiki or a ticket. The same content as the HTML, tables in place of ch
 
 from __future__ import annotations
 
+import re
+
 from .text import cell_text, plural, usd
 
+# What Markdown would read as markup inside a line: escapes, code spans, emphasis, strikethrough,
+# links and images, table cells. Each is escaped with a backslash (CommonMark: any ASCII punctuation).
+_INLINE = re.compile(r"[\\`*_~\[\]|]")
+# What starts a block when a line begins with it: a heading, a list item, a setext underline or a
+# thematic break (a quote's `>`, a fence's backticks or tildes and HTML's `<` are escaped anyway).
+_BLOCK_START = re.compile(r"^(?:#{1,6}(?= |$)|[+-](?= |$)|=+$|-+$|[0-9]{1,9}(?=[.)]( |$)))")
 
-def cell(text) -> str:
-    """Text for a table cell: pipes escaped, line breaks folded."""
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
+
+def text(value, *, starts_line: bool = False) -> str:
+    """Text from the data or the pack as Markdown shows it, literally, in a paragraph, a heading or a
+    table cell: line breaks folded (one line, no new block, no new table row), HTML's `<`, `>` and
+    `&` as entities (no element, no comment, no autolink), Markdown's punctuation escaped (no link
+    or image, no code span, no emphasis, no cell boundary), and, when the text `starts_line`, a
+    block marker at its start escaped. Every value a renderer puts in report.md outside a code
+    block goes through here or code_span."""
+    t = _INLINE.sub(lambda m: "\\" + m.group(), " ".join(str(value).split()))
+    t = t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if starts_line and (m := _BLOCK_START.match(t)):
+        at = m.end() if m.group().isdigit() else 0  # `1.` → `1\.`, `#` → `\#`
+        t = t[:at] + "\\" + t[at:]
+    return t
 
 
-def table(columns: list[str], rows: list[dict], *, limit: int | None = None) -> str:
+cell = text  # a table cell is a line of text: its pipes are escaped with the rest
+
+
+def code_span(value, *, in_table: bool = False) -> str:
+    """`value` as an inline code span, literally: fenced by more backticks than any run in it, line
+    breaks folded; `in_table`, its pipes escaped (GFM splits a row at a pipe even in a code span,
+    and reads `\\|` there as the pipe; elsewhere a backslash in a code span is a backslash)."""
+    t = " ".join(str(value).split())
+    if in_table:
+        t = t.replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall("`+", t)), default=0) + 1)
+    pad = " " if t.startswith("`") or t.endswith("`") else ""
+    return f"{fence}{pad}{t}{pad}{fence}"
+
+
+def table(columns: list[str], rows: list[dict], *, limit: int | None = None, types: dict | None = None) -> str:
+    """Rows (dicts) as a pipe table; `types`: the outcome's column_types (a time as ISO 8601)."""
     shown = rows if limit is None else rows[:limit]
+    types = types or {}
     lines = ["| " + " | ".join(cell(c) for c in columns) + " |",
-             "|" + "|".join("---:" if _numeric(rows, c) else "---" for c in columns) + "|"]
-    lines += ["| " + " | ".join(cell(cell_text(r.get(c), c)) for c in columns) + " |" for r in shown]
+             "|" + "|".join("---:" if _numeric(rows, c) and c not in types else "---" for c in columns) + "|"]
+    lines += ["| " + " | ".join(cell(cell_text(r.get(c), c, types.get(c))) for c in columns) + " |" for r in shown]
     if limit is not None and len(rows) > limit:
         lines.append("")
         lines.append(f"… and {plural(len(rows) - limit, 'more row')} (report.json has them).")
@@ -28,8 +64,12 @@ def _numeric(rows: list[dict], column: str) -> bool:
         v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values)
 
 
-def kv_table(pairs: list[tuple[str, str]]) -> str:
-    return "\n".join(["| | |", "|---|---|"] + [f"| {cell(k)} | {cell(v)} |" for k, v in pairs])
+def kv_table(pairs: list[tuple[str, str]], *, code: tuple[str, ...] = ()) -> str:
+    """Two columns, key and value; the values of the keys in `code` as code spans."""
+    def value(k, v):
+        return code_span(v, in_table=True) if k in code else cell(v)
+
+    return "\n".join(["| | |", "|---|---|"] + [f"| {cell(k)} | {value(k, v)} |" for k, v in pairs])
 
 
 def code(text: str, lang: str = "") -> str:
@@ -43,15 +83,15 @@ def page(report: dict) -> str:
     from .sections import discover
 
     s, scope, w = report["summary"], report["scope"], report["window"]
-    lines = [f"# Flow-log report {report['month']}", "",
-             f"{w['since']} … {w['until']} (UTC days, inclusive) · engine {scope['engine']}"
-             + (f" · source `{scope['source']}`" if scope.get("source") else "")
-             + (f" · table `{scope['table']}`" if scope.get("table") else "")
-             + (f" · accounts {', '.join(scope['accounts'])}" if scope.get("accounts") else "")
-             + (f" · regions {', '.join(scope['regions'])}" if scope.get("regions") else "")
-             + f" · flowsql {report['flowsql_version']}", ""]
+    lines = [f"# Flow-log report {text(report['month'])}", "",
+             f"{text(w['since'])} … {text(w['until'])} (UTC days, inclusive) · engine {text(scope['engine'])}"
+             + (f" · source {code_span(scope['source'])}" if scope.get("source") else "")
+             + (f" · table {code_span(scope['table'])}" if scope.get("table") else "")
+             + (f" · accounts {text(', '.join(scope['accounts']))}" if scope.get("accounts") else "")
+             + (f" · regions {text(', '.join(scope['regions']))}" if scope.get("regions") else "")
+             + f" · flowsql {text(report['flowsql_version'])}", ""]
     if not s["evaluated"]:
-        lines += [f"**NOT EVALUATED: {s['reason']}.**", ""]
+        lines += [f"**NOT EVALUATED: {text(s['reason'])}.**", ""]
     findings = report.get("findings", {}).get("summary", {})
     pairs = [("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
              ("findings with rows", f"{findings.get('with_rows', 0)} of {findings.get('evaluated', 0)} evaluated"),
@@ -65,5 +105,5 @@ def page(report: dict) -> str:
               "was read or scanned, and the SHA-256 of its rows, in the appendix.", ""]
     for section in discover():
         if section.KEY in report:
-            lines += [f"## {section.TITLE}", "", section.markdown(report[section.KEY], report).rstrip(), ""]
+            lines += [f"## {text(section.TITLE)}", "", section.markdown(report[section.KEY], report).rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -10,7 +10,13 @@ _AMOUNT = re.compile(r"(^|_)(flows|packets|bytes|records|sources|destinations|ho
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
-def cell_text(value, column: str = "") -> str:
+def cell_text(value, column: str = "", kind: str | None = None) -> str:
+    """A value as both renderers show it; `kind` is the type the query's header declares for the
+    column (a `unix_seconds` time as ISO 8601 UTC, by output.as_declared, the tables' own rule)."""
+    if kind is not None:
+        from ..output import as_declared
+
+        value = as_declared(value, kind)
     if value is None:
         return "∅"
     if isinstance(value, bool):

@@ -14,34 +14,92 @@ CREATE OR REPLACE MACRO flowsql_ipv4_int(ip) AS (
     END
 );
 
+-- The explicit groups on one side of an IPv6 address's '::' ('' -> none).
+CREATE OR REPLACE MACRO flowsql_ipv6_side(part) AS (
+    CASE WHEN part = '' THEN []::VARCHAR[] ELSE string_split(part, ':') END
+);
+
+-- A macro's argument is copied wherever the macro names it, so a value used more than once is bound
+-- once, as the parameter of a lambda over a one-element list (list_transform([value], lambda v: …)[1]):
+-- nested macros would otherwise grow exponentially.
+
+-- The eight groups of an IPv6 address in hex (a '::' stands for at least one group of zeros); NULL
+-- when there are too many or too few.
 CREATE OR REPLACE MACRO flowsql_ipv6_groups(ip) AS (
     CASE
-        WHEN contains(ip, '::') THEN list_concat(
-            CASE WHEN split_part(ip, '::', 1) = '' THEN []::VARCHAR[]
-                 ELSE string_split(split_part(ip, '::', 1), ':') END,
-            list_resize([]::VARCHAR[],
-                8 - (CASE WHEN split_part(ip, '::', 1) = '' THEN 0
-                          ELSE len(string_split(split_part(ip, '::', 1), ':')) END)
-                  - (CASE WHEN split_part(ip, '::', 2) = '' THEN 0
-                          ELSE len(string_split(split_part(ip, '::', 2), ':')) END),
-                '0'),
-            CASE WHEN split_part(ip, '::', 2) = '' THEN []::VARCHAR[]
-                 ELSE string_split(split_part(ip, '::', 2), ':') END
-        )
-        ELSE string_split(ip, ':')
+        WHEN NOT contains(ip, '::') THEN string_split(ip, ':')
+        ELSE list_transform(
+            [[flowsql_ipv6_side(split_part(ip, '::', 1)), flowsql_ipv6_side(split_part(ip, '::', 2))]],
+            lambda lr: CASE WHEN len(lr[1]) + len(lr[2]) <= 7
+                THEN list_concat(lr[1], list_resize([]::VARCHAR[], 8 - len(lr[1]) - len(lr[2]), '0'), lr[2]) END)[1]
     END
 );
 
 CREATE OR REPLACE MACRO flowsql_ipv6_int(ip) AS (
     CASE
-        WHEN regexp_full_match(ip, '[0-9A-Fa-f:]{2,39}')
-            AND len(string_split(ip, '::')) <= 2
-            AND len(flowsql_ipv6_groups(ip)) = 8
-            AND list_bool_and(list_transform(flowsql_ipv6_groups(ip), lambda g: regexp_full_match(g, '[0-9A-Fa-f]{1,4}')))
-            THEN list_reduce(
-                list_transform(flowsql_ipv6_groups(ip),
-                    lambda g, i: CAST(('0x' || g) AS UHUGEINT) << CAST(16 * (8 - i) AS UHUGEINT)),
-                lambda a, b: a + b)
+        WHEN regexp_full_match(ip, '[0-9A-Fa-f:]{2,39}') AND len(string_split(ip, '::')) <= 2
+            THEN list_transform([flowsql_ipv6_groups(ip)], lambda gs:
+                CASE WHEN len(gs) = 8
+                        AND list_bool_and(list_transform(gs, lambda g: regexp_full_match(g, '[0-9A-Fa-f]{1,4}')))
+                    THEN list_reduce(
+                        list_transform(gs, lambda g, i: CAST(('0x' || g) AS UHUGEINT) << CAST(16 * (8 - i) AS UHUGEINT)),
+                        lambda a, b: a + b)
+                END)[1]
+    END
+);
+
+-- An IPv6 text whose last 32 bits are written as an IPv4 address (RFC 4291: ::ffff:192.0.2.1) in
+-- hex groups only; NULL when that part is no IPv4 address.
+CREATE OR REPLACE MACRO flowsql_ipv6_hex(ip) AS (
+    CASE
+        WHEN NOT contains(ip, '.') THEN ip
+        ELSE list_transform([flowsql_ipv4_int(regexp_extract(ip, '[^:]*$'))], lambda v:
+            regexp_extract(ip, '^(.*:)[^:]*$', 1) || printf('%x:%x', v >> 16, v & 65535))[1]
+    END
+);
+
+-- ':g1:…:g8:' with its longest run of two or more ':0' (the leftmost of equal ones) as '::'.
+CREATE OR REPLACE MACRO flowsql_ipv6_compress(s) AS (
+    CASE
+        WHEN contains(s, ':0:0:0:0:0:0:0:0:') THEN '::'
+        WHEN contains(s, ':0:0:0:0:0:0:0:') THEN regexp_replace(s, '(:0){7}:', '::')
+        WHEN contains(s, ':0:0:0:0:0:0:') THEN regexp_replace(s, '(:0){6}:', '::')
+        WHEN contains(s, ':0:0:0:0:0:') THEN regexp_replace(s, '(:0){5}:', '::')
+        WHEN contains(s, ':0:0:0:0:') THEN regexp_replace(s, '(:0){4}:', '::')
+        WHEN contains(s, ':0:0:0:') THEN regexp_replace(s, '(:0){3}:', '::')
+        WHEN contains(s, ':0:0:') THEN regexp_replace(s, '(:0){2}:', '::')
+        ELSE s
+    END
+);
+
+-- The RFC 5952 text of a 128-bit IPv6 address: lower-case hex groups without leading zeros, the
+-- longest run of two or more zero groups (the first of equal ones) as '::'. An IPv4-mapped address
+-- (::ffff:0:0/96) is the IPv4 address itself, as Athena's IPADDRESS type reads and prints it.
+CREATE OR REPLACE MACRO flowsql_ipv6_text(n) AS (
+    CASE
+        WHEN n IS NULL THEN NULL
+        WHEN n >> CAST(32 AS UHUGEINT) = CAST(65535 AS UHUGEINT)
+            THEN printf('%d.%d.%d.%d', CAST((n >> CAST(24 AS UHUGEINT)) & CAST(255 AS UHUGEINT) AS INTEGER),
+                        CAST((n >> CAST(16 AS UHUGEINT)) & CAST(255 AS UHUGEINT) AS INTEGER),
+                        CAST((n >> CAST(8 AS UHUGEINT)) & CAST(255 AS UHUGEINT) AS INTEGER),
+                        CAST(n & CAST(255 AS UHUGEINT) AS INTEGER))
+        ELSE list_transform(
+            [':' || array_to_string(list_transform(range(8), lambda i: printf('%x',
+                CAST((n >> CAST(16 * (7 - i) AS UHUGEINT)) & CAST(65535 AS UHUGEINT) AS INTEGER))), ':') || ':'],
+            lambda s: regexp_replace(regexp_replace(flowsql_ipv6_compress(s), '^:([^:])', '\1'), '([^:]):$', '\1'))[1]
+    END
+);
+
+-- An address as one text per address (what the local engine compares, groups and joins on): an
+-- IPv4 address as written, an IPv6 address in RFC 5952 form (flowsql_ipv6_text), in whatever form
+-- it was written (upper case, leading zeros, uncompressed, a dotted IPv4 tail); NULL for anything
+-- that is no address.
+CREATE OR REPLACE MACRO flowsql_addr(ip) AS (
+    CASE
+        WHEN ip IS NULL THEN NULL
+        WHEN NOT contains(ip, ':') THEN CASE WHEN flowsql_ipv4_int(ip) IS NOT NULL THEN ip END
+        ELSE list_transform([flowsql_ipv6_hex(ip)], lambda h:
+            list_transform([flowsql_ipv6_int(h)], lambda n: flowsql_ipv6_text(n))[1])[1]
     END
 );
 

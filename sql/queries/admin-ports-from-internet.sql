@@ -38,6 +38,9 @@ semantics: >-
   dstport asc.
 example:
   ports: [22, 3389, 5985, 5986]
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, srcaddr, dstaddr, dstport, packets, bytes, start, end]
 -#}

@@ -35,6 +35,9 @@ example:
   dst: 10.0.2.9
   port: 443
   protocol: tcp
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, interface-id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end]
 without:
@@ -52,8 +55,8 @@ WITH records AS (
         f."end" AS end_time,
         CASE
             WHEN
-                f.srcaddr = {{ src }}
-                AND f.dstaddr = {{ dst }}
+                {{ same_address(col('f.srcaddr'), src) }}
+                AND {{ same_address(col('f.dstaddr'), dst) }}
                 {% if port is not none %}
                 AND f.dstport = {{ port }}
                 {% endif %}
@@ -62,8 +65,8 @@ WITH records AS (
                 {% endif %}
                 THEN 'request'
             WHEN
-                f.srcaddr = {{ dst }}
-                AND f.dstaddr = {{ src }}
+                {{ same_address(col('f.srcaddr'), dst) }}
+                AND {{ same_address(col('f.dstaddr'), src) }}
                 {% if port is not none %}
                 AND f.srcport = {{ port }}
                 {% endif %}
@@ -71,19 +74,22 @@ WITH records AS (
                 AND f.protocol = {{ protocol }}
                 {% endif %}
                 THEN 'reply'
-            WHEN f.srcaddr = {{ src }} OR f.dstaddr = {{ src }} THEN 'other-src'
+            WHEN {{ same_address(col('f.srcaddr'), src) }} OR {{ same_address(col('f.dstaddr'), src) }} THEN 'other-src'
             ELSE 'other-dst'
         END AS direction,
         f.protocol AS record_protocol,
-        CASE WHEN f.srcaddr = {{ dst }} THEN f.srcport ELSE f.dstport END AS server_port,
-        CASE WHEN f.srcaddr = {{ dst }} THEN f.dstport ELSE f.srcport END AS client_port,
+        CASE WHEN {{ same_address(col('f.srcaddr'), dst) }} THEN f.srcport ELSE f.dstport END AS server_port,
+        CASE WHEN {{ same_address(col('f.srcaddr'), dst) }} THEN f.dstport ELSE f.srcport END AS client_port,
         {{ column('flow_direction', 'f') }} AS record_flow_direction,
         {{ column('tcp_flags', 'f') }} AS record_tcp_flags
     FROM {{ flow_logs }} AS f
     WHERE
         {{ window('f') }}
         AND f.log_status = 'OK'
-        AND (f.srcaddr IN ({{ src }}, {{ dst }}) OR f.dstaddr IN ({{ src }}, {{ dst }}))
+        AND (
+            {{ same_address(col('f.srcaddr'), src) }} OR {{ same_address(col('f.srcaddr'), dst) }}
+            OR {{ same_address(col('f.dstaddr'), src) }} OR {{ same_address(col('f.dstaddr'), dst) }}
+        )
 ),
 
 evidence AS (

@@ -53,7 +53,7 @@ sent AS (
         sum(f.bytes) AS bytes
     FROM {{ flow_logs }} AS f
     INNER JOIN own_ips AS o
-        ON f.interface_id = o.interface_id AND f.srcaddr = o.private_ip
+        ON f.interface_id = o.interface_id AND {{ same_address(col('f.srcaddr'), col('o.private_ip')) }}
     WHERE
         {{ window('f') }}
         AND f.log_status = 'OK'
@@ -76,7 +76,7 @@ candidates AS (
         CASE WHEN p.vpc_id = s.vpc_id THEN 1 ELSE 0 END AS same_vpc
     FROM sent AS s
     INNER JOIN eni_places AS p
-        ON s.dstaddr = p.private_ip AND s.interface_id <> p.interface_id
+        ON {{ same_address(col('s.dstaddr'), col('p.private_ip')) }} AND s.interface_id <> p.interface_id
     WHERE
         p.availability_zone_id IS NOT NULL
         AND starts_with(p.availability_zone, s.aws_region)

@@ -50,7 +50,7 @@ SELECT
     sum(f.bytes) AS bytes
 FROM {{ flow_logs }} AS f
 INNER JOIN database_ips AS d
-    ON f.interface_id = d.interface_id AND f.dstaddr = d.private_ip
+    ON f.interface_id = d.interface_id AND {{ same_address(col('f.dstaddr'), col('d.private_ip')) }}
 WHERE
     {{ window('f') }}
     AND f.log_status = 'OK'

@@ -32,6 +32,9 @@ semantics: >-
   asc, dstaddr asc, dstport asc.
 example:
   ports: [3306, 5432, 6379, 11211]
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, srcaddr, dstaddr, dstport, packets, bytes, start, end]
 -#}

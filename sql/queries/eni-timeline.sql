@@ -17,6 +17,8 @@ semantics: >-
   asc.
 example:
   eni: eni-0a1b2c3d4e5f60718
+columns:
+  hour: unix_seconds
 needs:
   fields: [log-status, action, interface-id, packets, bytes, start]
 -#}

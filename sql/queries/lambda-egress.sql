@@ -54,7 +54,7 @@ egress AS (
         sum(f.bytes) AS bytes
     FROM {{ flow_logs }} AS f
     INNER JOIN lambda_ips AS l
-        ON f.interface_id = l.interface_id AND f.srcaddr = l.private_ip
+        ON f.interface_id = l.interface_id AND {{ same_address(col('f.srcaddr'), col('l.private_ip')) }}
     WHERE
         {{ window('f') }}
         AND f.log_status = 'OK'

@@ -43,7 +43,7 @@ SELECT
     sum(f.bytes) AS bytes
 FROM {{ flow_logs }} AS f
 INNER JOIN elb_ips AS l
-    ON f.interface_id = l.interface_id AND f.dstaddr = l.private_ip
+    ON f.interface_id = l.interface_id AND {{ same_address(col('f.dstaddr'), col('l.private_ip')) }}
 WHERE
     {{ window('f') }}
     AND f.log_status = 'OK'

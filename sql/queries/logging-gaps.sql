@@ -25,6 +25,8 @@ semantics: >-
   the hours missing between consecutive rows are the gaps. Trino's sequence() makes at most 10,000
   elements, so a gap is cut into blocks of at most 10,000 hours, each made by its own sequence():
   any window works, a gap of years included.)
+columns:
+  hour: unix_seconds
 needs:
   fields: [start]
 -#}

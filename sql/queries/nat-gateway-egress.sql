@@ -51,7 +51,7 @@ arriving (source, destination, dstport, protocol, nat_interface_id, flows, packe
         sum(f.bytes)
     FROM {{ flow_logs }} AS f
     INNER JOIN nat_ips AS n
-        ON f.interface_id = n.interface_id AND f.dstaddr = n.private_ip
+        ON f.interface_id = n.interface_id AND {{ same_address(col('f.dstaddr'), col('n.private_ip')) }}
     WHERE
         {{ window('f') }}
         AND f.log_status = 'OK'

@@ -17,6 +17,8 @@ semantics: >-
   Records with log-status NODATA or SKIPDATA in the window, grouped by interface-id, hour (start -
   start % 3600, Unix seconds) and log-status. records is the number of records. Ordered by hour asc,
   interface_id asc, log_status asc.
+columns:
+  hour: unix_seconds
 needs:
   fields: [log-status, interface-id, start]
 -#}

@@ -28,6 +28,9 @@ semantics: >-
   asc; the first `limit` rows.
 example:
   limit: 20
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, srcaddr, dstaddr, dstport, packets, start, end]
 -#}

@@ -11,12 +11,15 @@ parameters:
     required: true
     description: The source address (IPv4 or IPv6).
 semantics: >-
-  Records with log-status OK in the window whose srcaddr is the address (IPv6 in its compressed form,
-  as flow logs write it), grouped by dstaddr, dstport, protocol, action; flows = number of records,
+  Records with log-status OK in the window whose srcaddr is the address (compared as an address,
+  whatever its spelling), grouped by dstaddr, dstport, protocol, action; flows = number of records,
   packets and bytes summed, first_seen = smallest start, last_seen = largest end (Unix seconds). Ordered
   by bytes desc (null last), dstaddr asc, dstport asc, protocol asc, action asc.
 example:
   address: 10.0.1.25
+columns:
+  first_seen: unix_seconds
+  last_seen: unix_seconds
 needs:
   fields: [log-status, action, srcaddr, dstaddr, dstport, protocol, packets, bytes, start, end]
 -#}
@@ -34,6 +37,6 @@ FROM {{ flow_logs }}
 WHERE
     {{ window() }}
     AND log_status = 'OK'
-    AND srcaddr = {{ address }}
+    AND {{ same_address(col('srcaddr'), address) }}
 GROUP BY dstaddr, dstport, protocol, action
 ORDER BY bytes DESC NULLS LAST, dstaddr ASC, dstport ASC, protocol ASC, action ASC

@@ -34,7 +34,7 @@ SELECT
     sum(f.bytes) AS bytes
 FROM {{ flow_logs }} AS f
 INNER JOIN endpoint_ips AS v
-    ON f.interface_id = v.interface_id AND f.dstaddr = v.private_ip
+    ON f.interface_id = v.interface_id AND {{ same_address(col('f.dstaddr'), col('v.private_ip')) }}
 WHERE
     {{ window('f') }}
     AND f.log_status = 'OK'

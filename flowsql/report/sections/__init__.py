@@ -8,7 +8,8 @@ A section module holds:
     def plan(ctx) -> [Job]    # the queries it needs; it may read its own inputs here (errors early)
     def build(ctx) -> dict    # its part of report.json, from ctx.outcome(job)
     def html(part, report) -> str       # its HTML (flowsql.report.render_html has the pieces)
-    def markdown(part, report) -> str   # its Markdown (flowsql.report.render_md has the pieces)
+    def markdown(part, report) -> str   # its Markdown (flowsql.report.render_md has the pieces; every
+                                        # value from the data through its text() or code_span())
     def gate(ctx) -> str | None         # optional: after its queries ran, why the report cannot be
                                         # evaluated at all (then no later query runs)
 

@@ -215,9 +215,9 @@ def html(part: dict, report: dict) -> str:
 
 
 def markdown(part: dict, report: dict) -> str:
-    from ..render_md import table
+    from ..render_md import table, text
 
-    out = [_lead(part, report), ""]
+    out = [text(_lead(part, report), starts_line=True), ""]
     if part.get("accounts_regions"):
         out += [table(_COLUMNS, _table_rows(part)), ""]
     return "\n".join(out)

@@ -96,15 +96,16 @@ def html(part: dict, report: dict) -> str:
 
 
 def markdown(part: dict, report: dict) -> str:
-    from ..render_md import code, kv_table, table
+    from ..render_md import code, kv_table, table, text
 
-    out = [f"{part['rows_sha256']} To check a figure, run the command shown (or the SQL, on Athena) and hash "
-           "its rows the same way.", ""]
+    out = [f"{text(part['rows_sha256'], starts_line=True)} To check a figure, run the command shown (or the SQL, "
+           "on Athena) and hash its rows the same way.", ""]
     for e in part["queries"]:
-        out += [f"### {e['id']} · {e['title']}", "", kv_table(_facts(e, report)), "", code(e["sql"], "sql"), ""]
+        out += [f"### {text(e['id'])} · {text(e['title'])}", "",
+                kv_table(_facts(e, report), code=("rows SHA-256", "re-run", "execution id")), "",
+                code(e["sql"], "sql"), ""]
     posture = report.get("posture") or {}
     if posture.get("evaluated"):
-        out += ["### Posture snapshot", "", f"Taken {posture['snapshot']['taken']}; the files the checks read:", "",
-                table(["path", "bytes", "sha256"], posture["snapshot"]["files"]), ""]
+        out += ["### Posture snapshot", "", f"Taken {text(posture['snapshot']['taken'])}; the files the checks read:",
+                "", table(["path", "bytes", "sha256"], posture["snapshot"]["files"]), ""]
     return "\n".join(out)
-

@@ -72,24 +72,25 @@ def html(part: dict, report: dict) -> str:
         else:
             out.append(f'<p class="small muted">{esc(rows_line(i))}; evidence {evidence_link(i["evidence"])}</p>')
             if i["row_count"]:
-                out.append(table(i["columns"], i["rows"], limit=ROWS_SHOWN))
+                out.append(table(i["columns"], i["rows"], limit=ROWS_SHOWN, types=i.get("column_types")))
         out.append("</div>")
     return "\n".join(out)
 
 
 def markdown(part: dict, report: dict) -> str:
-    from ..render_md import table
+    from ..render_md import code_span, table, text
     from ..text import outcome_line, plural
 
     s = part["summary"]
     out = [f"{plural(s['findings'], 'finding')} in the query pack: {s['with_rows']} with rows, "
            f"{s['evaluated'] - s['with_rows']} without, {s['not_evaluated']} not evaluated.", ""]
     for i in part["items"]:
-        out += [f"### [{i['severity']}] {i['title']} (`{i['query']}`)", "", i["description"], "",
-                f"**Why it matters.** {i['why']}", "", f"**What to do.** {i['remediation']}", ""]
+        out += [f"### \\[{text(i['severity'])}\\] {text(i['title'])} ({code_span(i['query'])})", "",
+                text(i["description"], starts_line=True), "",
+                f"**Why it matters.** {text(i['why'])}", "", f"**What to do.** {text(i['remediation'])}", ""]
         if i["compliance"]:
-            out += [f"Compliance: {', '.join(i['compliance'])}", ""]
-        out += [outcome_line(i), ""]
+            out += [f"Compliance: {text(', '.join(i['compliance']))}", ""]
+        out += [text(outcome_line(i), starts_line=True), ""]
         if i["evaluated"] and i["row_count"]:
-            out += [table(i["columns"], i["rows"], limit=ROWS_SHOWN), ""]
+            out += [table(i["columns"], i["rows"], limit=ROWS_SHOWN, types=i.get("column_types")), ""]
     return "\n".join(out)

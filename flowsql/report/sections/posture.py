@@ -150,19 +150,19 @@ def html(part: dict, report: dict) -> str:
 
 
 def markdown(part: dict, report: dict) -> str:
-    from ..render_md import table
+    from ..render_md import code_span, table, text
 
     if not part["evaluated"]:
-        return f"Not evaluated: {part['reason']}."
+        return f"Not evaluated: {text(part['reason'])}."
     c = part["counts"]
-    out = [" · ".join(f"{s}: {c[s]}" for s in _STATUSES) + f" (snapshot taken {part['snapshot']['taken']}; "
-           f"policy: {part['policy']['source']})", ""]
+    out = [" · ".join(f"{s}: {c[s]}" for s in _STATUSES) + f" (snapshot taken {text(part['snapshot']['taken'])}; "
+           f"policy: {text(part['policy']['source'])})", ""]
     alarms = _alarm_rows(part)
     if alarms:
         out += [f"### Alarms ({len(alarms)})", "", table(_ALARM_COLUMNS, alarms), "", "What to do:", ""]
         for chk in part["checks"]:
             if any(r["check"] == chk["id"] for r in alarms):
-                out.append(f"- `{chk['id']}`: {chk['why']} Fix: {chk['remediation']}")
+                out.append(f"- {code_span(chk['id'])}: {text(chk['why'])} Fix: {text(chk['remediation'])}")
         out.append("")
     out += ["### Every check row", "", table(_ROW_COLUMNS, _rows_for_display(part)), "",
             "### Design sheet", "", table(_DESIGN_COLUMNS, _design_rows(part))]

@@ -113,16 +113,17 @@ def html(part: dict, report: dict) -> str:
             out.append(f"<p>{plural(tot['flows'], 'flow')} ({tot['rejected_flows']:,} rejected), "
                        f"{charts.human_bytes(tot['bytes'])} on {plural(item['row_count'], 'day')} with records.</p>")
             out.extend(_daily(item, report["window"]))
-            out.append(fold("The numbers per day", table(item["columns"], item["rows"])))
+            out.append(fold("The numbers per day",
+                            table(item["columns"], item["rows"], types=item.get("column_types"))))
         else:
             out.append(charts.bars([(r[t.label], r[t.value]) for r in item["rows"]], title=item["title"],
                                    color=charts.REJECTED if "REJECT" in dict(t.params).values() else charts.BAR))
-            out.append(table(item["columns"], item["rows"]))
+            out.append(table(item["columns"], item["rows"], types=item.get("column_types")))
     return "\n".join(out)
 
 
 def markdown(part: dict, report: dict) -> str:
-    from ..render_md import table
+    from ..render_md import code_span, table, text
     from ..text import outcome_line
 
     out = []
@@ -130,10 +131,11 @@ def markdown(part: dict, report: dict) -> str:
         item = part.get(t.key)
         if item is None:
             continue
-        out += [f"### {item['title']}", ""]
+        out += [f"### {text(item['title'])}", ""]
         if not item["evaluated"]:
-            out += [f"Not evaluated ({t.query}): {item['reason']}", ""]
+            out += [f"Not evaluated ({code_span(t.query)}): {text(item['reason'])}", ""]
             continue
-        out += [f"`{t.query}`" + (" " + " ".join(f"{k}={v}" for k, v in t.params) if t.params else "")
-                + f"; {outcome_line(item)}", "", table(item["columns"], item["rows"]), ""]
+        out += [code_span(t.query) + (" " + text(" ".join(f"{k}={v}" for k, v in t.params)) if t.params else "")
+                + f"; {text(outcome_line(item))}", "",
+                table(item["columns"], item["rows"], types=item.get("column_types")), ""]
     return "\n".join(out)
