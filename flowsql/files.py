@@ -209,7 +209,7 @@ class Tree:
         if st is not None and stat.S_ISLNK(st.st_mode):
             return Refused(errno.ELOOP, f"{where} is a symbolic link: flowsql never writes or deletes through a "
                            "link, nor replaces one", str(where))
-        what = "a folder" if st is not None and stat.S_ISDIR(st.st_mode) else "not a regular file"
+        what = "a folder" if st is not None and stat.S_ISDIR(st.st_mode) else "a pipe, socket or device"
         return Refused(errno.EINVAL, f"{where} is {what}, not a file flowsql writes: it is left alone", str(where))
 
     def refusal(self, rel) -> Refused:
@@ -403,3 +403,50 @@ class Tree:
                 shutil.rmtree(name, dir_fd=fd)
         except FileNotFoundError:
             return
+
+
+def alive(pid: int) -> bool:
+    """Is process `pid` running (one of another user counts as running)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def temporary_folder(beside: Path, tag: str, inside: Path | None = None) -> Path:
+    """A new folder `.NAME.TAG-PID-XXXXXXXX` beside `beside` (or in `inside`: the same file system,
+    so what is made in it renames into place), with the mode a plain mkdir would give.
+    `sweep_temporary_folders` removes one whose process was killed before it could."""
+    beside = Path(beside).absolute()
+    where = Path(inside) if inside is not None else beside.parent
+    folder = Path(tempfile.mkdtemp(prefix=f".{beside.name}.{tag}-{os.getpid()}-", dir=where))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(folder, 0o777 & ~umask)  # mkdtemp's folder is private; what is renamed out of it should not be
+    return folder
+
+
+def sweep_temporary_folders(beside: Path, tag: str, inside: Path | None = None) -> list[str]:
+    """Remove the temporary folders beside `beside` (or in `inside`; see temporary_folder) whose
+    process is gone, as a run killed with SIGKILL leaves them; returns their names. Only folders
+    are removed, never a link, and what they hold is removed without following any link."""
+    import re
+
+    beside = Path(beside).absolute()
+    ours = re.compile(re.escape(f".{beside.name}.{tag}-") + r"(\d+)-[A-Za-z0-9_]+$")
+    parent = Tree(Path(inside) if inside is not None else beside.parent)
+    removed = []
+    try:
+        entries = parent.entries()
+    except OSError:
+        return removed
+    for name, kind in entries:
+        m = ours.match(name)
+        if kind == "dir" and m and int(m[1]) != os.getpid() and not alive(int(m[1])):
+            with contextlib.suppress(OSError):
+                parent.rmtree(name)
+                removed.append(name)
+    return removed
