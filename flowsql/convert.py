@@ -323,7 +323,7 @@ def _remove_stale_temporaries(tree, folder: str) -> None:
     """Temporary files of a conversion killed before it could remove them (named with its pid)."""
     import fnmatch
 
-    from .engines.duck import alive
+    from .files import alive
 
     for name, kind in tree.entries(folder):
         if kind != "file" or not fnmatch.fnmatchcase(name, ".*_converted.parquet.*.tmp"):

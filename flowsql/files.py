@@ -193,6 +193,11 @@ class Tree:
         return self.root.joinpath(*self._parts(rel))
 
     @staticmethod
+    def _dir_parts(rel) -> tuple[str, ...]:
+        """A folder's parts below the root; None, '' and '.' are the root itself."""
+        return () if rel is None or str(rel) in ("", ".") else Tree._parts(rel)
+
+    @staticmethod
     def _parts(rel) -> tuple[str, ...]:
         from pathlib import PurePosixPath
 
@@ -285,7 +290,7 @@ class Tree:
     def entries(self, rel=None) -> list[tuple[str, str]]:
         """(name, kind) of what a folder below the root holds ([] when it is missing)."""
         try:
-            fd = self._open_dir(self._parts(rel) if rel else ())
+            fd = self._open_dir(self._dir_parts(rel))
         except FileNotFoundError:
             return []
         try:
@@ -302,7 +307,7 @@ class Tree:
     # -- changing it --------------------------------------------------------------------------
 
     def mkdirs(self, rel) -> None:
-        os.close(self._open_dir(self._parts(rel), create=True))
+        os.close(self._open_dir(self._dir_parts(rel), create=True))
 
     def _check_replaceable(self, fd: int, name: str, parts) -> None:
         import stat
