@@ -410,6 +410,24 @@ class Tree:
             return
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Ctrl-C, SIGTERM and SIGHUP wait until the block is done, then arrive as usual: for a few
+    renames that must all happen (or be undone) and for a cleanup, which a signal must not cut in
+    half. (Only the main thread receives them; elsewhere this does nothing.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def alive(pid: int) -> bool:
     """Is process `pid` running (one of another user counts as running)?"""
     try:

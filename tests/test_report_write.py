@@ -207,3 +207,39 @@ def test_concurrent_runs_into_one_folder_leave_one_runs_set(tmp_path):
     assert len(set(final)) == 1, final
     assert all(len(set(s)) == 1 for s in seen), seen
     assert not temporaries(tmp_path)
+
+
+LOOP = """
+import signal, sys
+from pathlib import Path
+from flowsql.cli.common import _on_sigterm
+from flowsql.report.write import FILES, write_files
+signal.signal(signal.SIGTERM, _on_sigterm)  # as `flowsql` itself does
+i = 0
+while True:
+    write_files({n: (f"{i} {n} " + "x" * 200_000).encode() for n in FILES}, Path(sys.argv[1]))
+    if i == 0:
+        print("ready", flush=True)
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_signal_at_any_point_of_the_writing_leaves_whole_files(tmp_path, sig):
+    """A process writing the report set over and over is stopped wherever it happens to be. Each
+    file is whole; after SIGTERM the set is one write's and no temporary folder is left; after
+    SIGKILL the next run removes the temporary folder the killed one left."""
+    out = tmp_path / "o"
+    p = subprocess.Popen([sys.executable, "-c", LOOP, str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    assert p.stdout.readline() == b"ready\n"
+    p.send_signal(sig)
+    p.wait()
+    texts = {n: (out / n).read_text() for n in FILES}
+    writes = {t.split(" ", 1)[0] for t in texts.values()}
+    for n, t in texts.items():
+        assert t.split(" ")[1:] == [n, "x" * 200_000], n  # whole
+    if sig == signal.SIGTERM:
+        assert len(writes) == 1 and not temporaries(tmp_path)
+    write_files({n: b"next" for n in FILES}, out)
+    assert not temporaries(tmp_path) and all((out / n).read_bytes() == b"next" for n in FILES)

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from ..errors import UsageError
-from ..files import Refused, Tree, sweep_temporary_folders, temporary_folder
+from ..files import Refused, Tree, signals_held, sweep_temporary_folders, temporary_folder
 
 FILES = ("report.html", "report.md", "report.json")
 MEDIA_TYPES = {"report.html": "text/html; charset=utf-8", "report.md": "text/markdown; charset=utf-8",
@@ -79,10 +79,12 @@ def write_files(files: dict[str, bytes], out: Path) -> list[Path]:
         # beside --out, so that the files rename into it; inside it when --out is a mount point
         # (a volume given to a container): a rename cannot cross file systems
         mount = out.is_dir() and os.stat(out).st_dev != os.stat(parent).st_dev
-        tmp = temporary_folder(out, TAG, inside=out if mount else None)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    tmp = None
     try:
+        with signals_held():  # made and known to the cleanup below at once
+            tmp = temporary_folder(out, TAG, inside=out if mount else None)
         stage = Tree(tmp)
         for name, data in files.items():
             stage.write(name, data)
@@ -91,7 +93,7 @@ def write_files(files: dict[str, bytes], out: Path) -> list[Path]:
                 raise OSError(5, f"{name} read back differs from what was written")
         moved = False
         if not out.exists():
-            with contextlib.suppress(OSError):  # made by someone else meanwhile: file by file below
+            with signals_held(), contextlib.suppress(OSError):  # made by someone else meanwhile: file by file
                 os.rename(tmp, out)
                 moved = True
         if not moved:
@@ -102,8 +104,9 @@ def write_files(files: dict[str, bytes], out: Path) -> list[Path]:
         raise UsageError(f"--out {out}: cannot write the report there ({e.strerror or e}); nothing was "
                          "changed") from None
     finally:
-        with contextlib.suppress(OSError):
-            Tree(tmp.parent).rmtree(tmp.name)
+        if tmp is not None:
+            with signals_held(), contextlib.suppress(OSError):
+                Tree(tmp.parent).rmtree(tmp.name)
     return [out / name for name in files]
 
 
@@ -117,31 +120,36 @@ def _swap_in(tmp: Path, out: Path, names: list[str]) -> None:
     tfd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # two runs into one folder take turns; released with fd
-        for name in names:  # again, under the lock: nothing has moved yet
-            if dest.kind(name) not in (None, "file"):
-                raise dest.refusal(name)
-        kept = {}
-        for name in names:
-            if dest.kind(name) == "file":
-                aside = f".old-{name}"
-                try:
-                    os.link(name, aside, src_dir_fd=fd, dst_dir_fd=tfd, follow_symlinks=False)
-                except OSError:  # a file system without hard links: a copy does
-                    stage.write(aside, (out / name).read_bytes())
-                kept[name] = tmp / aside
-        done = []
-        try:
-            for name in names:
-                dest.move_in(tmp / name, name)
-                done.append(name)
-        except BaseException:
-            for name in reversed(done):
-                with contextlib.suppress(OSError):
-                    if name in kept:
-                        dest.move_in(kept[name], name)
-                    else:
-                        dest.remove(name)
-            raise
+        with signals_held():  # Ctrl-C or SIGTERM now would cut the swap in half: it waits for its end
+            _swap_locked(tmp, out, names, dest, stage, fd, tfd)
     finally:
         os.close(tfd)
         os.close(fd)
+
+
+def _swap_locked(tmp: Path, out: Path, names: list[str], dest: Tree, stage: Tree, fd: int, tfd: int) -> None:
+    for name in names:  # again, under the lock: nothing has moved yet
+        if dest.kind(name) not in (None, "file"):
+            raise dest.refusal(name)
+    kept = {}
+    for name in names:
+        if dest.kind(name) == "file":
+            aside = f".old-{name}"
+            try:
+                os.link(name, aside, src_dir_fd=fd, dst_dir_fd=tfd, follow_symlinks=False)
+            except OSError:  # a file system without hard links: a copy does
+                stage.write(aside, (out / name).read_bytes())
+            kept[name] = tmp / aside
+    done = []
+    try:
+        for name in names:
+            dest.move_in(tmp / name, name)
+            done.append(name)
+    except BaseException:
+        for name in reversed(done):
+            with contextlib.suppress(OSError):
+                if name in kept:
+                    dest.move_in(kept[name], name)
+                else:
+                    dest.remove(name)
+        raise
