@@ -324,6 +324,7 @@ class Tree:
 
         with self._parent(rel, create=True) as (fd, name, parts):
             self._check_replaceable(fd, name, parts)
+            _sweep_writer_temporaries(fd)
             tmp = f".{name[:200]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
             tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
                           0o666, dir_fd=fd)
@@ -408,6 +409,37 @@ class Tree:
                 shutil.rmtree(name, dir_fd=fd)
         except FileNotFoundError:
             return
+
+
+_WRITER_TMP = None
+_swept_folders: set = set()  # (device, inode) of the folders this process has swept
+
+
+def _sweep_writer_temporaries(fd: int) -> None:
+    """Remove the temporary files Tree.writer made in this folder (`.NAME.PID.XXXXXXXX.tmp`) for a
+    process that is gone (killed with SIGKILL between writing and renaming); once per folder and
+    process, so writing many files in one folder costs one listing."""
+    import re
+    import stat
+
+    global _WRITER_TMP
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) in _swept_folders:
+        return
+    _swept_folders.add((st.st_dev, st.st_ino))
+    _WRITER_TMP = _WRITER_TMP or re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
+    try:
+        with os.scandir(fd) as it:
+            names = [e.name for e in it if _WRITER_TMP.match(e.name)]
+    except OSError:
+        return
+    for name in names:
+        pid = int(_WRITER_TMP.match(name)[1])
+        if pid == os.getpid() or alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                os.unlink(name, dir_fd=fd)
 
 
 @contextlib.contextmanager

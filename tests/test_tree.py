@@ -68,3 +68,20 @@ def test_writes_renames_and_removals_inside_the_folder(place):
     before = _outside(elsewhere)
     tree.rmtree("tmp")  # a temporary folder of ours: the link inside goes, not what it points at
     assert tree.kind("tmp") is None and _outside(elsewhere) == before
+
+
+def test_a_temporary_file_of_a_writer_killed_with_sigkill_is_removed_by_the_next_write(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    killed = subprocess.run([sys.executable, "-c", "import os, signal, sys; from flowsql.files import Tree\n"
+                             "with Tree(sys.argv[1], create=True).writer('vpcs.json') as f:\n"
+                             "    f.write('half'); f.flush(); os.kill(os.getpid(), signal.SIGKILL)", str(tmp_path)])
+    assert killed.returncode == -signal.SIGKILL
+    [left] = [p.name for p in tmp_path.iterdir()]
+    assert left.startswith(".vpcs.json.") and left.endswith(".tmp")
+    mine = tmp_path / f".notes.{os.getpid()}.0123abcd.tmp"  # a live process's: kept
+    mine.write_text("x")
+    Tree(tmp_path).write("subnets.json", "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, "subnets.json"])
