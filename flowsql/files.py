@@ -215,7 +215,7 @@ class Tree:
             return Refused(errno.ELOOP, f"{where} is a symbolic link: flowsql never writes or deletes through a "
                            "link, nor replaces one", str(where))
         what = "a folder" if st is not None and stat.S_ISDIR(st.st_mode) else "a pipe, socket or device"
-        return Refused(errno.EINVAL, f"{where} is {what}, not a file flowsql writes: it is left alone", str(where))
+        return Refused(errno.EINVAL, f"{where} is {what}, not a regular file: flowsql leaves it alone", str(where))
 
     def refusal(self, rel) -> Refused:
         """The Refused error for what is at `rel` (a link, a folder, a pipe)."""

@@ -23,7 +23,8 @@ MONTH = "2025-02"
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("tree"), Scenario(start=date(2025, 2, 10), days=2, flows_per_day=40,
+    # every day of February: a month whose logs all arrived (a day without records would be a gap, exit 1)
+    return generate(tmp_path_factory.mktemp("tree"), Scenario(start=date(2025, 2, 1), days=28, flows_per_day=10,
                                                                  files_per_day=1))
 
 
@@ -32,7 +33,7 @@ def small_pack(tmp_path, monkeypatch):
     root = tmp_path / "pack"
     shutil.copytree(ROOT / "sql", root)
     for p in (root / "queries").iterdir():
-        if p.name not in {"rejects-by-subnet.sql", "daily-traffic.sql", "top-destinations.sql"}:
+        if p.name not in {"log-coverage.sql", "rejects-by-subnet.sql", "daily-traffic.sql", "top-destinations.sql"}:
             p.unlink()
     monkeypatch.setenv("FLOWSQL_SQL_DIR", str(root))
     return root
