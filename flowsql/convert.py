@@ -211,7 +211,7 @@ def _convert_days(session, jobs: list[_Day], tree, result: Converted, progress) 
 
     from .engines.duck import duckdb
     from .engines.integrity import sql_path
-    from .files import Refused, dumps_json
+    from .files import Refused, dumps_json, signals_held
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     if workers > 1:
@@ -272,16 +272,20 @@ def _convert_days(session, jobs: list[_Day], tree, result: Converted, progress) 
             raise DataError(f"{account} {region} {day}: cannot write {e.filename or tree.path(folder)}: "
                             f"{e.strerror or e}") from None
         finally:
+            with lock:
+                running.remove(cur)
+            cur.close()  # first: DuckDB is done with a file it was writing once its cursor is closed
             for tmp, _ in staged:
                 with contextlib.suppress(OSError):
                     tree.remove(tmp)
-            with lock:
-                running.remove(cur)
-            cur.close()
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowsql-convert")
-    futures = {pool.submit(convert_day, job): job for job in jobs}
+    futures: dict = {}
     try:
+        # A signal while the jobs are handed out would otherwise leave a day under way that the
+        # stopping below does not know of (its temporary file outlived the run, on a loaded machine).
+        with signals_held():
+            futures.update({pool.submit(convert_day, job): job for job in jobs})
         if progress:
             progress(0, len(jobs), "")
         pending = set(futures)
