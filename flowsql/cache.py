@@ -35,13 +35,12 @@ def write_json(path: Path, data) -> None:
     """Write atomically (a reader sees the old or the new file); failures are ignored (a value
     JSON cannot hold, a NaN, is not kept)."""
     from .errors import DataError
-    from .files import dumps_json
+    from .files import dumps_json, write_atomic
 
     try:
         text = dumps_json(data, separators=(",", ":"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        # a fresh temporary name (O_EXCL), never one a link planted beforehand could send elsewhere
+        write_atomic(path, text)
     except (OSError, DataError):
         pass

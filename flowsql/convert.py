@@ -11,6 +11,15 @@ old file or the new one, never half of one. A record of each converted day's inp
 modification time) is kept under `OUT/.flowsql-convert/`: a day whose inputs did not change is
 skipped, and an interrupted run resumes where it stopped (a day is recorded only once all its files
 are in place).
+
+A day's Parquet is replaced only by one that covers at least the files it was made from: when a
+file of an already converted day has become unreadable (a truncated re-sync, with
+--skip-bad-files) or is gone, the day keeps its old Parquet and is named in `Converted.kept`.
+Deleting the day's Parquet lets the next run convert it from what is left. A day whose files are
+all gone keeps its Parquet in silence (converted text may be pruned).
+
+Everything under OUT is written and removed through files.Tree: a link in OUT is never followed,
+and one where convert writes or removes a file is refused.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ class Converted:
     records: int = 0
     files_written: list[Path] = field(default_factory=list)
     bad_files: list[tuple[str, str]] = field(default_factory=list)  # left out with skip_bad_files
+    # days whose old Parquet was kept: (account, region, day, [files it covers that are now
+    # unreadable or gone])
+    kept: list[tuple[str, str, date, list[str]]] = field(default_factory=list)
 
 
 def _format_id(fmt: LogFormat) -> str:
@@ -57,14 +69,17 @@ def _stamp(path: Path) -> list:
     return [str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
 
 
-def _read_record(record: Path) -> dict | None:
+def _read_record(tree, record: str) -> dict | None:
     """A day's record of its last conversion, or None when there is none or it is not one flowsql
-    wrote: its outputs must be plain relative paths under AWSLogs/ (a record is never trusted to
-    name what to delete elsewhere)."""
+    wrote: a regular file whose outputs are plain relative paths under AWSLogs/ (a record is never
+    trusted to name what to delete elsewhere). `covered` (the files its Parquet was made from) is
+    filled in for a record written before it was kept: all its inputs."""
     from .files import is_plain_relative_path, loads_json, read_regular_text
 
+    if not tree.is_file(record):
+        return None
     try:
-        done = loads_json(read_regular_text(record))
+        done = loads_json(read_regular_text(tree.path(record)))
     except (OSError, ValueError):
         return None
     if not isinstance(done, dict) or not isinstance(done.get("inputs"), list):
@@ -73,6 +88,10 @@ def _read_record(record: Path) -> dict | None:
     if not isinstance(outputs, list) or not all(
             is_plain_relative_path(o) and o.startswith("AWSLogs/") for o in outputs):
         return None
+    covered = done.get("covered")
+    if not (isinstance(covered, list) and all(isinstance(c, str) for c in covered)):
+        covered = [i[0] for i in done["inputs"] if isinstance(i, list) and i and isinstance(i[0], str)]
+    done["covered"] = covered
     return done
 
 
@@ -94,6 +113,7 @@ def convert(source: Path, out: Path, *, window: Window | None = None, accounts=(
     `progress(done, total, what)` is called at the start and as each day is done."""
     from .engines.duck import Session
     from .engines.integrity import verify
+    from .files import Tree
 
     _check_places(source, out)
     window = window or Window(FIRST_DAY, today_utc())
@@ -106,14 +126,16 @@ def convert(source: Path, out: Path, *, window: Window | None = None, accounts=(
         if f.kind == "text":
             days[(f.partition.account, f.partition.region, f.partition.day)].append(f)
     out = Path(out)
+    tree = Tree(out)
     result = Converted(bad_files=[(str(p), r) for p, r in listing.unreadable])
-    state = out / STATE
     todo = []
     for key, files in sorted(days.items()):
-        record = state / key[0] / key[1] / f"{key[2].isoformat()}.json"
+        record = f"{STATE}/{key[0]}/{key[1]}/{key[2].isoformat()}.json"
         inputs = sorted(_stamp(f.path) for f in files)
-        done = _read_record(record)
-        if done is not None and done["inputs"] == inputs and all((out / p).is_file() for p in done["outputs"]):
+        done = _read_record(tree, record)
+        if done is not None and not all(tree.is_file(p) for p in done["outputs"]):
+            done["covered"] = []  # its Parquet is gone (deleted to start the day again): nothing to keep
+        elif done is not None and done["inputs"] == inputs:
             result.days_skipped += 1
             continue
         todo.append((key, files, record, inputs, done))
@@ -142,13 +164,23 @@ def convert(source: Path, out: Path, *, window: Window | None = None, accounts=(
         fmt_of = {c.file.path: c.fmt for c in checked if c.ok}
         jobs = []
         for key, files, record, inputs, done in todo:
+            good = [f for f in files if f.path in fmt_of]
+            covered = sorted(_stamp(f.path)[0] for f in good)
+            lost = sorted(set(done["covered"]) - set(covered)) if done else []
+            if lost:  # the new Parquet would hold less than the old one: the old one stays
+                result.kept.append((*key, lost))
+                continue
             groups: dict[LogFormat, list[str]] = defaultdict(list)
-            for f in files:
-                if f.path in fmt_of:
-                    groups[fmt_of[f.path]].append(duck_path(f.path))
+            for f in good:
+                groups[fmt_of[f.path]].append(duck_path(f.path))
             jobs.append(_Day(key, sorted(groups.items(), key=lambda g: g[0].header()), record, inputs, done,
-                             sum(len(p) for p in groups.values())))
-        _convert_days(session, jobs, out, result, progress)
+                             len(good), covered))
+        if jobs:
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DataError(f"cannot write {out}: {e.strerror or e}") from None
+            _convert_days(session, jobs, tree, result, progress)
     finally:
         session.close()
     return result
@@ -158,17 +190,18 @@ def convert(source: Path, out: Path, *, window: Window | None = None, accounts=(
 class _Day:
     key: tuple  # (account, region, day)
     groups: list  # [(LogFormat, [path DuckDB reads])], one Parquet file each
-    record: Path
+    record: str  # relative to OUT
     inputs: list
     done: dict | None  # the record of the last conversion of this day
     files: int
+    covered: list  # the files the day's Parquet is made from
 
 
 class _Stopped(Exception):
     """A worker told to stop before its next statement (the run was interrupted or failed)."""
 
 
-def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progress) -> None:
+def _convert_days(session, jobs: list[_Day], tree, result: Converted, progress) -> None:
     """Convert the days side by side, one DuckDB thread each: a day's few files give one statement
     little to share between threads, and two days at once convert 1.6× faster on two cores. Each
     day is complete (all its files renamed into place, then its record written) or absent; Ctrl-C or
@@ -178,7 +211,7 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
 
     from .engines.duck import duckdb
     from .engines.integrity import sql_path
-    from .files import dumps_json, write_atomic
+    from .files import Refused, dumps_json, signals_held
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     if workers > 1:
@@ -189,21 +222,21 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
 
     def convert_day(job: _Day) -> tuple[int, list[Path]]:
         account, region, day = job.key
-        folder = out / day_prefix(account, region, day, hive=True)
+        folder = day_prefix(account, region, day, hive=True).strip("/")
         cur = session.con.cursor()
         with lock:
             running.append(cur)
-        records, staged = 0, []  # (temporary, final) of each of the day's files
+        records, staged = 0, []  # (temporary, final) of each of the day's files, relative to OUT
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temporaries(folder)
+            tree.mkdirs(folder)  # refuses a link on the way: DuckDB then writes inside OUT
+            _remove_stale_temporaries(tree, folder)
             # every file of the day is written first, then all are renamed into place and the day
             # recorded: a day is complete or as it was, never half of one (a day of two formats)
             for fmt, paths in job.groups:
                 if stop.is_set():
                     raise _Stopped()
-                target = folder / output_name(account, region, day, fmt)
-                tmp = folder / f".{target.name}.{os.getpid()}.tmp"
+                target = f"{folder}/{output_name(account, region, day, fmt)}"
+                tmp = f"{folder}/.{output_name(account, region, day, fmt)}.{os.getpid()}.tmp"
                 staged.append((tmp, target))
                 cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
                 listed = ", ".join(sql_path(p) for p in paths)
@@ -212,40 +245,47 @@ def _convert_days(session, jobs: list[_Day], out: Path, result: Converted, progr
                     rows = cur.execute(
                         f"COPY (SELECT {select} FROM read_csv([{listed}], delim=' ', header=true, nullstr='-', "
                         f"quote='', escape='', auto_detect=false, compression='auto', columns={{{cols}}})) "
-                        f"TO {sql_path(str(tmp))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
+                        f"TO {sql_path(str(tree.path(tmp)))} (FORMAT parquet, COMPRESSION snappy, "
+                        "ROW_GROUP_SIZE 122880)"
                     ).fetchall()
                 except duckdb().Error as e:
                     if stop.is_set():
                         raise _Stopped() from None
-                    raise DataError(f"{account} {region} {day}: could not be converted ({_cause(e, tmp)})") from None
+                    raise DataError(f"{account} {region} {day}: could not be converted "
+                                    f"({_cause(e, tree.path(tmp))})") from None
                 records += rows[0][0] if rows and rows[0] else 0
             if stop.is_set():
                 raise _Stopped()
             for tmp, target in staged:
-                os.replace(tmp, target)
-            written = [target for _, target in staged]
-            outputs = [t.relative_to(out).as_posix() for t in written]
+                tree.rename(tmp, target)
+            outputs = [target for _, target in staged]
             # a format that this day no longer has: its old file goes, after the new ones are in place
             for old in (job.done or {}).get("outputs", []):
                 if old not in outputs:
-                    (out / old).unlink(missing_ok=True)
-            job.record.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(job.record, dumps_json({"inputs": job.inputs, "outputs": outputs}, what=str(job.record)))
-            return records, written
+                    tree.remove(old)
+            tree.write(job.record, dumps_json({"inputs": job.inputs, "outputs": outputs, "covered": job.covered},
+                                              what=str(tree.path(job.record))))
+            return records, [tree.path(t) for t in outputs]
+        except Refused as e:
+            raise UsageError(f"{account} {region} {day}: {e.strerror}") from None
         except OSError as e:
-            raise DataError(f"{account} {region} {day}: cannot write {e.filename or folder}: "
+            raise DataError(f"{account} {region} {day}: cannot write {e.filename or tree.path(folder)}: "
                             f"{e.strerror or e}") from None
         finally:
-            for tmp, _ in staged:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
             with lock:
                 running.remove(cur)
-            cur.close()
+            cur.close()  # first: DuckDB is done with a file it was writing once its cursor is closed
+            for tmp, _ in staged:
+                with contextlib.suppress(OSError):
+                    tree.remove(tmp)
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowsql-convert")
-    futures = {pool.submit(convert_day, job): job for job in jobs}
+    futures: dict = {}
     try:
+        # A signal while the jobs are handed out would otherwise leave a day under way that the
+        # stopping below does not know of (its temporary file outlived the run, on a loaded machine).
+        with signals_held():
+            futures.update({pool.submit(convert_day, job): job for job in jobs})
         if progress:
             progress(0, len(jobs), "")
         pending = set(futures)
@@ -283,12 +323,16 @@ def _cause(error: Exception, tmp: Path) -> str:
     return excerpt(text.replace(str(tmp), tmp.name), 300)[1:-1]
 
 
-def _remove_stale_temporaries(folder: Path) -> None:
+def _remove_stale_temporaries(tree, folder: str) -> None:
     """Temporary files of a conversion killed before it could remove them (named with its pid)."""
-    from .engines.duck import alive
+    import fnmatch
 
-    for p in folder.glob(".*_converted.parquet.*.tmp"):
-        pid = p.name.rsplit(".", 2)[-2]
+    from .files import alive
+
+    for name, kind in tree.entries(folder):
+        if kind != "file" or not fnmatch.fnmatchcase(name, ".*_converted.parquet.*.tmp"):
+            continue
+        pid = name.rsplit(".", 2)[-2]
         if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
             with contextlib.suppress(OSError):
-                p.unlink()
+                tree.remove(f"{folder}/{name}")

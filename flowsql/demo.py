@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 from .engines.local import LocalEngine
 from .errors import UsageError
-from .files import dumps_json, write_atomic
+from .files import Refused, Tree, dumps_json, sweep_temporary_folders, temporary_folder
 from .generate import Scenario, demo_scenario, generate
 from .inventory import load
 from .output import to_text_table
@@ -156,18 +154,22 @@ def prepare(directory: Path, *, days: int | None = None, seed: int = 7, echo=_ec
                 shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
                 raise UsageError(f"--dir {directory} holds what `flowsql demo` did not write ({shown}); the demo "
                                  "only replaces its own files: choose another folder")
-            if old and old.get("params") == wanted and all((directory / f).is_file() for f in old["files"]):
+            if old and old.get("params") == wanted and all(Tree(directory).is_file(f) for f in old["files"]):
                 echo(f"using the demo logs already in {directory}", err=True)
                 return scenario
         directory.mkdir(parents=True, exist_ok=True)  # an unwritable place fails here, before any work
         echo(f"generating {days} days of flow logs for a demo account in {directory} …", err=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
+        sweep_temporary_folders(directory, "new")  # what a run killed with SIGKILL left
+        staging = temporary_folder(directory, "new")
         try:
             g = generate(staging, scenario)
             new_files, _ = _contents(staging)
             _install(staging, directory, new_files, set(old["files"]) if old else set(), wanted)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                Tree(staging.parent).rmtree(staging.name)
+    except Refused as e:
+        raise UsageError(f"--dir {directory}: {e.strerror}; the demo writes and deletes only its own files") from None
     except OSError as e:
         raise UsageError(f"--dir {directory}: cannot write the demo there ({e.strerror or e})") from None
     echo(f"wrote {len(g.files)} files, {len(g.records):,} records "
@@ -176,29 +178,23 @@ def prepare(directory: Path, *, days: int | None = None, seed: int = 7, echo=_ec
 
 
 def _install(staging: Path, directory: Path, new: list[str], old: set[str], params: dict) -> None:
-    directory.mkdir(exist_ok=True)
-    marker = directory / MARKER
+    # Through a files.Tree: a link in the folder (one made while the demo runs included) is never
+    # written, replaced or deleted through, nor replaced.
+    tree = Tree(directory, create=True)
     # First record everything that may be present while files move, so no step leaves a file the
     # record does not name (an interrupted run is then replaced by the next one, not refused).
-    write_atomic(marker, dumps_json({"params": None, "files": sorted(old | set(new))}, what=str(marker)))
-    root = directory.resolve()
+    marker = str(directory / MARKER)
+    tree.write(MARKER, dumps_json({"params": None, "files": sorted(old | set(new))}, what=marker))
     for rel in new:
-        target = directory / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.parent.resolve().is_relative_to(root):  # a link on the way: never write through it
-            raise UsageError(f"--dir {directory}: {rel} would be written outside the folder (through a link)")
-        os.replace(staging / rel, target)
+        tree.move_in(staging / rel, rel)
     for rel in sorted(old - set(new)):
-        path = directory / rel
-        if not path.parent.resolve().is_relative_to(root):  # through a link: not the demo's to delete
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        with contextlib.suppress(Refused, NotADirectoryError):  # a link there is not the demo's to delete
+            tree.remove(rel)
     _, folders = _contents(directory)
     for d in sorted(folders, key=lambda f: f.count("/"), reverse=True):  # empty ones only
         with contextlib.suppress(OSError):
-            (directory / d).rmdir()
-    write_atomic(marker, dumps_json({"params": params, "files": sorted(new)}, what=str(marker)))
+            tree.rmdir(d)
+    tree.write(MARKER, dumps_json({"params": params, "files": sorted(new)}, what=marker))
 
 
 def run_demo(directory: Path, *, days: int | None = None, seed: int = 7, echo=_echo, print_rows=_print_rows,

@@ -421,6 +421,21 @@ def test_demo_never_writes_through_a_link_its_record_names(tmp_path):
     assert (victim / "vpcs.json").read_text() == "PRECIOUS" and sorted(p.name for p in victim.iterdir()) == ["vpcs.json"]
 
 
+def test_demo_removes_the_staging_folder_of_a_run_killed_with_sigkill(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    killed = subprocess.run([sys.executable, "-c", "import os, signal, sys; from pathlib import Path; "
+                             "from flowsql.files import temporary_folder; "
+                             "(temporary_folder(Path(sys.argv[1]), 'new') / 'half.log.gz').write_bytes(b'x'); "
+                             "os.kill(os.getpid(), signal.SIGKILL)", str(tmp_path / "d")])
+    assert killed.returncode == -signal.SIGKILL and [p.name for p in tmp_path.iterdir()][0].startswith(".d.new-")
+    (tmp_path / ".d.new-1-alive").mkdir()  # pid 1 runs: its folder is not the demo's to remove
+    assert invoke("demo", "--dir", tmp_path / "d", "--days", "2").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".d.new-1-alive", "d"]
+
+
 def test_demo_in_an_impossible_place_is_a_usage_error(tmp_path):
     (tmp_path / "file").write_text("x")
     one_error_line(invoke("demo", "--dir", tmp_path / "file" / "demo"), 2, "--dir", "cannot write the demo")

@@ -169,3 +169,138 @@ def test_an_output_that_cannot_be_written_is_one_line_naming_it(tree, tmp_path):
     r = CliRunner().invoke(app, ["convert", "--source", str(tree.root), "--out", str(out)])
     assert r.exit_code == 1 and "cannot write" in r.stderr and "Not a directory" in r.stderr, r.output
     assert "internal error" not in r.output and not list(out.rglob("*.tmp"))
+
+
+# --- a day's Parquet is replaced only by one holding at least as much (issue 13) -------------------------
+
+DAY2 = START + timedelta(days=1)
+
+
+def _day_files(src, day=DAY2, region="us-east-1"):
+    return sorted((src / "AWSLogs").glob(f"*/vpcflowlogs/{region}/{day:%Y/%m/%d}/*.log.gz"))
+
+
+def _snapshot(out):
+    """Every file of the Parquet tree and the records, with its bytes."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _day_answer(root, tree, day=DAY2):
+    return answer(root, "top-destinations", {"action": "ANY", "limit": "1000"}, tree.inventory_dir,
+                  window=Window(day, day)).records()
+
+
+@pytest.mark.parametrize("how", ["truncated", "deleted", "all truncated"])
+@pytest.mark.parametrize("skip", [True, False])
+def test_a_day_whose_converted_files_went_bad_keeps_its_parquet(tree, tmp_path, how, skip):
+    """A truncated re-sync (or a deleted file) of a converted day: the day keeps its old Parquet and
+    record, is named on stderr, and the run exits 1; every other day is converted as usual."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(tree.root, src)
+    assert convert(src, out).days_converted == 8
+    before = _snapshot(out)
+    files = _day_files(src)
+    assert len(files) >= 2
+    for f in files if how == "all truncated" else files[:1]:
+        if how == "deleted":
+            f.unlink()
+        else:
+            f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])  # cut mid-member, as a broken copy is
+    other = _day_files(src, START + timedelta(days=2), "eu-west-1")[0]
+    os.utime(other, (1, 1))  # another day changed meanwhile: it is converted as usual
+    r = CliRunner().invoke(app, ["convert", "--source", str(src), "--out", str(out)]
+                           + (["--skip-bad-files"] if skip else []))
+    assert r.exit_code == 1 and "internal error" not in r.output, r.output
+    if skip or how == "deleted":
+        assert f"KEPT the old Parquet of 123456789012 us-east-1 {DAY2}" in r.stderr, r.stderr
+        assert files[0].name in r.stderr
+        assert "converted 1 day(s)" in r.stdout
+    else:  # a bad file without --skip-bad-files stops the run before anything is written
+        assert files[0].name in r.stderr and "--skip-bad-files" in r.stderr
+    after = _snapshot(out)
+    changed = {k for k in before if before[k] != after.get(k)}
+    assert all("eu-west-1" in k or "day=03" in k or "2026-07-03" in k for k in changed), changed
+    assert {k: v for k, v in after.items() if "us-east-1" in k and ("day=02" in k or "2026-07-02" in k)} == \
+        {k: v for k, v in before.items() if "us-east-1" in k and ("day=02" in k or "2026-07-02" in k)}
+    want = oracle.top_destinations(tree.records, since=DAY2, until=DAY2, action="ANY", limit=1000)
+    assert _day_answer(out, tree) == want  # the day still counts every record it held
+
+
+def test_deleting_a_kept_days_parquet_converts_it_from_what_is_left(tree, tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(tree.root, src)
+    convert(src, out)
+    files = _day_files(src)
+    files[0].write_bytes(files[0].read_bytes()[:100])
+    assert [k[:3] for k in convert(src, out, skip_bad_files=True).kept] == [("123456789012", "us-east-1", DAY2)]
+    for p in out.rglob("*.parquet"):
+        if "aws-region=us-east-1" in str(p) and "day=02" in str(p):
+            p.unlink()
+    again = convert(src, out, skip_bad_files=True)
+    assert again.kept == [] and again.days_converted == 1 and [p for p, _ in again.bad_files] == [str(files[0])]
+    # later runs keep the new Parquet without complaint while the bad file stays as it is
+    files[1].touch()
+    third = convert(src, out, skip_bad_files=True)
+    assert third.kept == [] and third.days_converted == 1
+
+
+def test_a_file_bad_from_the_first_conversion_is_no_loss_later(tree, tmp_path):
+    """The record says which files the Parquet holds: one that was left out from the start is not
+    counted as lost when another file of its day changes, and once repaired it is converted in."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(tree.root, src)
+    files = _day_files(src)
+    good = files[0].read_bytes()
+    files[0].write_bytes(good[:100])
+    first = convert(src, out, skip_bad_files=True)
+    assert first.kept == [] and first.days_converted == 8
+    files[1].touch()
+    assert convert(src, out, skip_bad_files=True).kept == []
+    files[0].write_bytes(good)  # repaired
+    fixed = convert(src, out, skip_bad_files=True)
+    assert fixed.kept == [] and fixed.bad_files == [] and fixed.days_converted == 1
+    assert _day_answer(out, tree) == oracle.top_destinations(tree.records, since=DAY2, until=DAY2, action="ANY",
+                                                             limit=1000)
+
+
+def test_a_day_whose_files_are_all_gone_keeps_its_parquet_quietly(tree, tmp_path):
+    """Converted text may be pruned: the day's Parquet stays and nothing is said."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(tree.root, src)
+    convert(src, out)
+    before = _snapshot(out)
+    for f in _day_files(src):
+        f.unlink()
+    again = convert(src, out)
+    assert again.kept == [] and again.days_converted == 0 and _snapshot(out) == before
+
+
+def _outside(root):
+    return {p.relative_to(root).as_posix(): (os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file()
+                                             else None) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("link", ["AWSLogs", "day folder", "output", ".flowsql-convert", "record"])
+def test_convert_never_writes_or_deletes_through_a_link_in_out(tree, tmp_path, link):
+    """A link anywhere convert writes, replaces or removes in --out: refused (exit 2) naming it;
+    nothing outside --out is written or deleted, and the link stays."""
+    src, out, elsewhere = tmp_path / "src", tmp_path / "out", tmp_path / "elsewhere"
+    shutil.copytree(tree.root, src)
+    convert(src, out)
+    day = next(p for p in out.rglob("day=02") if "us-east-1" in str(p))
+    parquet = next(day.glob("*.parquet"))
+    record = next(p for p in (out / ".flowsql-convert").rglob(f"{DAY2}.json") if "us-east-1" in str(p))
+    at = {"AWSLogs": out / "AWSLogs", "day folder": day, "output": parquet, ".flowsql-convert": out / ".flowsql-convert",
+          "record": record}[link]
+    shutil.copytree(at, elsewhere) if at.is_dir() else (elsewhere.mkdir(), shutil.copy(at, elsewhere / at.name))
+    target = elsewhere if at.is_dir() else elsewhere / at.name
+    shutil.rmtree(at) if at.is_dir() else at.unlink()
+    at.symlink_to(target)
+    for f in _day_files(src):
+        os.utime(f, (1, 1))  # the day changed: convert rewrites its Parquet and record
+    before = _outside(elsewhere)
+    r = CliRunner().invoke(app, ["convert", "--source", str(src), "--out", str(out)])
+    assert r.exit_code == 2 and "internal error" not in r.output, (link, r.output)
+    assert f"{at} is a symbolic link" in r.stderr, r.stderr
+    assert _outside(elsewhere) == before and at.is_symlink()
+    assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -23,7 +23,8 @@ def convert_cmd(
 ):
     """Convert text flow logs to Parquet (one file per day and log format, Hive-compatible prefixes, as AWS
     delivers Parquet), so queries read a fraction of the bytes. Incremental: a day whose input files did not
-    change is skipped; an interrupted run resumes. Query the result like any tree: --source OUT.
+    change is skipped; an interrupted run resumes. Query the result like any tree: --source OUT. A day whose
+    converted files became unreadable or went away keeps its old Parquet and is named (exit 1).
 
     Example: flowsql convert --source ./logs --out ./logs-parquet && flowsql query top-talkers --source ./logs-parquet
     """
@@ -56,6 +57,17 @@ def convert_cmd(
         note(f"  skipped {path}: {reason}")
     out(f"converted {result.days_converted} day(s) ({result.files_read:,} file(s), {result.records:,} records) "
         f"into {out_dir}; {result.days_skipped} day(s) unchanged since the last run")
+    if result.kept:
+        from ..errors import DataError
+        from ..layout import day_prefix
+
+        for account, region, day, lost in result.kept:
+            more = f" and {len(lost) - 1} more" if len(lost) > 1 else ""
+            note(f"  KEPT the old Parquet of {account} {region} {day}: it holds {lost[0]}{more}, now unreadable or "
+                 f"gone; restore it, or delete {out_dir / day_prefix(account, region, day, hive=True)} to convert "
+                 "the day from what is left")
+        raise DataError(f"{len(result.kept)} day(s) not converted: their inputs lost files their Parquet holds "
+                        "(named above); their old Parquet is kept")
 
 
 class _Progress:

@@ -32,7 +32,8 @@ def report_cmd(
                                           help="Where to write report.html, report.md, report.json (default "
                                                "reports/YYYY-MM; {month} in it becomes the month)."),
     upload: Optional[str] = typer.Option(None, "--upload", metavar="s3://BUCKET/PREFIX/",
-                                         help="Also put the files at PREFIX/YYYY-MM/ in S3, checked by SHA-256."),
+                                         help="Also put the files at PREFIX/YYYY-MM/ in S3 ({month} in it "
+                                              "places the month instead), checked by SHA-256."),
     skip_bad_files: bool = SkipOpt,
     table: Optional[str] = TableOpt,
     profile: Optional[str] = typer.Option(None, "--profile", help="The AWS CLI profile (Athena and --upload)."),
@@ -51,16 +52,15 @@ def report_cmd(
     from ..params import today_utc
     from ..report.build import Context, build_report
     from ..report.month import parse_month
-    from ..report.upload import keys_for
+    from ..report.upload import check_writable, keys_for
     from ..report.upload import upload as upload_files
-    from ..report.write import render, write_files
+    from ..report.write import check_out, render, sweep, write_files
 
     m = parse_month(month)
-    target = Path(out_dir.replace("{month}", m.label)) if out_dir is not None else Path("reports") / m.label
-    if not str(target).strip():
+    if out_dir is not None and not out_dir.strip():
         raise UsageError("--out: empty value")
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"--out {target} is a file, not a folder")
+    target = Path(out_dir.replace("{month}", m.label)) if out_dir is not None else Path("reports") / m.label
+    check_out(target)  # a folder or a link where a report file goes is refused before any work
     if upload is not None:
         keys_for(upload, m.label, ())  # a malformed location is refused before any work
     if inventory is not None and not inventory.is_dir():
@@ -76,6 +76,10 @@ def report_cmd(
         raise FlowsqlError(f"the query pack is broken: {e}") from None
     if m.last >= today_utc():
         note(f"note: {m} is not over: the report covers its days so far")
+    sweep(target)  # what a run killed while writing this report left beside it
+    if upload is not None:  # a bucket that does not exist or may not be written: found before the queries
+        aws_upload = Aws.connect(profile, None)
+        note(f"checked that the report can be uploaded: wrote {check_writable(aws_upload, upload, m.label)}")
     eng = make_engine(name, source=source, inventory=inventory if name is EngineName.local else None,
                       window=m.window, accounts=accounts, regions=regions, skip_bad_files=skip_bad_files,
                       table=table, profile=profile)
@@ -110,7 +114,7 @@ def report_cmd(
     for path in write_files(files, target):
         out(str(path))
     if upload is not None:
-        for item in upload_files(Aws.connect(profile, None), files, upload, m.label):
+        for item in upload_files(aws_upload, files, upload, m.label):
             note(f"uploaded {item['uri']} (sha256 {item['sha256']})")
     _summary(report, time.perf_counter() - started)
     if report["summary"]["exit_code"]:

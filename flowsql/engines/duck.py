@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import FlowsqlError
+from ..files import alive
 
 PREFIX = "flowsql-duckdb-"
 _GLOB = re.compile(r"[*?\[]")
@@ -51,16 +52,6 @@ def _bases() -> list[Path]:
             seen.add(p)
             out.append(Path(p))
     return out
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def sweep() -> None:

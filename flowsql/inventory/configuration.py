@@ -36,9 +36,10 @@ class ConfigurationSync:
     warnings: list = field(default_factory=list)  # files that could not be written, and why
 
 
-def sync_configuration(aws, out: Path, day: date, *, page_size: int = 1000) -> ConfigurationSync:
-    """Write the three documents and the prefix lists their rules and routes name into `out` and
-    `out/DAY/` (see the module doc). Each page is written as it arrives; each file atomically."""
+def sync_configuration(aws, tree, day: date, *, page_size: int = 1000) -> ConfigurationSync:
+    """Write the three documents and the prefix lists their rules and routes name into the inventory
+    folder (`tree`: a files.Tree, so no link below it is followed or replaced) and its DAY/ folder
+    (see the module doc). Each page is written as it arrives; each file atomically."""
     from ..aws import errors
     from .sync import _write_cli_json
 
@@ -49,18 +50,18 @@ def sync_configuration(aws, out: Path, day: date, *, page_size: int = 1000) -> C
     for name, operation, key, most in _SYNC:
         try:
             pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": min(page_size, most)})
-            result.counts[name] = _write_cli_json(out / name, key, _noting_prefix_lists(
+            result.counts[name] = _write_cli_json(tree, name, key, _noting_prefix_lists(
                 (item for page in pages for item in page.get(key, [])), named))
         except errors() as e:
             complete = False
-            for path in (out / name, out / day.isoformat() / name):
-                _remove(path)
+            for rel in (name, f"{day.isoformat()}/{name}"):
+                _remove(tree, rel)
             result.warnings.append(_failed(e, f"ec2:{_camel(operation)}", f"{name} not written"))
     if complete:
-        _sync_prefix_lists(ec2, out, sorted(named), result)
+        _sync_prefix_lists(ec2, tree, sorted(named), result)
     else:  # without the rules that name them, the lists speak for nothing
-        _tidy_prefix_lists(out / PREFIX_LISTS, keep=())
-    _keep_dated(out, day)
+        _tidy_prefix_lists(tree, PREFIX_LISTS, keep=())
+    _keep_dated(tree, day)
     return result
 
 
@@ -74,60 +75,69 @@ def _noting_prefix_lists(items, named: set):
         yield item
 
 
-def _sync_prefix_lists(ec2, out: Path, ids: list[str], result: ConfigurationSync) -> None:
+def _sync_prefix_lists(ec2, tree, ids: list[str], result: ConfigurationSync) -> None:
     from ..aws import errors
     from .sync import _write_cli_json
 
-    folder = out / PREFIX_LISTS
     written = []
     for pl in ids:
         if not PREFIX_LIST_FILE.fullmatch(f"{pl}.json"):
             result.warnings.append(f"prefix list {pl!r}: not a prefix list id, not written")
             continue
-        if not written:
-            folder.mkdir(exist_ok=True)
+        rel = f"{PREFIX_LISTS}/{pl}.json"
         try:
             pages = ec2.get_paginator("get_managed_prefix_list_entries").paginate(
                 PrefixListId=pl, PaginationConfig={"PageSize": _PREFIX_LIST_PAGE})
-            _write_cli_json(folder / f"{pl}.json", "Entries", (e for page in pages for e in page.get("Entries", [])))
+            _write_cli_json(tree, rel, "Entries", (e for page in pages for e in page.get("Entries", [])))
             written.append(f"{pl}.json")
         except errors() as e:
-            _remove(folder / f"{pl}.json")
+            _remove(tree, rel)
             result.warnings.append(_failed(e, "ec2:GetManagedPrefixListEntries",
-                                           f"{PREFIX_LISTS}/{pl}.json not written (rules naming {pl} are unknown)"))
+                                           f"{rel} not written (rules naming {pl} are unknown)"))
     if written:
         result.counts[f"{PREFIX_LISTS}/"] = len(written)
-    _tidy_prefix_lists(folder, keep=written)
+    _tidy_prefix_lists(tree, PREFIX_LISTS, keep=written)
 
 
-def _tidy_prefix_lists(folder: Path, keep) -> None:
-    """Remove the list files no rule or route names any more (only flowsql's own: pl-….json regular files)."""
-    if folder.is_symlink() or not folder.is_dir():
-        return
-    for f in folder.iterdir():
-        if PREFIX_LIST_FILE.fullmatch(f.name) and f.name not in keep and f.is_file() and not f.is_symlink():
-            _remove(f)
+def _list_files(tree, folder: str) -> list[str]:
+    """The prefix-list files (pl-….json) in `folder`, links included: removing or copying one is then
+    refused, never followed. A folder that is a link is refused too."""
+    kind = tree.kind(folder)
+    if kind == "link":
+        raise tree.refusal(folder)
+    if kind != "dir":
+        return []
+    return [n for n, k in tree.entries(folder) if PREFIX_LIST_FILE.fullmatch(n) and k in ("file", "link")]
 
 
-def _keep_dated(out: Path, day: date) -> None:
-    """Copy the configuration files there are into out/DAY/ (each copy atomic); the prefix lists too."""
-    from ..files import atomic_writer
+def _tidy_prefix_lists(tree, folder: str, keep) -> None:
+    """Remove the list files no rule or route names any more (only flowsql's own: pl-….json files)."""
+    for name in _list_files(tree, folder):
+        if name not in keep:
+            tree.remove(f"{folder}/{name}")
 
-    folder = out / day.isoformat()
-    folder.mkdir(exist_ok=True)
+
+def _copy(tree, src: str, dst: str) -> None:
+    if not tree.is_file(src):
+        raise tree.refusal(src)
+    with open(tree.path(src), encoding="utf-8") as f, tree.writer(dst) as out:
+        shutil.copyfileobj(f, out)
+
+
+def _keep_dated(tree, day: date) -> None:
+    """Copy the configuration files there are into DAY/ (each copy atomic); the prefix lists too."""
+    dated = day.isoformat()
+    tree.mkdirs(dated)
     for name, _, _, _ in _SYNC:
-        if (out / name).is_file():
-            with open(out / name, encoding="utf-8") as src, atomic_writer(folder / name) as dst:
-                shutil.copyfileobj(src, dst)
-    lists = out / PREFIX_LISTS
-    names = [f.name for f in lists.iterdir() if PREFIX_LIST_FILE.fullmatch(f.name) and f.is_file()] \
-        if lists.is_dir() and not lists.is_symlink() else []
-    if names:
-        (folder / PREFIX_LISTS).mkdir(exist_ok=True)
-        for name in names:
-            with open(lists / name, encoding="utf-8") as src, atomic_writer(folder / PREFIX_LISTS / name) as dst:
-                shutil.copyfileobj(src, dst)
-    _tidy_prefix_lists(folder / PREFIX_LISTS, keep=names)
+        kind = tree.kind(name)
+        if kind == "file":
+            _copy(tree, name, f"{dated}/{name}")
+        elif kind is not None:
+            raise tree.refusal(name)
+    names = _list_files(tree, PREFIX_LISTS)
+    for name in names:
+        _copy(tree, f"{PREFIX_LISTS}/{name}", f"{dated}/{PREFIX_LISTS}/{name}")
+    _tidy_prefix_lists(tree, f"{dated}/{PREFIX_LISTS}", keep=names)
 
 
 def _camel(operation: str) -> str:
@@ -140,9 +150,9 @@ def _failed(e: BaseException, action: str, what: str) -> str:
     return f"{what}: {translate(e, action)}"
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+def _remove(tree, rel: str) -> None:
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        tree.remove(rel)
 
 
 # --- reading it back ------------------------------------------------------------------------------

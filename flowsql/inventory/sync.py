@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..errors import SourceError
+from ..files import Refused
 
 # file -> (EC2 paginator, key); the same files and keys as `aws ec2 describe-…` writes.
 _SYNC = (
@@ -53,6 +54,7 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
     the rest is still written.
     """
     from ..aws import aws_errors
+    from ..files import Tree
     from .configuration import sync_configuration
     from .posture import sync_posture
 
@@ -63,32 +65,31 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
     ec2 = aws.client("ec2")
     counts: dict[str, int] = {}
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        tree = Tree(out, create=True)  # nothing is written or removed through a link in it
         for name, operation, key in _SYNC:
             with aws_errors(f"inventory: ec2:{_camel(operation)}"):
                 pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
-                counts[name] = _write_cli_json(out / name, key,
+                counts[name] = _write_cli_json(tree, name, key,
                                                (item for page in pages for item in page.get(key, [])))
         day = today or datetime.now(timezone.utc).date()
-        _keep_dated(out, day)
-        c = sync_configuration(aws, out, day, page_size=page_size)
+        _keep_dated(tree, day)
+        c = sync_configuration(aws, tree, day, page_size=page_size)
         counts.update(c.counts)
         if not posture:
             return Synced(counts, warnings=c.warnings)
-        p = sync_posture(aws, out)
+        p = sync_posture(aws, tree)
+    except Refused as e:  # a link where sync writes or tidies: nothing went through it
+        raise SourceError(f"cannot write the inventory to {out}: {e.strerror}") from None
     except OSError as e:  # --out is a file, read-only, on a full disk, …: the user's to fix
-        raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}") from None
+        raise SourceError(f"cannot write the inventory to {out}: {e.strerror or e}"
+                          + (f" ({e.filename})" if e.filename else "")) from None
     return Synced({**counts, **p.counts}, written=p.written, absent=p.absent, warnings=c.warnings + p.warnings)
 
 
-def _keep_dated(out: Path, day: date) -> None:
+def _keep_dated(tree, day: date) -> None:
     """Copy the latest inventory files into out/YYYY-MM-DD/ (each copy atomic)."""
-    from ..files import atomic_writer
-
-    folder = out / day.isoformat()
-    folder.mkdir(exist_ok=True)
     for name, _, _ in _SYNC:
-        with open(out / name, encoding="utf-8") as src, atomic_writer(folder / name) as dst:
+        with open(tree.path(name), encoding="utf-8") as src, tree.writer(f"{day.isoformat()}/{name}") as dst:
             shutil.copyfileobj(src, dst)
 
 
@@ -103,15 +104,15 @@ def _cli_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _write_cli_json(path: Path, key: str, items) -> int:
+def _write_cli_json(tree, name: str, key: str, items) -> int:
     """Write {"key": [items…]} exactly as `json.dumps(doc, indent=4)` would, one item at a time."""
-    from ..files import atomic_writer, dumps_json
+    from ..files import dumps_json
 
     n = 0
-    with atomic_writer(path) as f:
+    with tree.writer(name) as f:
         f.write("{\n    " + dumps_json(key) + ": [")
         for item in items:
-            text = dumps_json(item, what=str(path), indent=4, ensure_ascii=False, default=_cli_default)
+            text = dumps_json(item, what=str(tree.path(name)), indent=4, ensure_ascii=False, default=_cli_default)
             f.write(("\n" if n == 0 else ",\n") + "\n".join("        " + line for line in text.split("\n")))
             n += 1
         f.write("\n    ]\n}\n" if n else "]\n}\n")

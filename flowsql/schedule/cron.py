@@ -180,8 +180,14 @@ class CronTarget:
             raise FlowsqlError(f"`crontab {args[1]}` failed: {err or 'exit code ' + str(r.returncode)}")
 
     def _log_path(self, name: str) -> Path:
+        from ..files import Tree
+
         path = Path(self.log).expanduser().absolute() if self.log else state_dir() / f"{name}.log"
         check_text(str(path), "--log")
+        # the job appends to it every month: a link (or a folder, a pipe) there would take the
+        # report's output somewhere flowsql was not asked to write
+        if Tree(path.parent).kind(path.name) not in (None, "file"):
+            raise UsageError(f"--log: {Tree(path.parent).refusal(path.name).strerror}; give the path of a file")
         return path
 
 

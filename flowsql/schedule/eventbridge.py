@@ -391,6 +391,7 @@ def codebuild_policy(cfg, names: Names, partition: str, region: str, account: st
 
     query = [s for s in iam_policy_for(cfg)["Statement"] if s["Sid"].startswith("FlowsqlQuery")]
     group = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/codebuild/{names.project}"
+    key = key.split("{month}", 1)[0]  # the report puts the month there: every month's keys match
     return _document(query + [
         _statement("FlowsqlReportUpload", ["s3:PutObject"], [f"arn:{partition}:s3:::{bucket}/{key}*"]),
         _statement("FlowsqlReportBuildLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],

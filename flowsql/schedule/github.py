@@ -30,7 +30,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UsageError
-from ..files import dumps_json, read_regular_text, write_atomic
+from ..files import dumps_json
+from .owned import read_ours, remove_ours, write_ours
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, option_value, runnable_engine
 
@@ -117,7 +118,7 @@ class GithubTarget:
         if self._read_ours(path) is None:
             raise UsageError(absent(name, str(self.folder), sorted(i.name for i in self.list())))
         plan = Plan(self.kind, name, kind="remove", existed=True)
-        plan.steps.append(Step("delete", str(path), run=lambda: path.unlink(missing_ok=True)))
+        plan.steps.append(Step("delete", str(path), run=lambda: remove_ours(self.root, path)))
         plan.notes.append(f"commit and push the removal of {path.relative_to(self.root)} to stop the schedule")
         return plan
 
@@ -217,23 +218,11 @@ class GithubTarget:
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}.yml"
 
-    @staticmethod
-    def _read_ours(path: Path) -> str | None:
-        try:
-            text = read_regular_text(path, MAX_WORKFLOW_BYTES)  # a pipe there would block for ever
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
-        if MANAGED_BY not in (text.splitlines() or [""])[0]:
-            raise UsageError(f"{path} exists and was not written by flowsql: flowsql leaves it alone (choose "
-                             "another --name)")
-        return text
+    def _read_ours(self, path: Path) -> str | None:
+        return read_ours(self.root, path, "choose another --name", MAX_WORKFLOW_BYTES)
 
-    @staticmethod
-    def _write(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+    def _write(self, path: Path, text: str) -> None:
+        write_ours(self.root, path, text)
 
 
 def repo_root(folder: Path) -> Path:

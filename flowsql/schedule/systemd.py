@@ -26,8 +26,8 @@ import subprocess
 from pathlib import Path
 
 from ..errors import UsageError
-from ..files import read_regular_text, write_atomic
 from .host import HostJob, check_text
+from .owned import read_ours, remove_ours, write_ours
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, runnable_engine
 
@@ -101,7 +101,7 @@ class SystemdTarget:
             plan.steps.append(Step("run", f"systemctl --user disable --now {timer}",
                                    run=lambda: self._systemctl(["disable", "--now", timer], check=False)))
         for p in paths:
-            plan.steps.append(Step("delete", str(p), run=lambda p=p: p.unlink(missing_ok=True)))
+            plan.steps.append(Step("delete", str(p), run=lambda p=p: remove_ours(self.unit_dir, p)))
         if reachable:
             plan.steps.append(Step("run", "systemctl --user daemon-reload",
                                    run=lambda: self._systemctl(["daemon-reload"])))
@@ -161,24 +161,13 @@ class SystemdTarget:
     def _path(self, name: str, ext: str) -> Path:
         return self.unit_dir / f"{name}.{ext}"
 
-    @staticmethod
-    def _read_ours(path: Path) -> str | None:
-        """The unit's text if flowsql wrote it; None when absent; a UsageError for someone else's."""
-        try:
-            text = read_regular_text(path, MAX_UNIT_BYTES)  # a pipe there would block for ever
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
-        if MANAGED_BY not in (text.splitlines() or [""])[0]:
-            raise UsageError(f"{path} exists and was not written by flowsql: flowsql leaves it alone (choose "
-                             "another --name, or move it away)")
-        return text
+    def _read_ours(self, path: Path) -> str | None:
+        """The unit's text if flowsql wrote it; None when absent; a UsageError for someone else's
+        (a link or anything but a regular file included)."""
+        return read_ours(self.unit_dir, path, "choose another --name, or move it away", MAX_UNIT_BYTES)
 
-    @staticmethod
-    def _write(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+    def _write(self, path: Path, text: str) -> None:
+        write_ours(self.unit_dir, path, text)
 
     def _check_calendar(self, schedule: Schedule) -> None:
         """systemd's own reading of the OnCalendar= value, where systemd-analyze is installed: it

@@ -8,7 +8,9 @@ left out, timestamps in ISO 8601, indent 4), fetched here independently of flows
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 
 from awsfixtures import ACCOUNT, REGION
 from test_cli_aws import invoke, no_traceback
@@ -228,3 +230,64 @@ def test_a_flow_log_to_a_missing_group_fails_delivery(boto, aws, tmp_path):
     assert rows[("vpc_flow_logs_enabled", vpc)]["status"] == "alarm"
     assert "delivery FAILED (Access error)" in rows[("vpc_flow_logs_enabled", vpc)]["reason"]
     assert rows[("cloudwatch_flow_log_retention", vpc)]["status"] == "alarm"
+
+
+def _tree_state(root) -> dict:
+    """Every path under `root` with what it is: a link's target, a file's bytes (links not followed)."""
+    import os
+
+    state = {}
+    for dirpath, dirs, files in os.walk(root):
+        for n in dirs + files:
+            p = os.path.join(dirpath, n)
+            rel = os.path.relpath(p, root)
+            state[rel] = ("link", os.readlink(p)) if os.path.islink(p) else \
+                ("dir",) if os.path.isdir(p) else ("file", open(p, "rb").read())
+    return state
+
+
+def test_sync_never_follows_a_link_in_its_folder(boto, aws, tmp_path):
+    """Links where sync tidies or writes: a stale bucket folder, a live bucket's folder, a bucket
+    file, a dated snapshot folder, an inventory file. Nothing outside --out is deleted or written,
+    nothing is written or deleted through a link, and the error names the link (exit 2)."""
+    _arrange(boto)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "keep").mkdir(parents=True)
+    for name in ("lifecycle.json", "encryption.json", "public-access-block.json", "size-StandardStorage.json",
+                 "vpcs.json", "notes.txt"):
+        (elsewhere / "keep" / name).write_text(f"the user's own {name}")
+    today = datetime.now(timezone.utc).date().isoformat()
+    cases = {
+        "buckets/old": "keep",  # a stale bucket's folder: the issue's case
+        "buckets/logs-good": "keep",  # a bucket sync writes into
+        "buckets/logs-bare/lifecycle.json": "keep/lifecycle.json",  # a stale bucket file, replaced or removed
+        today: "keep",  # today's dated snapshot folder
+        "vpcs.json": "keep/vpcs.json",  # a latest inventory file
+    }
+    for link, target in cases.items():
+        inv = tmp_path / f"inv-{len(link)}-{link.replace('/', '_')}"
+        (inv / link).parent.mkdir(parents=True, exist_ok=True)
+        (inv / link).symlink_to(elsewhere / target)
+        outside = _tree_state(elsewhere)
+        r = invoke("inventory", "sync", "--out", inv)
+        assert r.exit_code == 2 and no_traceback(r), (link, r.output)
+        line = r.stderr.strip().splitlines()[-1]
+        assert line.startswith("flowsql: error: cannot write the inventory to") and \
+            f"{inv / link} is a symbolic link" in line, (link, line)
+        assert _tree_state(elsewhere) == outside, link  # nothing outside --out touched
+        assert (inv / link).is_symlink() and Path(os.readlink(inv / link)) == elsewhere / target, link
+        assert not [p for p in inv.rglob(".*.tmp")], link  # no temporary file left
+
+
+def test_sync_tidies_only_its_own_files(boto, aws, tmp_path):
+    """A stale bucket folder loses the files sync writes and nothing else (the folder stays while it
+    holds the user's files)."""
+    _arrange(boto)
+    old = tmp_path / "buckets" / "old"
+    old.mkdir(parents=True)
+    for name in ("lifecycle.json", "size-StandardStorage.json", "notes.txt"):
+        (old / name).write_text("x")
+    (old / "size-Glacier.json").mkdir()  # a folder named like a size file is not sync's
+    synced = sync(aws, tmp_path)
+    assert synced.warnings == []
+    assert sorted(p.name for p in old.iterdir()) == ["notes.txt", "size-Glacier.json"]

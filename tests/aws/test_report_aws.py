@@ -64,14 +64,61 @@ def test_upload_puts_each_file_with_its_sha256(small_pack, tree, boto, tmp_path)
         "text/html")
 
 
-def test_upload_to_a_missing_bucket_fails_in_one_line_after_writing(small_pack, tree, tmp_path):
+def _report(tree, out, *extra):
+    return CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "local", "--source", str(tree.root),
+                                    "--out", str(out), *extra])
+
+
+@pytest.mark.parametrize("fault", ["no bucket", "access denied"])
+def test_a_bucket_that_cannot_be_written_is_found_before_the_queries(small_pack, tree, tmp_path, boto, proxy, fault):
+    """A missing bucket, or one that refuses s3:PutObject: one line, exit 1, before any query runs
+    and before anything is written."""
     out = tmp_path / "out"
-    r = CliRunner().invoke(app, ["report", "--month", "2025-02", "--engine", "local", "--source", str(tree.root),
-                                 "--out", str(out), "--upload", "s3://no-such-bucket/x"])
+    bucket = "no-such-bucket" if fault == "no bucket" else "reports"
+    if fault == "access denied":
+        boto.s3.create_bucket(Bucket="reports")
+        proxy.fail_next["PUT /reports/x/2025-02/.flowsql-write-check"] = [(403, "AccessDenied", "Access Denied")]
+    r = _report(tree, out, "--upload", f"s3://{bucket}/x")
+    assert r.exit_code == 1, r.output
+    [line] = [ln for ln in r.stderr.strip().splitlines() if ln.startswith("flowsql:")]
+    assert line.startswith(f"flowsql: error: --upload s3://{bucket}/x: cannot write there, so no query was run"), line
+    assert ("the bucket does not exist" if fault == "no bucket" else "access denied") in line, line
+    assert "running" not in r.stderr and not out.exists()
+
+
+def test_the_write_check_leaves_one_object_that_each_run_overwrites(small_pack, tree, tmp_path, boto):
+    boto.s3.create_bucket(Bucket="reports")
+    for _ in range(2):
+        assert _report(tree, tmp_path / "out", "--upload", "s3://reports/monthly/").exit_code == 0
+    keys = sorted(o["Key"] for o in boto.s3.list_objects_v2(Bucket="reports")["Contents"])
+    assert keys == ["monthly/2025-02/.flowsql-write-check", *(f"monthly/2025-02/{n}" for n in sorted(FILES))]
+
+
+def test_an_upload_failing_half_way_says_which_objects_it_left(small_pack, tree, tmp_path, boto, proxy):
+    boto.s3.create_bucket(Bucket="reports")
+    for name in FILES:  # last month's run, say
+        boto.s3.put_object(Bucket="reports", Key=f"m/2025-02/{name}", Body=b"before")
+    proxy.fail_next["PUT /reports/m/2025-02/report.md"] = [(403, "AccessDenied", "Access Denied")]
+    out = tmp_path / "out"
+    r = _report(tree, out, "--upload", "s3://reports/m/")
     assert r.exit_code == 1, r.output
     line = r.stderr.strip().splitlines()[-1]
-    assert line.startswith("flowsql: error: uploading s3://no-such-bucket/x/2025-02/report.html"), line
+    assert line.startswith("flowsql: error: uploading s3://reports/m/2025-02/report.md: access denied"), line
+    assert ("the month's objects in S3 are now a mix: s3://reports/m/2025-02/report.html hold this run's files, "
+            "s3://reports/m/2025-02/report.md, s3://reports/m/2025-02/report.json do not") in line, line
+    body = {n: boto.s3.get_object(Bucket="reports", Key=f"m/2025-02/{n}")["Body"].read() for n in FILES}
+    assert body == {"report.html": (out / "report.html").read_bytes(), "report.md": b"before",
+                    "report.json": b"before"}  # what the error says
     assert all((out / f).exists() for f in FILES)  # the local report stands
+
+
+def test_upload_places_the_month_where_the_location_says(small_pack, tree, tmp_path, boto):
+    boto.s3.create_bucket(Bucket="reports")
+    r = _report(tree, tmp_path / "o-{month}", "--upload", "s3://reports/{month}/evidence/")
+    assert r.exit_code == 0, r.output
+    keys = {o["Key"] for o in boto.s3.list_objects_v2(Bucket="reports")["Contents"]}
+    assert {f"2025-02/evidence/{n}" for n in FILES} <= keys and not [k for k in keys if "{" in k]
+    assert all((tmp_path / "o-2025-02" / f).exists() for f in FILES)
 
 
 @pytest.fixture
@@ -187,3 +234,22 @@ def test_a_day_missing_on_athena_is_a_gap(small_pack, setup_done, moto, tmp_path
     assert data["summary"]["evaluated"] and data["summary"]["coverage_gaps"] == 1
     [row] = data["coverage"]["accounts_regions"]
     assert row["missing_days"] == ["2025-02-14"] and row["days_with_records"] == 27
+
+
+def test_the_scheduled_builds_upload_permission_covers_a_month_placed_in_the_location():
+    from flowsql.report.upload import CHECK_OBJECT, keys_for
+    from flowsql.schedule.eventbridge import Names, codebuild_policy
+
+    cfg = config_mod.Config(region=REGION, account=ACCOUNT, results_location="s3://results/r/", tables=[])
+    for location, resource in (("s3://reports/{month}/evidence/", "arn:aws:s3:::reports/*"),
+                               ("s3://reports/monthly/", "arn:aws:s3:::reports/monthly/*"),
+                               ("s3://reports/a-{month}", "arn:aws:s3:::reports/a-*")):
+        from flowsql.aws import split_s3_uri
+
+        doc = codebuild_policy(cfg, Names.of("flowsql-report"), "aws", REGION, ACCOUNT,
+                               *split_s3_uri(location, "--upload"))
+        [upload] = [s for s in doc["Statement"] if s["Sid"] == "FlowsqlReportUpload"]
+        assert upload["Resource"] == [resource], location
+        prefix = resource.split(":::reports/", 1)[1].rstrip("*")
+        bucket, keys = keys_for(location, "2025-02", [*FILES, CHECK_OBJECT])
+        assert bucket == "reports" and all(k.startswith(prefix) for k in keys.values()), (location, keys)
