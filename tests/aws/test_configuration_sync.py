@@ -150,3 +150,26 @@ def test_a_document_in_the_wrong_shape_is_an_error_naming_it(tmp_path, name, doc
     with pytest.raises(SourceError) as e:
         load_configuration(tmp_path, DAY, DAY)
     assert str(tmp_path / name) in str(e.value) and needle in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("link, target", [
+    ("prefix-lists", "keep"),  # the folder of the lists: tidied, and written into
+    ("security-groups.json", "keep/security-groups.json"),  # a file sync replaces
+    ("prefix-lists/pl-0123456789abcdef0.json", "keep/pl-0123456789abcdef0.json"),  # a list no rule names: tidied
+    (f"{DAY.isoformat()}/prefix-lists", "keep"),  # the dated copy's lists
+])
+def test_a_link_where_the_configuration_is_written_or_tidied_is_refused_and_nothing_outside_changes(
+        boto, aws, tmp_path, link, target):
+    _arrange(boto, n=1)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "keep").mkdir(parents=True)
+    for name in ("security-groups.json", "pl-0123456789abcdef0.json", "notes.txt"):
+        (elsewhere / "keep" / name).write_text(f"the user's own {name}")
+    before = {p: p.read_text() for p in elsewhere.rglob("*") if p.is_file()}
+    inv = tmp_path / "inv"
+    (inv / link).parent.mkdir(parents=True, exist_ok=True)
+    (inv / link).symlink_to(elsewhere / target)
+    with pytest.raises(SourceError, match="is a symbolic link"):
+        sync(aws, inv, posture=False, today=DAY)
+    assert {p: p.read_text() for p in elsewhere.rglob("*") if p.is_file()} == before
+    assert (inv / link).is_symlink()
