@@ -1,0 +1,30 @@
+{#-
+title: Case records of a CIDR block
+description: >-
+  Everything the addresses of one CIDR block sent and received in the window, in one read of the
+  table: per ENI, peer, port, protocol, action and ECS task, and hour by hour. `flowsql investigate
+  CIDR` writes its case file from these rows.
+severity: info
+tags: [investigation, case, cidr]
+parameters:
+  block:
+    type: cidr
+    required: true
+    description: The block under investigation (IPv4 or IPv6), such as a subnet's.
+semantics: >-
+  Records with log-status OK in the window whose srcaddr or dstaddr is inside the block (an IPv4
+  address is never inside an IPv6 block, nor the reverse); sent = srcaddr is inside, received =
+  dstaddr is (a record between two addresses of the block is both). Two groupings of the same
+  records: part `traffic` grouped by interface_id, sent, received, srcaddr, dstaddr, dstport,
+  protocol, action, ecs_cluster, ecs_service, ecs_task (hour null); part `hour` grouped
+  by sent, received, hour (start - start % 3600) and action (the other columns null). flows = number
+  of records, packets and bytes summed, first_seen = smallest start, last_seen = largest end (Unix
+  seconds). Ordered by part, then every other column but the counts, ascending, nulls last.
+example:
+  block: 10.0.1.0/24
+needs:
+  fields: [log-status, action, interface-id, srcaddr, dstaddr, dstport, protocol, packets, bytes, start, end]
+without:
+  ecs-task-arn: no ECS task is named (the ecs-* fields of a version 7 log format name them)
+-#}
+{{ case_records('cidr', block) }}
