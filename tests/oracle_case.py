@@ -64,26 +64,71 @@ def _counts(rs):
             "first_seen": min(starts) if starts else None, "last_seen": max(ends) if ends else None}
 
 
-_ORDER = ("part", "interface_id", "sent", "received", "srcaddr", "dstaddr", "dstport", "protocol", "action",
-          "ecs_cluster", "ecs_service", "ecs_task", "hour")
+_KEYS = ("part", "direction", "address", "destination", "interface_id", "hour", "port", "protocol", "action",
+         "ecs_cluster", "ecs_service", "ecs_task")
+
+
+def _sums(items) -> dict:
+    """The counts docs/queries.md lists, over (record, sent, received) items."""
+    rs = [r for r, _, _ in items]
+    accepted = [r for r in rs if r["action"] == "ACCEPT"]
+    c = _counts(rs)
+    return {"flows": c["flows"], "packets": c["packets"], "bytes": c["bytes"],
+            "accepted_flows": len(accepted), "rejected_flows": sum(r["action"] == "REJECT" for r in rs),
+            "accepted_packets": _sum(r["packets"] for r in accepted), "accepted_bytes": _sum(r["bytes"] for r in accepted),
+            "flows_sent": sum(1 for _, s, _ in items if s), "flows_received": sum(1 for _, _, v in items if v),
+            "bytes_sent": _sum(r["bytes"] for r, s, _ in items if s),
+            "bytes_received": _sum(r["bytes"] for r, _, v in items if v),
+            "first_seen": c["first_seen"], "last_seen": c["last_seen"]}
+
+
+def _joined(values) -> str | None:
+    values = sorted({v for v in values if v is not None})
+    return ",".join(map(str, values)) if values else None
 
 
 def case_rows(records, kind, params, window) -> list[dict]:
-    traffic, hours = defaultdict(list), defaultdict(list)
+    groups: dict = defaultdict(list)
     for r, sent, received in _subject_records(records, kind, params, window):
-        traffic[(r["interface_id"], sent, received, r["srcaddr"], r["dstaddr"], r["dstport"], r["protocol"],
-                 r["action"], r["ecs_cluster_name"], r["ecs_service_name"], r["ecs_task_arn"])].append(r)
-        hours[(sent, received, r["start"] - r["start"] % 3600, r["action"])].append(r)
+        item = (r, sent, received)
+        if sent:
+            groups[("peer", "outbound", r["dstaddr"])].append(item)
+        if received:
+            groups[("peer", "inbound", r["srcaddr"])].append(item)
+        groups[("interface", r["interface_id"])].append(item)
+        groups[("hour", r["start"] - r["start"] % 3600)].append(item)
+        if r["action"] == "REJECT":
+            if sent:
+                groups[("rejected", "outbound", r["dstaddr"], r["dstport"], r["protocol"])].append(item)
+            if received:
+                groups[("rejected", "inbound", r["srcaddr"], r["dstport"], r["protocol"])].append(item)
+        if any(r[f] is not None for f in ("ecs_cluster_name", "ecs_service_name", "ecs_task_arn")):
+            groups[("ecs", r["ecs_cluster_name"], r["ecs_service_name"], r["ecs_task_arn"])].append(item)
+        if kind == "eni" and not sent and not received:
+            groups[("undirected", r["srcaddr"], r["dstaddr"], r["dstport"], r["protocol"], r["action"])].append(item)
     rows = []
-    for (eni, sent, received, src, dst, port, proto, action, cluster, service, task), rs in traffic.items():
-        rows.append({"part": "traffic", "interface_id": eni, "sent": sent, "received": received, "srcaddr": src,
-                     "dstaddr": dst, "dstport": port, "protocol": proto, "action": action, "ecs_cluster": cluster,
-                     "ecs_service": service, "ecs_task": task, "hour": None, **_counts(rs)})
-    for (sent, received, hour, action), rs in hours.items():
-        rows.append({"part": "hour", "interface_id": None, "sent": sent, "received": received, "srcaddr": None,
-                     "dstaddr": None, "dstport": None, "protocol": None, "action": action, "ecs_cluster": None,
-                     "ecs_service": None, "ecs_task": None, "hour": hour, **_counts(rs)})
-    for k in reversed(_ORDER):
+    for key, items in groups.items():
+        row = dict.fromkeys(_KEYS)
+        row["part"] = key[0]
+        if key[0] == "peer":
+            row["direction"], row["address"] = key[1:]
+        elif key[0] == "interface":
+            row["interface_id"] = key[1]
+        elif key[0] == "hour":
+            row["hour"] = key[1]
+        elif key[0] == "rejected":
+            row["direction"], row["address"], row["port"], row["protocol"] = key[1:]
+        elif key[0] == "ecs":
+            row["ecs_cluster"], row["ecs_service"], row["ecs_task"] = key[1:]
+        elif key[0] == "undirected":
+            row["address"], row["destination"], row["port"], row["protocol"], row["action"] = key[1:]
+        row.update(_sums(items))
+        rs = [r for r, _, _ in items]
+        row["ports"] = _joined(r["dstport"] for r in rs) if key[0] == "peer" else None
+        row["protocols"] = _joined(r["protocol"] for r in rs) if key[0] == "peer" else None
+        row["interfaces"] = _joined(r["interface_id"] for r in rs) if key[0] not in ("interface", "hour") else None
+        rows.append(row)
+    for k in reversed(_KEYS):
         rows.sort(key=lambda row, k=k: _NullsLast(row[k]))
     return rows
 
@@ -139,7 +184,9 @@ def network(address, nets):
     if where != "vpc":
         return where, None
     ip = ipaddress.ip_address(address)
-    return where, min(v for n, v in nets if n.version == ip.version and ip in n)
+    holding = [(n, v) for n, v in nets if n.version == ip.version and ip in n]
+    most = max(n.prefixlen for n, _ in holding)  # the most specific block, then the smallest VPC id
+    return where, min(v for n, v in holding if n.prefixlen == most)
 
 
 def attribution(inventory_dir, since, until) -> dict:

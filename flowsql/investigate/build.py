@@ -23,6 +23,7 @@ from .attribution import Attribution
 from .subject import Subject
 
 FORMAT = "flowsql-case/1"
+_PLAIN = (int, str, bool, float, type(None))
 SECTIONS = ("peers", "interfaces", "internet", "rejected", "timeline", "ecs_tasks")
 # Rows of a table the HTML and Markdown show; case.json has them all.
 SHOWN = 200
@@ -48,7 +49,7 @@ def build_case(engine, window: Window, subject: Subject, attribution: Attributio
     from ..pack import HeaderError, get_query
     from ..report.canonical import row_dicts, rows_sha256
     from ..runner import run
-    from .inputs import inputs, stamp
+    from .inputs import Hasher
 
     try:
         query = get_query(subject.query)
@@ -63,23 +64,33 @@ def build_case(engine, window: Window, subject: Subject, attribution: Attributio
     if addresses:
         given["addresses"] = ",".join(addresses)
     local = engine.name == "local"
-    before = {f.path: stamp(f.path) for f in engine.files} if local else {}
-    if progress:
-        progress(f"running {query.name} on {engine.name} ({window.since} … {window.until})")
-    done = run(query, given, engine, window, accounts=options.accounts, regions=options.regions)
-    rows = row_dicts(done.result.columns, done.result.rows)
+    # the files' digests are computed while the query runs (the same files, in a thread of their own)
+    hasher = Hasher([("source", f.path, options.source) for f in engine.files] if local else [])
+    hasher.start()
+    try:
+        if progress:
+            progress(f"running {query.name} on {engine.name} ({window.since} … {window.until})")
+        done = run(query, given, engine, window, accounts=options.accounts, regions=options.regions)
+        if progress:
+            progress("hashing the files read")
+        read = set(engine.files_read()) if local else set()
+        evidence_inputs = hasher.result(lambda path: path in read)
+    finally:
+        hasher.stop()
+    evidence_inputs = sorted(evidence_inputs + Hasher([("inventory", p, attribution.directory)
+                                                       for p in attribution.files]).run(),
+                             key=lambda f: (f["root"], f["path"]))
+    columns, raw = done.result.columns, done.result.rows
+    if _plain(raw, len(columns)):  # DuckDB's and pyathena's values, as a rule
+        rows = [dict(zip(columns, r)) for r in raw]
+    else:
+        rows = row_dicts(columns, raw)
     stats = done.result.stats
     parameters = {p.name: given.get(p.name) for p in query.parameters}
 
-    if progress:
-        progress("hashing the files read")
-    files = [("source", p, options.source, before.get(p)) for p in (engine.files_read() if local else [])]
-    files += [("inventory", p, attribution.directory, None) for p in attribution.files]
-    evidence_inputs = inputs(files)
-
-    traffic, hours = sections.split(rows)
-    totals = sections.totals(traffic)
-    peer_rows = sections.peers(traffic, attribution.network)
+    parts = sections.compute(rows, attribution.network, attribution.describe, eni=subject.kind == "eni")
+    totals = parts["totals"]
+    peer_rows = parts["peers"]
     not_evaluated: list[dict] = []
     if attribution.eni_reason is not None:
         not_evaluated.append({"section": "interfaces", "name": "inventory", "reason": attribution.eni_reason})
@@ -108,20 +119,18 @@ def build_case(engine, window: Window, subject: Subject, attribution: Attributio
         "peers": {"evidence": "E1", "vpc_blocks": len(attribution.blocks),
                   "vpc_evaluated": attribution.vpc_reason is None, "rows": peer_rows},
         "interfaces": {"evidence": "E1", "evaluated": attribution.eni_reason is None,
-                       "reason": attribution.eni_reason,
-                       "rows": sections.interfaces(traffic, attribution.describe)},
-        "internet": {"evidence": "E1", **sections.internet(peer_rows, traffic, attribution.network)},
-        "rejected": {"evidence": "E1", **sections.rejected(traffic, attribution.network)},
-        "timeline": {"evidence": "E1", "rows": sections.timeline(hours)},
-        "ecs_tasks": {"evidence": "E1", "rows": sections.ecs_tasks(traffic)},
+                       "reason": attribution.eni_reason, "rows": parts["interfaces"]},
+        "internet": {"evidence": "E1", **parts["internet"]},
+        "rejected": {"evidence": "E1", **parts["rejected"]},
+        "timeline": {"evidence": "E1", "rows": parts["timeline"]},
+        "ecs_tasks": {"evidence": "E1", "rows": parts["ecs_tasks"]},
         "not_evaluated": not_evaluated,
         "evidence": {"rows_sha256": _CANONICAL, "queries": [entry], "inputs": evidence_inputs,
                      "command": _case_command(subject, window, options)},
     }
     if subject.kind == "eni":
-        rows_ = sections.undirected(traffic)
-        case["undirected"] = {"evidence": "E1", "addresses": addresses, "flows": sum(r["flows"] for r in rows_),
-                              "rows": rows_}
+        case["undirected"] = {"evidence": "E1", "addresses": addresses,
+                              "flows": sum(r["flows"] for r in parts["undirected"]), "rows": parts["undirected"]}
     case["summary"] = {
         "evaluated": reason is None,
         "reason": reason,
@@ -144,6 +153,21 @@ _CANONICAL = ("SHA-256 (hex) of the query's rows in their canonical form: one li
               "each the row as a JSON object with the column names as keys, sorted, no whitespace (separators ',' "
               "and ':'), UTF-8 text unescaped, integers as JSON integers, NULL as null, each line ending in a line "
               "feed; no rows is zero bytes (as the monthly report's evidence).")
+
+
+def _plain(rows: list[tuple], width: int) -> bool:
+    """Whether every column holds JSON's own types (a column's values are all of one SQL type: its
+    first value that is not NULL says which)."""
+    unknown = set(range(width))
+    for r in rows:
+        for i in list(unknown):
+            if r[i] is not None:
+                if type(r[i]) not in _PLAIN:
+                    return False
+                unknown.discard(i)
+        if not unknown:
+            break
+    return True
 
 
 def _not_evaluated(stats, options: Options) -> str | None:

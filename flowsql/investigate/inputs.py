@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 from pathlib import Path
 
 from ..cache import cache_dir, read_json, write_json
@@ -104,15 +105,59 @@ def relative(path: Path, root: Path | None) -> str:
     return Path(path).as_posix()
 
 
-def inputs(files: list[tuple[str, Path, Path | None, list[int] | None]]) -> list[dict]:
-    """[{root, path, bytes, sha256}] of (root name, file, root folder, stamp when read), sorted by
-    root and path."""
-    digests = Digests()
-    out = []
-    try:
-        for root_name, path, root, before in files:
-            size, digest = digests.of(path, before)
-            out.append({"root": root_name, "path": relative(path, root), "bytes": size, "sha256": digest})
-    finally:
-        digests.save()
-    return sorted(out, key=lambda f: (f["root"], f["path"]))
+class Hasher:
+    """The digests of files, computed in a thread of their own (hashlib and file reads release the
+    GIL) while the query reads the same files. Each file's stamp is taken when the Hasher is made,
+    before the query runs; a file whose stamp differs when it is hashed, or after the query, is an
+    error (its digest would not be of what was read)."""
+
+    def __init__(self, files: list[tuple[str, Path, Path | None]]):
+        self.files = files  # (root name, file, root folder)
+        self._before = {path: stamp(path) for _, path, _ in files}
+        self._done: dict = {}  # path -> (size, sha256) or the DataError
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _work(self) -> None:
+        digests = Digests()
+        try:
+            for _, path, _ in self.files:
+                if self._cancel.is_set():
+                    return
+                try:
+                    self._done[path] = digests.of(path, self._before[path])
+                except DataError as e:
+                    self._done[path] = e  # an error only if the query read the file
+        finally:
+            digests.save()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="flowsql-sha256", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._cancel.set()
+
+    def result(self, wanted=lambda path: True) -> list[dict]:
+        """[{root, path, bytes, sha256}] of the files `wanted(path)` keeps, once all are hashed."""
+        if self._thread is None:
+            self.start()
+        while self._thread.is_alive():  # a join Ctrl-C can interrupt
+            self._thread.join(0.1)
+        out = []
+        for root_name, path, root in self.files:
+            if not wanted(path):
+                continue
+            got = self._done.get(path)
+            if isinstance(got, DataError):
+                raise got
+            if got is None or stamp(path) != self._before[path]:
+                raise DataError(f"{path}: changed while the case was made; make the case again")
+            out.append({"root": root_name, "path": relative(path, root), "bytes": got[0], "sha256": got[1]})
+        return out
+
+    def run(self) -> list[dict]:
+        """Every file's entry, hashed now."""
+        self._work()
+        self._thread = threading.Thread()  # nothing left to wait for
+        return self.result()

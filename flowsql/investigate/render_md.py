@@ -50,13 +50,14 @@ def code(body: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{body.rstrip()}\n{fence}"
 
 
-def table(columns: list[str], rows: list[dict], *, numeric=(), limit: int | None = SHOWN) -> str:
-    shown = rows if limit is None else rows[:limit]
+def table(columns: list[str], rows: list[dict], *, numeric=(), total: int | None = None) -> str:
+    """Rows of text; `total`: how many rows there are in all (the first ones are given)."""
+    shown = rows
     lines = ["| " + " | ".join(text(c) for c in columns) + " |",
              "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|"]
     lines += ["| " + " | ".join(text(r[c]) for c in columns) + " |" for r in shown]
-    if limit is not None and len(rows) > limit:
-        lines += ["", f"… and {len(rows) - limit:,} more row(s) (case.json has them all)."]
+    if total is not None and total > len(rows):
+        lines += ["", f"… and {total - len(rows):,} more row(s) (case.json has them all)."]
     if not rows:
         lines.append("| " + " | ".join(["–"] * len(columns)) + " |")
     return "\n".join(lines)
@@ -81,13 +82,13 @@ def page(case: dict) -> str:
     out += [kv_table(w.kpis(case)), "", text(w.ABOUT, starts_line=True), ""]
 
     out += [f"## {w.TITLES['timeline']}", ""]
-    out += [table(w.TIMELINE_COLUMNS, w.timeline_rows(case["timeline"]["rows"]), numeric=_NUMERIC, limit=None), ""]
+    out += [table(w.TIMELINE_COLUMNS, w.timeline_rows(case["timeline"]["rows"]), numeric=_NUMERIC), ""]
 
     peers = case["peers"]
     out += [f"## {w.TITLES['peers']}", "",
             text(f"{len(peers['rows']):,} peer row(s): one per address and direction (outbound: the subject "
                  "sent to it; inbound: it received from it); ports are destination ports.", starts_line=True), ""]
-    out += [table(w.PEER_COLUMNS, w.peer_rows(peers["rows"]), numeric=_NUMERIC), ""]
+    out += [table(w.PEER_COLUMNS, w.peer_rows(peers["rows"][:SHOWN]), numeric=_NUMERIC, total=len(peers["rows"])), ""]
 
     out += [f"## {w.TITLES['internet']}", ""] + [text(line, starts_line=True) + "\n" for line in
                                                   w.internet_lines(case["internet"])]
@@ -96,14 +97,15 @@ def page(case: dict) -> str:
     out += [f"## {w.TITLES['rejected']}", "",
             text(f"{rej['flows']:,} rejected flow(s): {rej['flows_outbound']:,} outbound, {rej['flows_inbound']:,} "
                  "inbound. A security group's deny is logged as REJECT, as a network ACL's is.", starts_line=True),
-            "", table(w.REJECTED_COLUMNS, w.rejected_rows(rej["rows"]), numeric=_NUMERIC), ""]
+            "", table(w.REJECTED_COLUMNS, w.rejected_rows(rej["rows"][:SHOWN]), numeric=_NUMERIC,
+                  total=len(rej["rows"])), ""]
 
     ifaces = case["interfaces"]
     out += [f"## {w.TITLES['interfaces']}", ""]
     if not ifaces["evaluated"]:
         out += [text(f"Not attributed: {ifaces['reason']}", starts_line=True), ""]
-    out += [table(w.INTERFACE_COLUMNS, w.interface_rows(ifaces), numeric=_NUMERIC), ""]
-    for r in ifaces["rows"]:
+    out += [table(w.INTERFACE_COLUMNS, w.interface_rows(ifaces, SHOWN), numeric=_NUMERIC, total=len(ifaces["rows"])), ""]
+    for r in ifaces["rows"][:SHOWN]:
         inv = r["inventory"]
         if inv and (inv["description"] or inv["addresses"]):
             out.append("- " + code_span(r["interface_id"]) + ": " + text(
@@ -114,7 +116,7 @@ def page(case: dict) -> str:
     ecs = case["ecs_tasks"]
     out += [f"## {w.TITLES['ecs_tasks']}", ""]
     if ecs["rows"]:
-        out += [table(w.ECS_COLUMNS, w.ecs_rows(ecs["rows"]), numeric=_NUMERIC), ""]
+        out += [table(w.ECS_COLUMNS, w.ecs_rows(ecs["rows"][:SHOWN]), numeric=_NUMERIC, total=len(ecs["rows"])), ""]
     else:
         out += ["No record of the subject names an ECS task (the ecs-* fields of a version 7 log format do).", ""]
 
@@ -125,7 +127,8 @@ def page(case: dict) -> str:
                      "neither address is one of the interface's own ("
                      + (", ".join(u["addresses"]) or "none known: it is in no folder of the inventory") + ").",
                      starts_line=True), "",
-                table(w.UNDIRECTED_COLUMNS, w.undirected_rows(u["rows"]), numeric=_NUMERIC), ""]
+                table(w.UNDIRECTED_COLUMNS, w.undirected_rows(u["rows"][:SHOWN]), numeric=_NUMERIC,
+                      total=len(u["rows"])), ""]
 
     out += [f"## {w.TITLES['not_evaluated']}", ""]
     if case["not_evaluated"]:
@@ -140,6 +143,6 @@ def page(case: dict) -> str:
         out += [f"### {text(e['id'])} · {text(e['title'])}", "", kv_table(w.evidence_facts(e), code_keys=w.CODE_FACTS),
                 "", code(e["sql"], "sql"), ""]
     out += ["### Inputs", "", text(f"{len(ev['inputs']):,} file(s) read, with their SHA-256:", starts_line=True), "",
-            table(w.INPUT_COLUMNS, w.input_rows(ev["inputs"]), numeric={"bytes"}, limit=None), "",
+            table(w.INPUT_COLUMNS, w.input_rows(ev["inputs"]), numeric={"bytes"}), "",
             "Make the case again: " + code_span(ev["command"]), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -1,87 +1,35 @@
-"""The sections of a case file, computed from the rows of its one query (sql/macros/case_records.sql).
+"""The sections of a case file, from the rows of its one query (sql/macros/case_records.sql).
 
-The query returns the subject's records aggregated two ways: `traffic` rows (per ENI, direction,
-source, destination, destination port, protocol, action and ECS task) and `hour` rows (per hour,
-direction and action). Every figure here is a sum over those rows, so each one is as exact as the
-query, and all of them come from one read of the records:
-
-- peers: per peer address and direction (`outbound`: the subject sent to it, the row's dstaddr;
-  `inbound`: the subject received from it, the row's srcaddr), a row counted in each direction it
-  has (a record between two addresses of a block, or from an address to itself, is both);
-- interfaces: per ENI that logged the subject, with what the inventory says about it;
-- internet: what went to and came from peers classified `internet` (accepted, and rejected);
-- rejected: the REJECTed traffic per peer, direction, destination port and protocol;
-- timeline: per hour of `start`; ecs_tasks: per ECS task the records name;
-- undirected (ENI subjects): records whose direction is not known.
+The query sums the subject's records per part of the case, by grouping sets over one read of them:
+`peer` (per direction and peer address: `outbound`, the subject sent to it, the record's dstaddr;
+`inbound`, it received from it, the record's srcaddr; a record can be both), `interface`, `hour`,
+`rejected` (per direction, peer, destination port and protocol), `ecs` (per ECS task) and
+`undirected` (an ENI's records whose direction is not known). So each section is its part's rows,
+classified and ordered here; the totals are the sums of the interface rows (every record has one
+interface) and the internet's figures the sums of the peers classified internet.
 
 Times are ISO 8601 UTC (`2026-11-03T14:05:09Z`); an hour is the hour `start` fell in.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timezone
 
 TOP = 10  # the internet destinations named in the summary
 
 
+_DAYS: dict[int, str] = {}
+
+
 def iso(seconds) -> str | None:
-    """Unix seconds as ISO 8601 UTC, or None."""
+    """Unix seconds as ISO 8601 UTC, or None (a case has tens of thousands: the day's text is made once)."""
     if seconds is None:
         return None
-    return datetime.fromtimestamp(int(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _add(a, b):
-    """SQL SUM of two partial sums: None (no value) is no number."""
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
-def _min(a, b):
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _max(a, b):
-    return b if a is None else a if b is None else max(a, b)
-
-
-class _Tally:
-    """flows, packets, bytes, accepted/rejected flows, first and last seen, summed over rows."""
-
-    __slots__ = ("flows", "packets", "bytes", "accepted_flows", "rejected_flows", "first", "last", "interfaces",
-                 "ports", "protocols")
-
-    def __init__(self):
-        self.flows = 0
-        self.packets = self.bytes = self.first = self.last = None
-        self.accepted_flows = self.rejected_flows = 0
-        self.interfaces: set = set()
-        self.ports: set = set()
-        self.protocols: set = set()
-
-    def add(self, r: dict) -> None:
-        self.flows += r["flows"]
-        self.packets = _add(self.packets, r["packets"])
-        self.bytes = _add(self.bytes, r["bytes"])
-        if r["action"] == "ACCEPT":
-            self.accepted_flows += r["flows"]
-        elif r["action"] == "REJECT":
-            self.rejected_flows += r["flows"]
-        self.first = _min(self.first, r["first_seen"])
-        self.last = _max(self.last, r["last_seen"])
-        if r.get("interface_id") is not None:
-            self.interfaces.add(r["interface_id"])
-        if r.get("dstport") is not None:
-            self.ports.add(r["dstport"])
-        if r.get("protocol") is not None:
-            self.protocols.add(r["protocol"])
-
-    def counts(self) -> dict:
-        return {"flows": self.flows, "packets": self.packets, "bytes": self.bytes,
-                "accepted_flows": self.accepted_flows, "rejected_flows": self.rejected_flows,
-                "first_seen": iso(self.first), "last_seen": iso(self.last)}
+    day, rest = divmod(int(seconds), 86400)
+    text = _DAYS.get(day)
+    if text is None:
+        text = _DAYS[day] = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%d")
+    return f"{text}T{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}Z"
 
 
 def _k(value) -> tuple:
@@ -94,166 +42,111 @@ def _by_bytes(rows: list[dict], *keys: str) -> list[dict]:
     return sorted(rows, key=lambda row: (row["bytes"] is None, -(row["bytes"] or 0), *(_k(row[k]) for k in keys)))
 
 
-def directions(r: dict):
-    """(direction, peer address) of each direction a traffic row has."""
-    if r["sent"] is True:
-        yield "outbound", r["dstaddr"]
-    if r["received"] is True:
-        yield "inbound", r["srcaddr"]
+def _list(text, kind=str) -> list:
+    """The query's comma-separated list (array_join of the distinct values) as a list."""
+    return [kind(v) for v in text.split(",")] if text else []
 
 
-def split(rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    return [r for r in rows if r["part"] == "traffic"], [r for r in rows if r["part"] == "hour"]
+def _seen(r: dict) -> dict:
+    return {"first_seen": iso(r["first_seen"]), "last_seen": iso(r["last_seen"])}
 
 
-def totals(traffic: list[dict]) -> dict:
-    t = _Tally()
-    sent = received = None
-    for r in traffic:
-        t.add(r)
-        if r["sent"] is True:
-            sent = _add(sent, r["bytes"])
-        if r["received"] is True:
-            received = _add(received, r["bytes"])
-    c = t.counts()
-    return {"records": c["flows"], "packets": c["packets"], "bytes": c["bytes"], "bytes_sent": sent,
-            "bytes_received": received, "accepted_flows": c["accepted_flows"], "rejected_flows": c["rejected_flows"],
-            "first_seen": c["first_seen"], "last_seen": c["last_seen"]}
+def _counts(r: dict) -> dict:
+    return {"flows": r["flows"], "packets": r["packets"], "bytes": r["bytes"], "accepted_flows": r["accepted_flows"],
+            "rejected_flows": r["rejected_flows"], **_seen(r)}
 
 
-def peers(traffic: list[dict], network) -> list[dict]:
-    """One row per peer address and direction; `network(address)` -> (class, vpc_id)."""
-    tallies: dict = defaultdict(_Tally)
-    for r in traffic:
-        for direction, address in directions(r):
-            tallies[(address, direction)].add(r)
-    rows = []
-    for (address, direction), t in tallies.items():
-        where, vpc = network(address)
-        rows.append({"address": address, "direction": direction, "network": where, "vpc_id": vpc,
-                     "ports": sorted(t.ports), "protocols": sorted(t.protocols), **t.counts(),
-                     "interfaces": sorted(t.interfaces)})
-    return _by_bytes(rows, "address", "direction")
-
-
-def interfaces(traffic: list[dict], describe) -> list[dict]:
-    """One row per ENI that logged the subject; `describe(eni)` -> what the inventory says, or None."""
-    tallies: dict = defaultdict(_Tally)
-    sent: dict = defaultdict(int)
-    received: dict = defaultdict(int)
-    for r in traffic:
-        tallies[r["interface_id"]].add(r)
-        sent[r["interface_id"]] += r["flows"] if r["sent"] is True else 0
-        received[r["interface_id"]] += r["flows"] if r["received"] is True else 0
-    rows = []
-    for eni, t in tallies.items():
-        c = t.counts()
-        rows.append({"interface_id": eni, **c, "flows_sent": sent[eni], "flows_received": received[eni],
-                     "inventory": describe(eni) if eni is not None else None})
-    return sorted(rows, key=lambda row: (-row["flows"], _k(row["interface_id"])))
-
-
-def internet(peer_rows: list[dict], traffic: list[dict], network) -> dict:
-    """What the subject exchanged with the internet: accepted bytes both ways, and the rejected flows."""
-    out = {"bytes_sent": None, "packets_sent": None, "flows_sent": 0, "destinations": 0, "bytes_received": None,
-           "flows_received": 0, "sources": 0, "rejected_flows_outbound": 0, "rejected_flows_inbound": 0}
-    dests, sources = set(), set()
-    for r in traffic:
-        for direction, address in directions(r):
-            if network(address)[0] != "internet":
-                continue
-            if r["action"] == "REJECT":
-                out[f"rejected_flows_{direction}"] += r["flows"]
-                continue
-            if r["action"] != "ACCEPT":
-                continue
-            if direction == "outbound":
-                out["bytes_sent"] = _add(out["bytes_sent"], r["bytes"])
-                out["packets_sent"] = _add(out["packets_sent"], r["packets"])
-                out["flows_sent"] += r["flows"]
-                dests.add(address)
-            else:
-                out["bytes_received"] = _add(out["bytes_received"], r["bytes"])
-                out["flows_received"] += r["flows"]
-                sources.add(address)
-    out["destinations"], out["sources"] = len(dests), len(sources)
-    # the peers table's rows (accepted and rejected together) of the biggest internet destinations
-    out["top_destinations"] = [{k: p[k] for k in ("address", "bytes", "flows", "ports", "protocols")}
-                               for p in peer_rows if p["direction"] == "outbound" and p["network"] == "internet"][:TOP]
+def _total(interfaces: list[dict]) -> dict:
+    """The case's totals: the sums of the interface rows (every record was logged by one interface)."""
+    out = {"flows": 0, "rejected_flows": 0, "packets": None, "bytes": None, "bytes_sent": None,
+           "bytes_received": None, "first_seen": None, "last_seen": None}
+    for r in interfaces:
+        out["flows"] += r["flows"]
+        out["rejected_flows"] += r["rejected_flows"]
+        for k in ("packets", "bytes", "bytes_sent", "bytes_received"):
+            if r[k] is not None:
+                out[k] = r[k] if out[k] is None else out[k] + r[k]
+        for k, pick in (("first_seen", min), ("last_seen", max)):
+            if r[k] is not None:
+                out[k] = r[k] if out[k] is None else pick(out[k], r[k])
     return out
 
 
-def rejected(traffic: list[dict], network) -> dict:
-    """The REJECTed traffic per peer, direction, destination port and protocol, most flows first."""
-    tallies: dict = defaultdict(_Tally)
-    by_direction = {"outbound": 0, "inbound": 0}
-    for r in traffic:
-        if r["action"] != "REJECT":
+def compute(rows: list[dict], network, describe, *, eni: bool = False) -> dict:
+    """Every section from the query's rows. `network(address)` -> (class, vpc_id), `describe(eni)`
+    -> what the inventory says about an ENI (or None)."""
+    parts: dict[str, list[dict]] = {}
+    for r in rows:
+        parts.setdefault(r["part"], []).append(r)
+    total = _total(parts.get("interface", []))
+
+    peer_rows, internet = [], {"bytes_sent": None, "packets_sent": None, "flows_sent": 0, "destinations": 0,
+                               "bytes_received": None, "flows_received": 0, "sources": 0,
+                               "rejected_flows_outbound": 0, "rejected_flows_inbound": 0}
+    for r in parts.get("peer", []):
+        where, vpc = network(r["address"])
+        peer_rows.append({"address": r["address"], "direction": r["direction"], "network": where, "vpc_id": vpc,
+                          "ports": _list(r["ports"], int), "protocols": _list(r["protocols"], int), **_counts(r),
+                          "interfaces": _list(r["interfaces"])})
+        if where != "internet":
             continue
-        for direction, address in directions(r):
-            tallies[(address, direction, r["dstport"], r["protocol"])].add(r)
-            by_direction[direction] += r["flows"]
-    rows = []
-    for (address, direction, port, protocol), t in tallies.items():
-        c = t.counts()
-        rows.append({"address": address, "direction": direction, "network": network(address)[0], "port": port,
-                     "protocol": protocol, "flows": c["flows"], "packets": c["packets"], "bytes": c["bytes"],
-                     "first_seen": c["first_seen"], "last_seen": c["last_seen"], "interfaces": sorted(t.interfaces)})
-    rows.sort(key=lambda row: (-row["flows"], _k(row["address"]), row["direction"], _k(row["port"]),
-                               _k(row["protocol"])))
-    flows = sum(r["flows"] for r in traffic if r["action"] == "REJECT")
-    return {"flows": flows, "flows_outbound": by_direction["outbound"], "flows_inbound": by_direction["inbound"],
-            "rows": rows}
+        internet[f"rejected_flows_{r['direction']}"] += r["rejected_flows"]
+        if r["accepted_flows"]:
+            side = "sent" if r["direction"] == "outbound" else "received"
+            internet[f"flows_{side}"] += r["accepted_flows"]
+            if r["accepted_bytes"] is not None:
+                internet[f"bytes_{side}"] = (internet[f"bytes_{side}"] or 0) + r["accepted_bytes"]
+            if side == "sent" and r["accepted_packets"] is not None:
+                internet["packets_sent"] = (internet["packets_sent"] or 0) + r["accepted_packets"]
+            internet["destinations" if side == "sent" else "sources"] += 1
+    peer_rows = _by_bytes(peer_rows, "address", "direction")
+    internet["top_destinations"] = [{k: p[k] for k in ("address", "bytes", "flows", "ports", "protocols")}
+                                    for p in peer_rows
+                                    if p["direction"] == "outbound" and p["network"] == "internet"][:TOP]
 
+    rejected_rows = [{"address": r["address"], "direction": r["direction"], "network": network(r["address"])[0],
+                      "port": r["port"], "protocol": r["protocol"], "flows": r["flows"], "packets": r["packets"],
+                      "bytes": r["bytes"], **_seen(r), "interfaces": _list(r["interfaces"])}
+                     for r in parts.get("rejected", [])]
+    rejected_rows.sort(key=lambda row: (-row["flows"], _k(row["address"]), row["direction"], _k(row["port"]),
+                                        _k(row["protocol"])))
 
-def timeline(hours: list[dict]) -> list[dict]:
-    """Per hour with records: flows, packets, bytes, bytes sent and received, accepted and rejected flows."""
-    by_hour: dict = {}
-    for r in hours:
-        h = by_hour.setdefault(r["hour"], {"hour": iso(r["hour"]), "flows": 0, "packets": None, "bytes": None,
-                                           "bytes_sent": None, "bytes_received": None, "accepted_flows": 0,
-                                           "rejected_flows": 0})
-        h["flows"] += r["flows"]
-        h["packets"] = _add(h["packets"], r["packets"])
-        h["bytes"] = _add(h["bytes"], r["bytes"])
-        if r["sent"] is True:
-            h["bytes_sent"] = _add(h["bytes_sent"], r["bytes"])
-        if r["received"] is True:
-            h["bytes_received"] = _add(h["bytes_received"], r["bytes"])
-        if r["action"] == "ACCEPT":
-            h["accepted_flows"] += r["flows"]
-        elif r["action"] == "REJECT":
-            h["rejected_flows"] += r["flows"]
-    return [by_hour[k] for k in sorted(by_hour, key=_k)]
+    interface_rows = [{"interface_id": r["interface_id"], **_counts(r), "flows_sent": r["flows_sent"],
+                       "flows_received": r["flows_received"],
+                       "inventory": describe(r["interface_id"]) if r["interface_id"] is not None else None}
+                      for r in parts.get("interface", [])]
+    interface_rows.sort(key=lambda row: (-row["flows"], _k(row["interface_id"])))
 
+    ecs_rows = [{"cluster": r["ecs_cluster"], "service": r["ecs_service"], "task_arn": r["ecs_task"],
+                 "flows": r["flows"], "bytes": r["bytes"], **_seen(r), "interfaces": _list(r["interfaces"])}
+                for r in parts.get("ecs", [])]
+    ecs_rows.sort(key=lambda r: tuple(_k(r[k]) for k in ("cluster", "service", "task_arn")))
 
-def ecs_tasks(traffic: list[dict]) -> list[dict]:
-    """Per ECS task the records name (v7 ecs-* fields): its cluster, service and task ARN."""
-    tallies: dict = defaultdict(_Tally)
-    for r in traffic:
-        key = (r["ecs_cluster"], r["ecs_service"], r["ecs_task"])
-        if key != (None, None, None):
-            tallies[key].add(r)
-    rows = []
-    for (cluster, service, task), t in tallies.items():
-        c = t.counts()
-        rows.append({"cluster": cluster, "service": service, "task_arn": task, "flows": c["flows"],
-                     "bytes": c["bytes"], "first_seen": c["first_seen"], "last_seen": c["last_seen"],
-                     "interfaces": sorted(t.interfaces)})
-    return sorted(rows, key=lambda r: tuple(_k(r[k]) for k in ("cluster", "service", "task_arn")))
+    hour_rows = [{"hour": iso(r["hour"]), "flows": r["flows"], "packets": r["packets"], "bytes": r["bytes"],
+                  "bytes_sent": r["bytes_sent"], "bytes_received": r["bytes_received"],
+                  "accepted_flows": r["accepted_flows"], "rejected_flows": r["rejected_flows"]}
+                 for r in sorted(parts.get("hour", []), key=lambda r: _k(r["hour"]))]
 
-
-def undirected(traffic: list[dict]) -> list[dict]:
-    """Traffic rows with neither direction (an ENI's records without flow-direction whose addresses
-    the inventory does not give, or that it forwarded): per source, destination, port, protocol, action."""
-    tallies: dict = defaultdict(_Tally)
-    for r in traffic:
-        if r["sent"] is not True and r["received"] is not True:
-            tallies[(r["srcaddr"], r["dstaddr"], r["dstport"], r["protocol"], r["action"])].add(r)
-    rows = []
-    for (src, dst, port, protocol, action), t in tallies.items():
-        c = t.counts()
-        rows.append({"srcaddr": src, "dstaddr": dst, "dstport": port, "protocol": protocol, "action": action,
-                     "flows": c["flows"], "packets": c["packets"], "bytes": c["bytes"],
-                     "first_seen": c["first_seen"], "last_seen": c["last_seen"]})
-    return _by_bytes(rows, "srcaddr", "dstaddr", "dstport", "protocol", "action")
+    flows_by = {"outbound": 0, "inbound": 0}
+    for r in rejected_rows:
+        flows_by[r["direction"]] += r["flows"]
+    out = {
+        "totals": {"records": total["flows"], "packets": total["packets"], "bytes": total["bytes"],
+                   "bytes_sent": total["bytes_sent"], "bytes_received": total["bytes_received"],
+                   "rejected_flows": total["rejected_flows"], "first_seen": iso(total["first_seen"]),
+                   "last_seen": iso(total["last_seen"])},
+        "peers": peer_rows,
+        "interfaces": interface_rows,
+        "internet": internet,
+        "rejected": {"flows": total["rejected_flows"], "flows_outbound": flows_by["outbound"],
+                     "flows_inbound": flows_by["inbound"], "rows": rejected_rows},
+        "timeline": hour_rows,
+        "ecs_tasks": ecs_rows,
+    }
+    if eni:
+        out["undirected"] = _by_bytes([{"srcaddr": r["address"], "dstaddr": r["destination"], "dstport": r["port"],
+                                        "protocol": r["protocol"], "action": r["action"], "flows": r["flows"],
+                                        "packets": r["packets"], "bytes": r["bytes"], **_seen(r)}
+                                       for r in parts.get("undirected", [])],
+                                      "srcaddr", "dstaddr", "dstport", "protocol", "action")
+    return out

@@ -130,9 +130,9 @@ INTERFACE_COLUMNS = ["interface", "attached to", "type", "subnet", "vpc", "in in
                      "received", "rejected", "bytes", "first seen", "last seen"]
 
 
-def interface_rows(part: dict) -> list[dict]:
+def interface_rows(part: dict, limit: int | None = None) -> list[dict]:
     out = []
-    for r in part["rows"]:
+    for r in part["rows"][:limit]:
         inv = r["inventory"]
         if not part["evaluated"]:
             where = "not evaluated"
@@ -221,7 +221,7 @@ def evidence_facts(e: dict) -> list[tuple[str, str]]:
 
 CODE_FACTS = ("rows SHA-256", "re-run", "execution id")
 
-ABOUT = ("Every figure comes from the rows of one pack query (E1: the subject's records read once, aggregated "
-         "per interface, direction, peer, port, protocol, action and ECS task, and per hour) and, for the "
-         "interfaces and the peers' networks, from the inventory files listed with the inputs. flows = records: "
-         "a connection between two logged interfaces is logged, and counted, at each.")
+ABOUT = ("Every figure comes from the rows of one pack query (E1: the subject's records read once and summed "
+         "in all, per peer and direction, interface, hour, rejected port and ECS task) and, for the interfaces and "
+         "the peers' networks, from the inventory files listed with the inputs. flows = records: a connection "
+         "between two logged interfaces is logged, and counted, at each.")

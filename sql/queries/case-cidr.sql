@@ -2,8 +2,8 @@
 title: Case records of a CIDR block
 description: >-
   Everything the addresses of one CIDR block sent and received in the window, in one read of the
-  table: per ENI, peer, port, protocol, action and ECS task, and hour by hour. `flowsql investigate
-  CIDR` writes its case file from these rows.
+  table: in all, per peer and direction, per ENI, per hour, the rejected traffic and the ECS tasks.
+  `flowsql investigate CIDR` writes its case file from these rows.
 severity: info
 tags: [investigation, case, cidr]
 parameters:
@@ -14,12 +14,11 @@ parameters:
 semantics: >-
   Records with log-status OK in the window whose srcaddr or dstaddr is inside the block (an IPv4
   address is never inside an IPv6 block, nor the reverse); sent = srcaddr is inside, received =
-  dstaddr is (a record between two addresses of the block is both). Two groupings of the same
-  records: part `traffic` grouped by interface_id, sent, received, srcaddr, dstaddr, dstport,
-  protocol, action, ecs_cluster, ecs_service, ecs_task (hour null); part `hour` grouped
-  by sent, received, hour (start - start % 3600) and action (the other columns null). flows = number
-  of records, packets and bytes summed, first_seen = smallest start, last_seen = largest end (Unix
-  seconds). Ordered by part, then every other column but the counts, ascending, nulls last.
+  dstaddr is (a record between two addresses of the block is both). Summed per part by grouping
+  sets: peer (per direction, outbound = sent and the dstaddr, inbound = received and the
+  srcaddr, and address); interface; hour (start - start % 3600); rejected (REJECT records per
+  direction, address, port = dstport, protocol); ecs (per ecs_cluster, ecs_service, ecs_task).
+  Counts as case-address. Ordered by part, then the keys, ascending, nulls last.
 example:
   block: 10.0.1.0/24
 needs:

@@ -1,9 +1,9 @@
 {#-
 title: Case records of an ENI
 description: >-
-  Everything one network interface logged in the window, in one read of the table: per peer, port,
-  protocol, action and ECS task, and hour by hour, with what it sent and received. `flowsql
-  investigate ENI` writes its case file from these rows.
+  Everything one network interface logged in the window, in one read of the table: in all, per peer
+  and direction, per hour, the rejected traffic, the ECS tasks and what has no known direction.
+  `flowsql investigate ENI` writes its case file from these rows.
 severity: info
 tags: [investigation, case, eni]
 parameters:
@@ -19,13 +19,13 @@ parameters:
 semantics: >-
   Records with log-status OK in the window whose interface-id is the ENI. sent = flow-direction is
   egress, received = it is ingress; in a record without flow-direction (a format without the field),
-  sent = srcaddr is one of `addresses`, received = dstaddr is (both null without `addresses`). Two
-  groupings of the same records: part `traffic` grouped by interface_id, sent, received, srcaddr,
-  dstaddr, dstport, protocol, action, ecs_cluster, ecs_service, ecs_task (hour null);
-  part `hour` grouped by sent, received, hour (start - start % 3600) and action (the other columns
-  null). flows = number of records, packets and bytes summed, first_seen = smallest start, last_seen
-  = largest end (Unix seconds). Ordered by part, then every other column but the counts, ascending,
-  nulls last.
+  sent = srcaddr is one of `addresses`, received = dstaddr is (both null without `addresses`).
+  Summed per part by grouping sets: peer (per direction, outbound = sent and the dstaddr,
+  inbound = received and the srcaddr, and address); interface; hour (start - start % 3600); rejected
+  (REJECT records per direction, address, port = dstport, protocol); ecs (per ecs_cluster,
+  ecs_service, ecs_task); undirected (records neither sent nor received, per srcaddr as address,
+  dstaddr as destination, port = dstport, protocol, action). Counts as case-address. Ordered by part,
+  then the keys, ascending, nulls last.
 example:
   eni: eni-0a1b2c3d4e5f60718
   addresses: [10.0.1.25, 2600:1f18:0:1::25]

@@ -16,22 +16,35 @@ from flowsql.engines.athena import cost_usd
 from flowsql.investigate import SCHEMA_PATH
 
 ENI = "eni-0a1b2c3d4e5f60718"
-COLUMNS = [("part", "varchar"), ("interface_id", "varchar"), ("sent", "boolean"), ("received", "boolean"),
-           ("srcaddr", "varchar"), ("dstaddr", "varchar"), ("dstport", "integer"), ("protocol", "integer"),
+COLUMNS = [("part", "varchar"), ("direction", "varchar"), ("address", "varchar"), ("destination", "varchar"),
+           ("interface_id", "varchar"), ("hour", "bigint"), ("port", "integer"), ("protocol", "integer"),
            ("action", "varchar"), ("ecs_cluster", "varchar"), ("ecs_service", "varchar"), ("ecs_task", "varchar"),
-           ("hour", "bigint"), ("flows", "bigint"), ("packets", "bigint"), ("bytes", "bigint"),
-           ("first_seen", "bigint"), ("last_seen", "bigint")]
+           *((c, "bigint") for c in ("flows", "packets", "bytes", "accepted_flows", "rejected_flows",
+                                     "accepted_packets", "accepted_bytes", "flows_sent", "flows_received",
+                                     "bytes_sent", "bytes_received", "first_seen", "last_seen")),
+           ("ports", "varchar"), ("protocols", "varchar"), ("interfaces", "varchar")]
 H = 1709596800  # 2024-03-05T00:00:00Z
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/prod/0f0e0d0c"
+BIG = 5_000_000_000
+
+
+def row(part, counts, *, direction=None, address=None, interface_id=None, hour=None, port=None, protocol=None,
+        ecs=(None, None, None), lists=(None, None, None)):
+    return [part, direction, address, None, interface_id, hour, port, protocol, None, *ecs, *counts, *lists]
+
+
+# what Athena answers for 10.0.1.23: 3 accepted records sent to 198.51.100.7:443, 2 rejected from 203.0.113.9:22
+SENT = [3, 30, BIG, 3, 0, 30, BIG, 3, 0, BIG, None, H + 5, H + 65]
+REJECTED = [2, 4, 200, 0, 2, None, None, 0, 2, None, 200, H + 3605, H + 3660]
+TOTAL = [5, 34, BIG + 200, 3, 2, 30, BIG, 3, 2, BIG, 200, H + 5, H + 3660]
 ROWS = [
-    ["hour", None, "true", "false", None, None, None, None, "ACCEPT", None, None, None, H, 3, 30, 5_000_000_000, H + 5,
-     H + 65],
-    ["hour", None, "false", "true", None, None, None, None, "REJECT", None, None, None, H + 3600, 2, 4, 200, H + 3605,
-     H + 3660],
-    ["traffic", ENI, "false", "true", "203.0.113.9", "10.0.1.23", 22, 6, "REJECT", "prod", "api", TASK, None, 2, 4,
-     200, H + 3605, H + 3660],
-    ["traffic", ENI, "true", "false", "10.0.1.23", "198.51.100.7", 443, 6, "ACCEPT", "prod", "api", TASK, None, 3, 30,
-     5_000_000_000, H + 5, H + 65],
+    row("ecs", TOTAL, ecs=("prod", "api", TASK), lists=(None, None, ENI)),
+    row("hour", SENT, hour=H),
+    row("hour", REJECTED, hour=H + 3600),
+    row("interface", TOTAL, interface_id=ENI),
+    row("peer", REJECTED, direction="inbound", address="203.0.113.9", lists=("22", "6", ENI)),
+    row("peer", SENT, direction="outbound", address="198.51.100.7", lists=("443", "6", ENI)),
+    row("rejected", REJECTED, direction="inbound", address="203.0.113.9", port=22, protocol=6, lists=(None, None, ENI)),
 ]
 
 
@@ -85,7 +98,8 @@ def test_a_case_on_athena_is_one_query_and_says_what_it_scanned_and_cost(setup_d
                              "regions": []}
     # the sections, from the rows Athena gave
     assert (case["first_seen"], case["last_seen"]) == ("2024-03-05T00:00:05Z", "2024-03-05T01:01:00Z")
-    assert case["internet"]["bytes_sent"] == 5_000_000_000 and case["summary"]["bytes_to_internet"] == 5_000_000_000
+    assert case["internet"]["bytes_sent"] == BIG and case["summary"]["bytes_to_internet"] == BIG
+    assert case["summary"]["records"] == 5 and case["internet"]["destinations"] == 1
     assert case["rejected"]["flows_inbound"] == 2 and case["rejected"]["rows"][0]["port"] == 22
     [iface] = case["interfaces"]["rows"]
     assert iface["inventory"]["attached_to"] == "EC2 instance i-0a1b2c3d4e5f60718" and iface["inventory"]["in_latest"]
