@@ -437,3 +437,48 @@ def test_hostile_names_are_escaped_and_ecs_tasks_named(tmp_path):
         if "prod-cluster" in line and line.startswith("|"):
             # the row keeps its cells: every pipe of the data is escaped
             assert len(re.findall(r"(?<!\\)\|", line)) == 9, line
+
+
+# --- the inputs' digests ----------------------------------------------------------------------------------
+
+def test_each_file_is_hashed_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    """The digest is remembered with the file's stamp (size, times, inode): a second case over the same
+    file reads it from the cache; a file written since (its change time moves) is hashed again."""
+    from flowsql.investigate.inputs import Hasher
+
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path / "cache"))
+    f = tmp_path / "a.log"
+    f.write_bytes(b"version\n" * 1000)
+    want = hashlib.sha256(f.read_bytes()).hexdigest()
+    [entry] = Hasher([("source", f, tmp_path)]).run()
+    assert entry == {"root": "source", "path": "a.log", "bytes": 8000, "sha256": want}
+    [cached] = list((tmp_path / "cache" / "sha256").iterdir())
+    doc = json.loads(cached.read_text())
+    assert doc["a.log"][-1] == want
+    # a remembered digest is used as it is: the cache said so (here: a digest of other bytes)
+    doc["a.log"][-1] = "0" * 64
+    cached.write_text(json.dumps(doc))
+    assert Hasher([("source", f, tmp_path)]).run()[0]["sha256"] == "0" * 64
+    # the file rewritten with the same size: its change time moved, so it is hashed again
+    f.write_bytes(b"VERSION\n" * 1000)
+    assert Hasher([("source", f, tmp_path)]).run()[0]["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+def test_a_file_that_changes_while_the_case_is_made_is_an_error(tmp_path, monkeypatch):
+    from flowsql.errors import DataError
+    from flowsql.investigate.inputs import Hasher
+
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path / "cache"))
+    f = tmp_path / "a.log"
+    f.write_bytes(b"one\n")
+    hasher = Hasher([("source", f, tmp_path)])  # its stamp taken now, as before the query
+    f.write_bytes(b"two, longer\n")  # what the query would read is not what was stamped
+    with pytest.raises(DataError, match="changed while the case was made"):
+        hasher.result()
+    # and a named pipe in a file's place is refused, never opened to wait on
+    import os
+
+    pipe = tmp_path / "p.log"
+    os.mkfifo(pipe)
+    with pytest.raises(DataError, match="not a regular file"):
+        Hasher([("source", pipe, tmp_path)]).run()
