@@ -129,11 +129,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="timed runs of each measurement (after one warm-up)")
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where the dataset is cached")
     ap.add_argument("--records", type=int, default=RECORDS, help="dataset size (a smaller one for a quick look)")
-    ap.add_argument("--only", choices=("all", "pull"), default="all",
-                    help="pull: only the `flowsql pull` rows (bench/pull.py), merged into bench/results.json")
+    ap.add_argument("--only", choices=("all", "pull", "investigate"), default="all",
+                    help="pull: only the `flowsql pull` rows (bench/pull.py); investigate: only the `flowsql "
+                         "investigate` rows; either merged into bench/results.json")
     args = ap.parse_args()
     if args.only == "pull":
         return pull_only(args)
+    if args.only == "investigate":
+        return investigate_only(args)
 
     # flowsql's bytecode, as an installed package has it (pip compiles at install): an editable
     # install run under PYTHONDONTWRITEBYTECODE=1 would compile every module in every process
@@ -296,6 +299,9 @@ def main() -> None:
     m = measure([*fs, "render", "lambda-egress", "--engine", "local"], args.runs, env=env)
     note("flowsql render, warm lint cache", m, target="< 0.3 s", ok=m["median_s"] < 0.3)
 
+    # -- flowsql investigate: a case file against one full-scan query
+    investigate_rows(tree, inv, window, work, fs, measure, note, args.runs, full=text.get("top-destinations"))
+
     # -- flowsql pull against a moto server (bench/pull.py)
     _pull_rows().rows(args, work, fs, measure, note)
 
@@ -320,6 +326,73 @@ def main() -> None:
               f"{'' if ok is None else ('yes' if ok else 'NO')} |")
     print(f"\nwritten to {HERE / 'results.json'}")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def investigate_rows(tree: Path, inv: Path, window: list[str], work: Path, fs, measure, note, runs: int,
+                     full: dict | None = None) -> None:
+    """`flowsql investigate` of an address (the busiest source), a /24 and an ENI over the whole window,
+    warm (files checked and hashed before), against one full-scan query (top-destinations) on the same
+    files: target ≤ 1.5 ×. The first case, which hashes every file, is shown too."""
+    if full is None:
+        full = measure([*fs, "query", "top-destinations", "--engine", "local", "--source", str(tree), *window,
+                        "-o", "json"], runs)
+        note("flowsql text: top-destinations", full)
+    out = subprocess.run([*fs, "query", "top-sources", "--engine", "local", "--source", str(tree), *window,
+                          "-p", "limit=1", "-o", "json"], capture_output=True, text=True, check=True).stdout
+    address = json.loads(out)[0]["srcaddr"]
+    block = ".".join(address.split(".")[:3]) + ".0/24"
+    out = subprocess.run([*fs, "query", "top-interfaces", "--engine", "local", "--source", str(tree), *window,
+                          "-p", "limit=1", "-o", "json"], capture_output=True, text=True, check=True).stdout
+    eni = json.loads(out)[0]["interface_id"]
+    base = full["median_s"]
+    for label, subject in (("an address", address), ("a /24", block), ("an ENI", eni)):
+        m = measure([*fs, "investigate", subject, "--engine", "local", "--source", str(tree), "--inventory",
+                     str(inv), *window, "--out", str(work / "case"), "-o", "json"], runs)
+        r = m["median_s"] / base
+        note(f"flowsql investigate {label} ({subject})", m, ratio=r, target="≤ 1.5 × one full-scan query",
+             ok=r <= 1.5)
+        if label == "an address":
+            note("  the first case (hashes every file)", {"median_s": m["first_s"]}, ratio=m["first_s"] / base,
+                 target="(same, files never hashed)", ok=None)
+
+
+def investigate_only(args) -> None:
+    """Only the investigate rows, on the dataset of --records; merged into bench/results.json."""
+    tree = dataset(args.data, args.records)
+    last = START + timedelta(days=DAYS - 1)
+    window = ["--since", str(START), "--until", str(last)]
+    work = Path(tempfile.mkdtemp(prefix="flowsql-bench-"))
+    os.environ.update({"FLOWSQL_CACHE_DIR": str(work / "cache"), "FLOWSQL_CONFIG": str(work / "none.json")})
+    results: dict[str, dict] = {}
+    rows: list[tuple] = []
+
+    def note(name, m, *, ratio=None, target=None, ok=None):
+        results[name] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items() if k != "stderr"}
+        if ratio is not None:
+            results[name]["ratio"] = round(ratio, 3)
+        if target is not None:
+            results[name]["target"], results[name]["met"] = target, ok
+        rows.append((name, m.get("median_s"), m.get("min_s"), m.get("max_s"), m.get("peak_mb"), ratio, target, ok))
+        print(f"  {name}: {m.get('median_s', 0):.3f} s", file=sys.stderr, flush=True)
+
+    try:
+        investigate_rows(tree, tree / "inventory", window, work, flowsql_cmd(), measure, note, args.runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    path = HERE / "results.json"
+    doc = json.loads(path.read_text()) if path.exists() else {"machine": {}, "results": {}}
+    doc["results"] = {k: v for k, v in doc["results"].items() if k not in results} | results
+    doc.setdefault("machine", {})["investigate_rows"] = {"date": date.today().isoformat(), "records": args.records,
+                                                         "runs": args.runs}
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"| {'measurement':<46} | {'median':>8} | {'min–max':>15} | {'peak MB':>7} | {'ratio':>6} | target | met |")
+    print(f"|{'-' * 48}|{'-' * 10}|{'-' * 17}|{'-' * 9}|{'-' * 8}|--------|-----|")
+    for name, med, lo, hi, mb, ratio, target, ok in rows:
+        spread = f"{lo:.2f}–{hi:.2f}" if lo is not None else ""
+        print(f"| {name:<46} | {'' if med is None else f'{med:.3f}s':>8} | {spread:>15} | "
+              f"{'' if mb is None else f'{mb:.0f}':>7} | {'' if ratio is None else f'{ratio:.2f}':>6} | "
+              f"{target or ''} | {'' if ok is None else ('yes' if ok else 'NO')} |")
+    print(f"\nwritten to {path}")
 
 
 def _pull_rows():

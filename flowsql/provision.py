@@ -599,7 +599,7 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     stay wildcards. The ARN partition is the region's (`aws-cn`, `aws-us-gov`, …). `kms_keys` are the
     SSE-KMS keys of the flow-log buckets (None: not known; see `_kms_statements`).
     `FlowsqlInventorySync…` is built from what the posture checks declare (`inventory_sync_actions`);
-    `FlowsqlPull…` is for `flowsql pull`.
+    `FlowsqlPull…` is for `flowsql pull`; `FlowsqlInvestigate…` for `flowsql investigate` on Athena.
     """
     p = partition_for_region(region) if region != "*" else "aws"
     rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
@@ -629,9 +629,7 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
 
     sync_actions = inventory_sync_actions()
 
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+    statements = [
             stmt("FlowsqlSetupDiscoverFlowLogs", ["ec2:DescribeFlowLogs"], ["*"]),
             stmt("FlowsqlSetupReadFlowLogBuckets", ["s3:ListBucket", "s3:GetBucketLocation",
                                                     "s3:GetEncryptionConfiguration"], log_buckets),
@@ -673,8 +671,16 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
                  [catalog, db_arn, tables_arn]),
             *_schedule_statements(stmt, p, account, region),
             *_pull_statements(p, account, region, log_buckets, log_objects, log_prefixes, kms_keys),
-        ],
-    }
+    ]
+    return {"Version": "2012-10-17", "Statement": statements + _investigate_statements(statements)}
+
+
+def _investigate_statements(statements: list[dict]) -> list[dict]:
+    """`flowsql investigate` on Athena runs one pack query (case-address, case-cidr or case-eni) as
+    `flowsql query` does, and reads the inventory from local files: the query statements but the
+    inventory tables' (`FlowsqlQueryInventory`), named `FlowsqlInvestigate…`."""
+    return [{**s, "Sid": "FlowsqlInvestigate" + s["Sid"].removeprefix("FlowsqlQuery")} for s in statements
+            if s["Sid"].startswith("FlowsqlQuery") and s["Sid"] != "FlowsqlQueryInventory"]
 
 
 def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:

@@ -302,6 +302,7 @@ def daily_traffic(records, inventory_dir, params, *, since, until, accounts=None
 
 # The oracles of the other groups of queries register themselves when imported (one file per group).
 import oracle_attribution  # noqa: E402,F401
+import oracle_case  # noqa: E402,F401
 import oracle_diagnose  # noqa: E402,F401
 import oracle_exposure  # noqa: E402,F401
 import oracle_traffic  # noqa: E402,F401

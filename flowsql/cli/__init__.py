@@ -14,6 +14,7 @@ COMMANDS = {
     "diagnose": "diagnose", "convert": "convert", "demo": "demo",
     "setup": "account", "iam-policy": "account", "inventory": "inventory",
     "posture": "posture", "schedule": "schedule", "report": "report", "pull": "pull",
+    "investigate": "investigate",
 }
 _MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 

@@ -100,12 +100,14 @@ class PolicyScope(str, Enum):
     inventory = "inventory"
     schedule = "schedule"
     pull = "pull"
+    investigate = "investigate"
 
 
 @command(app, "iam-policy")
 def iam_policy_cmd(
     scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query (and report "
-                                      "on Athena), inventory (sync), schedule (--target eventbridge), pull."),
+                                      "on Athena), inventory (sync), schedule (--target eventbridge), pull, "
+                                      "investigate (on Athena)."),
 ):
     """Print the least-privilege IAM policy flowsql needs (for the resources setup recorded, if any).
 

@@ -200,6 +200,11 @@ class LocalEngine:
             notes=notes,
         ))
 
+    def files_read(self) -> list[Path]:
+        """The files the last query read: checked, and able to answer it (the evidence's inputs)."""
+        files = self._usable if self._usable is not None else (self._checked or [])
+        return [c.file.path for c in files]
+
     def _explain(self, e: Exception, files: list[Checked]) -> FlowsqlError:
         """A DuckDB error as one line; one that names a file (changed since it was checked) names
         the user's file, which is checked again next time."""

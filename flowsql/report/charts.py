@@ -77,9 +77,12 @@ def _legend(x: float, y: float, series) -> list[str]:
 
 
 def columns(labels: list[str], series: list[tuple[str, str, list]], *, title: str, fmt=human_count,
-            width: int = 760, height: int = 240) -> str:
+            width: int = 760, height: int = 240, ticks: dict[int, str] | None = None,
+            empty: str = "no records in the month") -> str:
     """Vertical bars, one per label, each the series stacked (bottom first). `series` is
-    [(name, colour, values)]; a None value counts as 0."""
+    [(name, colour, values)]; a None value counts as 0. `ticks` (bar index -> text) says what to
+    print under which bars (default: the labels of at most 31 of them); `empty`, what a chart
+    without bars says."""
     left, right, top, bottom = 64, 12, 26, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(v[i] or 0 for _, _, v in series) for i in range(len(labels))]
@@ -106,12 +109,13 @@ def columns(labels: list[str], series: list[tuple[str, str, list]], *, title: st
                 body.append(f'<rect x="{_n(x)}" y="{_n(base - h)}" width="{_n(bar_w)}" height="{_n(h)}" '
                             f'fill="{color}"><title>{escape(label)} {escape(name)}: {escape(fmt(v))}</title></rect>')
             base -= h
-        if i % every == 0:
+        tick = (label if i % every == 0 else None) if ticks is None else ticks.get(i)
+        if tick is not None:
             body.append(f'<text x="{_n(x + bar_w / 2)}" y="{height - bottom + 14}" font-size="10" '
-                        f'text-anchor="middle" fill="{MUTED}" {_FONT}>{escape(label)}</text>')
+                        f'text-anchor="middle" fill="{MUTED}" {_FONT}>{escape(tick)}</text>')
     if not labels:
         body.append(f'<text x="{_n(left + plot_w / 2)}" y="{_n(top + plot_h / 2)}" font-size="12" '
-                    f'text-anchor="middle" fill="{MUTED}" {_FONT}>no records in the month</text>')
+                    f'text-anchor="middle" fill="{MUTED}" {_FONT}>{escape(empty)}</text>')
     return _svg(width, height, title, body)
 
 
