@@ -23,7 +23,7 @@ demo: install ## Generate a demo account's flow logs, run the canned queries, re
 	$(VENV)/bin/flowsql demo --dir demo-output
 	@# the last whole month the demo's logs cover (from its record, not the clock: midnight may pass);
 	@# exit 1 means posture alarms, which the demo has on purpose
-	@month=$$($(PY) -c 'from flowsql.demo import written_month; print(written_month("demo-output"))') && \
+	@month=$$($(PY) -c 'from flowsql.demo.run import written_month; print(written_month("demo-output"))') && \
 	$(VENV)/bin/flowsql report --month $$month --engine local --source demo-output \
 	    --inventory demo-output/inventory --out demo-reports/$$month >/dev/null; rc=$$?; \
 	if [ $$rc -gt 1 ]; then exit $$rc; fi; \

@@ -104,8 +104,8 @@ def aws_cli(data: Path) -> Path | None:
 def dataset(data: Path) -> Path:
     import json
 
-    from flowsql.fields import DEFAULT_LOG_FORMAT
-    from flowsql.generate import CUSTOM_LOG_FORMAT, Scenario, generate
+    from flowsql.logs.fields import DEFAULT_LOG_FORMAT
+    from flowsql.demo.generate import CUSTOM_LOG_FORMAT, Scenario, generate
 
     tree = data / "pull-week"
     marker = tree / ".bench.json"

@@ -90,8 +90,8 @@ def measure(cmd, runs: int, env=None, warmup: int = 1) -> dict:
 
 
 def dataset(data: Path, records: int) -> Path:
-    from flowsql.fields import DEFAULT_LOG_FORMAT
-    from flowsql.generate import CUSTOM_LOG_FORMAT, Scenario, generate
+    from flowsql.logs.fields import DEFAULT_LOG_FORMAT
+    from flowsql.demo.generate import CUSTOM_LOG_FORMAT, Scenario, generate
 
     tree = data / f"text-{records}"
     marker = tree / ".bench.json"
@@ -115,7 +115,7 @@ def files_by_format(tree: Path, since: date, until: date, accounts=(), regions=(
     """The files a careful user would list by hand for the window, by their header line."""
     import gzip
 
-    from flowsql.layout import local_files
+    from flowsql.logs.layout import local_files
 
     groups: dict[str, list[str]] = {}
     for f in local_files(tree, since, until, accounts, regions).files:
@@ -144,7 +144,7 @@ def main() -> None:
 
     compileall.compile_dir(str(ROOT / "flowsql"), quiet=1)
 
-    from flowsql.pack import load_pack
+    from flowsql.pack.queries import load_pack
 
     pack = {q.name for q in load_pack()}
     queries = [q for q in ("top-destinations", "rejects-by-subnet", "lambda-egress", *HEAVY) if q in pack]

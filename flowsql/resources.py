@@ -36,7 +36,7 @@ def sql_dir() -> Path:
 def local_functions_sql() -> str:
     """The DuckDB functions the local engine creates in each session (always the shipped ones: they
     are the engine's, not the pack's)."""
-    return (shipped_sql_dir() / "local" / "functions.sql").read_text(encoding="utf-8")
+    return (_HERE / "engines" / "local" / "functions.sql").read_text(encoding="utf-8")
 
 
 def glue_definition_path() -> Path:

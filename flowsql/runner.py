@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .engines import Engine, Result
+from .engines.base import Engine, Result
 from .errors import LintError
-from .lint import lint_sql, locate_in_template
-from .pack import Query
-from .params import Window
-from .render import Rendered, render
+from .pack.lint.gate import lint_sql, locate_in_template
+from .pack.params import Window
+from .pack.queries import Query
+from .pack.render import Rendered, render
 
 
 @dataclass

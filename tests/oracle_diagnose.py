@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from oracle import _NullsLast, _selected, _sum, address, oracle
-from flowsql.params import PROTOCOLS
+from flowsql.pack.params import PROTOCOLS
 
 
 def _direction(r, src, dst, port, protocol):

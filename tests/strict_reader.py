@@ -12,7 +12,7 @@ import re
 import zlib
 from pathlib import Path
 
-from flowsql.fields import BY_NAME, FIELDS
+from flowsql.logs.fields import BY_NAME, FIELDS
 
 _NUMBER = re.compile(r"[0-9]+")
 _LIMIT = {"int": 2**31 - 1, "bigint": 2**63 - 1}

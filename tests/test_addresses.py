@@ -21,15 +21,15 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.convert import convert
-from flowsql.engines import Target
-from flowsql.engines.local import LocalEngine
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.base import Target
+from flowsql.engines.local.convert import convert
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import DataError
-from flowsql.generate import Scenario, generate
 from flowsql.inventory import load
-from flowsql.pack import get_query, load_pack
-from flowsql.params import ParamSpec, Window
-from flowsql.render import render
+from flowsql.pack.params import ParamSpec, Window
+from flowsql.pack.queries import get_query, load_pack
+from flowsql.pack.render import render
 from flowsql.resources import sql_dir
 from flowsql.runner import run
 from trees import DAY, day_dir, record, write_log

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flowsql.cli import app
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
 
 runner = CliRunner()
 DAY = date(2026, 10, 5)
@@ -522,10 +522,10 @@ def test_athena_cidr_tests_compare_only_addresses_and_blocks_of_one_version():
     import sqlglot
     from sqlglot import exp
 
-    from flowsql.engines import Target
-    from flowsql.pack import load_pack
-    from flowsql.params import Window
-    from flowsql.render import render
+    from flowsql.engines.base import Target
+    from flowsql.pack.queries import load_pack
+    from flowsql.pack.params import Window
+    from flowsql.pack.render import render
 
     seen = 0
     for q in load_pack():
@@ -568,7 +568,7 @@ def test_cache_keys_see_the_installed_version_of_each_tool(package):
     importlib.metadata: the same answer as importlib.metadata's."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from flowsql.translate import package_version
+    from flowsql.engines.local.translate import package_version
 
     try:
         expected = version(package)

@@ -211,9 +211,9 @@ def test_a_signal_during_convert_stops_every_day_under_way_and_a_rerun_resumes(t
     import json
     from datetime import timedelta
 
-    from flowsql.convert import STATE, convert
-    from flowsql.fields import DEFAULT_LOG_FORMAT
-    from flowsql.generate import Scenario, generate
+    from flowsql.engines.local.convert import STATE, convert
+    from flowsql.logs.fields import DEFAULT_LOG_FORMAT
+    from flowsql.demo.generate import Scenario, generate
 
     (tmp_path / "tmp").mkdir()
     src = tmp_path / "src"

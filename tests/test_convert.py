@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.convert import convert
-from flowsql.engines.local import LocalEngine
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.local.convert import convert
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load
-from flowsql.pack import get_query
-from flowsql.params import Window
+from flowsql.pack.params import Window
+from flowsql.pack.queries import get_query
 from flowsql.runner import run
 
 START = date(2026, 7, 1)

@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 import oracle_diagnose
 from flowsql.cli import app
-from flowsql.diagnose import verdict
-from flowsql.engines import Target
-from flowsql.engines.local import LocalEngine
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
+from flowsql.diagnose.records import verdict
+from flowsql.engines.base import Target
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load
-from flowsql.pack import get_query
-from flowsql.params import Window
-from flowsql.render import render
+from flowsql.pack.params import Window
+from flowsql.pack.queries import get_query
+from flowsql.pack.render import render
 
 START = date(2026, 6, 1)
 W = Window(START, START + timedelta(days=5))

@@ -10,7 +10,7 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowsql.diagnose_path import ALL_RULE, Configuration, Connection, evaluate, route_lookup
+from flowsql.diagnose.path import ALL_RULE, Configuration, Connection, evaluate, route_lookup
 
 SRC, DST = "10.0.1.5", "10.0.2.9"
 CIDRS = ["0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/16", "10.0.1.0/24", "10.0.1.5/32", "10.0.2.0/24", "10.0.1.0/25",

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import strict_reader
-from flowsql.engines.local import LocalEngine
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import DataError
-from flowsql.params import Window
+from flowsql.pack.params import Window
 from trees import DAY, DEFAULT_HEADER, day_dir, record, write_log
 
 W = Window(DAY, DAY)
@@ -72,7 +72,7 @@ def test_ports_and_protocols_beyond_their_range_make_the_file_corrupt(tmp_path, 
 
 
 def test_a_parquet_file_with_a_port_beyond_its_range_is_corrupt(tmp_path):
-    from flowsql.engines.duck import duckdb
+    from flowsql.engines.local.duck import duckdb
 
     folder = day_dir(tmp_path)
     path = folder / "111111111111_vpcflowlogs_us-east-1_fl-1_20260301T0000Z_x.parquet"
@@ -87,7 +87,7 @@ def test_a_parquet_column_without_statistics_is_read_and_a_right_file_passes(tmp
     """A column whose footer holds no min/max (here: all NULL) is read to check it, and a file that is
     right passes. (No writer on this machine leaves out the statistics of a column with values, so
     that the scan catches a bad value there is not shown here.)"""
-    from flowsql.engines.duck import duckdb
+    from flowsql.engines.local.duck import duckdb
 
     path = day_dir(tmp_path) / "111111111111_vpcflowlogs_us-east-1_fl-1_20260301T0000Z_x.parquet"
     duckdb().connect().execute(
@@ -399,7 +399,7 @@ def test_the_number_pattern_accepts_exactly_the_digit_strings_that_fit(bound):
     import random
     import re
 
-    from flowsql.engines.integrity import at_most
+    from flowsql.engines.local.integrity import at_most
 
     pattern, n, rng = re.compile(at_most(bound)), len(bound), random.Random(5)
     values = [str(i) for i in range(300)] + [bound, str(int(bound) + 1), str(int(bound) - 1), "0" * n,

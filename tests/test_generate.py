@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from flowsql import inventory
-from flowsql.fields import DEFAULT_LOG_FORMAT, FIELDS, parse_log_format
-from flowsql.generate import CUSTOM_LOG_FORMAT, Scenario, demo_scenario, generate
-from flowsql.layout import parse_key
+from flowsql.demo.generate import CUSTOM_LOG_FORMAT, Scenario, demo_scenario, generate
+from flowsql.logs.fields import DEFAULT_LOG_FORMAT, FIELDS, parse_log_format
+from flowsql.logs.layout import parse_key
 
 try:  # tests/ as a package or as a plain folder on sys.path (pytest's default import mode)
     from . import oracle
@@ -323,7 +323,7 @@ def test_many_files_a_day_deliveries_inside_the_logging_gap_hold_no_record(tmp_p
     import sys
 
     code = ("import sys; from datetime import date; from pathlib import Path\n"
-            "from flowsql.generate import Scenario, generate\n"
+            "from flowsql.demo.generate import Scenario, generate\n"
             "g = generate(Path(sys.argv[1]), Scenario(start=date(2026, 1, 1), days=4, accounts=('111111111111',), "
             "flows_per_day=2000, files_per_day=36, seed=2))\n"
             "gap = [r for r in g.records if r['aws_region'] == 'us-east-1' and r['start'] is not None\n"

@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 import oracle
 import oracle_case
 from flowsql.cli import app
-from flowsql.engines.local import LocalEngine
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.investigate import SCHEMA_PATH
-from flowsql.params import Window
+from flowsql.pack.params import Window
 
 START = date(2026, 9, 28)
 ACCOUNTS = ("111122223333", "444455556666")

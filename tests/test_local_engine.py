@@ -12,17 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowsql.engines.local import LocalEngine
-from flowsql.fields import DEFAULT_FIELDS
-from flowsql.layout import local_files
-from flowsql.resources import sql_dir
-from flowsql.params import Window
+from flowsql.engines.local.engine import LocalEngine
+from flowsql.logs.fields import DEFAULT_FIELDS
+from flowsql.logs.layout import local_files
+from flowsql.pack.params import Window
+from flowsql.resources import local_functions_sql, sql_dir
 
 
 @pytest.fixture(scope="module")
 def con():
     c = duckdb.connect()
-    c.execute((sql_dir() / "local" / "functions.sql").read_text())
+    c.execute(local_functions_sql())
     yield c
     c.close()
 

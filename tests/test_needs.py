@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.generate import Scenario, generate
-from flowsql.params import Window
+from flowsql.demo.generate import Scenario, generate
+from flowsql.pack.params import Window
 from trees import DAY, record, write_log
 
 runner = CliRunner()
@@ -67,7 +67,7 @@ def test_a_mixed_generated_tree_equals_the_oracle_over_the_files_that_can_answer
     """Two regions, one in a format without bytes: the answer is the other region's, said so on stderr."""
     regions = {"us-east-1": None, "eu-west-1": "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} "
                "${srcport} ${dstport} ${protocol} ${packets} ${start} ${end} ${action} ${log-status}"}
-    from flowsql.fields import DEFAULT_LOG_FORMAT
+    from flowsql.logs.fields import DEFAULT_LOG_FORMAT
 
     regions["us-east-1"] = DEFAULT_LOG_FORMAT
     g = generate(tmp_path, Scenario(start=date(2026, 5, 1), days=2, regions=regions, flows_per_day=120, seed=5))
@@ -251,10 +251,10 @@ def test_every_query_declares_what_it_needs():
     import sqlglot
     from sqlglot import exp
 
-    from flowsql.engines import Target
-    from flowsql.fields import BY_COLUMN
-    from flowsql.pack import load_pack
-    from flowsql.render import render
+    from flowsql.engines.base import Target
+    from flowsql.logs.fields import BY_COLUMN
+    from flowsql.pack.queries import load_pack
+    from flowsql.pack.render import render
 
     for q in load_pack():
         if not q.needs.fields:
@@ -268,7 +268,7 @@ def test_every_query_declares_what_it_needs():
 
 
 def test_a_header_naming_an_unknown_field_is_refused(tmp_path):
-    from flowsql.pack import HeaderError, parse_query
+    from flowsql.pack.queries import HeaderError, parse_query
 
     p = tmp_path / "q.sql"
     p.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\nneeds:\n  fields: [bytez]\n-#}\nSELECT 1\n")

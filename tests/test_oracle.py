@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.engines.local import LocalEngine
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import UsageError
-from flowsql.generate import Scenario, generate
 from flowsql.inventory import load
-from flowsql.pack import get_query, load_pack
-from flowsql.params import Window
+from flowsql.pack.params import Window
+from flowsql.pack.queries import get_query, load_pack
 from flowsql.runner import run
 
 START = date(2026, 9, 28)

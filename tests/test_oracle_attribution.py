@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.engines.local import LocalEngine
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load
-from flowsql.pack import get_query
-from flowsql.params import Window
+from flowsql.pack.params import Window
+from flowsql.pack.queries import get_query
 from flowsql.runner import run
 from test_oracle import ACCOUNTS, START, tree  # noqa: F401 (the module-scoped generated tree)
 from trees import record, write_log
@@ -224,7 +224,7 @@ def test_logging_gaps_over_a_window_longer_than_trinos_sequence(tmp_path):
     under Trino's limit (tests/trino.py), and the local engine both give every missing hour, as the
     oracle does."""
     import trino
-    from flowsql.render import render
+    from flowsql.pack.render import render
     from trees import ACCOUNT, REGION
 
     first, last = date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=500)

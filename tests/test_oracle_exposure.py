@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 import oracle
-from flowsql.engines.local import LocalEngine
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load
-from flowsql.pack import get_query
-from flowsql.params import Window
+from flowsql.pack.params import Window
+from flowsql.pack.queries import get_query
 from flowsql.runner import run
 from test_oracle import ACCOUNTS, START
 

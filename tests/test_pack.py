@@ -5,12 +5,12 @@ from datetime import date
 import pytest
 import sqlglot
 
-from flowsql.engines import Target
-from flowsql.engines.local import LocalEngine
-from flowsql.lint import lint_sql
-from flowsql.pack import SEVERITIES, load_pack
-from flowsql.params import Window
-from flowsql.render import render, used_names
+from flowsql.engines.base import Target
+from flowsql.engines.local.engine import LocalEngine
+from flowsql.pack.lint.gate import lint_sql
+from flowsql.pack.params import Window
+from flowsql.pack.queries import SEVERITIES, load_pack
+from flowsql.pack.render import render, used_names
 
 PACK = load_pack()
 WINDOW = Window(date(2026, 10, 1), date(2026, 10, 3))
@@ -56,11 +56,11 @@ def test_the_declared_fields_are_enough(query):
     partition columns): a field it reads without declaring it fails here, not on a user's tree."""
     import duckdb
 
-    from flowsql.engines import PARTITION_COLUMNS
-    from flowsql.fields import BY_COLUMN
+    from flowsql.engines.base import PARTITION_COLUMNS
+    from flowsql.logs.fields import BY_COLUMN
     from flowsql.inventory import TABLES
     from flowsql.resources import local_functions_sql
-    from flowsql.translate import to_duckdb
+    from flowsql.engines.local.translate import to_duckdb
 
     columns = query.needs.columns
     con = duckdb.connect()
@@ -78,7 +78,7 @@ def test_the_declared_fields_are_enough(query):
 def test_a_required_parameter_needs_an_example(tmp_path):
     """The lint gate and the tests above render the example's required values in place of the
     defaults: a query that cannot be rendered that way is refused when the pack is read."""
-    from flowsql.pack import HeaderError, parse_query
+    from flowsql.pack.queries import HeaderError, parse_query
 
     header = ("{#-\ntitle: T\ndescription: D\nseverity: info\nparameters:\n  address:\n    type: ip\n"
               "    required: true\n    description: A.\n")

@@ -17,16 +17,16 @@ def test_wheel_ships_sql_and_glue(tmp_path):
         assert f"flowsql/sql/queries/{q.name}" in names
     for m in (ROOT / "sql" / "macros").glob("*.sql"):
         assert f"flowsql/sql/macros/{m.name}" in names
-    assert "flowsql/sql/local/functions.sql" in names
+    assert "flowsql/engines/local/functions.sql" in names
     assert any(n.startswith("flowsql/glue/") for n in names)
     # the sqlfluff plugin: its default config, and the entry point sqlfluff finds it by
-    assert "flowsql/sqlfluff_plugin/plugin_default_config.cfg" in names
+    assert "flowsql/pack/lint/sqlfluff_plugin/plugin_default_config.cfg" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "[sqlfluff]\nflowsql = flowsql.sqlfluff_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[sqlfluff]\nflowsql = flowsql.pack.lint.sqlfluff_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
     # installed from the wheel alone (no source tree beside it), the pack is found and runs
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import flowsql.pack as p; qs = [q.name for q in p.load_pack()]; "
+    code = ("import flowsql.pack.queries as p; qs = [q.name for q in p.load_pack()]; "
             "print(p.sql_dir().parent.name, len(qs))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                          capture_output=True, text=True, check=True).stdout.split()

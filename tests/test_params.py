@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot.tokens import TokenType
 
-from flowsql.engines import Target
+from flowsql.engines.base import Target
 from flowsql.errors import ParameterError, RenderError, UsageError
-from flowsql.pack import get_query, load_pack
-from flowsql.params import SCALAR_TYPES, ParamSpec, Window, parse_assignments, resolve
-from flowsql.render import render, render_text
+from flowsql.pack.params import SCALAR_TYPES, ParamSpec, Window, parse_assignments, resolve
+from flowsql.pack.queries import get_query, load_pack
+from flowsql.pack.render import render, render_text
 
 WINDOW = Window(date(2026, 11, 1), date(2026, 11, 7))
 TARGET = Target("athena", flow_logs="flowsql.vpc_flow_logs")

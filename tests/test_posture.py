@@ -948,7 +948,7 @@ def test_a_big_account_pays_its_average_tier_price(tmp_path):
 def test_the_demo_writes_a_realistic_mix(tmp_path):
     from datetime import date
 
-    from flowsql.generate import Scenario, generate
+    from flowsql.demo.generate import Scenario, generate
 
     g = generate(tmp_path, Scenario(start=date(2026, 10, 1), days=1, flows_per_day=20))
     snap = posture.load_snapshot(g.inventory_dir)

@@ -13,8 +13,8 @@ from datetime import date
 import pytest
 
 from flowsql.errors import UsageError
-from flowsql.fields import parse_log_format
-from flowsql.params import Window
+from flowsql.logs.fields import parse_log_format
+from flowsql.pack.params import Window
 from flowsql.pull.filters import EventFilter
 from flowsql.pull.record import RECORD_NAME, Record
 from flowsql.pull.tree import Tree, UnsafePath

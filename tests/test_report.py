@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.engines.local import LocalEngine
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load
-from flowsql.pack import load_pack
-from flowsql.params import Window
+from flowsql.pack.params import Window
+from flowsql.pack.queries import load_pack
 from flowsql.report import SCHEMA_PATH
 from flowsql.report.build import MAX_ROWS
 from flowsql.report.month import parse_month
@@ -464,7 +464,7 @@ def test_the_month_under_way_counts_only_the_days_that_are_over(small_pack, tmp_
     to yesterday are a whole month so far."""
     from datetime import timedelta
 
-    from flowsql.params import today_utc
+    from flowsql.pack.params import today_utc
 
     today = today_utc()
     if today.day == 1:
@@ -524,7 +524,7 @@ def test_the_demo_reports_the_last_whole_month_its_logs_cover():
     December, so the report is of November). Every day of two years, leap day included."""
     from datetime import timedelta
 
-    from flowsql.demo import default_days, demo_month, whole_month
+    from flowsql.demo.run import default_days, demo_month, whole_month
     from flowsql.report.month import parse_month
 
     assert demo_month(date(2026, 12, 2)) == "2026-11" and demo_month(date(2026, 3, 2)) == "2026-02"
@@ -545,8 +545,8 @@ def test_make_demo_reports_on_the_month_the_demo_wrote(tmp_path):
     record for every one of its days in the report."""
     from datetime import timedelta
 
-    from flowsql.demo import demo_month, written_month
-    from flowsql.params import today_utc
+    from flowsql.demo.run import demo_month, written_month
+    from flowsql.pack.params import today_utc
 
     demo = tmp_path / "demo"
     r = CliRunner().invoke(app, ["demo", "--dir", str(demo)])
@@ -699,7 +699,7 @@ def test_sections_are_found_by_discovery():
 def test_the_current_month_is_reported_over_its_days_so_far(tmp_path):
     """A report of the month under way covers its first day to today (the note says so); a
     finding over hours (logging-gaps) then never counts the days to come."""
-    from flowsql.params import today_utc
+    from flowsql.pack.params import today_utc
     from flowsql.report.month import Month
 
     today = today_utc()

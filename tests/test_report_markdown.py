@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from flowsql.cli import app
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
 
 PAYLOAD = "<script>alert(1)</script> | ![x](https://example.invalid/p.png) [y](javascript:alert(2)) `z` *w*"
 RECORD_PAYLOAD = "<img/src=x/onerror=alert(3)>|`q`"  # no space: it is one field of a text record

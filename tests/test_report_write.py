@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flowsql.cli import app
-from flowsql.generate import Scenario, generate
+from flowsql.demo.generate import Scenario, generate
 from flowsql.report.write import FILES, write_files
 
 ROOT = Path(__file__).resolve().parent.parent

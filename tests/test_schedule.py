@@ -24,8 +24,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flowsql import config
 from flowsql.cli import app
+from flowsql.engines.athena import config
 
 runner = CliRunner()
 SPOOL = Path("/var/spool/cron/crontabs")

@@ -176,7 +176,7 @@ def test_a_broken_header_is_a_templating_error(pack):
 def test_the_plugin_default_is_the_table_list_of_flowsql_lint():
     from sqlfluff.core import FluffConfig
 
-    from flowsql.partition_bound import DEFAULT_TABLES, NAME, parse_tables
+    from flowsql.pack.lint.partition_bound import DEFAULT_TABLES, NAME, parse_tables
 
     configured = FluffConfig(overrides={"dialect": "athena"}).get_section(("rules", NAME))["flow_log_tables"]
     assert parse_tables(configured) == DEFAULT_TABLES
@@ -184,13 +184,13 @@ def test_the_plugin_default_is_the_table_list_of_flowsql_lint():
 
 def test_the_lint_cache_key_covers_the_rule_code():
     """A change to FS01's code must not be answered from a cached lint result."""
-    import flowsql.partition_bound
-    import flowsql.sqlfluff_plugin
-    import flowsql.sqlfluff_plugin.rules
-    from flowsql import lint
+    import flowsql.pack.lint.partition_bound
+    import flowsql.pack.lint.sqlfluff_plugin
+    import flowsql.pack.lint.sqlfluff_plugin.rules
+    from flowsql.pack.lint import gate as lint
 
     hashed = {p.resolve() for p in lint._RULE_SOURCES}
-    for module in (lint, flowsql.partition_bound, flowsql.sqlfluff_plugin, flowsql.sqlfluff_plugin.rules):
+    for module in (lint, flowsql.pack.lint.partition_bound, flowsql.pack.lint.sqlfluff_plugin, flowsql.pack.lint.sqlfluff_plugin.rules):
         assert Path(module.__file__).resolve() in hashed
     assert all(p.is_file() for p in hashed)
 
@@ -200,7 +200,7 @@ def test_the_lint_cache_key_covers_the_rule_code():
     ("SELECT count(*) FROM inventory_enis WHERE x >=", False),   # another table's SQL is not FS01's business
 ])
 def test_sql_that_does_not_parse(sql, found):
-    from flowsql.partition_bound import unbounded_reads
+    from flowsql.pack.lint.partition_bound import unbounded_reads
 
     reads = unbounded_reads(sql, ("vpc_flow_logs",), dialect="athena")
     assert bool(reads) is found

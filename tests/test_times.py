@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flowsql.cli import app
+from flowsql.demo.generate import Scenario, generate
 from flowsql.errors import UsageError
-from flowsql.generate import Scenario, generate
-from flowsql.pack import load_pack
+from flowsql.pack.queries import load_pack
 from trees import DAY, record, write_log
 
 runner = CliRunner()

@@ -6,7 +6,7 @@ import gzip
 from datetime import date
 from pathlib import Path
 
-from flowsql.fields import DEFAULT_FIELDS
+from flowsql.logs.fields import DEFAULT_FIELDS
 
 DEFAULT_HEADER = " ".join(DEFAULT_FIELDS)
 ACCOUNT = "111111111111"

@@ -10,7 +10,7 @@ columns as Athena has them: `day` as `YYYY/MM/DD`).
 
 from __future__ import annotations
 
-from flowsql.engines import Target
+from flowsql.engines.base import Target
 
 TABLE = "flowsql.vpc_flow_logs"
 TARGET = Target("athena", flow_logs=TABLE)

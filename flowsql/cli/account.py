@@ -43,12 +43,12 @@ def setup_cmd(
 
     Example: flowsql setup --region eu-west-1 --dry-run
     """
-    from .. import config
+    from ..engines.athena import config
     from ..aws import Aws
-    from ..discovery import check_accounts, discover
-    from ..fields import parse_log_format
-    from ..params import parse_day
-    from ..provision import SetupOptions, apply, check_options, parse_size, plan
+    from ..account.discovery import check_accounts, discover
+    from ..logs.fields import parse_log_format
+    from ..pack.params import parse_day
+    from ..account.provision import SetupOptions, apply, check_options, parse_size, plan
 
     # Every option is checked before the first AWS call: a typo costs no API call, exits 2.
     limit = parse_size(scan_limit, "--scan-limit")
@@ -115,8 +115,8 @@ def iam_policy_cmd(
     """
     from ..files import dumps_json
 
-    from .. import config
-    from ..provision import iam_policy_for
+    from ..engines.athena import config
+    from ..account.provision import iam_policy_for
 
     doc = iam_policy_for(config.load(required=False))
     if scope is not PolicyScope.all:

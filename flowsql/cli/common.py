@@ -214,7 +214,7 @@ def split(values: Optional[List[str]]) -> list[str]:
 
 def ids(values: Optional[List[str]], option: str, kind: str) -> list[str]:
     """--account/--region values, checked like a typed parameter; an empty value is an error."""
-    from ..params import ParamSpec
+    from ..pack.params import ParamSpec
 
     items = split(values)
     if values and not items:
@@ -229,7 +229,7 @@ def ids(values: Optional[List[str]], option: str, kind: str) -> list[str]:
 
 
 def window(since, until):
-    from ..params import Window
+    from ..pack.params import Window
 
     return Window.from_options(since, until)
 

@@ -28,8 +28,8 @@ def convert_cmd(
 
     Example: flowsql convert --source ./logs --out ./logs-parquet && flowsql query top-talkers --source ./logs-parquet
     """
-    from ..convert import FIRST_DAY, convert
-    from ..params import Window, parse_day, today_utc
+    from ..engines.local.convert import FIRST_DAY, convert
+    from ..pack.params import Window, parse_day, today_utc
 
     def day(option, text, default):
         if text is None:
@@ -59,7 +59,7 @@ def convert_cmd(
         f"into {out_dir}; {result.days_skipped} day(s) unchanged since the last run")
     if result.kept:
         from ..errors import DataError
-        from ..layout import day_prefix
+        from ..logs.layout import day_prefix
 
         for account, region, day, lost in result.kept:
             more = f" and {len(lost) - 1} more" if len(lost) > 1 else ""

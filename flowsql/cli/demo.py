@@ -24,7 +24,7 @@ def demo_cmd(
 
     Example: flowsql demo --dir /tmp/flowsql-demo
     """
-    from ..demo import run_demo
+    from ..demo.run import run_demo
 
     def echo(message: str = "", err: bool = False) -> None:
         (note if err else out)(message)

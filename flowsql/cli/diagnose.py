@@ -45,10 +45,10 @@ def diagnose_cmd(
     """
     from ..files import dumps_json
 
-    from ..diagnose import QUERY, diagnose, parse_target
+    from ..diagnose.records import QUERY, diagnose, parse_target
     from ..inventory import load as load_inventory
     from ..output import plain
-    from ..pack import get_query
+    from ..pack.queries import get_query
 
     parse_target(src, dst, port, protocol)  # a malformed value is exit 2 before anything is read
     w = window(since, until)

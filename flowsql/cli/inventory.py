@@ -32,9 +32,9 @@ def inventory_sync_cmd(
 
     Example: flowsql inventory sync --out ./inv && flowsql query lambda-egress --engine local --source ./logs --inventory ./inv
     """
-    from .. import config
+    from ..engines.athena import config
     from ..aws import Aws
-    from ..inventory.sync import sync
+    from ..account.inventory_sync import sync
 
     # Only --upload needs setup's settings (and its region, where the Glue tables are); a plain
     # sync follows the AWS CLI's region chain like any describe call.
@@ -54,7 +54,7 @@ def inventory_sync_cmd(
     for w in synced.warnings:
         note(f"flowsql: warning: {w}")
     if cfg is not None:
-        from ..inventory.upload import upload as upload_inventory
+        from ..account.inventory_upload import upload as upload_inventory
 
         with Spinner("uploading the inventory and registering its Glue tables"):
             rows = upload_inventory(aws, out_dir, location=cfg.inventory_location, database=cfg.database)

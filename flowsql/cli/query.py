@@ -27,7 +27,7 @@ def engine_option(default_help: str = "athena (default once `flowsql setup` ran)
 
 
 def load_query(name: str):
-    from ..pack import HeaderError, get_query
+    from ..pack.queries import HeaderError, get_query
 
     try:
         return get_query(name)
@@ -39,18 +39,18 @@ def default_engine(source) -> EngineName:
     """local when given files; athena once `flowsql setup` has written its settings; else local."""
     if source is not None:
         return EngineName.local
-    from .. import config
+    from ..engines.athena import config
 
     return EngineName.athena if config.exists() else EngineName.local
 
 
 def target_for(engine: EngineName):
     """The tables a query renders against when only rendering (no engine is started)."""
-    from ..engines import Target
+    from ..engines.base import Target
 
     if engine is EngineName.local:
         return Target("local")
-    from .. import config
+    from ..engines.athena import config
 
     return config.athena_target(config.load(required=False))
 
@@ -59,7 +59,7 @@ def make_engine(engine: EngineName, *, source, inventory, window, accounts, regi
                 table=None, profile=None):
     """The engine a command runs on, from its options (nothing is read until it executes)."""
     if engine is EngineName.local:
-        from ..engines.local import LocalEngine
+        from ..engines.local.engine import LocalEngine
         from ..inventory import load
 
         if source is None:
@@ -69,8 +69,8 @@ def make_engine(engine: EngineName, *, source, inventory, window, accounts, regi
                            regions=regions, skip_bad_files=skip_bad_files)
     if source is not None or inventory is not None:
         raise UsageError("--source and --inventory are for the local engine; add --engine local")
-    from .. import config
-    from ..engines.athena import AthenaEngine
+    from ..engines.athena import config
+    from ..engines.athena.engine import AthenaEngine
 
     return AthenaEngine.from_config(config.load(required=True), table=table, profile=profile)
 
@@ -85,7 +85,7 @@ def queries_cmd(
     """
     from ..files import dumps_json
 
-    from ..pack import HeaderError, load_pack
+    from ..pack.queries import HeaderError, load_pack
 
     try:
         pack = load_pack()
@@ -126,9 +126,9 @@ def render_cmd(
 
     Example: flowsql render top-destinations -p limit=20 --since 2026-11-01 --until 2026-11-07
     """
-    from ..lint import lint_sql, locate_in_template
-    from ..params import parse_assignments
-    from ..render import render
+    from ..pack.lint.gate import lint_sql, locate_in_template
+    from ..pack.params import parse_assignments
+    from ..pack.render import render
 
     q = load_query(query)
     w = window(since, until)
@@ -137,7 +137,7 @@ def render_cmd(
     if explain and name is not EngineName.athena:
         raise UsageError("--explain estimates what Athena scans: it is for --engine athena (after `flowsql setup`)")
     if explain or table:
-        from .. import config
+        from ..engines.athena import config
 
         cfg = config.load(required=True)
         target = config.athena_target(cfg, table)
@@ -149,8 +149,8 @@ def render_cmd(
         raise LintError(locate_in_template(findings, q.path, rendered.sql))
     if explain:
         from ..aws import Aws
-        from ..engines.athena import check_partitions
-        from ..explain import explain as explain_query
+        from ..engines.athena.engine import check_partitions
+        from ..engines.athena.cost_estimate import explain as explain_query
 
         t = cfg.table(table)
         check_partitions(t, w, *t.partition_filters(accounts, regions))
@@ -180,7 +180,7 @@ def query_cmd(
 
     Example: flowsql query rejects-by-subnet --engine local --source ./logs --inventory ./inv --since -30d
     """
-    from ..params import parse_assignments
+    from ..pack.params import parse_assignments
     from ..runner import run
 
     q = load_query(query)
@@ -210,7 +210,7 @@ def lint_cmd(
 
     Example: flowsql lint            (the pack)   flowsql lint my-query.sql
     """
-    from ..lint import lint_files, lint_pack
+    from ..pack.lint.gate import lint_files, lint_pack
 
     findings = lint_files(files) if files else lint_pack()
     for f in findings:

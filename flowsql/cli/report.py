@@ -48,8 +48,8 @@ def report_cmd(
     """
     from .. import posture as posture_mod
     from ..aws import Aws
-    from ..pack import HeaderError, load_pack
-    from ..params import today_utc
+    from ..pack.queries import HeaderError, load_pack
+    from ..pack.params import today_utc
     from ..report.build import Context, build_report
     from ..report.month import parse_month
     from ..report.upload import check_writable, keys_for

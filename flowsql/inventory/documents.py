@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..address import canonical
 from ..errors import SourceError
+from ..logs.address import canonical
 
 # file name -> top-level key of `aws ec2 describe-…` output
 FILES = {
@@ -123,7 +123,7 @@ def rows_from_documents(network_interfaces: list, subnets: list, vpcs: list) -> 
         ips = [a.get("PrivateIpAddress") for a in eni.get("PrivateIpAddresses") or []]
         ips.append(eni.get("PrivateIpAddress"))
         ips += [a.get("Ipv6Address") for a in eni.get("Ipv6Addresses") or []]
-        # compared as addresses: each in the one text flowsql compares addresses by (flowsql.address)
+        # compared as addresses: each in the one text flowsql compares addresses by (flowsql.logs.address)
         for ip in dict.fromkeys(canonical(i) or i for i in ips if i):
             inv.eni_ips.append({"interface_id": eni_id, "private_ip": ip})
     for sn in subnets:

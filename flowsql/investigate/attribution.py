@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..inventory.documents import FILES, check_inventory, read_document, rows_from_documents, snapshot_folders
-from ..pack import Needs
+from ..pack.queries import Needs
 
 # The ranges of sql/macros/is_private.sql (a test checks that the two lists agree).
 PRIVATE = tuple(ipaddress.ip_network(n) for n in (

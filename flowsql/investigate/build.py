@@ -17,7 +17,7 @@ from typing import Callable
 
 from .. import __version__
 from ..errors import FlowsqlError, UsageError
-from ..params import Window
+from ..pack.params import Window
 from . import sections
 from .attribution import Attribution
 from .subject import Subject
@@ -46,7 +46,7 @@ class Options:
 def build_case(engine, window: Window, subject: Subject, attribution: Attribution, options: Options,
                progress: Callable[[str], None] | None = None) -> dict:
     """Run the subject's case query on `engine` and build the case (case.json's content)."""
-    from ..pack import HeaderError, get_query
+    from ..pack.queries import HeaderError, get_query
     from ..report.canonical import row_dicts, rows_sha256
     from ..runner import run
     from .inputs import Hasher

@@ -1,6 +1,6 @@
 """What is under investigation: an address, a CIDR block or an ENI, and the pack query that reads it.
 
-The text is parsed by the query parameters' own types (flowsql.params), so a subject is accepted
+The text is parsed by the query parameters' own types (flowsql.pack.params), so a subject is accepted
 exactly when `flowsql query case-… -p …=SUBJECT` would accept it, and reaches SQL only as their
 literal.
 """
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..params import ParamSpec
+from ..pack.params import ParamSpec
 
 # kind -> (the case query, its parameter, that parameter's type)
 QUERIES = {

@@ -6,7 +6,7 @@ text; the renderers escape it for HTML or Markdown.
 
 from __future__ import annotations
 
-from ..params import PROTOCOLS
+from ..pack.params import PROTOCOLS
 from ..report.charts import human_bytes
 from ..report.text import plural, usd
 

@@ -26,8 +26,8 @@ from datetime import date, datetime, timezone
 
 from ..aws import errors, is_code, translate
 from ..errors import FlowsqlError, FormatError, UsageError
-from ..fields import DEFAULT_LOG_FORMAT, LogFormat, parse_log_format
-from ..layout import day_prefix, file_name
+from ..logs.fields import DEFAULT_LOG_FORMAT, LogFormat, parse_log_format
+from ..logs.layout import day_prefix, file_name
 from . import backoff
 from .filters import EventFilter
 from .record import Record

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from ..errors import UsageError
-from ..fields import LogFormat
+from ..logs.fields import LogFormat
 
 MAX_PATTERNS = 8
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from ..aws import errors, is_code, translate
 from ..errors import AwsError, UsageError
 from ..files import is_plain_relative_path
-from ..layout import Partition
+from ..logs.layout import Partition
 from . import backoff
 from .record import Record
 from .tree import Tree, UnsafePath

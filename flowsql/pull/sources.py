@@ -4,10 +4,11 @@ flow log of the account that publishes to S3 or CloudWatch Logs, found as `flows
 
 from __future__ import annotations
 
+from ..account.discovery import (_is_transit_gateway, describe_s3_flow_logs, normalise_prefix,
+                                 parse_destination_arn)
 from ..aws import split_s3_uri
-from ..discovery import _is_transit_gateway, describe_s3_flow_logs, normalise_prefix, parse_destination_arn
 from ..errors import AwsError, FormatError, UsageError
-from ..fields import parse_log_format
+from ..logs.fields import parse_log_format
 from .cloudwatch import LogGroupSource
 from .s3 import S3Source
 

@@ -12,8 +12,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from ..layout import SERVICE, Partition, log_kind, parse_key
-from ..params import Window
+from ..logs.layout import SERVICE, Partition, log_kind, parse_key
+from ..pack.params import Window
 
 DAY_MS = 86_400_000
 

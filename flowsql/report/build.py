@@ -23,8 +23,8 @@ from typing import Callable
 
 from .. import __version__
 from ..errors import FlowsqlError, UsageError
-from ..pack import Query
-from ..params import Window
+from ..pack.params import Window
+from ..pack.queries import Query
 from .canonical import row_dicts, rows_sha256
 from .month import Month
 
@@ -81,7 +81,7 @@ class Context:
     """What the sections share: the month, the engine, the options, and the outcomes so far."""
 
     month: Month
-    engine: object  # flowsql.engines.Engine
+    engine: object  # flowsql.engines.base.Engine
     pack: dict  # query name -> Query
     accounts: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()

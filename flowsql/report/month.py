@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..errors import UsageError
-from ..params import Window, today_utc
+from ..pack.params import Window, today_utc
 
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 

@@ -65,7 +65,7 @@ class CronTarget:
     def plan(self, schedule: Schedule) -> Plan:
         if self.job is None:
             raise ValueError("installing needs a HostJob")
-        from .. import config
+        from ..engines.athena import config
 
         runnable_engine(schedule.report_args, config.exists())  # a job that could only fail is refused
         log = self._log_path(schedule.name)

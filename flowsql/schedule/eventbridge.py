@@ -88,7 +88,7 @@ class EventBridgeTarget:
     # -- the interface ------------------------------------------------------------------------
 
     def plan(self, schedule: Schedule) -> Plan:
-        from .. import config
+        from ..engines.athena import config
 
         args = schedule.report_args
         upload = option_value(args, "--upload")
@@ -387,7 +387,7 @@ def buildspec(schedule: Schedule, package: str) -> str:
 def codebuild_policy(cfg, names: Names, partition: str, region: str, account: str, bucket: str, key: str) -> dict:
     """What the report needs in CodeBuild: `flowsql iam-policy --for query` for the saved settings,
     the upload location, and the build's log group."""
-    from ..provision import iam_policy_for
+    from ..account.provision import iam_policy_for
 
     query = [s for s in iam_policy_for(cfg)["Statement"] if s["Sid"].startswith("FlowsqlQuery")]
     group = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/codebuild/{names.project}"

@@ -74,7 +74,7 @@ class GithubTarget:
     # -- the interface ------------------------------------------------------------------------
 
     def plan(self, schedule: Schedule) -> Plan:
-        from .. import config
+        from ..engines.athena import config
 
         for a in schedule.report_args:
             _check_value(a, "report option")

@@ -33,7 +33,7 @@ class HostJob:
 def host_job(flowsql: str | None = None, workdir: str | None = None) -> HostJob:
     """The job for this host. `flowsql`: the flowsql executable to run (a path, or a name on PATH);
     `workdir`: the folder to run in (default: the current one)."""
-    from ..config import config_path
+    from ..engines.athena.config import config_path
 
     if flowsql:
         found = shutil.which(flowsql)

@@ -60,7 +60,7 @@ class SystemdTarget:
     def plan(self, schedule: Schedule) -> Plan:
         if self.job is None:
             raise ValueError("installing needs a HostJob")
-        from .. import config
+        from ..engines.athena import config
 
         runnable_engine(schedule.report_args, config.exists())  # a job that could only fail is refused
         self._check_calendar(schedule)

@@ -6,7 +6,7 @@ import gzip
 import io
 from datetime import date, datetime
 
-from flowsql.layout import day_prefix, file_name
+from flowsql.logs.layout import day_prefix, file_name
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

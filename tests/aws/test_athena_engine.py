@@ -11,12 +11,12 @@ import pytest
 from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
 from conftest import moto_api
 
-from flowsql import config as config_mod
-from flowsql.discovery import discover
-from flowsql.engines.athena import AthenaEngine, cost_usd
+from flowsql.account.discovery import discover
+from flowsql.account.provision import apply, plan
+from flowsql.engines.athena import config as config_mod
+from flowsql.engines.athena.engine import AthenaEngine, cost_usd
 from flowsql.errors import AwsError, QueryError, UsageError
-from flowsql.fields import DEFAULT_FIELDS
-from flowsql.provision import apply, plan
+from flowsql.logs.fields import DEFAULT_FIELDS
 
 SQL = ("SELECT dstaddr, count(*) AS flows, sum(packets) AS packets, sum(bytes) AS bytes\n"
        "FROM flowsql.vpc_flow_logs\n"
@@ -192,8 +192,8 @@ def _sent(boto) -> int:
 
 
 def test_a_table_without_the_fields_is_refused_before_sending(boto, aws):
-    from flowsql.pack import get_query
-    from flowsql.params import Window
+    from flowsql.pack.queries import get_query
+    from flowsql.pack.params import Window
     from flowsql.runner import run
 
     v3 = "${version} ${interface-id} ${account-id} ${vpc-id} ${srcaddr} ${dstaddr} ${action}"
@@ -210,8 +210,8 @@ def test_a_table_without_the_fields_is_refused_before_sending(boto, aws):
 
 
 def test_the_inventory_tables_must_have_been_uploaded(setup_done, moto, boto, aws):
-    from flowsql.pack import get_query
-    from flowsql.params import Window
+    from flowsql.pack.queries import get_query
+    from flowsql.pack.params import Window
     from flowsql.runner import run
 
     w = Window(date(2024, 3, 5), date(2024, 3, 5))
@@ -238,10 +238,10 @@ def test_pyathena_has_the_callback_the_engine_uses():
 def test_a_window_partition_projection_cannot_plan_is_refused_with_the_largest_that_fits(boto, aws):
     from datetime import timedelta
 
-    from flowsql.config import Config, TableConfig
-    from flowsql.engines.athena import check_partitions, partitions
-    from flowsql.pack import get_query
-    from flowsql.params import Window
+    from flowsql.engines.athena.config import Config, TableConfig
+    from flowsql.engines.athena.engine import check_partitions, partitions
+    from flowsql.pack.queries import get_query
+    from flowsql.pack.params import Window
     from flowsql.runner import run
 
     table = TableConfig("t", "s3://b/AWSLogs/", ["version"], per_hour=True,

@@ -13,10 +13,10 @@ from awsfixtures import ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, 
 from test_athena_engine import queue_result
 from typer.testing import CliRunner
 
-from flowsql import config
+from flowsql.account.provision import existing_named_queries
 from flowsql.cli import app
-from flowsql.fields import parse_log_format
-from flowsql.provision import existing_named_queries
+from flowsql.engines.athena import config
+from flowsql.logs.fields import parse_log_format
 
 DAY = date(2024, 3, 5)
 runner = CliRunner()

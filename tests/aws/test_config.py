@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowsql.config import Config, TableConfig, config_path, load, save
+from flowsql.engines.athena.config import Config, TableConfig, config_path, load, save
 from flowsql.errors import UsageError
 
 

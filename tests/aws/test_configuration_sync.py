@@ -11,11 +11,11 @@ import pytest
 from awsfixtures import REGION
 from typer.testing import CliRunner
 
+from flowsql.account.configuration_sync import load_configuration
+from flowsql.account.inventory_sync import sync
+from flowsql.account.provision import inventory_sync_actions
 from flowsql.cli import app
 from flowsql.errors import SourceError
-from flowsql.inventory.configuration import load_configuration
-from flowsql.inventory.sync import sync
-from flowsql.provision import inventory_sync_actions
 
 DAY = date(2026, 11, 20)
 runner = CliRunner()

@@ -13,8 +13,8 @@ from test_diagnose_path_aws import Net, tcp
 from trees import write_log
 from typer.testing import CliRunner
 
+from flowsql.account.inventory_sync import sync
 from flowsql.cli import app
-from flowsql.inventory.sync import sync
 
 DAY = date(2026, 6, 10)
 ACCOUNT = "123456789012"
@@ -215,10 +215,10 @@ def test_on_athena_the_inventory_gives_the_configuration(net, boto, aws, moto, t
     from awsfixtures import REGION, log_key, make_flow_log, put_text_log
     from test_athena_engine import queue_result
 
-    from flowsql import config as config_mod
-    from flowsql.discovery import discover
-    from flowsql.fields import DEFAULT_FIELDS
-    from flowsql.provision import apply, plan
+    from flowsql.engines.athena import config as config_mod
+    from flowsql.account.discovery import discover
+    from flowsql.logs.fields import DEFAULT_FIELDS
+    from flowsql.account.provision import apply, plan
 
     fl = make_flow_log(boto, "logs", resource=net.vpc)
     put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, DAY, fl), " ".join(DEFAULT_FIELDS))

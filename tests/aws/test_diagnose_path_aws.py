@@ -1,4 +1,4 @@
-"""The path evaluator (flowsql.diagnose_path) on configurations built in the moto server and read back
+"""The path evaluator (flowsql.diagnose.path) on configurations built in the moto server and read back
 with boto3's describe calls, so every document has the AWS CLI's shape (JSON-round-tripped, as a file
 would hold it).
 
@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from flowsql.diagnose_path import (ALL_RULE, ICMP, ICMPV6, TCP, UDP, Configuration, Connection, LINUX_PORTS,
+from flowsql.diagnose.path import (ALL_RULE, ICMP, ICMPV6, TCP, UDP, Configuration, Connection, LINUX_PORTS,
                                    WINDOWS_PORTS, evaluate)
 
 INTERNET = "93.184.216.34"

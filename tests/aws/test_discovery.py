@@ -8,9 +8,9 @@ import pytest
 from awsfixtures import (ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, make_vpc, parquet_bytes,
                          put_text_log)
 
-from flowsql.discovery import Destination, discover, group_flow_logs, parse_destination_arn
+from flowsql.account.discovery import Destination, discover, group_flow_logs, parse_destination_arn
 from flowsql.errors import AwsError, FormatError, UsageError
-from flowsql.fields import DEFAULT_FIELDS, parse_log_format
+from flowsql.logs.fields import DEFAULT_FIELDS, parse_log_format
 
 DAY = date(2024, 3, 5)
 

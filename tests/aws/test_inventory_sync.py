@@ -9,10 +9,10 @@ import pytest
 from awsfixtures import ACCOUNT, REGION
 
 from flowsql import inventory
-from flowsql.inventory.sync import sync
-from flowsql.inventory.upload import upload
+from flowsql.account.inventory_sync import sync
+from flowsql.account.inventory_upload import upload
+from flowsql.account.provision import ensure_inventory_tables
 from flowsql.errors import SourceError
-from flowsql.provision import ensure_inventory_tables
 
 
 def _arrange(boto, enis: int = 12) -> dict:
@@ -83,7 +83,7 @@ def test_dated_snapshots_keep_an_eni_deleted_since(boto, aws, tmp_path):
     a window that covers the older snapshot's day attributes it."""
     from datetime import date
 
-    from flowsql.params import Window
+    from flowsql.pack.params import Window
 
     ids = _arrange(boto, enis=2)
     sync(aws, tmp_path, today=date(2026, 11, 1))

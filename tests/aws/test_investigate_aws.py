@@ -12,7 +12,7 @@ from test_cli_aws import _allowed, _needs
 from typer.testing import CliRunner
 
 from flowsql.cli import app
-from flowsql.engines.athena import cost_usd
+from flowsql.engines.athena.engine import cost_usd
 from flowsql.investigate import SCHEMA_PATH
 
 ENI = "eni-0a1b2c3d4e5f60718"

@@ -15,7 +15,7 @@ from pathlib import Path
 from awsfixtures import ACCOUNT, REGION
 from test_cli_aws import invoke, no_traceback
 
-from flowsql.inventory.sync import sync
+from flowsql.account.inventory_sync import sync
 
 GOOD_RULES = [{"ID": "flow-logs", "Filter": {"Prefix": "AWSLogs/"}, "Status": "Enabled",
                "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 400}}]

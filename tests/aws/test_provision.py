@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from awsfixtures import ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, put_text_log
 
-from flowsql import config as config_mod
-from flowsql.discovery import discover
+from flowsql.account.discovery import discover
+from flowsql.account.provision import SetupOptions, apply, existing_named_queries, iam_policy, plan
+from flowsql.engines.athena import config as config_mod
 from flowsql.errors import AwsError, UsageError
-from flowsql.fields import DEFAULT_FIELDS, parse_log_format
-from flowsql.provision import SetupOptions, apply, existing_named_queries, iam_policy, plan
+from flowsql.logs.fields import DEFAULT_FIELDS, parse_log_format
 
 RESULTS = f"flowsql-results-{ACCOUNT}-{REGION}"
 QUERIES = [("flowsql-top-destinations", "Top destinations", "SELECT dstaddr FROM flowsql.vpc_flow_logs "
@@ -307,7 +307,7 @@ def test_iam_policy():
 def test_iam_policy_for_a_saved_setup(flow_log, boto, aws):
     from dataclasses import replace
 
-    from flowsql.provision import iam_policy_for
+    from flowsql.account.provision import iam_policy_for
 
     cfg = plan(aws, discover(aws)).config
     policy = iam_policy_for(cfg)
@@ -335,7 +335,7 @@ def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(f
 
     from test_cli_aws import invoke
 
-    from flowsql.provision import iam_policy_for
+    from flowsql.account.provision import iam_policy_for
 
     key = boto.kms.create_key(Description="flow logs")["KeyMetadata"]["Arn"]
     boto.s3.put_bucket_encryption(Bucket="logs", ServerSideEncryptionConfiguration={"Rules": [{
@@ -371,7 +371,7 @@ def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(f
 
 
 def test_the_inventory_sync_policy_is_what_the_checks_declare():
-    from flowsql.inventory.posture import SYNC_IAM_ACTIONS
+    from flowsql.account.snapshot_sync import SYNC_IAM_ACTIONS
     from flowsql.posture import checks
 
     policy = iam_policy(account=ACCOUNT, region=REGION, log_locations=["s3://logs/org/acme/"])
@@ -386,8 +386,8 @@ def test_the_inventory_sync_policy_is_what_the_checks_declare():
 def test_plan_as_a_library_saves_the_canned_queries_as_setup_does(flow_log, boto, aws):
     """provision.plan() with default options saves every query of the pack, rendered for the tables it
     names and passing the lint gate: the same named queries `flowsql setup` saves."""
-    from flowsql.named_queries import canned_named_queries
-    from flowsql.pack import load_pack
+    from flowsql.account.named_queries import canned_named_queries
+    from flowsql.pack.queries import load_pack
 
     p = plan(aws, discover(aws))
     saved = {a.params["Name"]: a.params["QueryString"] for a in p if a.kind == "create-named-query"}

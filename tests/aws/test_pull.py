@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.fields import DEFAULT_LOG_FORMAT, parse_log_format
-from flowsql.generate import CUSTOM_LOG_FORMAT, Scenario, generate
+from flowsql.demo.generate import CUSTOM_LOG_FORMAT, Scenario, generate
+from flowsql.logs.fields import DEFAULT_LOG_FORMAT, parse_log_format
 
 runner = CliRunner()
 START = date(2026, 1, 5)
@@ -71,7 +71,7 @@ def local_tree(out: Path) -> dict[str, bytes]:
 
 
 def in_window(key: str, since: date, until: date, accounts=None, regions=None) -> bool:
-    from flowsql.layout import parse_key
+    from flowsql.logs.layout import parse_key
 
     part, _ = parse_key(key)
     return (since <= part.day <= until and (not accounts or part.account in accounts)

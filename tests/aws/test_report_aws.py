@@ -14,13 +14,13 @@ from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
 from test_athena_engine import queue_result
 from typer.testing import CliRunner
 
-from flowsql import config as config_mod
+from flowsql.account.discovery import discover
+from flowsql.account.provision import apply, plan
 from flowsql.cli import app
-from flowsql.discovery import discover
-from flowsql.engines.athena import cost_usd
-from flowsql.fields import DEFAULT_FIELDS
-from flowsql.generate import Scenario, generate
-from flowsql.provision import apply, plan
+from flowsql.demo.generate import Scenario, generate
+from flowsql.engines.athena import config as config_mod
+from flowsql.engines.athena.engine import cost_usd
+from flowsql.logs.fields import DEFAULT_FIELDS
 from flowsql.report import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]

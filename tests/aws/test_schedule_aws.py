@@ -18,9 +18,9 @@ import yaml
 from awsfixtures import ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, put_text_log
 from typer.testing import CliRunner
 
-from flowsql import config
 from flowsql.cli import app
-from flowsql.fields import parse_log_format
+from flowsql.engines.athena import config
+from flowsql.logs.fields import parse_log_format
 
 runner = CliRunner()
 PROJECT_ARN = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/flowsql-report"

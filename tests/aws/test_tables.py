@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 from awsfixtures import CUSTOM_FORMAT
 
-from flowsql.discovery import Destination
-from flowsql.fields import parse_log_format
+from flowsql.account.discovery import Destination
+from flowsql.account.tables import (FlowLogTable, day_format, diff, flow_log_spec, inventory_specs,
+                                    projection_type)
 from flowsql.inventory import TABLES
-from flowsql.tables import (FlowLogTable, day_format, diff, flow_log_spec, inventory_specs, projection_type)
+from flowsql.logs.fields import parse_log_format
 
 
 def _dest(**kw) -> Destination:

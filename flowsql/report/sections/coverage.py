@@ -110,7 +110,7 @@ def _in_scope(ctx, account: str, region: str) -> bool:
 
 def _days_over(ctx) -> list[str]:
     """The month's days that are over (today, under way, is not: its logs are still arriving)."""
-    from ...params import today_utc
+    from ...pack.params import today_utc
 
     first, last = ctx.window.since, min(ctx.window.until, today_utc() - timedelta(days=1))
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]

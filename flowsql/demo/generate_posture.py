@@ -1,0 +1,255 @@
+"""The demo's posture snapshot: flow-log settings, log groups and buckets for the generated accounts.
+
+A pure function of the generator's topologies (account, region, VPC, flow log id, log format) and
+the scenario: `posture_documents()` returns every file of the snapshot (docs/posture.md lists them)
+in the AWS CLI's output shapes; `write_posture_snapshot()` writes them into the inventory folder the
+generator has just written, tags its VPCs with their data class and adds the VPCs that carry no
+generated traffic but make the posture interesting.
+
+The mix, per account (rows of `flowsql posture` in brackets):
+- the traffic VPCs: ALL traffic at VPC level to a central bucket that archives to Glacier after 30
+  days and expires after 400 (SSE-KMS, public access blocked), plus 14 days in CloudWatch Logs;
+  the first is `critical`, the others `production` [ok everywhere];
+- payments (critical): to a legacy bucket expiring after 90 days, SSE-S3, no Block Public Access,
+  and a CloudWatch Logs group that never expires [lifecycle, public access and retention alarms];
+- staging (production): CloudWatch Logs only [no audit copy in S3];
+- legacy-batch (internal): REJECT-only to the central bucket [flow logging alarm];
+- shared-services (untagged, so internal): no flow logs [flow logging alarm, data class info];
+- sandbox-ml (sandbox): no flow logs [skip];
+- analytics (internal): ALL traffic on every subnet to a 30-day group [ok];
+- partner-edge (production): S3 is fine, but its CloudWatch Logs flow log points at a group that
+  does not exist and fails delivery [flow logging and retention alarms];
+- data-lake (tagged `confidential`, a class the policy does not know) [data class alarm].
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from ..files import dumps_json, read_json
+
+GIB = 2**30
+CENTRAL_RULES = [{"ID": "flow-logs-archive-then-expire", "Filter": {"Prefix": "AWSLogs/"}, "Status": "Enabled",
+                  "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 400}}]
+LEGACY_RULES = [{"ID": "expire-old-logs", "Prefix": "", "Status": "Enabled",
+                 "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 90}}]
+# Posture-only VPCs: (name, data-class tag or None). Their CIDRs (10.181–10.189 and 10.190–10.198)
+# stay clear of the generated VPCs (below 10.180) and of the traffic's outside destinations (10.200).
+EXTRA_VPCS = (("payments", "critical"), ("staging", "production"), ("legacy-batch", "internal"),
+              ("shared-services", None), ("sandbox-ml", "sandbox"), ("analytics", "internal"),
+              ("partner-edge", "production"), ("data-lake", "confidential"))
+GROUP_PREFIX = "/flowsql-demo/vpc-flow-logs/"
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return format(rng.getrandbits(4 * n), f"0{n}x")
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()  # what the AWS CLI prints (its default cli_timestamp_format)
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+class _Account:
+    """One account's share of the snapshot."""
+
+    def __init__(self, account: str, topologies: list, scenario, as_of: datetime):
+        self.account = account
+        self.topologies = topologies
+        self.scenario = scenario
+        self.as_of = as_of
+        self.rng = random.Random(f"flowsql:{scenario.seed}:{account}:posture")
+        self.regions = [t.region for t in topologies]
+        self.central = f"flowsql-demo-flow-logs-{account}"
+        self.legacy = f"flowsql-demo-legacy-logs-{account}"
+        self.flow_logs: list[dict] = []
+        self.groups: list[dict] = []
+        self.vpcs: list[dict] = []
+        self.subnets: list[dict] = []
+        self.tags: dict[str, str] = {}  # traffic VPC -> data class
+
+    def days_ago(self, n: float) -> datetime:
+        return self.as_of - timedelta(days=n)
+
+    def flow_log(self, resource: str, *, s3: str | None = None, group: tuple[str, str] | None = None,
+                 traffic: str = "ALL", fl_id: str | None = None, log_format: str | None = None,
+                 created_days_ago: int = 400, failed: bool = False, name: str = "") -> None:
+        doc = {
+            "CreationTime": _iso(self.days_ago(created_days_ago)),
+            "DeliverLogsStatus": "FAILED" if failed else "SUCCESS",
+            "FlowLogId": fl_id or "fl-" + _hex(self.rng, 17),
+            "FlowLogStatus": "ACTIVE",
+            "ResourceId": resource,
+            "TrafficType": traffic,
+            "LogDestinationType": "s3" if s3 else "cloud-watch-logs",
+            "LogFormat": log_format or "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} "
+                                       "${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} "
+                                       "${log-status}",
+            "Tags": [{"Key": "Name", "Value": name}] if name else [],
+            "MaxAggregationInterval": 600,
+        }
+        if failed:
+            doc["DeliverLogsErrorMessage"] = "Access error"
+        if s3:
+            doc["LogDestination"] = f"arn:aws:s3:::{s3}"
+            doc["DestinationOptions"] = {"FileFormat": "plain-text",
+                                         "HiveCompatiblePartitions": bool(self.scenario.hive),
+                                         "PerHourPartition": bool(self.scenario.per_hour)}
+        else:
+            region, group_name = group
+            doc["LogDestination"] = f"arn:aws:logs:{region}:{self.account}:log-group:{group_name}"
+            doc["LogGroupName"] = group_name
+            doc["DeliverLogsPermissionArn"] = f"arn:aws:iam::{self.account}:role/flowsql-demo-flow-logs-to-cwl"
+        self.flow_logs.append(doc)
+
+    def group(self, region: str, name: str, *, retention: int | None, stored_gib: float, age_days: int) -> tuple:
+        arn = f"arn:aws:logs:{region}:{self.account}:log-group:{name}"
+        doc = {"logGroupName": name, "creationTime": _ms(self.days_ago(age_days))}
+        if retention is not None:  # as the API: no retentionInDays at all for "Never expire"
+            doc["retentionInDays"] = retention
+        doc.update({"metricFilterCount": 0, "arn": f"{arn}:*", "storedBytes": int(stored_gib * GIB),
+                    "logGroupClass": "STANDARD", "logGroupArn": arn})
+        self.groups.append(doc)
+        return region, name
+
+    def extra_vpc(self, i: int, name: str, data_class: str | None) -> tuple[str, list[str]]:
+        region = self.regions[i % len(self.regions)]
+        vpc_id = "vpc-" + _hex(self.rng, 17)
+        k = len(self.vpcs)
+        primary = ipaddress.IPv4Network(f"10.{181 + k}.0.0/16")
+        secondary = ipaddress.IPv4Network(f"10.{190 + k}.0.0/16")
+        gua = "2600:1f18" if region == "us-east-1" else "2a05:d018"
+        ipv6 = ipaddress.IPv6Network(f"{gua}:7c{k:02x}:{self.rng.getrandbits(8):x}00::/56")
+        tags = [{"Key": "Name", "Value": name}] + ([{"Key": "data-class", "Value": data_class}] if data_class else [])
+        self.vpcs.append({
+            "CidrBlock": str(primary), "DhcpOptionsId": "dopt-" + _hex(self.rng, 17), "State": "available",
+            "VpcId": vpc_id, "OwnerId": self.account, "InstanceTenancy": "default",
+            "Ipv6CidrBlockAssociationSet": [{
+                "AssociationId": "vpc-cidr-assoc-" + _hex(self.rng, 17), "Ipv6CidrBlock": str(ipv6),
+                "Ipv6CidrBlockState": {"State": "associated"}, "NetworkBorderGroup": region, "Ipv6Pool": "Amazon"}],
+            "CidrBlockAssociationSet": [
+                {"AssociationId": "vpc-cidr-assoc-" + _hex(self.rng, 17), "CidrBlock": str(c),
+                 "CidrBlockState": {"State": "associated"}} for c in (primary, secondary)],
+            "IsDefault": False, "Tags": tags,
+        })
+        subnet_ids = []
+        for j, az in enumerate("ab"):
+            sid = "subnet-" + _hex(self.rng, 17)
+            subnet_ids.append(sid)
+            self.subnets.append({
+                "AvailabilityZone": region + az, "AvailableIpAddressCount": 251,
+                "CidrBlock": str(list(primary.subnets(new_prefix=24))[j]), "DefaultForAz": False,
+                "MapPublicIpOnLaunch": False, "State": "available", "SubnetId": sid, "VpcId": vpc_id,
+                "OwnerId": self.account, "AssignIpv6AddressOnCreation": False, "Ipv6CidrBlockAssociationSet": [],
+                "Tags": [{"Key": "Name", "Value": f"{name}-private-{az}"}],
+                "SubnetArn": f"arn:aws:ec2:{region}:{self.account}:subnet/{sid}",
+            })
+        return vpc_id, subnet_ids
+
+    def build(self) -> None:
+        for n, t in enumerate(self.topologies):
+            self.tags[t.vpc_id] = "critical" if n == 0 else "production"
+            self.flow_log(t.vpc_id, s3=self.central, fl_id=t.flow_log_id, log_format=t.fmt.log_format(),
+                          name=f"main-{t.region}-to-s3")
+            g = self.group(t.region, f"{GROUP_PREFIX}main-{t.region}", retention=14, stored_gib=2.5, age_days=400)
+            self.flow_log(t.vpc_id, group=g, name=f"main-{t.region}-to-cwl")
+        for i, (name, data_class) in enumerate(EXTRA_VPCS):
+            vpc, subnets = self.extra_vpc(i, name, data_class)
+            region = self.regions[i % len(self.regions)]
+            if name == "payments":
+                self.flow_log(vpc, s3=self.legacy, created_days_ago=700, name="payments-to-legacy")
+                g = self.group(region, f"{GROUP_PREFIX}payments", retention=None, stored_gib=96, age_days=700)
+                self.flow_log(vpc, group=g, created_days_ago=700, name="payments-to-cwl")
+            elif name == "staging":
+                g = self.group(region, f"{GROUP_PREFIX}staging", retention=14, stored_gib=1.4, age_days=200)
+                self.flow_log(vpc, group=g, created_days_ago=200)
+            elif name == "legacy-batch":
+                self.flow_log(vpc, s3=self.central, traffic="REJECT", created_days_ago=900)
+            elif name == "analytics":
+                g = self.group(region, f"{GROUP_PREFIX}analytics", retention=30, stored_gib=0.9, age_days=120)
+                for sn in subnets:
+                    self.flow_log(sn, group=g, created_days_ago=120)
+            elif name == "partner-edge":
+                self.flow_log(vpc, s3=self.central, created_days_ago=60)
+                # the group was deleted (or never made) and the role may not create it: delivery fails
+                self.flow_log(vpc, group=(region, f"{GROUP_PREFIX}partner-edge"), created_days_ago=60, failed=True)
+            elif name == "data-lake":
+                self.flow_log(vpc, s3=self.central, created_days_ago=300)
+
+    def buckets(self) -> dict[str, dict]:
+        """Relative path -> document for this account's buckets."""
+        docs = {}
+        kms = f"arn:aws:kms:{self.regions[0]}:{self.account}:key/{_hex(self.rng, 8)}-{_hex(self.rng, 4)}-" \
+              f"{_hex(self.rng, 4)}-{_hex(self.rng, 4)}-{_hex(self.rng, 12)}"
+        central, legacy = f"buckets/{self.central}/", f"buckets/{self.legacy}/"
+        docs[central + "lifecycle.json"] = {"TransitionDefaultMinimumObjectSize": "all_storage_classes_128K",
+                                            "Rules": CENTRAL_RULES}
+        docs[central + "encryption.json"] = {"ServerSideEncryptionConfiguration": {"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms},
+            "BucketKeyEnabled": True}]}}
+        docs[central + "public-access-block.json"] = {"PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}}
+        docs[legacy + "lifecycle.json"] = {"Rules": LEGACY_RULES}
+        docs[legacy + "encryption.json"] = {"ServerSideEncryptionConfiguration": {"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}}
+        # no public-access-block.json for the legacy bucket: it has no Block Public Access configuration
+        for prefix, sizes in ((central, {"StandardStorage": 62, "GlacierStorage": 540}),
+                              (legacy, {"StandardStorage": 18, "GlacierStorage": 41})):
+            for storage_type, gib in sizes.items():
+                # three daily datapoints, newest last in time but not in order (as CloudWatch returns them)
+                points = [{"Timestamp": _iso(datetime.combine((self.as_of - timedelta(days=d)).date(), time(),
+                                                              tzinfo=timezone.utc)),
+                           "Average": float(int(gib * GIB * (1 - 0.004 * d))), "Unit": "Bytes"} for d in (2, 1, 3)]
+                docs[prefix + f"size-{storage_type}.json"] = {"Label": "BucketSizeBytes", "Datapoints": points}
+        return docs
+
+
+def posture_documents(topologies: list, scenario) -> tuple[dict[str, dict], dict[str, str], list[dict], list[dict]]:
+    """(relative path -> document, traffic VPC -> data class, extra VPC documents, extra subnets)."""
+    end = scenario.start + timedelta(days=scenario.days)
+    as_of = datetime.combine(end, time(1, 0), tzinfo=timezone.utc)
+    by_account: dict[str, list] = {}
+    for t in topologies:
+        by_account.setdefault(t.account, []).append(t)
+    files: dict[str, dict] = {}
+    tags, vpcs, subnets, flow_logs, groups = {}, [], [], [], []
+    for account, tops in by_account.items():
+        a = _Account(account, tops, scenario, as_of)
+        a.build()
+        files.update(a.buckets())
+        tags.update(a.tags)
+        vpcs += a.vpcs
+        subnets += a.subnets
+        flow_logs += a.flow_logs
+        groups += a.groups
+    files["flow-logs.json"] = {"FlowLogs": flow_logs}
+    files["log-groups.json"] = {"logGroups": sorted(groups, key=lambda g: g["logGroupName"])}
+    return files, tags, vpcs, subnets
+
+
+def write_posture_snapshot(directory: Path, topologies: list, scenario) -> None:
+    """Add the posture snapshot to the inventory folder the generator wrote (see the module's doc)."""
+    directory = Path(directory)
+    files, tags, vpcs, subnets = posture_documents(topologies, scenario)
+    for name, key, extra in (("vpcs.json", "Vpcs", vpcs), ("subnets.json", "Subnets", subnets)):
+        path = directory / name
+        items = read_json(path)[key]
+        for item in items:
+            if item.get("VpcId") in tags and key == "Vpcs":
+                item["Tags"] = [*item.get("Tags", []), {"Key": "data-class", "Value": tags[item["VpcId"]]}]
+        _write(path, {key: items + extra})
+    for rel, doc in sorted(files.items()):
+        path = directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path, doc)
+
+
+def _write(path: Path, doc: dict) -> None:
+    # indent=4 and key order as given: what the AWS CLI's `--output json` looks like
+    path.write_text(dumps_json(doc, indent=4) + "\n", encoding="utf-8")

@@ -1,0 +1,1 @@
+"""`flowsql diagnose`: why SRC does not reach DST, from the records and from the configuration."""

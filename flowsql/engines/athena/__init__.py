@@ -1,0 +1,1 @@
+"""The Athena engine: the tables and workgroup `flowsql setup` made, and their settings."""

@@ -1,0 +1,1 @@
+"""The local engine: DuckDB over an AWSLogs/ tree on disk (and `flowsql convert`)."""

@@ -1,0 +1,231 @@
+"""The local engine: DuckDB over an `AWSLogs/` tree on disk, in UTC, with no network.
+
+Only the files whose path day, account and region fall in the request are read. Before a file is
+read it is checked in full, once (engines/integrity.py): a file that cannot be read in full stops
+the query with its name, or with --skip-bad-files is left out and named. Files of one tree may have
+different log formats (text or Parquet); each is read by its own header or schema, and the view
+`flow_logs` has every field of versions 2-8 (NULL where a file's format lacks it) plus the
+partition columns. A query that needs fields some files lack runs on the others and names them;
+when no file can answer, it is refused. Nothing under the request is passed over in silence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from ...errors import DataError, FlowsqlError, QueryError, UsageError
+from ...inventory import TABLES, Inventory
+from ...inventory.documents import check_inventory
+from ...logs.fields import BY_NAME, FIELDS, LogFormat
+from ...logs.layout import LogFile, local_files
+from ...pack.params import Window
+from ...resources import local_functions_sql
+from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
+from .duck import Session, duckdb
+from .integrity import ADDRESS_FIELDS, Checked, excerpt, forget, sql_path, verify
+
+_DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
+# The partition of a row, read back from its file's path (plain or Hive-compatible layout). DuckDB
+# computes it once per file chunk (the filename is a constant vector), so it costs nothing per row.
+_PARTITION_RE = (r"/(?:aws-account-id=)?([0-9]{12})/(?:aws-service=)?vpcflowlogs/(?:aws-region=)?([a-z0-9-]+)/"
+                 r"(?:year=)?([0-9]{4})/(?:month=)?([0-9]{2})/(?:day=)?([0-9]{2})/(?:(?:hour=)?[0-9]{2}/)?[^/]+$")
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, source: Path, window: Window, *, inventory: Inventory | None = None,
+                 accounts=(), regions=(), skip_bad_files: bool = False, progress=None):
+        self.source = Path(source)
+        self.window = window
+        self.inventory = inventory or Inventory()
+        self.accounts = tuple(accounts or ())
+        self.regions = tuple(regions or ())
+        self.skip_bad_files = skip_bad_files
+        self.progress = progress  # progress(done, total) while files are checked the first time
+        listing = local_files(self.source, window.since, window.until, self.accounts, self.regions)
+        self.files: list[LogFile] = listing.files
+        self._partitions = {f.path: f.partition for f in self.files}
+        self._unreadable = [FileNote(str(p), r) for p, r in listing.unreadable]
+        self._ignored = [FileNote(str(p), r) for p, r in listing.ignored]
+        self._session: Session | None = None
+        self._duck_paths: dict[Path, str] = {}
+        self._checked: list[Checked] | None = None
+        self._usable: list[Checked] | None = None  # the files the current query reads
+        self._left_out: list[FileNote] = []
+        self._skipped: list[FileNote] = []
+        self._notes: list[str] = []
+
+    def target(self) -> Target:
+        return Target("local", flow_logs="flow_logs", columns=ALL_COLUMNS)
+
+    # -- what a query needs -------------------------------------------------------------------
+
+    def require(self, query, *, window=None, accounts=(), regions=()) -> None:
+        """Check the query's needs (pack.Needs) against the inventory and the files of the window;
+        leave out (and name) the files whose format lacks a needed field. UsageError when the
+        inventory lacks a file it needs, or when no file in the window can answer it."""
+        needs = query.needs
+        self._notes = check_inventory(query.name, needs, self.inventory.present, self.inventory.directory,
+                                      folders=self.inventory.folders)
+        checked = self._check_files()
+        usable, left_out = [], []
+        for c in checked:
+            missing = needs.missing_fields(c.fmt.names)
+            if missing:
+                left_out.append((c, missing))
+            else:
+                usable.append(c)
+        self._left_out = [FileNote(str(c.file.path), f"its log format lacks {', '.join(m)}, which {query.name} "
+                                   "needs") for c, m in left_out]
+        if left_out and not usable:
+            fields = sorted({f for _, m in left_out for f in m})
+            raise UsageError(f"no file in the window can answer {query.name}: all {len(left_out)} lack field(s) "
+                             f"{', '.join(fields)} (e.g. {left_out[0][0].file.path}); their log format must "
+                             "include them")
+        for name, note in needs.without:
+            lacking = [c for c in usable if name in BY_NAME and name not in c.fmt.names]
+            if lacking:
+                self._notes.append(f"{len(lacking)} file(s) have no {name} field: {note}")
+        self._usable = usable
+
+    # -- checking the files ----------------------------------------------------------------------
+
+    def _session_for(self) -> Session:
+        if self._session is None:
+            self._session = Session()
+        return self._session
+
+    def _duck_path(self, path: Path) -> str:
+        """The path DuckDB reads for a file (duck.Session.readable), made once per file."""
+        p = self._duck_paths.get(path)
+        if p is None:
+            p = self._duck_paths[path] = self._session_for().readable(path, self._partitions[path])
+        return p
+
+    def _check_files(self) -> list[Checked]:
+        """Every file of the window checked (once); the unreadable ones stop the query, or are left
+        out with --skip-bad-files. Returns the readable ones."""
+        if self._checked is None:
+            checked = verify(self.files, self._session_for(), duck_path=self._duck_path, progress=self.progress)
+            bad = self._unreadable + [FileNote(str(c.file.path), c.problem) for c in checked if not c.ok]
+            if bad and not self.skip_bad_files:
+                more = f" ({len(bad) - 1} more unreadable file(s) or folder(s))" if len(bad) > 1 else ""
+                raise DataError(f"{bad[0].path}: {bad[0].reason}; --skip-bad-files leaves such files out{more}")
+            self._skipped = bad
+            self._checked = [c for c in checked if c.ok]
+        return self._checked
+
+    # -- the view ----------------------------------------------------------------------------------
+
+    def _create_views(self, session: Session, files: list[Checked], sql: str) -> None:
+        """The view `flow_logs` over `files`, and the functions and inventory tables `sql` names
+        (making the others would only add to every query's start-up)."""
+        named = sql.lower()  # the translation may have upper-cased a function's name
+        if "flowsql_" in named or not all(c.canonical for c in files):
+            session.run(local_functions_sql())
+        for table, cols in TABLES.items():
+            if f"inventory_{table}" not in named:
+                continue
+            ddl = ", ".join(f"{c} {_DUCK_TYPES[t]}" for c, t in cols)
+            session.run(f"CREATE OR REPLACE TABLE inventory_{table} ({ddl})")
+            rows = [tuple(r.get(c) for c, _ in cols) for r in self.inventory.table(table)]
+            if rows:
+                marks = ", ".join("?" for _ in cols)
+                session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
+        groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)
+        for c in files:
+            groups[(c.file.kind, c.fmt, c.canonical)].append(self._duck_path(c.file.path))
+        selects = []
+        for (kind, fmt, canonical), paths in groups.items():
+            present = set(fmt.columns)
+
+            def column(f) -> str:
+                if f.column not in present:
+                    return f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"'
+                if not canonical and f.name in ADDRESS_FIELDS:  # one text per address (integrity.py)
+                    c = f'"{f.column}"'
+                    return f'CASE WHEN contains({c}, \':\') THEN flowsql_addr({c}) ELSE {c} END AS {c}'
+                return f'CAST("{f.column}" AS {f.duckdb_type}) AS "{f.column}"'
+
+            projection = ", ".join(column(f) for f in FIELDS)
+            listed = ", ".join(sql_path(p) for p in paths)
+            if kind == "parquet":
+                reader = f"read_parquet([{listed}], filename=true)"
+            else:
+                cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
+                reader = (f"read_csv([{listed}], delim=' ', header=true, nullstr='-', quote='', escape='', "
+                          f"auto_detect=false, compression='auto', filename=true, columns={{{cols}}})")
+            selects.append(
+                f"SELECT {projection}, p.a AS aws_account_id, p.r AS aws_region, "
+                f"p.y || '/' || p.m || '/' || p.d AS day FROM ("
+                f"SELECT *, regexp_extract(filename, '{_PARTITION_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
+                f"FROM {reader})"
+            )
+        if not selects:
+            empty = ", ".join(f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"' for f in FIELDS)
+            selects.append(f"SELECT {empty}, CAST(NULL AS VARCHAR) AS aws_account_id, "
+                           f"CAST(NULL AS VARCHAR) AS aws_region, CAST(NULL AS VARCHAR) AS day WHERE false")
+        session.run("CREATE OR REPLACE VIEW flow_logs AS " + "\nUNION ALL\n".join(selects))
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> Result:
+        from .translate import to_duckdb
+
+        started = time.perf_counter()
+        checked = self._check_files()
+        files = self._usable if self._usable is not None else checked
+        session = self._session_for()
+        duck_sql = to_duckdb(sql)
+        try:
+            self._create_views(session, files, duck_sql)
+            columns, rows = session.run(duck_sql)
+        except duckdb().Error as e:
+            raise self._explain(e, files) from None
+        notes = list(self._notes)
+        if not self.files and not self._unreadable:
+            what = " ".join(x for x in (", ".join(self.accounts), ", ".join(self.regions)) if x)
+            notes.insert(0, f"no log files in {self.source} for {self.window.since} … {self.window.until}"
+                         + (f" ({what})" if what else ""))
+        return Result(columns, rows, Stats(
+            "local",
+            elapsed_s=time.perf_counter() - started,
+            files_read=len(files),
+            bytes_read=sum(_size(c.file.path) for c in files),
+            skipped=list(self._skipped),
+            left_out=self._ignored + self._left_out,
+            notes=notes,
+        ))
+
+    def files_read(self) -> list[Path]:
+        """The files the last query read: checked, and able to answer it (the evidence's inputs)."""
+        files = self._usable if self._usable is not None else (self._checked or [])
+        return [c.file.path for c in files]
+
+    def _explain(self, e: Exception, files: list[Checked]) -> FlowsqlError:
+        """A DuckDB error as one line; one that names a file (changed since it was checked) names
+        the user's file, which is checked again next time."""
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        for c in files:
+            p = self._duck_path(c.file.path)
+            if p in str(e):
+                forget(c.file.path)
+                return DataError(f"{c.file.path}: could not be read ({excerpt(first.replace(p, '…'), 160)}); "
+                                 "it changed since it was checked, run the query again")
+        return QueryError(f"local engine: {excerpt(first, 300)[1:-1]}")
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+            self._duck_paths = {}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,583 @@
+"""Checking local flow-log files before the local engine reads them, once per file.
+
+DuckDB's CSV reader is lenient where evidence must not be: it reads `1500.7`, `0x10`, `1_000` and
+`1e3` as integers, sums negative byte counts, and never checks a gzip member's CRC. So before a
+file is read, flowsql checks that it can be read in full and means what it says:
+
+1. in Python (two threads; zlib releases the GIL): the gzip stream decompresses to its end with
+   every member's CRC-32 and length right (bounded memory: 1 MiB at a time), the text is UTF-8, no
+   line is longer than MAX_LINE_BYTES, and the first line is a header of known flow-log fields;
+2. in DuckDB (one pass over the new files, every field read as text): each line has the header's
+   number of fields, every numeric field is `-` or an unsigned decimal integer that fits its type,
+   and every address field (srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr) is `-` or an IPv4 or IPv6
+   address. A Parquet file's schema must name flow-log fields with their types, no numeric column
+   may hold a negative value (the footer's statistics), and its address columns hold addresses.
+
+Addresses are compared as addresses: an IPv6 address has many spellings (`2001:DB8:0:0:0:0:0:1`,
+`2001:db8::1`), and Athena's IPADDRESS type reads them all as one. AWS writes the RFC 5952 form; a file
+with any other spelling is marked (`Checked.canonical` false) and the local engine reads its address
+columns through `flowsql_addr` (flowsql/engines/local/functions.sql), so every query sees one text per address.
+
+A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
+header, so later queries read it at once. A file that fails is never remembered: it is checked again next
+time, and the query stops with its name (or leaves it out with --skip-bad-files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...cache import cache_dir, read_json, write_json
+from ...errors import FormatError
+from ...logs.fields import BY_COLUMN, BY_NAME, FIELDS, LogFormat, parse_header
+from ...logs.layout import LogFile
+
+RULES_VERSION = 3  # bump when what "verified" means changes: older cache entries are ignored
+CHUNK = 1 << 20
+# Bytes a flow-log text file may hold: printable ASCII, newline, carriage return (only before a
+# newline) and UTF-8 beyond ASCII. A tab or other control character is no part of a record and
+# confuses readers (DuckDB's CSV parser stops on a lone carriage return).
+_TEXT_BYTES = bytes([0x0A, 0x0D, *range(0x20, 0x7F), *range(0x80, 0x100)])
+MAX_HEADER_BYTES = 64 * 1024
+MAX_LINE_BYTES = 1 << 20  # a flow-log record is under 2 KB; this bounds memory on any input
+EXCERPT = 60  # characters of a bad value quoted in an error
+
+
+@dataclass
+class Checked:
+    """A file and what the check found: its log format, or the problem that makes it unreadable."""
+
+    file: LogFile
+    fmt: LogFormat | None = None
+    problem: str | None = None
+    canonical: bool = True  # every address in it is in the one form the engine compares (RFC 5952)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    text = " ".join(str(text).split())
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# --- stage 1: the bytes ------------------------------------------------------------------------
+
+class _Cancelled(Exception):
+    """Raised inside a worker thread when the user interrupted the run."""
+
+
+def _gunzip(fh):
+    """The decompressed bytes of a gzip file, at most CHUNK at a time, every member's CRC-32 and
+    length checked by zlib (wbits=31); concatenated members are one stream, as gzip says."""
+    d = zlib.decompressobj(wbits=31)
+    started = False
+    while data := fh.read(CHUNK):
+        started = True
+        while data:
+            if d.eof:  # anything after a member must be another member (no padding: DuckDB stops there)
+                d = zlib.decompressobj(wbits=31)
+            out = d.decompress(data, CHUNK)
+            while True:
+                if out:
+                    yield out
+                if d.eof or not d.unconsumed_tail:
+                    break
+                out = d.decompress(d.unconsumed_tail, CHUNK)
+            data = d.unused_data if d.eof else b""
+    if not started:
+        raise DataProblem("empty file (not even a gzip header)")
+    if not d.eof:
+        raise DataProblem("truncated gzip stream (it ends inside a member)")
+
+
+def _plain(fh):
+    while chunk := fh.read(CHUNK):
+        yield chunk
+
+
+def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
+    """Read a text log file (gzip or plain) to its end: its header's LogFormat, or DataProblem."""
+    header = bytearray()
+    have_header = False
+    run = 0  # bytes of the line not yet ended
+    utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
+    after_cr = False  # the previous chunk ended with a carriage return
+    too_long = f"a line longer than {MAX_LINE_BYTES:,} bytes (no flow-log record is)"
+    with open(path, "rb") as fh:
+        try:
+            for chunk in (_gunzip(fh) if path.name.endswith(".gz") else _plain(fh)):
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled()  # the caller is already unwinding a KeyboardInterrupt
+                first_nl = chunk.find(b"\n")
+                if not have_header:
+                    header += chunk if first_nl < 0 else chunk[:first_nl]
+                    have_header = first_nl >= 0
+                    if len(header) > MAX_HEADER_BYTES:
+                        raise DataProblem(f"no header line in the first {MAX_HEADER_BYTES // 1024} KiB")
+                stray = chunk.translate(None, _TEXT_BYTES)
+                if stray:
+                    raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
+                                      "record has one")
+                if after_cr or b"\r" in chunk:
+                    joined = (b"\r" if after_cr else b"") + chunk
+                    after_cr = joined.endswith(b"\r")
+                    if joined.count(b"\r") - after_cr != joined.count(b"\r\n"):
+                        raise DataProblem("a carriage return that does not end a line")
+                if utf8 is None and not chunk.isascii():
+                    import codecs
+
+                    utf8 = codecs.getincrementaldecoder("utf-8")()
+                if utf8 is not None:
+                    utf8.decode(chunk)
+                if first_nl < 0:
+                    run += len(chunk)
+                else:  # lines wholly inside a chunk are shorter than CHUNK <= MAX_LINE_BYTES
+                    if run + first_nl > MAX_LINE_BYTES:
+                        raise DataProblem(too_long)
+                    run = len(chunk) - chunk.rfind(b"\n") - 1
+                if run > MAX_LINE_BYTES:
+                    raise DataProblem(too_long)
+            if utf8 is not None:
+                utf8.decode(b"", final=True)
+            if after_cr:
+                raise DataProblem("a carriage return that does not end a line")
+        except zlib.error as e:
+            raise DataProblem(f"corrupt gzip data ({e})") from None
+        except UnicodeDecodeError as e:
+            raise DataProblem(f"not UTF-8 text ({e.reason})") from None
+    text = bytes(header).decode("utf-8", "replace").strip()
+    if not text:
+        raise DataProblem("empty file, no header line")
+    try:
+        return parse_header(text)
+    except FormatError as e:
+        raise DataProblem(f"{e} (header {excerpt(text)})") from None
+
+
+class DataProblem(Exception):
+    """Why a file cannot be read in full (one line)."""
+
+
+# --- stage 2: the records (DuckDB) -------------------------------------------------------------
+
+_INT_DIGITS = {"int": (10, "INTEGER"), "bigint": (19, "BIGINT")}
+_INT_MAX = {"int": str(2**31 - 1), "bigint": str(2**63 - 1)}
+# fields whose values AWS bounds more tightly than their type: a TCP/UDP port, an IP protocol number
+FIELD_MAX = {"srcport": 65535, "dstport": 65535, "protocol": 255}
+
+
+def _max_of(field) -> str:
+    return str(FIELD_MAX.get(field.name, _INT_MAX[field.kind]))
+
+
+def at_most(bound: str) -> str:
+    """A regular expression for the decimal digit strings (leading zeros allowed, at most
+    len(bound) digits) whose value is at most `bound`: what `[0-9]{1,n}` and a TRY_CAST to the
+    field's type accept together, in one pattern."""
+    n = len(bound)
+    alternatives = [f"[0-9]{{1,{n - 1}}}"] if n > 1 else []
+    for i, d in enumerate(bound):
+        if d != "0":
+            alternatives.append(f"{bound[:i]}[0-{int(d) - 1}][0-9]{{{n - i - 1}}}")
+    alternatives.append(bound)
+    return "(" + "|".join(alternatives) + ")"
+
+
+def _number_ok(field) -> str:
+    digits, sql_type = _INT_DIGITS[field.kind]
+    c = f'"{field.column}"'
+    bound = f" AND TRY_CAST({c} AS BIGINT) <= {FIELD_MAX[field.name]}" if field.name in FIELD_MAX else ""
+    return (f"({c} IS NULL OR (regexp_full_match({c}, '[0-9]{{1,{digits}}}') "
+            f"AND TRY_CAST({c} AS {sql_type}) IS NOT NULL{bound}))")
+
+
+def sql_path(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+ADDRESS_FIELDS = ("srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr")
+_PACKET_OF = {"pkt-srcaddr": "srcaddr", "pkt-dstaddr": "dstaddr"}  # the record's address a packet's usually is
+_IPV4 = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
+
+
+def _canonical_ipv6() -> str:
+    """A regular expression for IPv6 addresses in RFC 5952 form with no run of two zero groups besides
+    the `::` (the form of nearly every address AWS writes). Everything it matches is canonical once
+    two more tests pass (no `:0:0` in the text, no `0:0:` at its start: a run that `::` should
+    have been, see _canonical_sql); a canonical address it misses (2001:db8::1:0:0:1) is looked at
+    again through flowsql_addr (_addresses). The IPv4-mapped ::ffff:a:b is left out: its canonical
+    form is the IPv4 address."""
+    n = "[1-9a-f][0-9a-f]{0,3}"  # a group other than 0, no leading zero, lower case
+    g = f"(?:0|{n})"
+    not_ffff = "(?:[1-9a-e][0-9a-f]{0,3}|f(?:[0-9a-e][0-9a-f]{0,2})?|ff(?:[0-9a-e][0-9a-f]?)?|fff[0-9a-e]?)"
+    forms = [f"{g}(?::{g}){{7}}",  # eight groups, no '::'
+             # '::' first, then 0-6 groups, the first not 0 (else the run goes on) and not ::ffff:a:b
+             f"::(?:{n}(?::{g})?|{not_ffff}:{g}:{g}|{n}(?::{g}){{3,5}})?"]
+    for k in range(1, 7):  # k groups, the last not 0, then '::', then up to 6 - k groups, the first not 0
+        right = f"(?:{n}(?::{g}){{0,{5 - k}}})?" if k < 6 else ""
+        forms.append(f"(?:{g}:){{{k - 1}}}{n}::{right}")
+    return "(?:" + "|".join(forms) + ")"
+
+
+_CANONICAL = f"(?:-|{_IPV4}|{_canonical_ipv6()})"  # `-`: NULL in text; a Parquet string may hold it too
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _canonical_sql(c: str) -> str:
+    """SQL: the text value `c` is `-` or an address in the one form the engine compares (NULL: true)."""
+    return (f"({c} IS NULL OR (regexp_full_match({c}, '{_CANONICAL}') AND NOT contains({c}, ':0:0') "
+            f"AND NOT starts_with({c}, '0:0:')))")
+
+
+def _addresses(session, source: str, columns: list[tuple[str, str]], *,
+               known_suspect: bool) -> dict[str, tuple]:
+    """filename -> (a field and value that is no address, or None; whether an address is spelled
+    otherwise than RFC 5952) for the files of `source` (a DuckDB relation with a filename column)
+    whose address `columns` ([(field name, column)]) hold a value _canonical_sql does not pass.
+    Unless the files are `known_suspect`, one test of every value first says whether there is
+    anything to look at (nearly always not); then only those distinct values are read through
+    flowsql_addr."""
+    from ...resources import local_functions_sql
+
+    tests = " OR ".join(f"NOT {_canonical_sql(_quoted(c))}" for _, c in columns)
+    if not known_suspect:
+        _, [(n,)] = session.run(f"SELECT count(*) FROM {source} WHERE {tests}")
+        if not n:
+            return {}
+    names = ", ".join(f"'{n}'" for n, _ in columns)
+    values = ", ".join(f'"{c}"' for _, c in columns)
+    session.run(local_functions_sql())
+    _, rows = session.run(
+        f"SELECT filename, f, v, flowsql_addr(v) FROM (SELECT DISTINCT filename, f, v FROM ("
+        f"SELECT filename, unnest([{names}]) AS f, unnest([{values}]) AS v FROM {source} WHERE {tests}) "
+        f"WHERE NOT {_canonical_sql('v')}) ORDER BY filename, f, v")
+    out: dict[str, tuple] = {}
+    for path, field, value, canonical in rows:
+        bad, other = out.get(path, (None, False))
+        if canonical is None and value != "-":
+            bad = bad or (field, value)
+        elif canonical != value and value != "-":
+            other = True
+        out[path] = (bad, other)
+    return out
+
+
+def check_records(session, fmt: LogFormat, paths: list[str]) -> tuple[dict[str, str], set[str]]:
+    """(path -> problem, paths whose addresses are not all in canonical form) for the text files of
+    one format (`session`: a duck.Session). One pass over the files tests every record's numbers
+    with one pattern (the numeric fields joined: a third faster than a test per field) and each
+    address with one more; the files it finds suspect are read again to name the first bad field
+    and value, or to find that an address is only spelled otherwise (upper case, leading zeros,
+    uncompressed)."""
+    numeric = [f for f in fmt.fields if f.kind in _INT_DIGITS]
+    address = [f for f in fmt.fields if f.name in ADDRESS_FIELDS]
+    cols = ", ".join(f"'{f.column}': 'VARCHAR'" for f in fmt.fields)
+
+    def reader(listed: list[str], rejects: bool) -> str:
+        files = ", ".join(sql_path(p) for p in listed)
+        return (f"read_csv([{files}], delim=' ', header=true, nullstr='-', quote='', escape='', "
+                f"auto_detect=false, filename=true, max_line_size={MAX_LINE_BYTES + 1024}, "
+                + ("store_rejects=true, " if rejects else "")
+                + f"ignore_errors=true, columns={{{cols}}})")
+
+    problems: dict[str, str] = {}
+    spelled: set[str] = set()
+    session.run("DROP TABLE IF EXISTS reject_errors")
+    session.run("DROP TABLE IF EXISTS reject_scans")
+    bad_rows = []
+    if numeric or address:
+        tests = []
+        if numeric:
+            joined = "concat_ws(' ', " + ", ".join(f"coalesce(\"{f.column}\", '-')" for f in numeric) + ")"
+            pattern = " ".join(f"(-|{at_most(_max_of(f))})" for f in numeric)
+            tests.append(f"NOT regexp_full_match({joined}, '{pattern}')")
+        # an address gets a test of its own: a third of the cost of joining it to the numbers' pattern;
+        # a packet address is nearly always the record's own, which is tested already
+        names = {f.name for f in address}
+        for f in address:
+            test = _canonical_sql(_quoted(f.column))
+            same = _PACKET_OF.get(f.name)
+            if same in names:
+                test = f"({_quoted(f.column)} IS NOT DISTINCT FROM {_quoted(same.replace('-', '_'))} OR {test})"
+            tests.append(f"NOT {test}")
+        _, suspects = session.run(f"SELECT DISTINCT filename FROM {reader(paths, True)} WHERE {' OR '.join(tests)}")
+        if suspects and numeric:
+            oks = [_number_ok(f) for f in numeric]
+            first_bad = " ".join(
+                f"WHEN NOT {ok} THEN '{f.name} ' || \"{f.column}\"" for f, ok in zip(numeric, oks))
+            _, bad_rows = session.run(
+                f"SELECT filename, count(*), any_value(CASE {first_bad} END) "
+                f"FROM {reader([p for (p,) in suspects], False)} "
+                f"WHERE NOT ({' AND '.join(oks)}) GROUP BY filename")
+        if suspects and address:
+            found = _addresses(session, reader([p for (p,) in suspects], False),
+                               [(f.name, f.column) for f in address], known_suspect=True)
+            for path, (bad, other) in found.items():
+                if bad is not None:
+                    problems[path] = (f"an address field that is neither - nor an IPv4 or IPv6 address "
+                                      f"(e.g. {bad[0]} {excerpt(bad[1])})")
+                elif other:
+                    spelled.add(path)
+    else:
+        _, bad_rows = session.run(f"SELECT NULL, 0, NULL FROM {reader(paths, True)} WHERE false")
+    for path, n, example in bad_rows:
+        field, _, value = (example or "? ").partition(" ")
+        problems[path] = (f"{n:,} record(s) with a number that is no unsigned decimal integer "
+                          f"within its field's range (e.g. {field} {excerpt(value)})")
+    _, rejects = session.run(
+        "SELECT s.file_path, count(*), min(e.line), any_value(e.error_type) "
+        "FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id "
+        "GROUP BY s.file_path")
+    for path, n, line, kind in rejects:
+        problems[path] = (f"malformed record(s) from line {line} ({str(kind).lower()}: "
+                          f"the header names {len(fmt.names)} fields)")
+    return problems, spelled - set(problems)
+
+
+_PARQUET_PHYSICAL = {"INT32": "int", "INT64": "bigint", "BYTE_ARRAY": "string"}
+
+
+def check_parquet(session, path: str) -> LogFormat:
+    """The flow-log fields a Parquet file holds; DataProblem if its schema or numbers are wrong (its
+    addresses: check_parquet_addresses)."""
+    from .duck import duckdb
+
+    try:
+        _, schema = session.run(
+            "SELECT name, type FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
+            [path])
+        _, stats = session.run(
+            "SELECT path_in_schema, min(TRY_CAST(stats_min_value AS HUGEINT)), "
+            "max(TRY_CAST(stats_max_value AS HUGEINT)) FROM parquet_metadata(?) GROUP BY path_in_schema", [path])
+    except duckdb().Error as e:
+        raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
+    unknown = [n for n, _ in schema if n not in BY_COLUMN]
+    if unknown:
+        raise DataProblem(f"Parquet columns that are no flow-log field: {', '.join(unknown)}")
+    if not schema:
+        raise DataProblem("a Parquet file with no columns")
+    wrong = [f"{n} is {t}" for n, t in schema
+             if _PARQUET_PHYSICAL.get(t or "", "?") != BY_COLUMN[n].kind]
+    if wrong:
+        raise DataProblem(f"Parquet column types differ from the flow-log types: {'; '.join(wrong)}")
+    numeric = [n for n, _ in schema if BY_COLUMN[n].kind != "string"]
+    known = {c: (lo, hi) for c, lo, hi in stats}
+    blind = [n for n in numeric if None in known.get(n, (None, None))]
+    if blind:  # a writer that kept no statistics: the columns themselves are read
+        try:
+            _, (row,) = session.run("SELECT " + ", ".join(f'min("{n}"), max("{n}")' for n in blind)
+                                    + f" FROM read_parquet({sql_path(path)})")
+        except duckdb().Error as e:
+            raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
+        known.update({n: (row[2 * i], row[2 * i + 1]) for i, n in enumerate(blind)})
+    stats = [(c, lo, hi) for c, (lo, hi) in known.items()]
+    negative = [c for c, lo, _ in stats if lo is not None and lo < 0 and c in BY_COLUMN
+                and BY_COLUMN[c].kind != "string"]
+    if negative:
+        raise DataProblem(f"negative values in {', '.join(negative)} (flow-log numbers are unsigned)")
+    too_big = [f"{c} up to {hi}" for c, _, hi in stats if c in BY_COLUMN and hi is not None
+               and BY_COLUMN[c].name in FIELD_MAX and hi > FIELD_MAX[BY_COLUMN[c].name]]
+    if too_big:
+        raise DataProblem(f"values beyond their field's range: {', '.join(too_big)}")
+    return LogFormat(tuple(BY_COLUMN[n].name for n, _ in schema))
+
+
+def check_parquet_addresses(session, files: list[tuple[str, LogFormat]]) -> tuple[dict[str, str], set[str]]:
+    """(path -> problem, paths whose addresses are not all in canonical form) for Parquet files
+    whose schema passed check_parquet, [(path, its fields)]: their address columns are read, all
+    files in one statement (a statement a file costs twice as much); when it fails, file by file, to
+    name the file it fails on."""
+    from .duck import duckdb
+
+    columns = [(f.name, f.column) for f in FIELDS if f.name in ADDRESS_FIELDS
+               and any(f.name in fmt.names for _, fmt in files)]
+    if not columns:
+        return {}, set()
+    problems: dict[str, str] = {}
+
+    def look(paths: list[str]) -> dict[str, tuple]:
+        listed = ", ".join(sql_path(p) for p in paths)
+        return _addresses(session, f"read_parquet([{listed}], filename=true, union_by_name=true)", columns,
+                          known_suspect=False)
+
+    try:
+        found = look([p for p, _ in files])
+    except duckdb().Error:
+        found = {}
+        for path, _ in files:
+            try:
+                found.update(look([path]))
+            except duckdb().Error as e:
+                problems[path] = f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})"
+    spelled = set()
+    for path, (bad, other) in found.items():
+        if bad is not None:
+            problems[path] = (f"an address that is neither - nor an IPv4 or IPv6 address "
+                              f"(e.g. {bad[0]} {excerpt(bad[1])})")
+        elif other:
+            spelled.add(path)
+    return problems, spelled - set(problems)
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+def _stamp(path: Path) -> list[int] | None:
+    """What identifies a file's state: size, modification time, inode and change time. The change
+    time is set by the system on every write, chmod or utime and cannot be set back, so a file
+    rewritten in place with its old size and mtime, or made unreadable, is checked again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
+class _Cache:
+    """Verified files, one JSON document per folder: {name: [size, mtime_ns, inode, ctime_ns, header,
+    canonical]}."""
+
+    def __init__(self):
+        self.base = cache_dir("verified")
+        self.folders: dict[Path, dict] = {}
+        self.dirty: set[Path] = set()
+
+    def _file(self, folder: Path) -> Path:
+        key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:40]
+        return self.base / f"{key}.json"
+
+    def _folder(self, folder: Path) -> dict:
+        if folder not in self.folders:
+            doc = read_json(self._file(folder))
+            ok = isinstance(doc, dict) and doc.get("rules") == RULES_VERSION and isinstance(doc.get("files"), dict)
+            self.folders[folder] = doc["files"] if ok else {}
+        return self.folders[folder]
+
+    def get(self, path: Path, stamp) -> tuple[LogFormat, bool] | None:
+        entry = self._folder(path.parent).get(path.name)
+        if not isinstance(entry, list) or len(entry) != 6 or stamp is None or entry[:4] != stamp:
+            return None
+        try:
+            return LogFormat(tuple(entry[4].split())), entry[5] is True
+        except (AttributeError, IndexError):
+            return None
+
+    def put(self, path: Path, stamp, fmt: LogFormat, canonical: bool) -> None:
+        if stamp is None or any(n not in BY_NAME for n in fmt.names):
+            return
+        self._folder(path.parent)[path.name] = [*stamp, fmt.header(), bool(canonical)]
+        self.dirty.add(path.parent)
+
+    def forget(self, path: Path) -> None:
+        if self._folder(path.parent).pop(path.name, None) is not None:
+            self.dirty.add(path.parent)
+
+    def save(self) -> None:
+        for folder in self.dirty:
+            write_json(self._file(folder), {"rules": RULES_VERSION, "folder": str(folder),
+                                            "files": self.folders[folder]})
+        self.dirty.clear()
+
+
+# --- putting it together -----------------------------------------------------------------------
+
+def verify(files: list[LogFile], session, *, duck_path=str, progress=None, workers: int = 2) -> list[Checked]:
+    """Check every file that is not known good (`session`: a duck.Session for the record checks;
+    `duck_path(path)`: the path DuckDB may read for a file, see duck.has_glob). `progress(done,
+    total)` is called as files are checked. Returns one Checked per file, in order. Ctrl-C stops
+    the worker threads within one chunk and propagates."""
+    cache = _Cache()
+    out = [Checked(f) for f in files]
+    todo = []
+    for c in out:
+        stamp = _stamp(c.file.path)
+        known = cache.get(c.file.path, stamp)
+        if known is None:
+            todo.append((c, stamp))
+        else:
+            c.fmt, c.canonical = known
+    if not todo:
+        return out
+    total, done = len(todo), [0]
+    lock = threading.Lock()
+    cancel = threading.Event()
+
+    def tick():
+        with lock:
+            done[0] += 1
+            if progress:
+                progress(done[0], total)
+
+    def read_bytes(c: Checked):
+        try:
+            c.fmt = scan_text(c.file.path, cancel)
+        except DataProblem as e:
+            c.problem = str(e)
+        except _Cancelled:
+            return
+        except OSError as e:
+            c.problem = f"cannot be read: {e.strerror or e}"
+        tick()
+
+    from concurrent.futures import ThreadPoolExecutor  # only when files are new: 6 ms of start-up
+
+    text = [c for c, _ in todo if c.file.kind == "text"]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(text) or 1)))
+    try:
+        for f in [pool.submit(read_bytes, c) for c in text]:
+            f.result()
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    by_format: dict[LogFormat, list[Checked]] = defaultdict(list)
+    for c in text:
+        if c.ok:
+            by_format[c.fmt].append(c)
+    for fmt, group in by_format.items():
+        problems, spelled = check_records(session, fmt, [duck_path(c.file.path) for c in group])
+        for c in group:
+            c.problem = problems.get(duck_path(c.file.path))
+            c.canonical = duck_path(c.file.path) not in spelled
+    parquet = [c for c, _ in todo if c.file.kind == "parquet"]
+    for c in parquet:
+        try:
+            c.fmt = check_parquet(session, duck_path(c.file.path))
+        except DataProblem as e:
+            c.problem = str(e)
+        tick()
+    problems, spelled = check_parquet_addresses(session,
+                                                [(duck_path(c.file.path), c.fmt) for c in parquet if c.ok])
+    for c in parquet:
+        if c.ok:
+            c.problem = problems.get(duck_path(c.file.path))
+            c.canonical = duck_path(c.file.path) not in spelled
+    for c, stamp in todo:
+        if c.ok:
+            cache.put(c.file.path, stamp, c.fmt, c.canonical)
+        else:
+            c.fmt = None
+    cache.save()
+    return out
+
+
+def forget(path: Path) -> None:
+    """A file that DuckDB could not read after all (changed since it was checked)."""
+    cache = _Cache()
+    cache.forget(path)
+    cache.save()
+
+
+__all__ = ["ADDRESS_FIELDS", "Checked", "DataProblem", "FIELDS", "check_parquet", "check_parquet_addresses",
+           "check_records", "excerpt", "forget", "scan_text", "verify"]

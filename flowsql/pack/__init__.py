@@ -1,0 +1,1 @@
+"""The query pack: one .sql file per query, its typed parameters, rendering, the lint gate."""
