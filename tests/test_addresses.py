@@ -30,7 +30,7 @@ from flowsql.inventory import load
 from flowsql.pack.params import ParamSpec, Window
 from flowsql.pack.queries import get_query, load_pack
 from flowsql.pack.render import render
-from flowsql.resources import sql_dir
+from flowsql.resources import local_functions_sql
 from flowsql.runner import run
 from trees import DAY, day_dir, record, write_log
 
@@ -43,7 +43,7 @@ W = Window(DAY, DAY)
 @pytest.fixture(scope="module")
 def con():
     c = duckdb.connect()
-    c.execute((sql_dir() / "local" / "functions.sql").read_text())
+    c.execute(local_functions_sql())
     yield c
     c.close()
 

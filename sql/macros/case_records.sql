@@ -21,8 +21,8 @@ WITH records AS (
         "end" AS end_time,
         start - start % 3600 AS hour_start,
         {% if kind == 'address' %}
-        srcaddr = {{ subject }} AS sent,
-        dstaddr = {{ subject }} AS received,
+        {{ same_address(col('srcaddr'), subject) }} AS sent,
+        {{ same_address(col('dstaddr'), subject) }} AS received,
         {% elif kind == 'cidr' %}
         {{ in_block(subject, col('srcaddr')) }} AS sent,
         {{ in_block(subject, col('dstaddr')) }} AS received,
@@ -30,13 +30,13 @@ WITH records AS (
         CASE
             WHEN {{ column('flow_direction') }} IS NOT NULL THEN {{ column('flow_direction') }} = 'egress'
             {% if addresses is not none %}
-            ELSE srcaddr IN ({{ addresses }})
+            ELSE {{ address_in(col('srcaddr'), addresses) }}
             {% endif %}
         END AS sent,
         CASE
             WHEN {{ column('flow_direction') }} IS NOT NULL THEN {{ column('flow_direction') }} = 'ingress'
             {% if addresses is not none %}
-            ELSE dstaddr IN ({{ addresses }})
+            ELSE {{ address_in(col('dstaddr'), addresses) }}
             {% endif %}
         END AS received,
         {% endif %}
@@ -48,7 +48,7 @@ WITH records AS (
         {{ window() }}
         AND log_status = 'OK'
         {% if kind == 'address' %}
-        AND (srcaddr = {{ subject }} OR dstaddr = {{ subject }})
+        AND ({{ same_address(col('srcaddr'), subject) }} OR {{ same_address(col('dstaddr'), subject) }})
         {% elif kind == 'cidr' %}
         AND ({{ in_block(subject, col('srcaddr')) }} OR {{ in_block(subject, col('dstaddr')) }})
         {% else %}

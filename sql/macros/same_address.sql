@@ -12,3 +12,14 @@ try_cast({{ a }} AS IPADDRESS) = try_cast({{ b }} AS IPADDRESS)
 {{ a }} = {{ b }}
 {%- endif -%}
 {%- endmacro %}
+
+
+{#- Is an address (a VARCHAR expression) one of a list parameter's addresses? As same_address: on
+    Athena every side read as IPADDRESS, on the local engine text (one text per address). -#}
+{% macro address_in(a, values) -%}
+{%- if engine == 'athena' -%}
+try_cast({{ a }} AS IPADDRESS) IN ({% for v in values %}{% if not loop.first %}, {% endif %}try_cast({{ v }} AS IPADDRESS){% endfor %})
+{%- else -%}
+{{ a }} IN ({{ values }})
+{%- endif -%}
+{%- endmacro %}
