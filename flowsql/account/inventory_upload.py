@@ -6,9 +6,10 @@ from pathlib import Path
 
 from ..files import dumps_json
 from ..inventory.documents import TABLES, load
+from .defaults import DATABASE
 
 
-def upload(aws, directory: Path, *, location: str, database: str = "flowsql") -> dict[str, int]:
+def upload(aws, directory: Path, *, location: str, database: str = DATABASE) -> dict[str, int]:
     """Put an inventory folder's rows in S3 as JSON lines and register the inventory Glue tables.
 
     Each table gets one object, `<location><table>/<account>-<region>.json`, so several accounts'

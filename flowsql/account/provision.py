@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 from ..aws import Aws, aws_errors, errors, is_code, partition_for_region, split_s3_uri, translate
 from ..engines.athena.config import Config, TableConfig
 from ..errors import AwsError, UsageError
+from .defaults import DATABASE, SCHEDULE_PREFIX, TABLE, WORKGROUP
 from .discovery import check_bucket
 from .named_queries import canned_named_queries
 from .tables import (DEFAULT_DAY_START, DESTINATION, MANAGED, FlowLogTable, TableSpec, day_format, diff,
@@ -66,9 +67,9 @@ NamedQueries = Sequence[tuple[str, str, str]]
 
 @dataclass
 class SetupOptions:
-    database: str = "flowsql"
-    workgroup: str = "flowsql"
-    table: str = "vpc_flow_logs"  # further flow-log tables get _2, _3, …
+    database: str = DATABASE
+    workgroup: str = WORKGROUP
+    table: str = TABLE  # further flow-log tables get _2, _3, …
     scan_limit: int = DEFAULT_SCAN_LIMIT  # bytes; BytesScannedCutoffPerQuery
     results_location: str | None = None  # default s3://flowsql-results-{account}-{region}/results/
     inventory_location: str | None = None  # default: the results bucket's inventory/ folder
@@ -585,7 +586,7 @@ def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Seque
     return out
 
 
-def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsql", workgroup: str = "flowsql",
+def iam_policy(*, account: str = "*", region: str = "*", database: str = DATABASE, workgroup: str = WORKGROUP,
                log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
                inventory_location: str | None = None, kms_keys: Sequence[str] | None = None) -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
@@ -688,9 +689,7 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
     and the two IAM roles it creates, reads, updates and deletes, all named flowsql-report…
     (flowsql.schedule.eventbridge), and the roles it hands to CodeBuild and to Scheduler
     (iam:PassRole, each to its own service only). The other targets call no AWS API."""
-    from ..schedule.spec import PREFIX
-
-    roles = f"arn:{p}:iam::{account}:role/{PREFIX}*"
+    roles = f"arn:{p}:iam::{account}:role/{SCHEDULE_PREFIX}*"
     passed = [("Build", f"{roles}-codebuild", "codebuild.amazonaws.com"),
               ("Scheduler", f"{roles}-scheduler", "scheduler.amazonaws.com")]
     out = [

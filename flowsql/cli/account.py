@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..account.defaults import DATABASE, TABLE, WORKGROUP
 from ..errors import UsageError
 from .common import AwsRegionOpt, ProfileOpt, app, command, note, out, split
 
@@ -23,9 +24,9 @@ def setup_cmd(
     no_discovery: bool = typer.Option(False, "--no-discovery", help="Do not read DescribeFlowLogs; needs --bucket."),
     accounts: Optional[List[str]] = typer.Option(None, "--accounts", metavar="IDS",
                                                  help="Accounts of a multi-account bucket (default: all found)."),
-    database: str = typer.Option("flowsql", "--database", help="Glue database."),
-    table: str = typer.Option("vpc_flow_logs", "--table", help="Flow-log table name (more get _2, _3, …)."),
-    workgroup: str = typer.Option("flowsql", "--workgroup", help="Athena workgroup."),
+    database: str = typer.Option(DATABASE, "--database", help="Glue database."),
+    table: str = typer.Option(TABLE, "--table", help="Flow-log table name (more get _2, _3, …)."),
+    workgroup: str = typer.Option(WORKGROUP, "--workgroup", help="Athena workgroup."),
     scan_limit: str = typer.Option("10GB", "--scan-limit", help="Per-query scan cut-off (BytesScannedCutoffPerQuery)."),
     results: Optional[str] = typer.Option(None, "--results", metavar="S3URI",
                                           help="Where Athena writes results (default: a new "
