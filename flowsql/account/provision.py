@@ -555,9 +555,9 @@ def inventory_sync_actions() -> list[str]:
     """What `inventory sync` needs: its own describe calls and every posture check's facts (each
     check declares its IAM actions; a new check adds to the policy by itself)."""
     from .snapshot_sync import SYNC_IAM_ACTIONS
-    from ..posture import checks
+    from ..posture import all_checks
 
-    return sorted({*SYNC_IAM_ACTIONS, *(a for c in checks() for a in c.iam_actions)})
+    return sorted({*SYNC_IAM_ACTIONS, *(a for c in all_checks() for a in c.iam_actions)})
 
 
 def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Sequence[str] | None) -> list[dict]:
