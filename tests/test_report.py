@@ -24,7 +24,7 @@ from flowsql.inventory import load
 from flowsql.pack.params import Window
 from flowsql.pack.queries import load_pack
 from flowsql.report import SCHEMA_PATH
-from flowsql.report.build import MAX_ROWS
+from flowsql.report.model import MAX_ROWS
 from flowsql.report.month import parse_month
 from flowsql.runner import run
 

@@ -34,8 +34,7 @@ def to_json(report: dict) -> str:
 
 def render(report: dict) -> dict[str, bytes]:
     """The three files' bytes."""
-    from .render_html import page as html_page
-    from .render_md import page as md_page
+    from .pages import html_page, md_page
 
     return {"report.html": html_page(report).encode("utf-8"), "report.md": md_page(report).encode("utf-8"),
             "report.json": to_json(report).encode("utf-8")}
