@@ -139,9 +139,9 @@ def _keep_dated(tree, day: date) -> None:
 
 
 def _failed(e: BaseException, action: str, what: str) -> str:
-    from ..aws import translate
+    from ..aws import map_error
 
-    return f"{what}: {translate(e, action)}"
+    return f"{what}: {map_error(e, action)}"
 
 
 def _remove(tree, rel: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Sequence
 
-from ..aws import Aws, aws_errors, errors, is_code, partition_for_region, split_s3_uri, translate
+from ..aws import Aws, aws_errors, errors, is_code, map_error, partition_for_region, split_s3_uri
 from ..engines.athena.config import Config, TableConfig
 from ..errors import AwsError, UsageError
 from .defaults import DATABASE, SCHEDULE_PREFIX, TABLE, WORKGROUP
@@ -207,7 +207,7 @@ def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None
             getattr(client, a.operation)(**a.params)
         except errors() as e:
             if not (a.kind == "create-bucket" and is_code(e, "BucketAlreadyOwnedByYou")):
-                raise translate(e, a.description) from None
+                raise map_error(e, a.description) from None
         n += 1
     return n
 
@@ -275,7 +275,7 @@ def _bucket_actions(s3, bucket: str, region: str, days: int) -> list[Action]:
             raise AwsError(f"bucket {bucket} exists but is not readable (another account's?); "
                            "pass --results s3://BUCKET/PREFIX/") from None
         else:
-            raise translate(e, f"checking results bucket {bucket}") from None
+            raise map_error(e, f"checking results bucket {bucket}") from None
     pab = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
            "RestrictPublicBuckets": True}
     encryption = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
@@ -318,7 +318,7 @@ def _get(call, bucket: str, key: str, missing: tuple[str, ...]):
     except errors() as e:
         if is_code(e, *missing):
             return None
-        raise translate(e, f"reading the settings of s3://{bucket}") from None
+        raise map_error(e, f"reading the settings of s3://{bucket}") from None
 
 
 def _same_rule(have: dict, want: dict) -> bool:
@@ -336,7 +336,7 @@ def _database_exists(glue, name: str) -> bool:
     except errors() as e:
         if is_code(e, "EntityNotFoundException"):
             return False
-        raise translate(e, f"reading Glue database {name}") from None
+        raise map_error(e, f"reading Glue database {name}") from None
 
 
 def _existing_tables(glue, database: str) -> dict[str, dict]:
@@ -444,7 +444,7 @@ def _get_workgroup(athena, name: str) -> dict | None:
     except errors() as e:
         if is_code(e, "InvalidRequestException", "ResourceNotFoundException"):
             return None
-        raise translate(e, f"reading Athena workgroup {name}") from None
+        raise map_error(e, f"reading Athena workgroup {name}") from None
 
 
 def _workgroup_update(name: str, wg: dict, want: dict) -> list[Action]:

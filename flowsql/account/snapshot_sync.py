@@ -191,9 +191,9 @@ def _ours(out, folder: str) -> list[str]:
 
 
 def _failed(e: BaseException, what: str) -> str:
-    from ..aws import translate
+    from ..aws import map_error
 
-    return str(translate(e, what))
+    return str(map_error(e, what))
 
 
 def _write_doc(out, rel: str, doc: dict) -> int:

@@ -46,7 +46,7 @@ def setup_cmd(
     """
     from ..engines.athena import config
     from ..aws import Aws
-    from ..account.discovery import check_accounts, discover
+    from ..account.discovery import check_accounts, discover_flow_logs
     from ..logs.fields import parse_log_format
     from ..pack.params import parse_day
     from ..account.provision import SetupOptions, apply, check_options, parse_size, plan
@@ -66,7 +66,7 @@ def setup_cmd(
     check_options(options)
     aws = Aws.connect(profile, region)
     note(f"account {aws.account}, region {aws.region}: looking for flow logs that publish to S3 …")
-    dests = discover(aws, bucket=bucket, prefix=prefix, log_format=log_format,
+    dests = discover_flow_logs(aws, bucket=bucket, prefix=prefix, log_format=log_format,
                      use_flow_logs=not no_discovery, accounts=wanted_accounts)
     for n in dests.notes:
         note(f"  note: {n}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from .path import TCP, UDP, Connection, Evaluation, evaluate
+from .path import TCP, UDP, Connection, Evaluation, evaluate_path
 
 
 def configure(d, directory, window) -> None:
@@ -40,7 +40,7 @@ def configure(d, directory, window) -> None:
         ev = Evaluation({"kind": "unknown", "resource": None, "rule": None, "direction": None, "detail": missing}, [])
     else:
         try:
-            ev = evaluate(snap.configuration, conn)
+            ev = evaluate_path(snap.configuration, conn)
         except (AttributeError, TypeError, KeyError) as e:  # a field of the wrong JSON type deep inside
             raise SourceError(f"inventory folder {snap.folder}: not in the AWS CLI's shapes ({e})") from None
     disagreements = compare(conv, ev) if conv else []

@@ -139,7 +139,7 @@ def page(case: dict) -> str:
 
 def _header(case: dict) -> str:
     w = words
-    v = w.verdict(case)
+    v = w.verdict_line(case)
     links = " · ".join(f'<a href="#{esc(k)}">{esc(t)}</a>' for k, t in w.TITLES.items()
                        if k != "undirected" or "undirected" in case)
     return (f"<header><h1>Case: {esc(w.subject_line(case))}</h1><p class=\"muted\">{esc(w.scope_line(case))}</p>"

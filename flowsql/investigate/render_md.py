@@ -76,7 +76,7 @@ _NUMERIC = {"flows", "accepted", "rejected", "packets", "bytes", "sent", "receiv
 def page(case: dict) -> str:
     w = words
     out = [f"# Case: {text(w.subject_line(case))}", "", text(w.scope_line(case), starts_line=True), ""]
-    v = w.verdict(case)
+    v = w.verdict_line(case)
     if v:
         out += [f"**{text(v)}**", ""]
     out += [kv_table(w.kpis(case)), "", text(w.ABOUT, starts_line=True), ""]

@@ -25,7 +25,7 @@ MEDIA_TYPES = {"report.html": "text/html; charset=utf-8", "report.md": "text/mar
 TAG = "tmp"  # .OUT.tmp-PID-XXXXXXXX
 
 
-def to_json(report: dict) -> str:
+def report_json(report: dict) -> str:
     """report.json's text: sorted keys, two-space indent, UTF-8 unescaped, a final line feed."""
     from ..files import dumps_json
 
@@ -37,7 +37,7 @@ def render(report: dict) -> dict[str, bytes]:
     from .pages import html_page, md_page
 
     return {"report.html": html_page(report).encode("utf-8"), "report.md": md_page(report).encode("utf-8"),
-            "report.json": to_json(report).encode("utf-8")}
+            "report.json": report_json(report).encode("utf-8")}
 
 
 def check_out(out: Path, names=FILES) -> None:

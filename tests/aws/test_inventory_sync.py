@@ -10,7 +10,7 @@ from awsfixtures import ACCOUNT, REGION
 
 from flowsql import inventory
 from flowsql.account.inventory_sync import sync
-from flowsql.account.inventory_upload import upload
+from flowsql.account.inventory_upload import upload_inventory
 from flowsql.account.provision import ensure_inventory_tables
 from flowsql.errors import SourceError
 
@@ -126,7 +126,7 @@ def test_upload_puts_json_lines_and_registers_tables(boto, aws, tmp_path):
     _arrange(boto, enis=3)
     sync(aws, tmp_path)
     boto.s3.create_bucket(Bucket="res")
-    counts = upload(aws, tmp_path, location="s3://res/inventory", database="flowsql")
+    counts = upload_inventory(aws, tmp_path, location="s3://res/inventory", database="flowsql")
 
     inv = inventory.load(tmp_path)
     assert counts == {t: len(inv.table(t)) for t in inventory.TABLES}
@@ -146,7 +146,7 @@ def test_upload_to_missing_bucket(aws, tmp_path):
     from flowsql.errors import AwsError
 
     with pytest.raises(AwsError, match="does not exist"):
-        upload(aws, tmp_path, location="s3://nope/inventory/")
+        upload_inventory(aws, tmp_path, location="s3://nope/inventory/")
 
 
 def _seed_enis(subnet_id: str, n: int) -> None:
@@ -175,7 +175,7 @@ def test_ten_thousand_enis(proxy, boto, aws, tmp_path):
     assert sum(e["is_lambda"] for e in inv.enis) == 1_000
 
     boto.s3.create_bucket(Bucket="res")
-    counts = upload(aws, tmp_path, location="s3://res/inventory/")
+    counts = upload_inventory(aws, tmp_path, location="s3://res/inventory/")
     assert counts["enis"] == counts["eni_ips"] == 10_000
     body = boto.s3.get_object(Bucket="res", Key=f"inventory/eni_ips/{ACCOUNT}-{REGION}.json")["Body"].read()
     assert body.count(b"\n") == 10_000

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...cache import cache_dir, read_json, write_json
+from ...cache import cache_dir, read_cached, write_cached
 from .partition_bound import DEFAULT_TABLES
 from .settings import ENGINES, LINT_ACCOUNTS, lint_target, lint_window
 
@@ -59,11 +59,11 @@ def _key(sql: str, table: str | None) -> str:
 
 
 def _cached(key: str) -> list[dict] | None:
-    return read_json(_cache_dir() / f"{key}.json")
+    return read_cached(_cache_dir() / f"{key}.json")
 
 
 def _store(key: str, findings: list[dict]) -> None:
-    write_json(_cache_dir() / f"{key}.json", findings)
+    write_cached(_cache_dir() / f"{key}.json", findings)
 
 
 _linters: dict = {}  # flow-log table names -> a Linter whose FS01 looks for them
