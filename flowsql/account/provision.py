@@ -704,14 +704,14 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
     out += [
         stmt("FlowsqlScheduleProject",
              ["codebuild:BatchGetProjects", "codebuild:CreateProject", "codebuild:UpdateProject",
-              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{PREFIX}*"]),
+              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{SCHEDULE_PREFIX}*"]),
         stmt("FlowsqlScheduleListProjects", ["codebuild:ListProjects"], ["*"]),
         # list reads a flowsql schedule in any group; install and remove touch the default group's
         stmt("FlowsqlScheduleRead", ["scheduler:GetSchedule"],
-             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{PREFIX}*"]),
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{SCHEDULE_PREFIX}*"]),
         stmt("FlowsqlScheduleSchedule",
              ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
-             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{PREFIX}*"]),
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{SCHEDULE_PREFIX}*"]),
         stmt("FlowsqlScheduleListSchedules", ["scheduler:ListSchedules"], ["*"]),
     ]
     return out
