@@ -160,3 +160,12 @@ def test_the_loader_reads_and_checks_every_row(tmp_path):
         with pytest.raises(SourceError, match=f"{folder / r.file}: .* is missing"):
             load_snapshot(tmp_path)
         (folder / r.file).unlink()
+
+
+def test_the_reference_lists_every_row():
+    """docs/posture.md's table of the snapshot's files names each row's file and AWS CLI command."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "posture.md").read_text()
+    for r in BUCKET_SETTINGS:
+        assert f"| `buckets/BUCKET/{r.file}` | `{r.cli} --bucket BUCKET` |" in text, r.file

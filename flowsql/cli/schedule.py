@@ -16,8 +16,8 @@ schedule_app = sub_app(
 
 
 # The choice is the registry's: a target is its module in flowsql/schedule/ and its name there.
-TargetName = Enum("TargetName", [(n, n) for n in targets.names()], type=str)
 _NAMES = targets.names()
+TargetName = Enum("TargetName", [(n, n) for n in _NAMES], type=str)
 
 TargetOpt = typer.Option(..., "--target", "-t", help=f"Where the run lives: {', '.join(_NAMES[:-1])} or {_NAMES[-1]}.")
 NameOpt = typer.Option("flowsql-report", "--name", help="The schedule's name: flowsql-report or flowsql-report-SUFFIX.")
