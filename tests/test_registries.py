@@ -72,6 +72,15 @@ def test_every_target_declares_itself_completely():
     assert (install | remove | listing) - COMMON == declared
 
 
+def test_the_cli_reads_the_choice_without_loading_a_target():
+    """`flowsql --help` builds the --target choice from the names alone: no target module (nor the
+    schedule's parsing) is imported for it."""
+    code = ("import sys, flowsql.cli.schedule; "
+            "print(sorted(m for m in sys.modules if m.startswith('flowsql.schedule.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['flowsql.schedule.target_spec', 'flowsql.schedule.targets']"
+
+
 @pytest.mark.parametrize("kwargs,needle", [
     (dict(name="nosuch", options=(), factory=None), "a factory"),
     (dict(name="Cron", options=(), factory=lambda install: None), "lower-case name"),
