@@ -180,7 +180,8 @@ def _sizes(out, folder: str) -> list[str]:
 
 def _ours(out, folder: str) -> list[str]:
     kinds = dict(out.entries(folder))
-    return [f"{folder}/{s.file}" for s in BUCKET_SETTINGS if kinds.get(s.file) in ("file", "link")] + _sizes(out, folder)
+    ours = [f"{folder}/{s.file}" for s in BUCKET_SETTINGS if kinds.get(s.file) in ("file", "link")]
+    return ours + _sizes(out, folder)
 
 
 def _failed(e: BaseException, what: str) -> str:
