@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Callable, Iterable, Sequence
 
 from ..aws import Aws, aws_errors, errors, is_code, partition_for_region, split_s3_uri, translate
+from ..engines.athena import defaults
 from ..engines.athena.config import Config, TableConfig
 from ..errors import AwsError, UsageError
 from .discovery import check_bucket
@@ -66,9 +67,9 @@ NamedQueries = Sequence[tuple[str, str, str]]
 
 @dataclass
 class SetupOptions:
-    database: str = "flowsql"
-    workgroup: str = "flowsql"
-    table: str = "vpc_flow_logs"  # further flow-log tables get _2, _3, …
+    database: str = defaults.DATABASE
+    workgroup: str = defaults.WORKGROUP
+    table: str = defaults.TABLE  # further flow-log tables get _2, _3, …
     scan_limit: int = DEFAULT_SCAN_LIMIT  # bytes; BytesScannedCutoffPerQuery
     results_location: str | None = None  # default s3://flowsql-results-{account}-{region}/results/
     inventory_location: str | None = None  # default: the results bucket's inventory/ folder
@@ -101,7 +102,7 @@ def parse_size(text: str, option: str = "--scan-limit") -> int:
 
 
 def results_bucket_name(account: str, region: str) -> str:
-    return f"flowsql-results-{account}-{region}"
+    return defaults.RESULTS_BUCKET.format(account=account, region=region)
 
 
 def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
@@ -585,7 +586,8 @@ def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Seque
     return out
 
 
-def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsql", workgroup: str = "flowsql",
+def iam_policy(*, account: str = "*", region: str = "*", database: str = defaults.DATABASE,
+               workgroup: str = defaults.WORKGROUP,
                log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
                inventory_location: str | None = None, kms_keys: Sequence[str] | None = None) -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
@@ -602,7 +604,8 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     `FlowsqlPull…` is for `flowsql pull`; `FlowsqlInvestigate…` for `flowsql investigate` on Athena.
     """
     p = partition_for_region(region) if region != "*" else "aws"
-    rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
+    rb = results_bucket_name(account, region) if "*" not in (account, region) else (
+        defaults.RESULTS_BUCKET.split("{", 1)[0] + "*")  # any account's, any region's
     results_bucket, results_key = _s3_parts(results_location or f"s3://{rb}/{RESULTS_PREFIX}")
     inventory_bucket, inventory_key = _s3_parts(inventory_location or f"s3://{rb}/{INVENTORY_PREFIX}")
     catalog = f"arn:{p}:glue:{region}:{account}:catalog"
