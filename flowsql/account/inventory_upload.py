@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..engines.athena import defaults
 from ..files import dumps_json
 from ..inventory.documents import TABLES, load_inventory
-from .defaults import DATABASE
 
 
-def upload_inventory(aws, directory: Path, *, location: str, database: str = DATABASE) -> dict[str, int]:
+def upload_inventory(aws, directory: Path, *, location: str, database: str = defaults.DATABASE) -> dict[str, int]:
     """Put an inventory folder's rows in S3 as JSON lines and register the inventory Glue tables.
 
     Each table gets one object, `<location><table>/<account>-<region>.json`, so several accounts'

@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any, Callable, Iterable, Sequence
 
 from ..aws import Aws, aws_errors, errors, is_code, map_error, partition_for_region, split_s3_uri
+from ..engines.athena import defaults
 from ..engines.athena.config import Config, TableConfig
 from ..errors import AwsError, UsageError
-from .defaults import DATABASE, SCHEDULE_PREFIX, TABLE, WORKGROUP
 from .discovery import check_bucket
 from .named_queries import canned_named_queries
 from .tables import (DEFAULT_DAY_START, DESTINATION, MANAGED, FlowLogTable, TableSpec, day_format, diff,
@@ -67,9 +67,9 @@ NamedQueries = Sequence[tuple[str, str, str]]
 
 @dataclass
 class SetupOptions:
-    database: str = DATABASE
-    workgroup: str = WORKGROUP
-    table: str = TABLE  # further flow-log tables get _2, _3, …
+    database: str = defaults.DATABASE
+    workgroup: str = defaults.WORKGROUP
+    table: str = defaults.TABLE  # further flow-log tables get _2, _3, …
     scan_limit: int = DEFAULT_SCAN_LIMIT  # bytes; BytesScannedCutoffPerQuery
     results_location: str | None = None  # default s3://flowsql-results-{account}-{region}/results/
     inventory_location: str | None = None  # default: the results bucket's inventory/ folder
@@ -102,7 +102,7 @@ def parse_size(text: str, option: str = "--scan-limit") -> int:
 
 
 def results_bucket_name(account: str, region: str) -> str:
-    return f"flowsql-results-{account}-{region}"
+    return defaults.RESULTS_BUCKET.format(account=account, region=region)
 
 
 def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
@@ -586,7 +586,8 @@ def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Seque
     return out
 
 
-def iam_policy(*, account: str = "*", region: str = "*", database: str = DATABASE, workgroup: str = WORKGROUP,
+def iam_policy(*, account: str = "*", region: str = "*", database: str = defaults.DATABASE,
+               workgroup: str = defaults.WORKGROUP,
                log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
                inventory_location: str | None = None, kms_keys: Sequence[str] | None = None) -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
@@ -603,7 +604,8 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = DATABAS
     `FlowsqlPull…` is for `flowsql pull`; `FlowsqlInvestigate…` for `flowsql investigate` on Athena.
     """
     p = partition_for_region(region) if region != "*" else "aws"
-    rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
+    rb = results_bucket_name(account, region) if "*" not in (account, region) else (
+        defaults.RESULTS_BUCKET.split("{", 1)[0] + "*")  # any account's, any region's
     results_bucket, results_key = _s3_parts(results_location or f"s3://{rb}/{RESULTS_PREFIX}")
     inventory_bucket, inventory_key = _s3_parts(inventory_location or f"s3://{rb}/{INVENTORY_PREFIX}")
     catalog = f"arn:{p}:glue:{region}:{account}:catalog"
@@ -689,7 +691,8 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
     and the two IAM roles it creates, reads, updates and deletes, all named flowsql-report…
     (flowsql.schedule.eventbridge), and the roles it hands to CodeBuild and to Scheduler
     (iam:PassRole, each to its own service only). The other targets call no AWS API."""
-    roles = f"arn:{p}:iam::{account}:role/{SCHEDULE_PREFIX}*"
+    named = defaults.SCHEDULE_PREFIX
+    roles = f"arn:{p}:iam::{account}:role/{named}*"
     passed = [("Build", f"{roles}-codebuild", "codebuild.amazonaws.com"),
               ("Scheduler", f"{roles}-scheduler", "scheduler.amazonaws.com")]
     out = [
@@ -704,17 +707,19 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
     out += [
         stmt("FlowsqlScheduleProject",
              ["codebuild:BatchGetProjects", "codebuild:CreateProject", "codebuild:UpdateProject",
-              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{SCHEDULE_PREFIX}*"]),
+              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{named}*"]),
         stmt("FlowsqlScheduleListProjects", ["codebuild:ListProjects"], ["*"]),
         # list reads a flowsql schedule in any group; install and remove touch the default group's
         stmt("FlowsqlScheduleRead", ["scheduler:GetSchedule"],
-             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{SCHEDULE_PREFIX}*"]),
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{named}*"]),
         stmt("FlowsqlScheduleSchedule",
              ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
-             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{SCHEDULE_PREFIX}*"]),
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{named}*"]),
         stmt("FlowsqlScheduleListSchedules", ["scheduler:ListSchedules"], ["*"]),
     ]
     return out
+
+
 def _pull_statements(p: str, account: str, region: str, log_buckets: list[str], log_objects: list[str],
                      log_prefixes: list[str], kms_keys: Sequence[str] | None) -> list[dict]:
     """`flowsql pull`: discovery (DescribeFlowLogs), listing only below the flow-log prefixes (the

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..account.defaults import DATABASE, TABLE, WORKGROUP
+from ..engines.athena import defaults
 from ..errors import UsageError
 from .common import AwsRegionOpt, ProfileOpt, app, command, note, out, split
 
@@ -24,13 +24,13 @@ def setup_cmd(
     no_discovery: bool = typer.Option(False, "--no-discovery", help="Do not read DescribeFlowLogs; needs --bucket."),
     accounts: Optional[List[str]] = typer.Option(None, "--accounts", metavar="IDS",
                                                  help="Accounts of a multi-account bucket (default: all found)."),
-    database: str = typer.Option(DATABASE, "--database", help="Glue database."),
-    table: str = typer.Option(TABLE, "--table", help="Flow-log table name (more get _2, _3, …)."),
-    workgroup: str = typer.Option(WORKGROUP, "--workgroup", help="Athena workgroup."),
+    database: str = typer.Option(defaults.DATABASE, "--database", help="Glue database."),
+    table: str = typer.Option(defaults.TABLE, "--table", help="Flow-log table name (more get _2, _3, …)."),
+    workgroup: str = typer.Option(defaults.WORKGROUP, "--workgroup", help="Athena workgroup."),
     scan_limit: str = typer.Option("10GB", "--scan-limit", help="Per-query scan cut-off (BytesScannedCutoffPerQuery)."),
     results: Optional[str] = typer.Option(None, "--results", metavar="S3URI",
                                           help="Where Athena writes results (default: a new "
-                                               "flowsql-results-{account}-{region} bucket)."),
+                                               f"{defaults.RESULTS_BUCKET} bucket)."),
     results_expire_days: int = typer.Option(30, "--results-expire-days", min=1, help="Expire query results after N days."),
     projection_start: str = typer.Option("2018-01-01", "--projection-start", metavar="DAY",
                                          help="First day of the day partition projection."),

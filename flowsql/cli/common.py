@@ -11,6 +11,7 @@ import functools
 import signal
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -201,6 +202,21 @@ RegionOpt = typer.Option(None, "--region", metavar="REGION",
                          help="Only logs of this region (repeatable or comma-separated).")
 ProfileOpt = typer.Option(None, "--profile", help="The AWS CLI profile (default: AWS_PROFILE, then the default chain).")
 AwsRegionOpt = typer.Option(None, "--region", help="The AWS region (default: AWS_REGION / the profile's region).")
+
+
+def out_folder(value: str | None, option: str = "--out") -> Path | None:
+    """A folder option's value: empty or blank is a usage error (a Path would read it as `.`, the current
+    folder), an existing file is refused before any work. The folder itself may be a link to a folder (the
+    user named it, as with `cp` or `aws s3 sync`); nothing below it is ever followed when flowsql removes,
+    replaces or tidies."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise UsageError(f"{option}: empty value")
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {value} is a file, not a folder")
+    return path
 
 
 def split(values: Optional[List[str]]) -> list[str]:

@@ -62,6 +62,8 @@ def make_engine(engine: EngineName, *, source, inventory, window, accounts, regi
         from ..engines.local.engine import LocalEngine
         from ..inventory import load_inventory
 
+        if table is not None:
+            raise UsageError("--table is for the Athena engine (a Glue table); the local engine reads --source")
         if source is None:
             raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree); "
                              "for Athena, run `flowsql setup` first")

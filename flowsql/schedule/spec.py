@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
-from ..account.defaults import SCHEDULE_PREFIX
+from ..engines.athena.defaults import SCHEDULE_PREFIX
 from ..errors import UsageError
 from ..files import dumps_json, loads_json
 
