@@ -33,7 +33,8 @@ def test_the_tree_keeps_the_import_contract():
     # a lower layer importing a higher one: the logs importing the CLI
     ("logs/fields.py", "from flowsql.cli import app", "flowsql.logs is not allowed to import flowsql.cli"),
     # a cycle between siblings of one package
-    ("pack/lint/settings.py", "from flowsql.pack.lint.gate import lint_sql", "No cycles are allowed in flowsql.pack.lint"),
+    ("pack/lint/settings.py", "from flowsql.pack.lint.gate import lint_sql",
+     "No cycles are allowed in flowsql.pack.lint"),
     # a cycle through a package's own __init__ (flowsql.posture imports posture.model at its top)
     ("posture/model.py", "from flowsql.posture import all_checks", "- flowsql.posture.model"),
 ], ids=["layer", "siblings", "package-init"])
@@ -50,3 +51,38 @@ def test_an_import_against_the_flow_breaks_the_contract(tmp_path, module, import
     assert r.returncode != 0, r.stdout + r.stderr
     assert said in r.stdout, r.stdout  # broken by the import added, not by the copy
     assert "BROKEN" in r.stdout
+
+
+# Names that several modules define on purpose: the API that discovery or a registry calls on every module
+# of a kind, and the posture package's own interface over its modules. Anything else defined twice misleads
+# (one name, two meanings), and a new one fails here.
+SHARED = {
+    "plan": "a report section's API (report/sections/__init__.py)", "build": "a report section's API",
+    "html": "a report section's API", "markdown": "a report section's API",
+    "run": "a posture check's API (posture/checks/__init__.py), and runner.run",
+    "discover": "the discovery of report sections and of posture checks",
+    "make_client": "a pull source's API (pull/cloudwatch.py, pull/s3.py)",
+    "page": "case.html and case.md (investigate/render_html.py, render_md.py)",
+    "table": "the report's HTML and Markdown building blocks",
+    "kv_table": "the report's HTML and Markdown building blocks",
+    "design_sheet": "flowsql.posture's interface", "evaluate": "flowsql.posture's interface",
+    "has_snapshot": "flowsql.posture's interface", "load_policy": "flowsql.posture's interface",
+    "load_snapshot": "flowsql.posture's interface",
+    # to rename with the report's orchestration (cli/report.py) in one change
+    "render": "pack.render.render; report.write.render and investigate.write.render (the files' bytes)",
+    "sweep": "engines.local.duck.sweep; report.write.sweep",
+}
+
+
+def test_no_two_modules_define_a_public_function_of_one_name():
+    import ast
+    import collections
+
+    defined = collections.defaultdict(list)
+    for path in sorted((ROOT / "flowsql").rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                defined[node.name].append(path.relative_to(ROOT).as_posix())
+    twice = {name: where for name, where in defined.items() if len(where) > 1 and name not in SHARED}
+    assert not twice, twice
+    assert set(SHARED) <= {name for name, where in defined.items() if len(where) > 1}  # none kept for nothing

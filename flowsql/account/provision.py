@@ -1,6 +1,6 @@
 """`flowsql setup` as a plan: the actions that bring an account to the wanted state, then applying them.
 
-`plan()` reads the current state (Glue database and tables, Athena workgroup and named queries,
+`plan_setup()` reads the current state (Glue database and tables, Athena workgroup and named queries,
 the results bucket) and returns only what is missing or different, each action with a one-line
 description (and, for tables, the DDL) — so a second run plans nothing and `--dry-run` is "print
 the plan". `apply()` makes the calls. Nothing is ever deleted, and nothing is written under a
@@ -105,14 +105,14 @@ def results_bucket_name(account: str, region: str) -> str:
     return defaults.RESULTS_BUCKET.format(account=account, region=region)
 
 
-def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
+def plan_setup(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
     """The actions that make `destinations` (from discovery) queryable; [] when all is in place.
 
     `destinations` may carry `flow_log_locations` (discovery.Discovered): every place the
     account's flow logs write, which the results and inventory locations must keep clear of.
     """
     o = options or SetupOptions()
-    check_options(o)
+    check_setup_options(o)
     if not destinations:
         raise UsageError("nothing to set up: no flow-log destination")
     account, region = aws.account, aws.region
@@ -214,7 +214,7 @@ def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None
 
 # -- checks ----------------------------------------------------------------------------------
 
-def check_options(o: SetupOptions) -> None:
+def check_setup_options(o: SetupOptions) -> None:
     """Everything about the options that can be checked without AWS (the CLI calls it first)."""
     if o.scan_limit < MIN_SCAN_LIMIT:
         raise UsageError(f"the scan limit must be at least {MIN_SCAN_LIMIT:,} bytes (Athena's minimum)")

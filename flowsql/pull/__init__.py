@@ -351,7 +351,7 @@ class _Run:
                 f"asked of the service with {len(pushed)} filter pattern(s) ({pushed[0]}{' …' if len(pushed) > 1 else ''})"
                 if pushed else "applied here only (no filter pattern can say it)") + ", and checked again here")
         streams = cw.list_streams(client, group, scope)
-        work = cw.plan(streams, scope.days(), jobs)
+        work = cw.plan_batches(streams, scope.days(), jobs)
         result.listing_seconds = time.monotonic() - t0
         result.listed = sum(len(b) for b in work.values())
         if not work:

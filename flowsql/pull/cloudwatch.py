@@ -186,7 +186,7 @@ def list_streams(logs, group: Group, scope: Scope) -> list[Stream]:
     return sorted(out, key=lambda s: s.name)
 
 
-def plan(streams: list[Stream], days: list[date], jobs: int) -> dict[date, list[list[str]]]:
+def plan_batches(streams: list[Stream], days: list[date], jobs: int) -> dict[date, list[list[str]]]:
     """Per day, the batches of stream names to ask FilterLogEvents for: only the streams that may
     hold events that day, at most 100 a call; a window of fewer days than threads splits each day
     further, so that the threads share the work."""
