@@ -185,17 +185,17 @@ def _ours(out, folder: str) -> list[str]:
 
 
 def _failed(e: BaseException, what: str) -> str:
-    from ..aws import translate
+    from ..aws import map_error
 
-    return str(translate(e, what))
+    return str(map_error(e, what))
 
 
 def _write_doc(out, rel: str, doc: dict) -> int:
     """One document as `aws … --output json` prints it (indent 4, ISO timestamps), atomically; returns
     the number of items of its list, if it is one list."""
     from ..files import dumps_json
-    from .inventory_sync import _cli_default
+    from .cli_json import cli_default
 
-    out.write(rel, dumps_json(doc, what=rel, indent=4, ensure_ascii=False, default=_cli_default) + "\n")
+    out.write(rel, dumps_json(doc, what=rel, indent=4, ensure_ascii=False, default=cli_default) + "\n")
     lists = [v for v in doc.values() if isinstance(v, list)]
     return len(lists[0]) if len(lists) == 1 else 1

@@ -46,10 +46,10 @@ def setup_cmd(
     """
     from ..engines.athena import config
     from ..aws import Aws
-    from ..account.discovery import check_accounts, discover
+    from ..account.discovery import check_accounts, discover_flow_logs
     from ..logs.fields import parse_log_format
     from ..pack.params import parse_day
-    from ..account.provision import SetupOptions, apply, check_options, parse_size, plan
+    from ..account.provision import SetupOptions, apply, check_setup_options, parse_size, plan_setup
 
     # Every option is checked before the first AWS call: a typo costs no API call, exits 2.
     limit = parse_size(scan_limit, "--scan-limit")
@@ -63,10 +63,10 @@ def setup_cmd(
     options = SetupOptions(database=database, workgroup=workgroup, table=table, scan_limit=limit,
                            results_location=results, results_expire_days=results_expire_days,
                            day_start=day_start, account_projection=account_projection, update=update)
-    check_options(options)
+    check_setup_options(options)
     aws = Aws.connect(profile, region)
     note(f"account {aws.account}, region {aws.region}: looking for flow logs that publish to S3 …")
-    dests = discover(aws, bucket=bucket, prefix=prefix, log_format=log_format,
+    dests = discover_flow_logs(aws, bucket=bucket, prefix=prefix, log_format=log_format,
                      use_flow_logs=not no_discovery, accounts=wanted_accounts)
     for n in dests.notes:
         note(f"  note: {n}")
@@ -76,7 +76,7 @@ def setup_cmd(
             note(f"  format verified against {d.verified_against}")
         for n in d.notes:
             note(f"  note: {n}")
-    actions = plan(aws, dests, options)
+    actions = plan_setup(aws, dests, options)
     if dry_run:
         for a in actions:
             out(f"-- {a.description}")

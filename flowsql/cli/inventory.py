@@ -55,7 +55,7 @@ def inventory_sync_cmd(
     for w in synced.warnings:
         note(f"flowsql: warning: {w}")
     if cfg is not None:
-        from ..account.inventory_upload import upload as upload_inventory
+        from ..account.inventory_upload import upload_inventory
 
         with Spinner("uploading the inventory and registering its Glue tables"):
             rows = upload_inventory(aws, out_dir, location=cfg.inventory_location, database=cfg.database)

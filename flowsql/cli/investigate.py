@@ -108,7 +108,7 @@ def _summary(case: dict) -> None:
 
     out(f"case: {words.subject_line(case)}")
     out(words.scope_line(case))
-    v = words.verdict(case)
+    v = words.verdict_line(case)
     if v:
         out(v)
     width = max(len(k) for k, _ in words.kpis(case))

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import __version__
-from ..aws import Aws, aws_errors, error_code, errors, is_code, partition_for_region, split_s3_uri, translate
+from ..aws import Aws, aws_errors, error_code, errors, is_code, map_error, partition_for_region, split_s3_uri
 from ..errors import UsageError
 from ..files import dumps_json, loads_json
 from .plan import Installed, Plan, Step, absent
@@ -301,7 +301,7 @@ class EventBridgeTarget:
                 retry = new_roles and error_code(e) in ("InvalidInputException", "ValidationException") \
                     and ("role" in str(e).lower() or "assume" in str(e).lower())
                 if not retry or time.monotonic() >= deadline:
-                    raise translate(e, action) from None
+                    raise map_error(e, action) from None
                 self.sleep(5)
 
     def _get_role(self, name: str) -> dict | None:

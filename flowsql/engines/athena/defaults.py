@@ -7,3 +7,6 @@ DATABASE = "flowsql"
 WORKGROUP = "flowsql"
 TABLE = "vpc_flow_logs"  # further flow-log tables get _2, _3, …
 RESULTS_BUCKET = "flowsql-results-{account}-{region}"  # str.format(account=…, region=…)
+# every schedule flowsql installs is named with it (cron lines, systemd units, workflows, EventBridge's schedule,
+# CodeBuild project and roles): `schedule list|remove` touch nothing else, and the IAM policy grants by it
+SCHEDULE_PREFIX = "flowsql-report"
