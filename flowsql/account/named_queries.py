@@ -29,7 +29,7 @@ def canned_named_queries(cfg: Config) -> list[tuple[str, str, str]]:
         # a required parameter (an address, an ENI) takes the query's example value: edit it in the console
         given = q.required_example()
         sql = render(q, given, target, window, accounts=accounts, regions=regions).sql
-        findings = lint_sql(sql, str(q.path), flow_log_table=target.flow_logs)
+        findings = lint_sql(sql, str(q.path), flow_log_table=target.flow_log_tables)
         if findings:  # never save a query the gate would refuse to run; a broken pack is an error
             raise FlowsqlError(f"canned query {q.name} rendered for {target.flow_logs} fails lint "
                                f"({findings[0]}); nothing was changed")

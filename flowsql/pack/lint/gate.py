@@ -170,7 +170,9 @@ def lint_target(engine: str):
     """The tables a pack template is linted against: the names setup and the local engine use."""
     from ...engines.base import Target
 
-    return Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
+    if engine == "athena":
+        return Target(engine, flow_logs="flowsql.vpc_flow_logs", tgw_flow_logs="flowsql.tgw_flow_logs")
+    return Target(engine, flow_logs="flow_logs", tgw_flow_logs="tgw_flow_logs")
 
 
 def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
@@ -196,7 +198,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
                 continue
-            found = lint_sql(sql, str(path), flow_log_table=target.flow_logs)
+            found = lint_sql(sql, str(path), flow_log_table=target.flow_log_tables)
             for f in locate_in_template(found, path, sql):
                 engines = engines_of.setdefault((f.file, f.line, f.col, f.code, f.message), [])
                 if engine not in engines:
