@@ -49,6 +49,7 @@ class TableConfig:
     # grants kms:Decrypt on it.
     sse: str | None = None
     kms_key: str | None = None
+    kind: str = "vpc"  # "vpc" | "tgw": a Transit Gateway flow-log table (queries with `table: tgw`)
 
     def partition_filters(self, accounts=(), regions=()) -> tuple[list[str], list[str]]:
         """The account/region filters a query over this table sends. An `injected` column must be
@@ -82,13 +83,17 @@ class Config:
         """The named flow-log table, or the default (first) one."""
         if not self.tables:
             raise UsageError("the flowsql config names no flow-log table; run `flowsql setup`")
-        if name is None:
-            return self.tables[0]
+        if name is None:  # the first VPC flow-log table (a config of Transit Gateway tables only: the first)
+            return next((t for t in self.tables if t.kind != "tgw"), self.tables[0])
         for t in self.tables:
             if t.name == name:
                 return t
         raise UsageError(f"no flow-log table {name!r} in the flowsql config "
                          f"(known: {', '.join(t.name for t in self.tables)})")
+
+    def tgw_table(self) -> TableConfig | None:
+        """The first Transit Gateway flow-log table, or None when setup made none."""
+        return next((t for t in self.tables if t.kind == "tgw"), None)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,12 +117,14 @@ def athena_target(config: Config | None, table: str | None = None):
     from ..base import Target, default_inventory_names
 
     if config is None:
-        return Target(engine="athena", flow_logs="flowsql.vpc_flow_logs",
+        return Target(engine="athena", flow_logs="flowsql.vpc_flow_logs", tgw_flow_logs="flowsql.tgw_flow_logs",
                       inventory=default_inventory_names("flowsql."))
     t = config.table(table)
     db = config.database
     inventory = config.inventory or default_inventory_names()
+    tgw = t if t.kind == "tgw" else config.tgw_table()
     return Target(engine="athena", flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
+                  tgw_flow_logs=f"{db}.{tgw.name if tgw else 'tgw_flow_logs'}",
                   day_format=t.day_format, inventory={k: f"{db}.{v}" for k, v in inventory.items()})
 
 
