@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from oracle import _NullsLast, _sum, oracle
+from oracle import _NullsLast, _sum, address, oracle
+from flowsql.pack.params import PROTOCOLS
 
 LOST = ("packets_lost_no_route", "packets_lost_blackhole", "packets_lost_mtu_exceeded", "packets_lost_ttl_expired")
 
@@ -81,3 +82,30 @@ def tgw_cross_account(records, inventory_dir, params, *, since, until, accounts=
     rows.sort(key=lambda r: (_desc_nulls_last(r["bytes"]), r["src_account_id"], _NullsLast(r["src_vpc_id"]),
                              r["dst_account_id"], _NullsLast(r["dst_vpc_id"])))
     return rows[: int(params.get("limit", 50))]
+
+
+@oracle("tgw-conversation", {"src": "10.0.1.5", "dst": "10.0.2.9", "port": "443", "protocol": "tcp"})
+def tgw_conversation(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
+    src, dst = address(params["src"]), address(params["dst"])
+    port = int(params["port"]) if params.get("port") is not None else None
+    p = params.get("protocol")
+    protocol = None if p is None else PROTOCOLS.get(p.lower(), int(p) if p.isdigit() else None)
+    groups = defaultdict(list)
+    for r in _tgw_selected(records, since, until, accounts, regions):
+        if protocol is not None and r["protocol"] != protocol:
+            continue
+        s, d = address(r["srcaddr"]), address(r["dstaddr"])
+        if (s, d) == (src, dst) and (port is None or r["dstport"] == port):
+            direction = "request"
+        elif (s, d) == (dst, src) and (port is None or r["srcport"] == port):
+            direction = "reply"
+        else:
+            continue
+        groups[(direction, r["tgw_id"], r["tgw_attachment_id"], r["flow_direction"])].append(r)
+    rows = [{"direction": k[0], "tgw_id": k[1], "tgw_attachment_id": k[2], "flow_direction": k[3],
+             "flows": len(rs), "packets": _sum(r["packets"] for r in rs), "bytes": _sum(r["bytes"] for r in rs),
+             **{c: _sum(r[c] for r in rs) for c in LOST},
+             "first_seen": min(r["start"] for r in rs), "last_seen": max(r["end"] for r in rs)}
+            for k, rs in groups.items()]
+    rows.sort(key=lambda r: (r["direction"], r["tgw_id"], r["tgw_attachment_id"], _NullsLast(r["flow_direction"])))
+    return rows
