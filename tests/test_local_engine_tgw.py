@@ -154,3 +154,23 @@ def test_the_check_is_remembered_with_the_tgw_format(tree):
     assert again.execute("SELECT count(*) FROM tgw_flow_logs").rows == [(5,)]
     assert again.execute("SELECT count(*) FROM flow_logs").rows == [(1,)]
     again.close()
+
+
+def test_converted_to_parquet_the_tgw_files_stay_apart(tree, tmp_path):
+    out = tmp_path / "parquet"
+    cli = CliRunner().invoke(app, ["convert", "--source", str(tree), "--out", str(out)])
+    assert cli.exit_code == 0, cli.output
+    w = Window(DAY, DAY)
+    for query in ("tgw-top-attachments", "top-talkers"):
+        text, parquet = LocalEngine(tree, w), LocalEngine(out, w)
+        want = run(get_query(query), {}, text, w).result
+        got = run(get_query(query), {}, parquet, w).result
+        assert got.rows == want.rows and want.rows
+        assert all(f.kind == "parquet" for f in parquet.files)
+        text.close()
+        parquet.close()
+    # a Transit Gateway Parquet file is one by its columns
+    engine = LocalEngine(out, w)
+    assert engine.execute("SELECT count(*) FROM tgw_flow_logs").rows == [(5,)]
+    assert engine.execute("SELECT count(*) FROM flow_logs").rows == [(1,)]
+    engine.close()

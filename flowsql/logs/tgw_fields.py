@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FormatError
-from .fields import Field, LogFormat
+from .fields import FIELDS as VPC_FIELDS, Field, LogFormat
 
 # AWS's order of the Transit Gateway "Available fields" table; the default format has them all, in
 # this order. Types as for the VPC fields of the same names (Parquet INT_32/INT_64/STRING).
@@ -62,8 +62,10 @@ TGW_DEFAULT_LOG_FORMAT = " ".join("${%s}" % n for n in TGW_DEFAULT_FIELDS)
 RESOURCE_TYPE = "TransitGateway"  # what `resource-type` says in every record
 LOST_FIELDS = ("packets-lost-no-route", "packets-lost-blackhole", "packets-lost-mtu-exceeded",
                "packets-lost-ttl-expired")
-# the fields only a Transit Gateway format has: one of them in a header makes it a TGW file's
-MARKERS = frozenset({"resource-type", "tgw-id"})
+# the fields only a Transit Gateway format has (resource-type, tgw-id, the other tgw-* and the
+# packets-lost-* fields): one of them in a header makes it a TGW file's
+MARKERS = frozenset(f.name for f in TGW_FIELDS) - frozenset(f.name for f in VPC_FIELDS)
+MARKER_COLUMNS = frozenset(n.replace("-", "_") for n in MARKERS)
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,12 @@ class Needs:
 
 
 def _needs(path: Path, meta: dict) -> Needs:
-    from ..logs.fields import BY_COLUMN, BY_NAME
     from ..inventory import FILES
 
-    if meta.get("table") == "tgw":
+    if meta.get("table") == "tgw":  # a Transit Gateway query names the Transit Gateway fields
         from ..logs.tgw_fields import TGW_BY_COLUMN as BY_COLUMN, TGW_BY_NAME as BY_NAME
+    else:
+        from ..logs.fields import BY_COLUMN, BY_NAME
 
     stems = [n.removesuffix(".json") for n in FILES]
     raw = meta.get("needs") or {}

@@ -72,12 +72,12 @@ class AthenaEngine:
         uploaded if it joins them, and the window must be one partition projection can plan.
         UsageError otherwise; notes for optional inputs."""
         from ...logs.fields import BY_COLUMN
+        from ...logs.tgw_fields import TGW_BY_COLUMN
         from ...inventory.documents import check_inventory
 
-        table = self.table
+        table, by_column = self.table, BY_COLUMN
         if getattr(query, "table", "vpc") == "tgw":  # the Transit Gateway flow logs' own table
-            from ...logs.tgw_fields import TGW_BY_COLUMN as BY_COLUMN
-
+            by_column = TGW_BY_COLUMN
             table = self.table if self.table.kind == "tgw" else self.config.tgw_table()
             if table is None:
                 raise UsageError(f"{query.name} reads Transit Gateway flow logs, and the flowsql config names no "
@@ -85,7 +85,7 @@ class AthenaEngine:
                                  "log in S3")
         if window is not None:
             check_partitions(table, window, accounts, regions)
-        have = {BY_COLUMN[c].name for c in table.columns if c in BY_COLUMN}
+        have = {by_column[c].name for c in table.columns if c in by_column}
         missing = query.needs.missing_fields(have)
         if missing:
             raise UsageError(f"{query.name} needs field(s) {', '.join(missing)}, which table "

@@ -36,7 +36,7 @@ from pathlib import Path
 from ...cache import cache_dir, read_json, write_json
 from ...errors import FormatError
 from ...logs.fields import BY_COLUMN, FIELDS, LogFormat, parse_header
-from ...logs.tgw_fields import TGW_BY_COLUMN, TgwFormat
+from ...logs.tgw_fields import MARKER_COLUMNS, TGW_BY_COLUMN, TgwFormat
 from ...logs.layout import LogFile
 
 RULES_VERSION = 3  # bump when what "verified" means changes: older cache entries are ignored
@@ -363,8 +363,8 @@ def check_parquet(session, path: str) -> LogFormat:
             "max(TRY_CAST(stats_max_value AS HUGEINT)) FROM parquet_metadata(?) GROUP BY path_in_schema", [path])
     except duckdb().Error as e:
         raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
-    # a Transit Gateway flow log's columns (resource_type, tgw_id) are read by its own table
-    tgw = any(n in ("resource_type", "tgw_id") for n, _ in schema)
+    # a Transit Gateway flow log's columns (resource_type, tgw_id, …) are read by its own table
+    tgw = any(n in MARKER_COLUMNS for n, _ in schema)
     by_column = TGW_BY_COLUMN if tgw else BY_COLUMN
     unknown = [n for n, _ in schema if n not in by_column]
     if unknown:
