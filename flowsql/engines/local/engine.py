@@ -5,8 +5,9 @@ read it is checked in full, once (engines/integrity.py): a file that cannot be r
 the query with its name, or with --skip-bad-files is left out and named. Files of one tree may have
 different log formats (text or Parquet); each is read by its own header or schema, and the view
 `flow_logs` has every field of versions 2-8 (NULL where a file's format lacks it) plus the
-partition columns; Transit Gateway flow-log files have their own view (tgw.py). A query that needs fields some files lack runs on the others and names them;
-when no file can answer, it is refused. Nothing under the request is passed over in silence.
+partition columns; Transit Gateway flow-log files have their own view (tgw.py). A query that needs
+fields some files lack runs on the others and names them; when no file can answer, it is refused.
+Nothing under the request is passed over in silence.
 """
 
 from __future__ import annotations
