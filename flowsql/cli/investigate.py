@@ -7,7 +7,6 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import UsageError
 from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
                      command, ids, note, out, out_folder, print_rows, window)
 from .query import QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine

@@ -146,7 +146,7 @@ def render_cmd(
     else:
         target = target_for(name)
     rendered = render(q, parse_assignments(param or []), target, w, accounts=accounts, regions=regions)
-    findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_logs)
+    findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_log_tables)
     if findings:
         raise LintError(locate_in_template(findings, q.path, rendered.sql))
     if explain:

@@ -30,11 +30,18 @@ class Target:
 
     engine: str  # "athena" | "local"
     flow_logs: str = "flow_logs"  # (qualified) name of the flow-log table or view
+    # (qualified) name of the Transit Gateway flow-log table or view (queries with `table: tgw`)
+    tgw_flow_logs: str = "tgw_flow_logs"
     columns: frozenset[str] = ALL_COLUMNS  # flow-log columns present in that table
     # strftime pattern of the `day` partition values; lexicographic order must equal date order.
     day_format: str = "%Y/%m/%d"
     # logical inventory table ("enis", "eni_ips", "subnets", "vpc_cidrs") -> (qualified) table name
     inventory: dict[str, str] = field(default_factory=default_inventory_names)
+
+    @property
+    def flow_log_tables(self) -> tuple[str, str]:
+        """Every flow-log table a template may read: the partition rule bounds each of them."""
+        return (self.flow_logs, self.tgw_flow_logs)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 # Names a template may use besides its parameters (given by the renderer, not the user).
 CONTEXT_NAMES = frozenset({
-    "engine", "flow_logs", "columns", "window_since", "window_until", "window_start_second", "window_end_second",
+    "engine", "flow_logs", "tgw_flow_logs", "columns", "window_since", "window_until", "window_start_second", "window_end_second",
     "accounts", "regions", "col",
     "cidr", "column", *(f"inventory_{t}" for t in INVENTORY_TABLES),
 })
@@ -152,6 +152,7 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
     return {
         "engine": target.engine,
         "flow_logs": col(target.flow_logs),
+        "tgw_flow_logs": col(target.tgw_flow_logs),
         **{f"inventory_{k}": col(v) for k, v in target.inventory.items()},
         "columns": sorted(target.columns),
         "window_since": day(window.since),
@@ -348,7 +349,7 @@ def _render_key(query: Query, values: dict, target: Target, window: Window, acco
     for name in sorted(values):
         part(name)
         part(None if values[name] is None else values[name].sql)
-    part(repr((target.engine, target.flow_logs, sorted(target.columns), target.day_format,
+    part(repr((target.engine, target.flow_logs, target.tgw_flow_logs, sorted(target.columns), target.day_format,
                sorted(target.inventory.items()), window.since, window.until, window_end_second(window),
                list(accounts), list(regions))))
     return h.hexdigest()

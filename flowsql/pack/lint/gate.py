@@ -179,7 +179,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
                 continue
-            found = lint_sql(sql, str(path), flow_log_table=target.flow_logs)
+            found = lint_sql(sql, str(path), flow_log_table=target.flow_log_tables)
             for f in locate_in_template(found, path, sql):
                 engines = engines_of.setdefault((f.file, f.line, f.col, f.code, f.message), [])
                 if engine not in engines:

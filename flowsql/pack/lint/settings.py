@@ -21,4 +21,6 @@ def lint_target(engine: str):
     """The tables a pack template is linted against: the names setup and the local engine use."""
     from ...engines.base import Target
 
-    return Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
+    if engine == "athena":
+        return Target(engine, flow_logs="flowsql.vpc_flow_logs", tgw_flow_logs="flowsql.tgw_flow_logs")
+    return Target(engine, flow_logs="flow_logs", tgw_flow_logs="tgw_flow_logs")
