@@ -4,6 +4,7 @@ The trees carry every quirk of DESIGN.md's Testing section (see tests/test_gener
 checked for several windows, accounts, regions, both formats, through the library and the CLI.
 """
 
+import dataclasses
 import json
 from datetime import date, timedelta
 
@@ -29,9 +30,13 @@ SCENARIO = Scenario(start=START, days=9, accounts=ACCOUNTS, flows_per_day=260, f
                     ipv6_spellings=True)
 
 
+# the same traffic in AWS's spelling only (tests/test_oracle_traffic.py, test_oracle_exposure.py, test_investigate.py)
+PLAIN_SCENARIO = dataclasses.replace(SCENARIO, ipv6_spellings=False)
+
+
 @pytest.fixture(scope="module")
 def tree(generated_tree):
-    """The oracle tests' tree (tests/test_oracle_*.py import this fixture), one per session."""
+    """The oracle tests' tree (tests/test_oracle_attribution.py imports this fixture), one per session."""
     return generated_tree(SCENARIO)
 
 
