@@ -1,8 +1,8 @@
 """The traffic queries against the oracle with addresses and ENIs picked from the generated tree.
 
-tests/test_oracle.py checks every traffic query, but the cases of the queries with a required address
-or ENI are fixed there (an ENI id is random per tree); here the values come from the records, in both
-log formats (us-east-1: default, eu-west-1: custom v5), IPv4 and IPv6.
+tests/test_oracle.py checks every traffic query with one value of a required address or ENI; here more
+values come from the records, in both log formats (us-east-1: default, eu-west-1: custom v5), IPv4 and
+IPv6.
 """
 
 import ipaddress
