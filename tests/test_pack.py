@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 import sqlglot
 
+from engines import ENGINES
 from flowsql.engines.base import Target
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.pack.lint.gate import lint_sql
@@ -32,7 +33,7 @@ def test_query_contract(query, tmp_path):
     assert used_names(query) == {p.name for p in query.parameters}
     assert set(query.example) <= {p.name for p in query.parameters}
 
-    for engine in ("athena", "local"):
+    for engine in ENGINES:
         target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs",
                         tgw_flow_logs="flowsql.tgw_flow_logs" if engine == "athena" else "tgw_flow_logs")
         for given in (query.example, query.required_example()):

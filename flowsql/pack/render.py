@@ -309,13 +309,16 @@ def _tidy(sql: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent  # flowsql/
+
+
 def render(query: Query, given: dict[str, str], target: Target, window: Window, *, accounts=(),
            regions=(), root: Path | None = None) -> Rendered:
     """Parse the user's parameters against the query's declaration and render it for `target`.
 
-    Renderings are cached by everything they depend on (the template's and macros' text, the
-    parameters' SQL literals, the target, the window, the filters, this module's own code), so a
-    query rendered once before does not even import Jinja."""
+    Renderings are cached by everything they depend on (the template, the macros, the parameters'
+    SQL literals, the target, the window, the filters, the code of the pack, the engines and the
+    fields, Jinja's version), so a query rendered once before does not even import Jinja."""
     from ..cache import cache_dir, read_cached, write_cached
 
     values = resolve(list(query.parameters), given)
@@ -333,6 +336,8 @@ def _render_key(query: Query, values: dict, target: Target, window: Window, acco
     import hashlib
 
     from .. import __version__
+    from ..cache import source_digest
+    from ..engines.local.translate import package_version
 
     h = hashlib.sha256()
 
@@ -341,11 +346,11 @@ def _render_key(query: Query, values: dict, target: Target, window: Window, acco
         h.update(b"\0")
 
     part(__version__)
-    part(Path(__file__).read_bytes())
+    # everything a rendering can depend on, whole folders rather than a list that forgets a new file:
+    # this package (the renderer, parameters, headers), the engines' and the fields' code, the macros
+    part(source_digest(_PACKAGE / "pack", _PACKAGE / "engines", _PACKAGE / "logs", Path(root, "macros")))
+    part(package_version("jinja2"))
     part(query.path.read_bytes())
-    for macro in sorted(Path(root, "macros").glob("*.sql")):
-        part(macro.name)
-        part(macro.read_bytes())
     for name in sorted(values):
         part(name)
         part(None if values[name] is None else values[name].sql)
