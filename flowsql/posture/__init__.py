@@ -14,13 +14,22 @@ This is the interface the CLI and the monthly report build on:
     evaluate(snapshot, policy) -> [CheckResult]   sorted by check, account, region, vpc, resource
     design_sheet(snapshot, policy) -> [dict]      one per VPC: class, destinations, retention, cost
     has_snapshot(directory)  -> bool             does the folder hold posture files (flow-logs.json)?
+
+Over a tree of snapshots, one per account and region (flowsql.inventory.tree), or a single one:
+
+    has_inventory(directory) -> bool             a tree's manifest.json, or a snapshot
+    load_inventory(directory) -> PostureInventory
+    evaluate_inventory(inv, policy) -> [CheckResult]   with a "not evaluated" row per account or
+                                                       region the sync could not read
+    design_inventory(inv, policy) -> [dict]      one per VPC of every account and region
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATUSES = ("ok", "alarm", "skip", "info")
+NOT_EVALUATED = "not evaluated"  # an account or region the sync could not read: never ok
+STATUSES = ("ok", "alarm", "skip", "info", NOT_EVALUATED)
 SEVERITIES = ("low", "medium", "high", "critical")
 COLUMNS = ("check", "resource", "status", "reason", "account", "region", "vpc")
 
@@ -31,7 +40,7 @@ class CheckResult:
 
     check: str
     resource: str
-    status: str  # "ok" | "alarm" | "skip" | "info"
+    status: str  # "ok" | "alarm" | "skip" | "info" | "not evaluated"
     reason: str
     account: str | None
     region: str | None
@@ -72,6 +81,30 @@ def has_snapshot(directory) -> bool:
     return _has(directory)
 
 
+def has_inventory(directory) -> bool:
+    from .tree import has_inventory as _has
+
+    return _has(directory)
+
+
+def load_inventory(directory):
+    from .tree import load_inventory as _load
+
+    return _load(directory)
+
+
+def evaluate_inventory(inv, policy) -> list[CheckResult]:
+    from .tree import evaluate_inventory as _evaluate
+
+    return _evaluate(inv, policy)
+
+
+def design_inventory(inv, policy) -> list[dict]:
+    from .tree import design_inventory as _design
+
+    return _design(inv, policy)
+
+
 def load_policy(path=None):
     from .policy import load_policy as _load
 
@@ -96,5 +129,6 @@ def design_sheet(snapshot, policy) -> list[dict]:
     return _design_sheet(snapshot, policy)
 
 
-__all__ = ["COLUMNS", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "checks", "design_sheet", "evaluate",
-           "has_snapshot", "load_policy", "load_snapshot"]
+__all__ = ["COLUMNS", "NOT_EVALUATED", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "checks",
+           "design_inventory", "design_sheet", "evaluate", "evaluate_inventory", "has_inventory", "has_snapshot",
+           "load_inventory", "load_policy", "load_snapshot"]

@@ -204,3 +204,45 @@ def test_cli_without_the_options_writes_one_snapshot_as_before(org, tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "flow-logs.json").is_file() and not (tmp_path / "manifest.json").exists()
     assert not (tmp_path / ACCOUNT).exists()
+
+
+def test_iam_policies_allow_every_call_of_an_organization_sync(proxy, aws, org, tmp_path):
+    from test_cli_aws import _allowed, _needs
+
+    from flowsql.account.provision import iam_policy, inventory_role_policy, inventory_trust_policy
+
+    proxy.clear()
+    done = sync_tree(aws, tmp_path, _plan(organization=True, role_name=ROLE))
+    assert not done.not_evaluated
+    calls = {_needs(*x) for x in proxy.requests if x[1] != "GetCallerIdentity"}
+    caller = {c for c in calls if c[0] in ("organizations:ListAccounts", "sts:AssumeRole")}
+    assert {a for a, _ in caller} == {"organizations:ListAccounts", "sts:AssumeRole"}
+    policy = {**iam_policy(role_name=ROLE)}
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"].startswith("FlowsqlInventory")]
+    role = inventory_role_policy()
+    denied = sorted(a for a, res in calls - caller if not _allowed(role, a, res))
+    assert not denied
+    assert not sorted(a for a, res in calls - caller if not _allowed(policy, a, res))
+    assert _allowed(policy, "sts:AssumeRole", None)
+    arns = [s["Resource"] for s in policy["Statement"] if "sts:AssumeRole" in s["Action"]]
+    assert arns == [[f"arn:aws:iam::*:role/{ROLE}"]]
+    assert not _allowed(role, "sts:AssumeRole", None) and not _allowed(role, "organizations:ListAccounts", None)
+    trust = inventory_trust_policy(ACCOUNT, "ext-1")["Statement"][0]
+    assert trust["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-1"}}
+
+
+def test_iam_policy_cli_prints_the_role_and_its_trust():
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "flowsql", "iam-policy", *args], capture_output=True, text=True)
+
+    r = run("--for", "inventory-trust", "--trusted-account", ACCOUNT, "--external-id", "ops-1")
+    assert r.returncode == 0 and json.loads(r.stdout)["Statement"][0]["Condition"]["StringEquals"] == {
+        "sts:ExternalId": "ops-1"}
+    assert run("--for", "inventory-trust").returncode == 2
+    assert run("--for", "inventory-trust", "--trusted-account", "12").returncode == 2
+    assert run("--for", "inventory", "--trusted-account", ACCOUNT).returncode == 2
+    role = json.loads(run("--for", "inventory-role").stdout)
+    assert "ec2:DescribeRegions" in role["Statement"][0]["Action"]
+    inv = json.loads(run("--for", "inventory", "--role-name", "Audit").stdout)
+    assert any(s["Resource"] == ["arn:aws:iam::*:role/Audit"] for s in inv["Statement"])
