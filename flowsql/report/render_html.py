@@ -127,6 +127,7 @@ def _summary(report: dict) -> str:
         ("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
         ("findings with rows", f"{findings.get('with_rows', 0)} / {findings.get('evaluated', 0)}"),
         ("coverage gaps", str(s["coverage_gaps"])),
+        ("accounts and regions without records", str(s.get("accounts_without_records", 0))),
         ("not evaluated", str(s["not_evaluated"])),
         ("queries run", str(s["queries_run"])),
     ]

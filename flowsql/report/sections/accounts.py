@@ -61,8 +61,9 @@ def _inventory_rows(ctx) -> dict:
     for r in rows:
         if r.status == "alarm" and (r.account, r.region) in out:
             out[(r.account, r.region)]["alarms"] += 1
-        elif r.status == NOT_EVALUATED:
-            entry(r.account, r.region)["not_evaluated"] = r.reason
+        elif r.status == NOT_EVALUATED:  # nothing of it is known: no figures, only why
+            out[(r.account, r.region)] = {"vpcs": None, "logged": None, "should_log": None, "alarms": None,
+                                          "not_evaluated": r.reason}
     return out
 
 
@@ -88,10 +89,11 @@ def build(ctx) -> dict:
             if inv["should_log"] and n == 0 and region is not None:
                 finding = (f"{inv['should_log']} VPC(s) here must log by the policy, and {ctx.month} holds no "
                            "flow-log record from this account and region")
-        rows.append({"account": account, "region": region, "in_inventory": inv is not None,
-                     "vpcs": inv["vpcs"] if inv else None, "logged": inv["logged"] if inv else None,
-                     "should_log": inv["should_log"] if inv else None, "alarms": inv["alarms"] if inv else None,
-                     "not_evaluated": inv["not_evaluated"] if inv else None, "records": n, "finding": finding,
+        inv = inv or {}
+        rows.append({"account": account, "region": region, "in_inventory": bool(inv),
+                     "vpcs": inv.get("vpcs"), "logged": inv.get("logged"), "should_log": inv.get("should_log"),
+                     "alarms": inv.get("alarms"),
+                     "not_evaluated": inv.get("not_evaluated"), "records": n, "finding": finding,
                      "note": note})
     part = {"query": QUERY, "evidence": outcome.evidence, "records_evaluated": outcome.evaluated,
             "inventory": isinstance(ctx.state.get("posture"), tuple), "rows": rows,
