@@ -246,3 +246,94 @@ def test_iam_policy_cli_prints_the_role_and_its_trust():
     assert "ec2:DescribeRegions" in role["Statement"][0]["Action"]
     inv = json.loads(run("--for", "inventory", "--role-name", "Audit").stdout)
     assert any(s["Resource"] == ["arn:aws:iam::*:role/Audit"] for s in inv["Statement"])
+
+
+# -- posture and report over the tree the sync wrote ------------------------------------------------
+
+def _flowsql(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "flowsql", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture
+def synced_tree(proxy, aws, org, tmp_path):
+    """The organization synced in two regions, one member's role refused: (folder, manifest, members)."""
+    m0, m1, _ = org["members"]
+    proxy.deny_roles.add(f"arn:aws:iam::{m1}:role/{ROLE}")
+    sync_tree(aws, tmp_path / "inv", _plan(organization=True, role_name=ROLE))
+    return tmp_path / "inv", read_manifest(tmp_path / "inv"), org
+
+
+def test_posture_over_the_tree_has_every_account_and_region(synced_tree):
+    folder, manifest, org = synced_tree
+    m0, m1, m2 = org["members"]
+    r = _flowsql("posture", "--inventory", str(folder), "-o", "json")
+    assert r.returncode == 1, r.stderr  # something is not evaluated (and VPCs that do not log alarm)
+    rows = json.loads(r.stdout)
+    assert all(row["account"] and row["region"] for row in rows if row["check"] != "inventory_sync")
+    places = {(p.account, p.region) for p in manifest.places}
+    assert {(row["account"], row["region"]) for row in rows if row["vpc"]} == places
+    unread = [row for row in rows if row["status"] == "not evaluated"]
+    assert [(u["account"], u["region"]) for u in unread] == [(m1, None)]
+    assert "cannot be assumed" in unread[0]["reason"]
+    # the VPC that does not log, in its own account and region, alarms
+    unlogged = org["vpcs"][(m0, OTHER_REGION)][0]
+    logging = [row for row in rows if row["check"] == "vpc_flow_logs_enabled" and row["vpc"] == unlogged]
+    assert [(x["status"], x["account"], x["region"]) for x in logging] == [("alarm", m0, OTHER_REGION)]
+    # the design sheet covers every VPC of every snapshot
+    sheet = json.loads(_flowsql("posture", "--inventory", str(folder), "--design", "-o", "json").stdout)
+    every = {(v["VpcId"], p.account, p.region) for p in manifest.places
+             for v in posture.load_snapshot(p.directory).vpcs}
+    assert {(d["vpc"], d["account"], d["region"]) for d in sheet} == every
+
+
+def _local_logs(root, account: str, region: str, day) -> None:
+    """One day's flow-log file of one account and region, as S3 delivers it (read by the local engine)."""
+    import gzip
+    from datetime import datetime
+
+    from flowsql.logs.layout import day_prefix, file_name
+
+    path = root / day_prefix(account, region, day) / file_name(account, region, "fl-0123456789abcdef0",
+                                                                datetime(day.year, day.month, day.day, 0, 5), "abcd1234")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start = int(datetime(day.year, day.month, day.day, 1).timestamp())
+    lines = ["version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+             "log-status"] + [f"2 {account} eni-0a1b2c3d4e5f60718 10.1.1.5 10.1.1.{i} 443 5000{i} 6 3 300 {start} "
+                              f"{start + 60} ACCEPT OK" for i in range(1, 4)]
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+
+
+def test_report_over_the_tree_names_accounts_and_regions_without_records(synced_tree, tmp_path):
+    from datetime import date
+
+    folder, manifest, org = synced_tree
+    logs = tmp_path / "logs"
+    _local_logs(logs, ACCOUNT, REGION, date(2026, 10, 5))  # only the management account's us-east-1 logs
+    out = tmp_path / "report"
+    r = _flowsql("report", "--month", "2026-10", "--engine", "local", "--source", str(logs), "--inventory", str(folder),
+                 "--out", str(out))
+    assert r.returncode == 1, r.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["sections"][0] == "accounts"
+    rows = {(x["account"], x["region"]): x for x in report["accounts"]["rows"]}
+    places = {(p.account, p.region) for p in manifest.places}
+    m1 = org["members"][1]
+    assert set(rows) == places | {(m1, None)}
+    assert rows[(ACCOUNT, REGION)]["records"] == 3 and rows[(ACCOUNT, REGION)]["finding"] is None
+    # every other snapshot has VPCs that must log (moto's default VPCs among them) and no record
+    silent = {p for p in places if p != (ACCOUNT, REGION)}
+    assert {k for k, x in rows.items() if x["finding"]} == silent
+    assert report["summary"]["accounts_without_records"] == len(silent)
+    for k, x in rows.items():
+        if k in places:
+            snap = posture.load_snapshot(folder / k[0] / k[1])
+            assert x["vpcs"] == len(snap.vpcs)
+    assert rows[(m1, None)]["not_evaluated"] and rows[(m1, None)]["vpcs"] is None
+    assert report["posture"]["counts"]["not evaluated"] == 1 and report["summary"]["posture_not_evaluated"] == 1
+    assert any(i["section"] == "posture" and i["name"] == m1 for i in report["not_evaluated"])
+    assert {f["path"] for f in report["posture"]["snapshot"]["files"]} >= {
+        "manifest.json", f"{ACCOUNT}/{REGION}/flow-logs.json"}
+    md = (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    assert "## Accounts and regions" in md and md.index("## Accounts and regions") < md.index("## Coverage")
+    assert "Accounts and regions" in html and m1 in html and m1 in md
