@@ -70,6 +70,16 @@ def known_regions() -> set[str]:
     return {r for p in s.get_available_partitions() for r in s.get_available_regions("ec2", partition_name=p)}
 
 
+def check_role_name(role_name: str | None) -> None:
+    if role_name is not None and not _ROLE_NAME.match(role_name):
+        raise UsageError(f"--role-name {role_name!r}: not an IAM role name (1-64 letters, digits and +=,.@_-)")
+
+
+def check_external_id(external_id: str | None) -> None:
+    if external_id is not None and not _EXTERNAL_ID.match(external_id):
+        raise UsageError("--external-id: 2 to 1224 letters, digits and +=,.@:/_- (IAM's ExternalId)")
+
+
 def check_options(*, regions: str | None, accounts: str | None, organization: bool, role_name: str | None,
                   external_id: str | None) -> Plan:
     """The options, checked before any AWS call: a UsageError (exit 2) for any that cannot be right."""
@@ -83,10 +93,8 @@ def check_options(*, regions: str | None, accounts: str | None, organization: bo
         raise UsageError("--role-name: give --accounts A,B or --organization as well")
     if external_id is not None and not role_name:
         raise UsageError("--external-id: give --role-name (and --accounts or --organization) as well")
-    if role_name is not None and not _ROLE_NAME.match(role_name):
-        raise UsageError(f"--role-name {role_name!r}: not an IAM role name (1-64 letters, digits and +=,.@_-)")
-    if external_id is not None and not _EXTERNAL_ID.match(external_id):
-        raise UsageError("--external-id: 2 to 1224 letters, digits and +=,.@:/_- (IAM's ExternalId)")
+    check_role_name(role_name)
+    check_external_id(external_id)
     names = None
     if accounts is not None:
         names = tuple(dict.fromkeys(a.strip() for a in accounts.split(",") if a.strip()))

@@ -129,18 +129,14 @@ def iam_policy_cmd(
 
     from ..engines.athena import config
     from ..account.provision import iam_policy_for, inventory_role_policy, inventory_trust_policy
-    from ..account.tree_sync import check_options
+    from ..account.tree_sync import check_external_id, check_role_name
 
-    if role_name is not None:  # checked as `inventory sync` checks it
-        check_options(regions=None, accounts="000000000000", organization=False, role_name=role_name,
-                      external_id=None)
+    check_role_name(role_name)  # as `inventory sync` checks them
     if scope is PolicyScope.inventory_trust:
         if not trusted_account or not (len(trusted_account) == 12 and trusted_account.isdigit()):
             raise UsageError("--for inventory-trust needs --trusted-account ID (12 digits): the account "
                              "`flowsql inventory sync` runs from")
-        if external_id is not None:
-            check_options(regions=None, accounts="000000000000", organization=False, role_name="r",
-                          external_id=external_id)
+        check_external_id(external_id)
         out(dumps_json(inventory_trust_policy(trusted_account, external_id), indent=2))
         return
     if trusted_account is not None or external_id is not None:
