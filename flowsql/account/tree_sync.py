@@ -11,7 +11,7 @@ OptInStatus `opt-in-not-required` or `opted-in`; an opt-in region not enabled is
 
 An account that cannot be entered or whose regions cannot be listed, and a region whose snapshot
 cannot be read (access denied by an SCP, say), is "not evaluated" with the reason in the manifest;
-the others are still written. The options are checked (`check_options`) before any AWS call.
+the others are still written. The options are checked (`check_tree_options`) before any AWS call.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def check_external_id(external_id: str | None) -> None:
         raise UsageError("--external-id: 2 to 1224 letters, digits and +=,.@:/_- (IAM's ExternalId)")
 
 
-def check_options(*, regions: str | None, accounts: str | None, organization: bool, role_name: str | None,
+def check_tree_options(*, regions: str | None, accounts: str | None, organization: bool, role_name: str | None,
                   external_id: str | None) -> Plan:
     """The options, checked before any AWS call: a UsageError (exit 2) for any that cannot be right."""
     if accounts is not None and organization:

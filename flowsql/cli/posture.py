@@ -46,9 +46,9 @@ def posture_cmd(
         return
     if inventory is None:
         raise UsageError("--inventory DIR is required (the folder `flowsql inventory sync --out DIR` writes)")
-    inv = posture.load_inventory(inventory)
-    rows = posture.evaluate_inventory(inv, pol)
-    sheet = posture.design_inventory(inv, pol) if design or output is OutputFormat.table else []
+    inv = posture.load_snapshots(inventory)
+    rows = posture.evaluate_snapshots(inv, pol)
+    sheet = posture.design_snapshots(inv, pol) if design or output is OutputFormat.table else []
     for s in inv.skipped:
         note(f"posture: {s['account']} {s['region']}: skipped (opt-in region not enabled: {s['opt_in_status']})")
     if design:

@@ -294,7 +294,7 @@ def _folders(directory: Path, window) -> list[Path]:
     return [f for place in read_manifest(directory).places for f in snapshot_folders(place.directory, window)]
 
 
-def load(directory: Path | None, *, window=None) -> Inventory:
+def load_inventory(directory: Path | None, *, window=None) -> Inventory:
     """Read an inventory folder (and, for a window, the dated snapshots that cover it; an item in a
     later snapshot replaces the same item in an earlier one). No folder (None): an empty inventory
     with nothing present. A folder holds any of FILES (a missing one is absent, for the query to

@@ -10,63 +10,23 @@ This is the interface the CLI and the monthly report build on:
 
     load_snapshot(directory) -> Snapshot     UsageError (exit 2) naming the file if missing/malformed
     load_policy(path=None)   -> Policy       the shipped defaults, a user's file merged over them
-    checks()                 -> [CheckMeta]
+    all_checks()             -> [CheckMeta]
     evaluate(snapshot, policy) -> [CheckResult]   sorted by check, account, region, vpc, resource
     design_sheet(snapshot, policy) -> [dict]      one per VPC: class, destinations, retention, cost
     has_snapshot(directory)  -> bool             does the folder hold posture files (flow-logs.json)?
 
-Over a tree of snapshots, one per account and region (flowsql.inventory.tree), or a single one:
+Over one snapshot or a tree of them, one per account and region (flowsql.inventory.tree):
 
-    has_inventory(directory) -> bool             a tree's manifest.json, or a snapshot
-    load_inventory(directory) -> PostureInventory
-    evaluate_inventory(inv, policy) -> [CheckResult]   with a "not evaluated" row per account or
-                                                       region the sync could not read
-    design_inventory(inv, policy) -> [dict]      one per VPC of every account and region
+    has_snapshots(directory) -> bool             a tree's manifest.json, or a snapshot
+    load_snapshots(directory) -> Snapshots       every snapshot, with its account and region
+    evaluate_snapshots(snaps, policy) -> [CheckResult]   with a "not evaluated" row per account or
+                                                         region the sync could not read
+    design_snapshots(snaps, policy) -> [dict]    one per VPC of every account and region
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-NOT_EVALUATED = "not evaluated"  # an account or region the sync could not read: never ok
-STATUSES = ("ok", "alarm", "skip", "info", NOT_EVALUATED)
-SEVERITIES = ("low", "medium", "high", "critical")
-COLUMNS = ("check", "resource", "status", "reason", "account", "region", "vpc")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One row: one check on one resource. `vpc` is the VPC the row is about, when it is about one."""
-
-    check: str
-    resource: str
-    status: str  # "ok" | "alarm" | "skip" | "info" | "not evaluated"
-    reason: str
-    account: str | None
-    region: str | None
-    vpc: str | None
-
-    def as_dict(self) -> dict:
-        return {c: getattr(self, c) for c in COLUMNS}
-
-
-@dataclass(frozen=True)
-class CheckMeta:
-    """What a check is: its id (= its module's name), what it asks, why, how to fix it, which
-    compliance requirements it maps to (`FRAMEWORK:ID`), and the IAM actions its facts need."""
-
-    id: str
-    title: str
-    severity: str  # low | medium | high | critical
-    why: str
-    remediation: str
-    compliance: tuple[str, ...]
-    iam_actions: tuple[str, ...]
-
-
-# The checks live in the subpackage `checks`, whose import would set this package's `checks`
-# attribute to the module; importing it first lets the function below take the name for good.
-from . import checks as _checks_package  # noqa: E402  (nothing heavy: discovery is lazy)
+from .model import COLUMNS, NOT_EVALUATED, SEVERITIES, STATUSES, CheckMeta, CheckResult
 
 
 def load_snapshot(directory):
@@ -81,28 +41,28 @@ def has_snapshot(directory) -> bool:
     return _has(directory)
 
 
-def has_inventory(directory) -> bool:
-    from .tree import has_inventory as _has
+def has_snapshots(directory) -> bool:
+    from .tree import has_snapshots as _has
 
     return _has(directory)
 
 
-def load_inventory(directory):
-    from .tree import load_inventory as _load
+def load_snapshots(directory):
+    from .tree import load_snapshots as _load
 
     return _load(directory)
 
 
-def evaluate_inventory(inv, policy) -> list[CheckResult]:
-    from .tree import evaluate_inventory as _evaluate
+def evaluate_snapshots(snaps, policy) -> list[CheckResult]:
+    from .tree import evaluate_snapshots as _evaluate
 
-    return _evaluate(inv, policy)
+    return _evaluate(snaps, policy)
 
 
-def design_inventory(inv, policy) -> list[dict]:
-    from .tree import design_inventory as _design
+def design_snapshots(snaps, policy) -> list[dict]:
+    from .tree import design_snapshots as _design
 
-    return _design(inv, policy)
+    return _design(snaps, policy)
 
 
 def load_policy(path=None):
@@ -111,7 +71,7 @@ def load_policy(path=None):
     return _load(path)
 
 
-def checks() -> list[CheckMeta]:
+def all_checks() -> list[CheckMeta]:
     from .checks import discover
 
     return [c.meta for c in discover()]
@@ -129,6 +89,6 @@ def design_sheet(snapshot, policy) -> list[dict]:
     return _design_sheet(snapshot, policy)
 
 
-__all__ = ["COLUMNS", "NOT_EVALUATED", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "checks",
-           "design_inventory", "design_sheet", "evaluate", "evaluate_inventory", "has_inventory", "has_snapshot",
-           "load_inventory", "load_policy", "load_snapshot"]
+__all__ = ["COLUMNS", "NOT_EVALUATED", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "all_checks",
+           "design_sheet", "design_snapshots", "evaluate", "evaluate_snapshots", "has_snapshot", "has_snapshots",
+           "load_policy", "load_snapshot", "load_snapshots"]

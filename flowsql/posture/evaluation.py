@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import FlowsqlError
-from . import NOT_EVALUATED, STATUSES, CheckResult
+from .model import NOT_EVALUATED, STATUSES, CheckResult
 from .checks import discover
 from .facts import Facts
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import NOT_EVALUATED, CheckResult
+from .model import NOT_EVALUATED, CheckResult
 
 NOT_EVALUATED_CHECK = "inventory_sync"  # the rows of what the sync could not read
 
@@ -26,7 +26,7 @@ class Part:
 
 
 @dataclass(frozen=True)
-class PostureInventory:
+class Snapshots:
     directory: Path
     parts: tuple[Part, ...]
     not_evaluated: tuple[dict, ...] = ()  # {"account", "region" (None: the whole account), "reason"}
@@ -39,14 +39,14 @@ class PostureInventory:
         return min((p.snapshot.taken for p in self.parts), default=None)
 
 
-def has_inventory(directory) -> bool:
+def has_snapshots(directory) -> bool:
     from ..inventory.tree import is_tree
     from .snapshot import has_snapshot
 
     return is_tree(directory) or has_snapshot(directory)
 
 
-def load_inventory(directory) -> PostureInventory:
+def load_snapshots(directory) -> Snapshots:
     """A single snapshot, or every snapshot the tree's manifest lists (a SourceError, exit 2, names
     a file that is missing or malformed)."""
     from ..inventory.tree import is_tree, read_manifest
@@ -54,10 +54,10 @@ def load_inventory(directory) -> PostureInventory:
 
     directory = Path(directory)
     if not is_tree(directory):
-        return PostureInventory(directory, (Part(None, None, load_snapshot(directory)),))
+        return Snapshots(directory, (Part(None, None, load_snapshot(directory)),))
     m = read_manifest(directory)
     parts = tuple(Part(p.account, p.region, load_snapshot(p.directory)) for p in m.places)
-    return PostureInventory(directory, parts, m.not_evaluated, m.skipped, tree=True)
+    return Snapshots(directory, parts, m.not_evaluated, m.skipped, tree=True)
 
 
 def _placed(row: CheckResult, part: Part) -> CheckResult:
@@ -67,22 +67,22 @@ def _placed(row: CheckResult, part: Part) -> CheckResult:
                        account=row.account or part.account, region=row.region or part.region, vpc=row.vpc)
 
 
-def not_evaluated_rows(inv: PostureInventory) -> list[CheckResult]:
+def _not_evaluated_rows(inv: Snapshots) -> list[CheckResult]:
     return [CheckResult(check=NOT_EVALUATED_CHECK, resource=e["account"] + (f"/{e['region']}" if e["region"] else ""),
                         status=NOT_EVALUATED, reason=e["reason"], account=e["account"], region=e["region"], vpc=None)
             for e in inv.not_evaluated]
 
 
-def evaluate_inventory(inv: PostureInventory, policy) -> list[CheckResult]:
+def evaluate_snapshots(inv: Snapshots, policy) -> list[CheckResult]:
     """Every snapshot's rows (each with its account and region) and a not-evaluated row for each
     account or region the sync could not read, sorted by check, account, region, VPC, resource."""
     from .evaluation import evaluate, sort_key
 
     rows = [_placed(r, part) for part in inv.parts for r in evaluate(part.snapshot, policy)]
-    return sorted(rows + not_evaluated_rows(inv), key=sort_key)
+    return sorted(rows + _not_evaluated_rows(inv), key=sort_key)
 
 
-def design_inventory(inv: PostureInventory, policy) -> list[dict]:
+def design_snapshots(inv: Snapshots, policy) -> list[dict]:
     """Every snapshot's design sheet, one entry per VPC of every account and region. (The vended-logs
     tiers are priced per snapshot: an account's volume across its regions is not added up.)"""
     from .design import design_sheet

@@ -14,7 +14,7 @@ import pytest
 from awsfixtures import ACCOUNT, REGION
 
 from flowsql import posture
-from flowsql.account.tree_sync import check_options, sync_tree
+from flowsql.account.tree_sync import check_tree_options, sync_tree
 from flowsql.errors import UsageError
 from flowsql.inventory.tree import read_manifest
 
@@ -69,7 +69,7 @@ def _plan(**kw):
     options = {"regions": f"{REGION},{OTHER_REGION}", "accounts": None, "organization": False, "role_name": None,
                "external_id": None}
     options.update(kw)
-    return check_options(**options)
+    return check_tree_options(**options)
 
 
 def _own_vpcs(snapshot) -> set[str]:

@@ -21,13 +21,13 @@ def plan(ctx) -> list:
 
     if ctx.inventory is None:
         ctx.state[KEY] = "no --inventory was given, so there is no posture snapshot to check"
-    elif not posture.has_inventory(ctx.inventory):
+    elif not posture.has_snapshots(ctx.inventory):
         ctx.state[KEY] = (f"the inventory {ctx.inventory} holds no posture snapshot (flow-logs.json) nor a tree of "
                           "them (manifest.json): `flowsql inventory sync --out DIR` writes one")
     else:
         policy = posture.load_policy(ctx.policy)
-        inv = posture.load_inventory(ctx.inventory)
-        ctx.state[KEY] = (policy, inv, posture.evaluate_inventory(inv, policy), posture.design_inventory(inv, policy))
+        inv = posture.load_snapshots(ctx.inventory)
+        ctx.state[KEY] = (policy, inv, posture.evaluate_snapshots(inv, policy), posture.design_snapshots(inv, policy))
     return []
 
 
@@ -51,7 +51,7 @@ def build(ctx) -> dict:
         "evaluated": True,
         "counts": counts,
         "checks": [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
-                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.checks()],
+                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.all_checks()],
         "rows": [r.as_dict() for r in rows],
         "design_sheet": sheet,
         "snapshot": {
