@@ -12,7 +12,7 @@ all compared at once.
 
 from __future__ import annotations
 
-from ..build import Job
+from ..model import Job
 
 KEY = "accounts"
 TITLE = "Accounts and regions"
