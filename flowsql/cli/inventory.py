@@ -61,16 +61,15 @@ def inventory_sync_cmd(
     from ..account.inventory_sync import sync
     from ..account.tree_sync import check_tree_options
 
+    out_dir = out_folder(out_dir)  # '' or a file: exit 2 before any AWS call
     plan = check_tree_options(regions=regions, accounts=accounts, organization=organization, role_name=role_name,
-                         external_id=external_id)
+                              external_id=external_id)
     if plan.is_tree:
         if upload:
             raise UsageError("--upload takes one snapshot: sync each account and region's folder without "
                              "--regions/--accounts to upload it")
         _sync_tree(plan, out_dir, profile, region)
         return
-
-    out_dir = out_folder(out_dir)  # '' or a file: exit 2 before any AWS call
     # Only --upload needs setup's settings (and its region, where the Glue tables are); a plain
     # sync follows the AWS CLI's region chain like any describe call.
     cfg = config.load(required=True) if upload else None
