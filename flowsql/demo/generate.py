@@ -87,6 +87,9 @@ class Scenario:
     # IPv6 addresses written in other spellings than AWS's RFC 5952 form, half of the time (upper case,
     # leading zeros, no `::`): a writer other than AWS may, and the same address must still match
     ipv6_spellings: bool = False
+    # An ECS service in the first account and region: two more VPCs whose flow logs have the ecs-*
+    # fields, one of them unable to fill them (generate_ecs.py). Off: the tree is as without it.
+    ecs: bool = False
 
 
 def demo_scenario(today: date | None = None) -> Scenario:
@@ -155,6 +158,12 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
                         pending.pop(0).result()
         for p in pending:
             p.result()
+    if scenario.ecs:
+        from .generate_ecs import write_ecs
+
+        ecs_records, ecs_files = write_ecs(out_dir, inventory_dir, topologies[0], scenario, keep_records)
+        records.extend(ecs_records)
+        files.extend(ecs_files)
     return Generated(root=out_dir, inventory_dir=inventory_dir, records=records, files=files)
 
 
