@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from oracle import _NullsLast, _selected, _sum, _vpc_networks, classify, oracle
-from oracle_attribution import _refuse_without
+from oracle_attribution import _header, _refuse_without
 
 
 def destination(r: dict, vpc_networks) -> str:
@@ -37,4 +37,19 @@ def ecs_service_traffic(records, inventory_dir, params, *, since, until, account
     rows.sort(key=lambda row: tuple(_NullsLast(row[k]) for k in
                                     ("ecs_cluster", "ecs_service", "ecs_task_definition", "destination")))
     rows.sort(key=lambda row: (row["bytes"] is None, -(row["bytes"] or 0)))
+    return rows
+
+
+@oracle("ecs-fields-empty", {})
+def ecs_fields_empty(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
+    _refuse_without("ecs-cluster-name", records, since, until, accounts, regions)
+    needed = ("log-status", "vpc-id", "interface-id", "ecs-cluster-name")
+    groups: dict = defaultdict(list)
+    for r in _selected(records, since, until, accounts, regions):
+        if all(f in _header(r["file"]) for f in needed):  # the engines leave the other files out
+            groups[(r["aws_account_id"], r["aws_region"], r["vpc_id"])].append(r)
+    rows = [{"aws_account_id": a, "aws_region": g, "vpc_id": v, "flows": len(rs),
+             "interfaces": len({r["interface_id"] for r in rs if r["interface_id"] is not None})}
+            for (a, g, v), rs in groups.items() if all(r["ecs_cluster_name"] is None for r in rs)]
+    rows.sort(key=lambda row: tuple(_NullsLast(row[k]) for k in ("aws_account_id", "aws_region", "vpc_id")))
     return rows
