@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from .. import ecs_fields
+
 KEY = "posture"
 TITLE = "Posture"
 ORDER = 10
@@ -27,6 +29,8 @@ def plan(ctx) -> list:
         policy = posture.load_policy(ctx.policy)
         snapshot = posture.load_snapshot(ctx.inventory)
         ctx.state[KEY] = (policy, snapshot, posture.evaluate(snapshot, policy), posture.design_sheet(snapshot, policy))
+        if ecs_fields.wanted(snapshot):  # the one check that needs the records (report/ecs_fields.py)
+            return [ecs_fields.job()]
     return []
 
 
@@ -39,16 +43,25 @@ def build(ctx) -> dict:
         ctx.not_evaluated_item(KEY, "posture checks", state)
         return {"evaluated": False, "reason": state}
     policy, snapshot, rows, sheet = state
+    checks = [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
+               "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.checks()]
+    rows = [r.as_dict() for r in rows]
+    if ecs_fields.wanted(snapshot):
+        checks.append(ecs_fields.CHECK)
+        outcome = ctx.outcome(ecs_fields.job())
+        if outcome.evaluated:
+            rows += ecs_fields.rows(outcome, snapshot)
+        else:
+            ctx.not_evaluated_item(KEY, ecs_fields.CHECK["id"], outcome.reason)
     # --account/--region narrow the posture too (a row about no account or region stays)
-    rows = [r for r in rows if _in_scope(r.account, r.region, ctx)]
+    rows = [r for r in rows if _in_scope(r["account"], r["region"], ctx)]
     sheet = [v for v in sheet if _in_scope(v["account"], v["region"], ctx)]
-    counts = {s: sum(r.status == s for r in rows) for s in posture.STATUSES}
+    counts = {s: sum(r["status"] == s for r in rows) for s in posture.STATUSES}
     return {
         "evaluated": True,
         "counts": counts,
-        "checks": [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
-                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.checks()],
-        "rows": [r.as_dict() for r in rows],
+        "checks": checks,
+        "rows": rows,
         "design_sheet": sheet,
         "snapshot": {
             "taken": snapshot.taken.strftime("%Y-%m-%dT%H:%M:%SZ"),
