@@ -194,6 +194,8 @@ def test_the_subjects_reach_what_the_case_is_for(cases):
     named = {(t["cluster"], t["service"]) for t in ecs["ecs_tasks"]["rows"]}
     assert ("prod", "orders-api") in named and ("prod", "payments-worker") in named
     assert all(t["task_arn"].endswith("/" + t["task_id"]) for t in ecs["ecs_tasks"]["rows"])
+    assert any(((i["inventory"] or {}).get("attached_to") or "").startswith("an ECS task (ENI attachment ")
+               for i in ecs["interfaces"]["rows"]), "the task's ENI as ECS describes it"
     md = (cases["ecs-task"][2] / "case.md").read_text()
     assert ecs["ecs_tasks"]["rows"][0]["task_id"] in md
 
