@@ -46,7 +46,7 @@ def diagnose_cmd(
     from ..files import dumps_json
 
     from ..diagnose.records import QUERY, diagnose, parse_target
-    from ..inventory import load as load_inventory
+    from ..inventory import load_inventory
     from ..output import plain
     from ..pack.queries import get_query
 

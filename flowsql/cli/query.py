@@ -60,12 +60,14 @@ def make_engine(engine: EngineName, *, source, inventory, window, accounts, regi
     """The engine a command runs on, from its options (nothing is read until it executes)."""
     if engine is EngineName.local:
         from ..engines.local.engine import LocalEngine
-        from ..inventory import load
+        from ..inventory import load_inventory
 
+        if table is not None:
+            raise UsageError("--table is for the Athena engine (a Glue table); the local engine reads --source")
         if source is None:
             raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree); "
                              "for Athena, run `flowsql setup` first")
-        return LocalEngine(source, window, inventory=load(inventory, window=window), accounts=accounts,
+        return LocalEngine(source, window, inventory=load_inventory(inventory, window=window), accounts=accounts,
                            regions=regions, skip_bad_files=skip_bad_files)
     if source is not None or inventory is not None:
         raise UsageError("--source and --inventory are for the local engine; add --engine local")

@@ -11,8 +11,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...cache import cache_dir, read_json, write_json
+from ...cache import cache_dir, read_cached, write_cached
 from .partition_bound import DEFAULT_TABLES
+from .settings import ENGINES, LINT_ACCOUNTS, lint_target, lint_window
 
 DIALECT = "athena"
 # Rules left out, and why:
@@ -58,11 +59,11 @@ def _key(sql: str, table: str | None) -> str:
 
 
 def _cached(key: str) -> list[dict] | None:
-    return read_json(_cache_dir() / f"{key}.json")
+    return read_cached(_cache_dir() / f"{key}.json")
 
 
 def _store(key: str, findings: list[dict]) -> None:
-    write_json(_cache_dir() / f"{key}.json", findings)
+    write_cached(_cache_dir() / f"{key}.json", findings)
 
 
 _linters: dict = {}  # flow-log table names -> a Linter whose FS01 looks for them
@@ -151,26 +152,8 @@ def _sqlfluff(sql: str, tables: tuple[str, ...]) -> list[dict]:
 
 # --- linting the pack and files ---------------------------------------------------------------
 
-ENGINES = ("athena", "local")
 # Table names that the partition rule looks for in plain .sql files.
 PLAIN_FLOW_LOG_TABLES = DEFAULT_TABLES
-# What a pack template is linted with besides its parameters (`sqlfluff lint`'s flowsql templater too).
-LINT_ACCOUNTS = ("123456789012",)
-
-
-def lint_window():
-    from datetime import date
-
-    from ..params import Window
-
-    return Window(date(2024, 1, 1), date(2024, 1, 7))
-
-
-def lint_target(engine: str):
-    """The tables a pack template is linted against: the names setup and the local engine use."""
-    from ...engines.base import Target
-
-    return Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
 
 
 def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:

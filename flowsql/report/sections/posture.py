@@ -44,7 +44,7 @@ def build(ctx) -> dict:
         return {"evaluated": False, "reason": state}
     policy, snapshot, rows, sheet = state
     checks = [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
-               "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.checks()]
+               "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.all_checks()]
     rows = [r.as_dict() for r in rows]
     if ecs_fields.wanted(snapshot):
         checks.append(ecs_fields.CHECK)

@@ -69,7 +69,7 @@ def _query(in_str: str, fname: str):
 
 
 def _engines(config) -> list[str]:
-    from ..gate import ENGINES
+    from ..settings import ENGINES
 
     raw = (config.get_section(("templater", "flowsql", "engines")) if config else None) or "athena"
     engines = [e.strip() for e in str(raw).split(",") if e.strip()]
@@ -84,7 +84,7 @@ def renderings(in_str: str, fname: str, config=None) -> list[_Rendering]:
     """Every rendering `flowsql lint` checks a file with: per engine, the example values, then the
     defaults (required parameters from the example; a duplicate left out)."""
     from ....errors import FlowsqlError
-    from ..gate import LINT_ACCOUNTS, lint_target, lint_window
+    from ..settings import LINT_ACCOUNTS, lint_target, lint_window
     from ...params import resolve
     from ...render import context_for
 
