@@ -161,7 +161,8 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
     if scenario.ecs:
         from .generate_ecs import write_ecs
 
-        ecs_records, ecs_files = write_ecs(out_dir, inventory_dir, topologies[0], scenario, keep_records)
+        ecs_records, ecs_files = write_ecs(out_dir, inventory_dir, topologies[0], scenario, keep_records,
+                                           view=_View, partition=_partition, write_gz=_write_gz)
         records.extend(ecs_records)
         files.extend(ecs_files)
     return Generated(root=out_dir, inventory_dir=inventory_dir, records=records, files=files)

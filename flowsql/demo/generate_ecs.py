@@ -23,15 +23,20 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from ..files import dumps_json, read_json
 from ..logs.fields import parse_log_format
 from ..logs.layout import day_prefix, file_name
-from .generate import _GW_ENDPOINT, _IGW, _IN_VPC, _REPLY, _REQ, _SYN, _Eni, _hex, _partition, _Subnet, _View, \
-    _write_gz
+
+# generate.py calls write_ecs with its line writer (_View), its delivery splitter (_partition) and its
+# gzip writer, so that this module needs nothing from it (and the two do not import each other).
+# tcp-flags and traffic-path as generate.py writes them: SYN+FIN request, SYN-ACK+FIN reply, a bare SYN;
+# 1 within the VPC, 7 gateway endpoint, 8 internet gateway.
+_REQ, _REPLY, _SYN = 3, 19, 2
+_IN_VPC, _GW_ENDPOINT, _IGW = 1, 7, 8
 
 ECS_LOG_FORMAT = (
     "${version} ${account-id} ${region} ${az-id} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} "
@@ -52,6 +57,27 @@ _SHARE = 4
 
 _INTERNET = ("203.0.113.{}", "198.51.100.{}", "140.82.112.3", "151.101.1.69", "104.16.132.229")
 _S3, _DYNAMODB = "52.216.{}.{}", "52.94.0.{}"
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return format(rng.getrandbits(4 * n), f"0{n}x")
+
+
+@dataclass
+class _Subnet:
+    id: str
+    cidr: ipaddress.IPv4Network
+    az: str
+    az_id: str
+    public: bool
+    name: str
+
+
+class _Eni:
+    def __init__(self, subnet: _Subnet, ip: str, instance_id: str | None):
+        self.subnet, self.ip, self.instance_id = subnet, ip, instance_id
+        self.id = ""
+        self.view = None  # generate._View: how its records look in the format
 
 
 def _fill(pattern: str, rng: random.Random) -> str:
@@ -80,7 +106,7 @@ class _Task:
             self.fields["ecs_container_instance_arn"] = f"arn:aws:ecs:{region}:{account}:container-instance/" \
                                                         f"{cluster}/{ci}"
             self.fields["ecs_container_instance_id"] = ci
-        self.eni = _Eni("ecs", subnet, [ip], None, instance, account)
+        self.eni = _Eni(subnet, ip, instance)
         self.eni.id = "eni-" + _hex(rng, 17)
         self.attachment = f"{_hex(rng, 8)}-{_hex(rng, 4)}-{_hex(rng, 4)}-{_hex(rng, 4)}-{_hex(rng, 12)}"
         self.public_ip = f"54.{rng.randrange(144, 240)}.{rng.randrange(256)}.{rng.randrange(1, 255)}" \
@@ -99,9 +125,9 @@ class _EcsVpc:
         zones = [(topo.subnets[0].az, topo.subnets[0].az_id), (topo.subnets[1].az, topo.subnets[1].az_id)]
         nets = list(self.cidr.subnets(new_prefix=24))
         self.subnets = [
-            _Subnet("subnet-" + _hex(rng, 17), nets[0], *zones[0], None, True, f"{name}-public-a"),
-            _Subnet("subnet-" + _hex(rng, 17), nets[1], *zones[1], None, True, f"{name}-public-b"),
-            _Subnet("subnet-" + _hex(rng, 17), nets[10], *zones[0], None, False, f"{name}-private-a"),
+            _Subnet("subnet-" + _hex(rng, 17), nets[0], *zones[0], True, f"{name}-public-a"),
+            _Subnet("subnet-" + _hex(rng, 17), nets[1], *zones[1], True, f"{name}-public-b"),
+            _Subnet("subnet-" + _hex(rng, 17), nets[10], *zones[0], False, f"{name}-private-a"),
         ]
         self._free = {s.id: rng.sample(range(4, 251), 40) for s in self.subnets}
         self.sg = "sg-" + _hex(rng, 17)
@@ -111,13 +137,13 @@ class _EcsVpc:
     def ip(self, sn: _Subnet) -> str:
         return str(sn.cidr.network_address + self._free[sn.id].pop())
 
-    def task(self, cluster, service, family, revision, subnet, **kw) -> _Task:
+    def task(self, view, cluster, service, family, revision, subnet, **kw) -> _Task:
         t = _Task(self.rng, self.account, self.region, cluster, service, family, revision, subnet, self.ip(subnet),
                   **kw)
         fixed = {"version": self.fmt.version, "account_id": self.account, "interface_id": t.eni.id,
                  "vpc_id": self.vpc_id, "subnet_id": subnet.id, "instance_id": t.eni.instance_id,
                  "region": self.region, "az_id": subnet.az_id, **(t.fields if self.named else {})}
-        t.eni.view = _View(self.fmt, fixed, {"aws_account_id": self.account, "aws_region": self.region})
+        t.eni.view = view(self.fmt, fixed, {"aws_account_id": self.account, "aws_region": self.region})
         self.tasks.append(t)
         return t
 
@@ -291,28 +317,31 @@ _ORDERS_KINDS = ((_api_internet, 6), (_api_clients, 8), (_api_worker, 6), (_api_
 _REPORTS_KINDS = ((_api_internet, 4), (_api_db, 3), (_to_s3, 3))
 
 
-def ecs_vpcs(topo, scenario) -> list[_EcsVpc]:
-    """The two ECS VPCs of the scenario's first account and region (`topo`, its topology)."""
+def ecs_vpcs(topo, scenario, view) -> list[_EcsVpc]:
+    """The two ECS VPCs of the scenario's first account and region (`topo`, its topology); `view`
+    makes an ENI's line template (generate._View)."""
     rng = random.Random(f"flowsql:{scenario.seed}:{topo.account}:{topo.region}:ecs")
     orders = _EcsVpc(rng, topo, "orders", ORDERS_CIDR, named=True)
     pub_a, pub_b, priv_a = orders.subnets
-    orders.task("prod", "orders-api", "orders-api", 42, pub_a, public=True)
-    orders.task("prod", "orders-api", "orders-api", 42, pub_b, public=True)
-    orders.task("prod", "payments-worker", "payments-worker", 7, priv_a, containers=1,
+    orders.task(view, "prod", "orders-api", "orders-api", 42, pub_a, public=True)
+    orders.task(view, "prod", "orders-api", "orders-api", 42, pub_b, public=True)
+    orders.task(view, "prod", "payments-worker", "payments-worker", 7, priv_a, containers=1,
                 instance="i-" + _hex(rng, 17))
-    orders.task("batch", None, "nightly-export", 3, pub_a, containers=1, public=True)
+    orders.task(view, "batch", None, "nightly-export", 3, pub_a, containers=1, public=True)
     reports = _EcsVpc(rng, topo, "reports", REPORTS_CIDR, named=False)
     pub_a, pub_b, priv_a = reports.subnets
-    reports.task("reports", "report-api", "report-api", 5, pub_a, public=True)
-    reports.task("reports", "report-api", "report-api", 5, pub_b, public=True)
-    reports.task("reports", "report-renderer", "report-renderer", 2, priv_a, containers=1)
+    reports.task(view, "reports", "report-api", "report-api", 5, pub_a, public=True)
+    reports.task(view, "reports", "report-api", "report-api", 5, pub_b, public=True)
+    reports.task(view, "reports", "report-renderer", "report-renderer", 2, priv_a, containers=1)
     return [orders, reports]
 
 
-def write_ecs(out_dir: Path, inventory_dir: Path, topo, scenario, keep_records: bool):
-    """Add the ECS VPCs to the inventory the generator wrote and write their log files; returns
+def write_ecs(out_dir: Path, inventory_dir: Path, topo, scenario, keep_records: bool, *, view, partition,
+              write_gz):
+    """Add the ECS VPCs to the inventory the generator wrote and write their log files with the
+    generator's own parts (`view`: _View, `partition`: _partition, `write_gz`: _write_gz); returns
     (records, files) in file order."""
-    vpcs = ecs_vpcs(topo, scenario)
+    vpcs = ecs_vpcs(topo, scenario, view)
     _add_inventory(inventory_dir, vpcs, scenario)
     share = replace(scenario, flows_per_day=max(scenario.flows_per_day // _SHARE, 1) if scenario.flows_per_day else 0)
     records, files = [], []
@@ -321,7 +350,7 @@ def write_ecs(out_dir: Path, inventory_dir: Path, topo, scenario, keep_records: 
         traffic = _EcsTraffic(vpc, rng, keep_records, kinds)
         for d in range(scenario.days):
             day = scenario.start + timedelta(days=d)
-            for delivered, lines, recs in _partition(traffic, rng, share, day, d):
+            for delivered, lines, recs in partition(traffic, rng, share, day, d):
                 prefix = day_prefix(vpc.account, vpc.region, day, hive=scenario.hive,
                                     hour=delivered.hour if scenario.per_hour else None)
                 path = out_dir / prefix / file_name(vpc.account, vpc.region, vpc.flow_log_id, delivered, _hex(rng, 8))
@@ -330,7 +359,7 @@ def write_ecs(out_dir: Path, inventory_dir: Path, topo, scenario, keep_records: 
                     r["file"] = path
                 records.extend(recs)
                 files.append(path)
-                _write_gz(path, "\n".join([vpc.fmt.header(), *lines, ""]), delivered)
+                write_gz(path, "\n".join([vpc.fmt.header(), *lines, ""]), delivered)
     return records, files
 
 

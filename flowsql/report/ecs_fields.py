@@ -9,8 +9,6 @@ call the ECS APIs it documents for them (or the VPC runs no ECS task, and the fi
 
 from __future__ import annotations
 
-from .build import Job
-
 QUERY = "ecs-fields-empty"
 # The calls AWS's "Flow log records" page names for the ecs-* fields: ListClusters for every one of
 # them; ListContainerInstances for the container-instance fields, ListServices for the service,
@@ -33,10 +31,6 @@ CHECK = {
 def wanted(snapshot) -> bool:
     """Does any flow log of the snapshot ask for ecs-* fields?"""
     return any("${ecs-" in (fl.get("LogFormat") or "") for fl in snapshot.flow_logs)
-
-
-def job() -> Job:
-    return Job(QUERY, (), used_by="posture/" + CHECK["id"])
 
 
 def rows(outcome, snapshot) -> list[dict]:

@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 
 from .. import ecs_fields
+from ..model import Job
 
 KEY = "posture"
 TITLE = "Posture"
@@ -30,7 +31,7 @@ def plan(ctx) -> list:
         snapshot = posture.load_snapshot(ctx.inventory)
         ctx.state[KEY] = (policy, snapshot, posture.evaluate(snapshot, policy), posture.design_sheet(snapshot, policy))
         if ecs_fields.wanted(snapshot):  # the one check that needs the records (report/ecs_fields.py)
-            return [ecs_fields.job()]
+            return [_ecs_job()]
     return []
 
 
@@ -48,7 +49,7 @@ def build(ctx) -> dict:
     rows = [r.as_dict() for r in rows]
     if ecs_fields.wanted(snapshot):
         checks.append(ecs_fields.CHECK)
-        outcome = ctx.outcome(ecs_fields.job())
+        outcome = ctx.outcome(_ecs_job())
         if outcome.evaluated:
             rows += ecs_fields.rows(outcome, snapshot)
         else:
@@ -69,6 +70,10 @@ def build(ctx) -> dict:
         },
         "policy": {"source": str(policy.source), "effective": policy_yaml(policy)},
     }
+
+
+def _ecs_job() -> Job:
+    return Job(ecs_fields.QUERY, (), used_by=f"{KEY}/{ecs_fields.CHECK['id']}")
 
 
 def _in_scope(account, region, ctx) -> bool:
