@@ -153,7 +153,7 @@ def test_ecs_service_traffic_and_traffic_from_an_ecs_task_name_the_task(tree):
     named = [r for r in tree.records if r["ecs_task_id"] and r["flow_direction"] == "egress"
              and r["ecs_service_name"] == "orders-api" and w.since <= r["day"] <= w.until]
     address = max(sorted({r["srcaddr"] for r in named}), key=lambda a: sum(r["srcaddr"] == a for r in named))
-    engine = LocalEngine(tree.root, w, inventory=load(tree.inventory_dir, window=w))
+    engine = LocalEngine(tree.root, w, inventory=load_inventory(tree.inventory_dir, window=w))
     try:
         got = run(get_query("traffic-from-address"), {"address": address}, engine, w).result.records()
         services = run(get_query("ecs-service-traffic"), {}, engine, w).result.records()
