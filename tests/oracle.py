@@ -349,3 +349,4 @@ import oracle_diagnose  # noqa: E402,F401
 import oracle_exposure  # noqa: E402,F401
 import oracle_traffic  # noqa: E402,F401
 import oracle_tgw  # noqa: E402,F401
+import oracle_ecs  # noqa: E402,F401

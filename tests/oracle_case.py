@@ -295,4 +295,18 @@ def case_file(records, inventory_dir, kind: str, params: dict, since: date, unti
                         "accepted_flows": sum(r["action"] == "ACCEPT" for r, _, _ in items),
                         "rejected_flows": sum(r["action"] == "REJECT" for r, _, _ in items)}
                        for h, items in sorted(hours.items())]
+
+    # the ECS tasks the records name (the task's id: the last part of its ARN, task/CLUSTER/ID)
+    tasks = defaultdict(list)
+    for r, _, _ in recs:
+        key = (r["ecs_cluster_name"], r["ecs_service_name"], r["ecs_task_arn"])
+        if any(v is not None for v in key):
+            tasks[key].append(r)
+    out["ecs_tasks"] = [{"cluster": c, "service": sv, "task_arn": arn,
+                         "task_id": arn.rsplit("/", 1)[1] if arn and ":task/" in arn else None,
+                         "flows": len(rs), "bytes": _sum(r["bytes"] for r in rs),
+                         "first_seen": iso(_counts(rs)["first_seen"]), "last_seen": iso(_counts(rs)["last_seen"]),
+                         "interfaces": sorted({r["interface_id"] for r in rs})}
+                        for (c, sv, arn), rs in sorted(tasks.items(), key=lambda kv: tuple(
+                            (v is None, v or "") for v in kv[0]))]
     return out

@@ -107,22 +107,28 @@ def _seen(rs: list[dict]) -> dict:
     return {"first_seen": min(starts) if starts else None, "last_seen": max(ends) if ends else None}
 
 
-def _address_traffic(records, params, window, this: str, other: str) -> list[dict]:
+# traffic-from-address also groups by the ECS task whose ENI logged the records: column -> record field
+_ECS_TASK = {"ecs_cluster": "ecs_cluster_name", "ecs_service": "ecs_service_name", "ecs_task_id": "ecs_task_id"}
+
+
+def _address_traffic(records, params, window, this: str, other: str, ecs: bool = False) -> list[dict]:
     address = _address(params)
+    task = _ECS_TASK if ecs else {}
     groups: dict = defaultdict(list)
     for r in _selected(records, *window):
         if r[this] == address:
-            groups[(r[other], r["dstport"], r["protocol"], r["action"])].append(r)
-    rows = [{other: o, "dstport": port, "protocol": proto, "action": action, **_counts(rs), **_seen(rs)}
-            for (o, port, proto, action), rs in groups.items()]
-    return _order(rows, other, "dstport", "protocol", "action", desc="bytes")
+            groups[(r[other], r["dstport"], r["protocol"], r["action"], *(r[f] for f in task.values()))].append(r)
+    rows = [{other: o, "dstport": port, "protocol": proto, "action": action, **_counts(rs), **_seen(rs),
+             **dict(zip(task, named))}
+            for (o, port, proto, action, *named), rs in groups.items()]
+    return _order(rows, other, "dstport", "protocol", "action", *task, desc="bytes")
 
 
 # Fixed addresses of the generator: 192.168.20.1 is the GRE peer (it sends and receives), 2001:db8:cafe::17
 # an IPv6 client of the load balancers (here in a long form: the `ip` type makes it canonical).
 @oracle("traffic-from-address", {"address": "192.168.20.1"})
 def traffic_from_address(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
-    return _address_traffic(records, params, (since, until, accounts, regions), "srcaddr", "dstaddr")
+    return _address_traffic(records, params, (since, until, accounts, regions), "srcaddr", "dstaddr", ecs=True)
 
 
 @oracle("traffic-to-address", {"address": "2001:DB8:CAFE:0:0:0:0:17"})

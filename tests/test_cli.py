@@ -269,8 +269,10 @@ def test_each_command_runs_by_its_name_from_the_entry_point(name):
 def test_demo_writes_and_prints_the_three_queries(tmp_path):
     r = invoke("demo", "--dir", tmp_path / "demo", "--days", "8")
     assert r.exit_code == 0, r.output
-    for title in ("Top destinations", "Rejects by subnet", "Lambda egress"):
+    for title in ("Top destinations", "Rejects by subnet", "Lambda egress", "ECS service traffic"):
         assert title in r.stdout
+    # the demo's ECS service: its tasks' traffic per cluster and service
+    assert "orders-api" in r.stdout and "payments-worker" in r.stdout
     # a second run reuses the tree; a foreign non-empty folder is refused, untouched
     assert "already" in invoke("demo", "--dir", tmp_path / "demo", "--days", "8").stderr
     other = tmp_path / "mine"

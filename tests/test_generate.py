@@ -333,3 +333,62 @@ def test_many_files_a_day_deliveries_inside_the_logging_gap_hold_no_record(tmp_p
     assert r.returncode == 0, r.stderr
     files, in_gap = map(int, r.stdout.split())
     assert files >= 4 * 36 * 2 and in_gap == 0
+
+
+# ------------------------------------------------------------------------------------------------ ECS
+
+def test_ecs_is_opt_in_and_leaves_the_rest_of_the_tree_as_it_was(tmp_path):
+    s = Scenario(start=START, days=2, flows_per_day=150)
+    plain, ecs = generate(tmp_path / "a", s), generate(tmp_path / "b", Scenario(**{**s.__dict__, "ecs": True}))
+    a, b = _tree(plain.root), _tree(ecs.root)
+    logs = [k for k in a if k.startswith("AWSLogs/")]
+    assert logs and all(a[k] == b[k] for k in logs), "every log file of the tree without ECS is unchanged"
+    assert len([k for k in b if k.startswith("AWSLogs/")]) > len(logs)
+    assert not any(r["ecs_cluster_name"] for r in plain.records)
+    assert _portable(ecs.records[:len(plain.records)], ecs.root) == _portable(plain.records, plain.root)
+
+
+def test_ecs_records_name_their_task_and_the_unpermitted_vpc_leaves_dashes(tmp_path):
+    from flowsql.demo.generate_ecs import ECS_FIELDS, ECS_LOG_FORMAT, ECS_REQUESTER
+
+    g = generate(tmp_path, Scenario(start=START, days=2, flows_per_day=200, ecs=True))
+    fmt = parse_log_format(ECS_LOG_FORMAT)
+    assert fmt.version == 7 and all(f in fmt for f in ECS_FIELDS)
+    v7 = [r for r in g.records if r["version"] == 7]
+    by_vpc = defaultdict(list)
+    for r in v7:
+        by_vpc[r["vpc_id"]].append(r)
+    assert len(by_vpc) == 2
+    named, unnamed = sorted(by_vpc.values(), key=lambda rs: not rs[0]["ecs_cluster_name"])
+    assert all(r[f.replace("-", "_")] is None for r in unnamed for f in ECS_FIELDS), "no permission: every field -"
+    assert all(r["ecs_cluster_name"] and r["ecs_task_arn"].endswith("/" + r["ecs_task_id"]) for r in named)
+    services = Counter((r["ecs_cluster_name"], r["ecs_service_name"]) for r in named)
+    assert set(services) == {("prod", "orders-api"), ("prod", "payments-worker"), ("batch", None)}
+    # Fargate tasks have no container instance; the EC2 launch type's task has one (and one container)
+    fargate = [r for r in named if r["ecs_service_name"] == "orders-api"]
+    assert all(r["ecs_container_instance_id"] is None and r["ecs_second_container_id"] for r in fargate)
+    ec2 = [r for r in named if r["ecs_service_name"] == "payments-worker"]
+    assert all(r["ecs_container_instance_arn"].endswith(r["ecs_container_instance_id"]) and r["instance_id"]
+               and r["ecs_second_container_id"] is None for r in ec2)
+    # the files say the same as the records
+    for path in {r["file"] for r in v7}:
+        lines = _read_lines(path)
+        assert lines[0] == fmt.header()
+        mine = [r for r in v7 if r["file"] == path]
+        assert len(lines) - 1 == len(mine)
+        for line, rec in zip(lines[1:], mine):
+            for f, v in zip(fmt.fields, line.split(" ")):
+                assert rec[f.column] == (None if v == "-" else int(v) if f.kind != "string" else v)
+    # the inventory: the task ENIs as ECS creates them, both VPCs, and their flow logs' format
+    docs = json.loads((g.inventory_dir / "network-interfaces.json").read_text())["NetworkInterfaces"]
+    tasks = [d for d in docs if d["Description"].startswith("arn:aws:ecs:")]
+    assert len(tasks) == 6 and all(d["InterfaceType"] == "interface" and d["RequesterManaged"]
+                                   and d["RequesterId"] == ECS_REQUESTER and ":attachment/" in d["Description"]
+                                   for d in tasks)
+    in_inventory = {d["NetworkInterfaceId"] for d in docs}
+    batch = {r["interface_id"] for r in named if r["ecs_cluster_name"] == "batch"}
+    assert batch and not batch & in_inventory, "the standalone task's ENI went with its task"
+    vpcs = {v["VpcId"] for v in json.loads((g.inventory_dir / "vpcs.json").read_text())["Vpcs"]}
+    assert set(by_vpc) <= vpcs
+    flow_logs = json.loads((g.inventory_dir / "flow-logs.json").read_text())["FlowLogs"]
+    assert {fl["ResourceId"] for fl in flow_logs if "${ecs-cluster-name}" in fl["LogFormat"]} == set(by_vpc)

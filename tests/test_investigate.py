@@ -79,14 +79,17 @@ def _eni_addresses(tree, eni) -> str | None:
 
 def subjects(tree) -> dict:
     """kind -> (SUBJECT, the oracle's kind and parameters)."""
-    v4 = _busiest(tree, "srcaddr", "us-east-1")
+    not_ecs = lambda r: r["version"] != 7  # noqa: E731  (the ECS VPCs' records: their own subject)
+    v4 = _busiest(tree, "srcaddr", "us-east-1", where=not_ecs)
     v6 = _busiest(tree, "srcaddr", "eu-west-1", ipv6=True)
     custom_eni = _busiest(tree, "interface_id", "eu-west-1")  # v5 format: flow-direction says the side
     inventory = _inventory_ids(tree.inventory_dir)
-    default_eni = _busiest(tree, "interface_id", "us-east-1", where=lambda r: r["interface_id"] in inventory)
+    default_eni = _busiest(tree, "interface_id", "us-east-1",
+                           where=lambda r: r["interface_id"] in inventory and not_ecs(r))
     ghost = _busiest(tree, "interface_id", "us-east-1",
-                     where=lambda r: r["interface_id"] not in inventory | _inventory_ids(
+                     where=lambda r: not_ecs(r) and r["interface_id"] not in inventory | _inventory_ids(
                          next(p for p in tree.inventory_dir.iterdir() if p.is_dir() and p.name[:2] == "20")))
+    ecs_task = _busiest(tree, "srcaddr", "us-east-1", where=lambda r: r["ecs_service_name"] == "orders-api")
     block6 = str(ipaddress.ip_network(f"{v6}/64", strict=False))
     retired = _retired(tree)
     out = {
@@ -98,6 +101,7 @@ def subjects(tree) -> dict:
         "eni-default": (default_eni, "eni", {"eni": default_eni}),
         "eni-ghost": (ghost, "eni", {"eni": ghost}),
         "eni-retired": (retired, "eni", {"eni": retired}),
+        "ecs-task": (ecs_task, "address", {"address": ecs_task}),
     }
     for name, (_, kind, params) in out.items():
         if kind == "eni":
@@ -107,7 +111,7 @@ def subjects(tree) -> dict:
     return out
 
 
-KINDS = ["ipv4", "ipv6", "cidr4", "cidr6", "eni-custom", "eni-default", "eni-ghost", "eni-retired"]
+KINDS = ["ipv4", "ipv6", "cidr4", "cidr6", "eni-custom", "eni-default", "eni-ghost", "eni-retired", "ecs-task"]
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +159,7 @@ def test_the_figures_equal_the_oracle(cases, name):
     assert dict(rejected) == want["rejected"]
     got_hours = [{k: h[k] for k in want["timeline"][0]} for h in case["timeline"]["rows"]]
     assert got_hours == want["timeline"]
+    assert case["ecs_tasks"]["rows"] == want["ecs_tasks"]
 
 
 def test_the_subjects_reach_what_the_case_is_for(cases):
@@ -182,6 +187,15 @@ def test_the_subjects_reach_what_the_case_is_for(cases):
     assert not ghost["peers"]["rows"] and ghost["undirected"]["flows"] == ghost["summary"]["records"] > 0
     assert ghost["interfaces"]["rows"][0]["inventory"] is None
     assert "undirected" not in v4
+    # an ECS task's address: its own task named (cluster, service, task id), and the task it calls
+    ecs = cases["ecs-task"][0]
+    named = {(t["cluster"], t["service"]) for t in ecs["ecs_tasks"]["rows"]}
+    assert ("prod", "orders-api") in named and ("prod", "payments-worker") in named
+    assert all(t["task_arn"].endswith("/" + t["task_id"]) for t in ecs["ecs_tasks"]["rows"])
+    assert any(((i["inventory"] or {}).get("attached_to") or "").startswith("an ECS task (ENI attachment ")
+               for i in ecs["interfaces"]["rows"]), "the task's ENI as ECS describes it"
+    md = (cases["ecs-task"][2] / "case.md").read_text()
+    assert ecs["ecs_tasks"]["rows"][0]["task_id"] in md
 
 
 def test_an_eni_only_a_dated_snapshot_has_is_attributed_and_said(cases, tree):
@@ -424,7 +438,8 @@ def test_hostile_names_are_escaped_and_ecs_tasks_named(tmp_path):
     assert r.exit_code == 0, r.output
     case = json.loads(r.stdout)
     [t] = case["ecs_tasks"]["rows"]
-    assert (t["cluster"], t["service"], t["task_arn"], t["flows"]) == ("prod-cluster", service, task, 2)
+    assert (t["cluster"], t["service"], t["task_arn"], t["task_id"], t["flows"]) == (
+        "prod-cluster", service, task, "0f0e0d0c0b0a", 2)
     assert case["interfaces"]["rows"][0]["inventory"]["description"] == HOSTILE
     html = (out / "case.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

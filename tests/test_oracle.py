@@ -26,9 +26,10 @@ ACCOUNTS = ("111122223333", "444455556666")
 
 
 # half of the IPv6 addresses in other spellings than AWS's (2001:DB8:0:0:…): compared as addresses
-# Transit Gateway flow logs beside the VPC flow logs: the VPC queries must leave them out
+# Transit Gateway flow logs beside the VPC flow logs: the VPC queries must leave them out;
+# an ECS service (v7 records naming their task, and a VPC whose records leave the ecs-* fields `-`)
 SCENARIO = Scenario(start=START, days=9, accounts=ACCOUNTS, flows_per_day=260, files_per_day=3, seed=11,
-                    ipv6_spellings=True, transit_gateways=1)
+                    ipv6_spellings=True, transit_gateways=1, ecs=True)
 
 
 # the same traffic in AWS's spelling only (tests/test_oracle_traffic.py, test_oracle_exposure.py, test_investigate.py)
@@ -171,3 +172,25 @@ def test_source_may_be_the_awslogs_folder_itself(tree):
     a = LocalEngine(tree.root, w)
     b = LocalEngine(tree.root / "AWSLogs", w)
     assert [f.path for f in a.files] == [f.path for f in b.files] and a.files
+
+
+def test_ecs_service_traffic_and_traffic_from_an_ecs_task_name_the_task(tree):
+    """Records of an ECS task name it in traffic-from-address; ecs-service-traffic sees every destination
+    class, the task no service started, and nothing of the VPC whose records leave the fields `-`."""
+    w = Window(START, START + timedelta(days=8))
+    named = [r for r in tree.records if r["ecs_task_id"] and r["flow_direction"] == "egress"
+             and r["ecs_service_name"] == "orders-api" and w.since <= r["day"] <= w.until]
+    address = max(sorted({r["srcaddr"] for r in named}), key=lambda a: sum(r["srcaddr"] == a for r in named))
+    engine = LocalEngine(tree.root, w, inventory=load_inventory(tree.inventory_dir, window=w))
+    try:
+        got = run(get_query("traffic-from-address"), {"address": address}, engine, w).result.records()
+        services = run(get_query("ecs-service-traffic"), {}, engine, w).result.records()
+    finally:
+        engine.close()
+    assert got == _expected("traffic-from-address", tree, {"address": address}, w, (), ())
+    tasks = {(r["ecs_cluster"], r["ecs_service"], r["ecs_task_id"]) for r in got}
+    assert ("prod", "orders-api", next(r["ecs_task_id"] for r in named if r["srcaddr"] == address)) in tasks
+    assert services == _expected("ecs-service-traffic", tree, {}, w, (), ())
+    assert {r["destination"] for r in services} == {"internet", "vpc", "aws-service"}
+    assert any(r["ecs_service"] is None and r["ecs_cluster"] == "batch" for r in services)
+    assert {r["ecs_cluster"] for r in services} == {"prod", "batch"}, "the unpermitted VPC's records add nothing"

@@ -62,7 +62,7 @@ COLUMNS = {  # docs/queries.md, "Traffic overview"
     "traffic-by-protocol": ["protocol", "ip_version", "flows", "packets", "bytes", "accepted_flows",
                             "rejected_flows"],
     "traffic-from-address": ["dstaddr", "dstport", "protocol", "action", "flows", "packets", "bytes",
-                             "first_seen", "last_seen"],
+                             "first_seen", "last_seen", "ecs_cluster", "ecs_service", "ecs_task_id"],
     "traffic-to-address": ["srcaddr", "dstport", "protocol", "action", "flows", "packets", "bytes",
                            "first_seen", "last_seen"],
     "address-first-last-seen": ["interface_id", "first_seen", "last_seen", "flows_out", "flows_in", "bytes_out",

@@ -713,3 +713,30 @@ def test_the_current_month_is_reported_over_its_days_so_far(tmp_path):
     assert r.exit_code in (0, 1) and "is not over" in r.stderr, r.output
     doc = json.loads(next((tmp_path / "out").rglob("report.json")).read_text())
     assert doc["window"] == {"since": today.replace(day=1).isoformat(), "until": today.isoformat()}
+
+
+def test_a_vpc_whose_records_leave_the_ecs_fields_empty_is_a_posture_info_row(made, tmp_path):
+    """The one posture row that needs the records: a flow log asks for the ecs-* fields, its records
+    leave them `-` (report/ecs_fields.py, query ecs-fields-empty). A snapshot without such a flow log
+    has no such check."""
+    import jsonschema
+
+    assert "vpc_ecs_fields" not in {c["id"] for c in json.loads((made[0] / "report.json").read_text())["posture"]["checks"]}
+    g = generate(tmp_path / "tree", Scenario(start=FIRST, days=3, flows_per_day=60, files_per_day=1, seed=5,
+                                             ecs=True))
+    out = tmp_path / "out"
+    r = report(*local_args(g, out))
+    assert r.exit_code in (0, 1), r.output
+    data = json.loads((out / "report.json").read_text())
+    jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text())).validate(data)
+    rows = [row for row in data["posture"]["rows"] if row["check"] == "vpc_ecs_fields"]
+    want = oracle.ORACLES["ecs-fields-empty"][0](g.records, g.inventory_dir, {}, since=FIRST, until=LAST)
+    assert want and [(row["resource"], row["account"], row["region"]) for row in rows] == [
+        (w["vpc_id"], w["aws_account_id"], w["aws_region"]) for w in want]
+    assert all(row["status"] == "info" and "ecs:ListClusters" in row["reason"] and "ecs:ListTasks" in row["reason"]
+               for row in rows)
+    named = {rec["vpc_id"] for rec in g.records if rec["ecs_cluster_name"]}
+    assert named and not named & {row["resource"] for row in rows}, "the VPC whose records name tasks is fine"
+    assert "vpc_ecs_fields" in {c["id"] for c in data["posture"]["checks"]}
+    assert data["posture"]["counts"]["info"] == sum(row["status"] == "info" for row in data["posture"]["rows"])
+    assert "ecs:ListTaskDefinitions" in (out / "report.md").read_text()

@@ -94,6 +94,9 @@ class Scenario:
     # transit gateways per region, each attached to every VPC of the region and a VPN, with their flow
     # logs beside the VPC flow logs (generate_tgw.py); 0 writes none
     transit_gateways: int = 0
+    # An ECS service in the first account and region: two more VPCs whose flow logs have the ecs-*
+    # fields, one of them unable to fill them (generate_ecs.py). Off: the tree is as without it.
+    ecs: bool = False
 
 
 def demo_scenario(today: date | None = None) -> Scenario:
@@ -162,6 +165,13 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
                         pending.pop(0).result()
         for p in pending:
             p.result()
+    if scenario.ecs:
+        from .generate_ecs import write_ecs
+
+        ecs_records, ecs_files = write_ecs(out_dir, inventory_dir, topologies[0], scenario, keep_records,
+                                           view=_View, partition=_partition, write_gz=_write_gz)
+        records.extend(ecs_records)
+        files.extend(ecs_files)
     generated = Generated(root=out_dir, inventory_dir=inventory_dir, records=records, files=files)
     if scenario.transit_gateways:
         from .generate_tgw import generate_tgw

@@ -31,7 +31,8 @@ def _print_rows(columns, rows, title=None) -> None:
 
 
 # query -> the parameters the demo shows it with (short enough to read on one screen)
-DEMO_QUERIES = {"top-destinations": {}, "rejects-by-subnet": {}, "lambda-egress": {"limit": "15"}}
+DEMO_QUERIES = {"top-destinations": {}, "rejects-by-subnet": {}, "lambda-egress": {"limit": "15"},
+                "ecs-service-traffic": {}}
 
 
 MIN_DAYS = 30  # the default covers the last whole month, and never less than this
@@ -142,8 +143,10 @@ def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7,
     directory = Path(directory).absolute()
     base = demo_scenario()
     days = days if days is not None else default_days()
-    scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed)
-    wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed}
+    # with the ECS service (generate_ecs.py): its traffic, and the report's posture row for a flow log
+    # that cannot read ECS
+    scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed, ecs=True)
+    wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed, "ecs": True}
     try:
         old = None
         if directory.exists() or directory.is_symlink():
@@ -177,7 +180,8 @@ def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7,
     except OSError as e:
         raise UsageError(f"--dir {directory}: cannot write the demo there ({e.strerror or e})") from None
     echo(f"wrote {len(g.files)} files, {len(g.records):,} records "
-         f"(us-east-1: default format, eu-west-1: custom v5 format) and an inventory tree of two accounts "
+         f"(us-east-1: default format, eu-west-1: custom v5 format, an ECS service in us-east-1: v7 format "
+         f"with the ecs-* fields) and an inventory tree of two accounts "
          f"({SECOND_ACCOUNT} {SECOND_REGION}: a VPC that does not log)", err=True)
     return scenario
 

@@ -143,6 +143,10 @@ def describe_eni(doc: dict) -> dict:
     instance = attachment.get("InstanceId")
     if kind == "lambda" or function is not None:
         attached = f"Lambda function {function}" if function else "a Lambda function (its ENI's description names none)"
+    elif description.startswith("arn:aws:ecs:") and ":attachment/" in description:
+        # awsvpc network mode: ECS gives each task an ENI whose description is the attachment's ARN
+        attached = f"an ECS task (ENI attachment {description.rsplit('/', 1)[1]})" + (
+            f" on EC2 instance {instance}" if instance else "")
     elif instance:
         attached = f"EC2 instance {instance}"
     elif kind == "nat_gateway" or description.startswith("Interface for NAT Gateway "):

@@ -37,6 +37,14 @@ def _k(value) -> tuple:
     return (1, 0) if value is None else (0, value)
 
 
+def task_id(task_arn: str | None) -> str | None:
+    """An ECS task's id, the last part of its ARN: arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID (or
+    task/ID, the ARN format of before 2021); None for what is no task ARN."""
+    if not task_arn or ":task/" not in task_arn:
+        return None
+    return task_arn.rsplit("/", 1)[1] or None
+
+
 def _by_bytes(rows: list[dict], *keys: str) -> list[dict]:
     """Bytes descending (None last), then `keys` ascending (None last)."""
     return sorted(rows, key=lambda row: (row["bytes"] is None, -(row["bytes"] or 0), *(_k(row[k]) for k in keys)))
@@ -118,7 +126,7 @@ def compute(rows: list[dict], network, describe, *, eni: bool = False) -> dict:
     interface_rows.sort(key=lambda row: (-row["flows"], _k(row["interface_id"])))
 
     ecs_rows = [{"cluster": r["ecs_cluster"], "service": r["ecs_service"], "task_arn": r["ecs_task"],
-                 "flows": r["flows"], "bytes": r["bytes"], **_seen(r), "interfaces": _list(r["interfaces"])}
+                 "task_id": task_id(r["ecs_task"]), "flows": r["flows"], "bytes": r["bytes"], **_seen(r), "interfaces": _list(r["interfaces"])}
                 for r in parts.get("ecs", [])]
     ecs_rows.sort(key=lambda r: tuple(_k(r[k]) for k in ("cluster", "service", "task_arn")))
 

@@ -165,7 +165,7 @@ ECS_COLUMNS = ["cluster", "service", "task", "flows", "bytes", "first seen", "la
 
 
 def ecs_rows(rows: list[dict]) -> list[dict]:
-    return [{"cluster": r["cluster"] or "∅", "service": r["service"] or "∅", "task": r["task_arn"] or "∅",
+    return [{"cluster": r["cluster"] or "∅", "service": r["service"] or "∅", "task": r["task_id"] or r["task_arn"] or "∅",
              "flows": amount(r["flows"]), "bytes": amount(r["bytes"]), "first seen": r["first_seen"] or "–",
              "last seen": r["last_seen"] or "–", "interfaces": listed(r["interfaces"])} for r in rows]
 

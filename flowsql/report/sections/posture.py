@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from .. import ecs_fields
+from ..model import Job
+
 KEY = "posture"
 TITLE = "Posture"
 ORDER = 10
@@ -28,6 +31,8 @@ def plan(ctx) -> list:
         policy = posture.load_policy(ctx.policy)
         inv = posture.load_snapshots(ctx.inventory)
         ctx.state[KEY] = (policy, inv, posture.evaluate_snapshots(inv, policy), posture.design_snapshots(inv, policy))
+        if ecs_fields.wanted(inv):  # the one check that needs the records (report/ecs_fields.py)
+            return [_ecs_job()]
     return []
 
 
@@ -40,19 +45,28 @@ def build(ctx) -> dict:
         ctx.not_evaluated_item(KEY, "posture checks", state)
         return {"evaluated": False, "reason": state}
     policy, inv, rows, sheet = state
+    checks = [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
+               "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.all_checks()]
+    rows = [r.as_dict() for r in rows]
+    if ecs_fields.wanted(inv):
+        checks.append(ecs_fields.CHECK)
+        outcome = ctx.outcome(_ecs_job())
+        if outcome.evaluated:
+            rows += ecs_fields.rows(outcome, inv)
+        else:
+            ctx.not_evaluated_item(KEY, ecs_fields.CHECK["id"], outcome.reason)
     # --account/--region narrow the posture too (a row about no account or region stays)
-    rows = [r for r in rows if _in_scope(r.account, r.region, ctx)]
+    rows = [r for r in rows if _in_scope(r["account"], r["region"], ctx)]
     sheet = [v for v in sheet if _in_scope(v["account"], v["region"], ctx)]
-    counts = {s: sum(r.status == s for r in rows) for s in posture.STATUSES}
+    counts = {s: sum(r["status"] == s for r in rows) for s in posture.STATUSES}
     for r in rows:
-        if r.status == posture.NOT_EVALUATED:
-            ctx.not_evaluated_item(KEY, " ".join(x for x in (r.account, r.region) if x), r.reason)
+        if r["status"] == posture.NOT_EVALUATED:
+            ctx.not_evaluated_item(KEY, " ".join(x for x in (r["account"], r["region"]) if x), r["reason"])
     return {
         "evaluated": True,
         "counts": counts,
-        "checks": [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
-                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.all_checks()],
-        "rows": [r.as_dict() for r in rows],
+        "checks": checks,
+        "rows": rows,
         "design_sheet": sheet,
         "snapshot": {
             "taken": inv.taken.strftime("%Y-%m-%dT%H:%M:%SZ") if inv.taken else None,
@@ -60,6 +74,10 @@ def build(ctx) -> dict:
         },
         "policy": {"source": str(policy.source), "effective": policy_yaml(policy)},
     }
+
+
+def _ecs_job() -> Job:
+    return Job(ecs_fields.QUERY, (), used_by=f"{KEY}/{ecs_fields.CHECK['id']}")
 
 
 def _in_scope(account, region, ctx) -> bool:
