@@ -93,3 +93,22 @@ def test_results_of_other_settings_are_not_used(pack, tmp_path):
     _, found = _lint(pack, Window(date(2026, 3, 1), date(2026, 3, 9)))
     assert found == []
     assert gate.runs["sqlfluff"] == before["sqlfluff"] + 1
+
+
+def test_the_first_query_after_install_does_not_import_sqlfluff(tmp_path):
+    """A pack query, every cache cold, the shipped results computed: sqlfluff is never imported."""
+    import subprocess
+    import sys
+
+    if not shipped.DEFAULT_PATH.exists():
+        shipped.build(out=shipped.DEFAULT_PATH)  # what `make install` does
+    code = ("import sys\nfrom flowsql.cli import main\nsys.argv = ['flowsql'] + sys.argv[1:]\n"
+            "try:\n    main()\nfinally:\n"
+            "    print('heavy', [m for m in ('sqlfluff',) if m in sys.modules], file=sys.stderr)\n")
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "FLOWSQL_LINT_SHIPPED"}
+    env.update(FLOWSQL_CONFIG=str(tmp_path / "none.json"), FLOWSQL_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-c", code, "render", "top-talkers", "--engine", "local",
+                          "--since", "2025-06-01", "--until", "2025-06-30"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and "heavy []" in out.stderr, out.stderr
