@@ -216,7 +216,8 @@ class LocalEngine:
         answered so — the pending files have then been checked the slow way (verify, which names a bad
         file: DataError, or left out with --skip-bad-files) and the query is to run as usual."""
         read = [c for c in files if c.pending]
-        others = [c for c in (self._checked or []) if c.pending and c not in read]
+        reading = {id(c) for c in read}  # by identity: a dataclass's == compares every field
+        others = [c for c in (self._checked or []) if c.pending and id(c) not in reading]
         answer = None
         if read and not others:  # a file the query does not read is checked the slow way, with the rest
             self._create_views(session, files, duck_sql)

@@ -18,6 +18,10 @@ Addresses are compared as addresses: an IPv6 address has many spellings (`2001:D
 with any other spelling is marked (`Checked.canonical` false) and the local engine reads its address
 columns through `flowsql_addr` (flowsql/engines/local/functions.sql), so every query sees one text per address.
 
+The local engine's first query over new text files does both stages in its own scan ("one pass",
+below: one_pass_reader, ByteChecks); `verify` does them before a read, for every other use and
+whenever the one pass cannot answer (it then names the bad file).
+
 A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
 header, so later queries read it at once. A file that fails is never remembered: it is checked again next
 time, and the query stops with its name (or leaves it out with --skip-bad-files).
