@@ -11,6 +11,7 @@ when no file can answer, it is refused. Nothing under the request is passed over
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -220,8 +221,12 @@ class LocalEngine:
         others = [c for c in (self._checked or []) if c.pending and id(c) not in reading]
         answer = None
         if read and not others:  # a file the query does not read is checked the slow way, with the rest
-            self._create_views(session, files, duck_sql)
-            if reads_every_record(session, duck_sql):
+            try:
+                self._create_views(session, files, duck_sql)
+                every = reads_every_record(session, duck_sql)
+            except duckdb().Error:
+                every = False  # the query runs as usual after the slow check, and says what is wrong
+            if every:
                 bytes_checked = ByteChecks(read)
                 try:
                     session.run("SET preserve_insertion_order = false")  # the reader's LIMIT then streams
@@ -232,7 +237,8 @@ class LocalEngine:
                     bytes_checked.stop()
                     raise
                 finally:
-                    session.run("RESET preserve_insertion_order")
+                    with contextlib.suppress(Exception):  # never in place of the query's own error
+                        session.run("RESET preserve_insertion_order")
                 if bytes_checked.wait():
                     answer = None
         if answer is not None:
