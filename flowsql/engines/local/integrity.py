@@ -667,6 +667,7 @@ def one_pass_reader(fmt: LogFormat, paths: list[str]) -> str:
 
 # operators a record passes through on its way from the scan to an operator that reads all its input
 _PASS = {"PROJECTION", "FILTER", "UNION"}
+_KEEPS_PROBE = {"LEFT", "FULL", "OUTER", "ANTI", "MARK"}  # joins that give every probe-side row a result
 _READS_ALL = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "ORDER_BY", "TOP_N", "WINDOW"}
 
 
@@ -687,8 +688,12 @@ def reads_every_record(session, sql: str) -> bool:
                 continue
             if name == "STREAMING_LIMIT" and str(_BARRIER) in json.dumps(node.get("extra_info", "")):
                 continue
-            if name in _READS_ALL:
+            if name in _READS_ALL or (name == "CTE" and child == 0):  # a CTE's first child: materialized
                 return True
+            join = str((node.get("extra_info") or {}).get("Join Type", "")) if isinstance(
+                node.get("extra_info"), dict) else ""
+            if name == "HASH_JOIN" and child == 0 and join in _KEEPS_PROBE:
+                continue  # every probe row comes out (an empty build side does not end it): on up
             if name.endswith("_JOIN") and child == 1 and name in ("HASH_JOIN", "NESTED_LOOP_JOIN", "PIECEWISE_MERGE_JOIN"):
                 return True  # the build side: read to its end before the join starts
             return False
