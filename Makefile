@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	@# lint results of the pack's renderings, so the first query after install does not wait for sqlfluff
+	$(PY) -m flowsql.pack.lint.ship
 	touch $(STAMP)
 
 demo: install ## Generate a demo account's flow logs, run the canned queries, report on the last whole month

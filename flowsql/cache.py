@@ -22,9 +22,10 @@ _digests: dict[tuple[str, ...], str] = {}
 
 
 def source_digest(*folders: Path) -> str:
-    """A digest of every file under `folders` (relative names and bytes, compiled files left out), for
-    the key of entries that any of them can change: a new module or macro counts without being listed.
-    Computed once per process."""
+    """A digest of every file under `folders` (relative names and bytes; compiled files and JSON left
+    out: the JSON there is data flowsql writes, such as pack/lint/shipped.json, whose keys are made of
+    this digest), for the key of entries that any of them can change: a new module or macro counts
+    without being listed. Computed once per process."""
     key = tuple(str(f) for f in folders)
     if key not in _digests:
         import hashlib
@@ -34,7 +35,7 @@ def source_digest(*folders: Path) -> str:
             for dirpath, dirnames, filenames in os.walk(folder):
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
                 for name in sorted(filenames):
-                    if name.endswith((".pyc", ".pyo")):
+                    if name.endswith((".pyc", ".pyo", ".json")):
                         continue
                     path = os.path.join(dirpath, name)
                     h.update(os.path.relpath(path, folder).encode() + b"\0")

@@ -559,8 +559,9 @@ def test_a_warm_query_imports_neither_sqlfluff_nor_sqlglot(tmp_path):
             "try:\n    main()\nfinally:\n"
             "    print('heavy', [m for m in ('sqlfluff', 'sqlglot') if m in sys.modules], file=sys.stderr)\n"
             "    print('duckdb-package', 'duckdb' in sys.modules, file=sys.stderr)\n")
+    # no lint results computed at install (flowsql/pack/lint/shipped.py): the cold query lints
     env = {**__import__("os").environ, "FLOWSQL_CONFIG": str(tmp_path / "none.json"),
-           "FLOWSQL_CACHE_DIR": str(tmp_path / "cache")}
+           "FLOWSQL_CACHE_DIR": str(tmp_path / "cache"), "FLOWSQL_LINT_SHIPPED": str(tmp_path / "no-shipped.json")}
     args = [sys.executable, "-c", code, "query", "top-destinations", "--source", str(tmp_path / "src"),
             "--since", str(DAY), "--until", str(DAY)]
     cold = subprocess.run(args, capture_output=True, text=True, env=env)

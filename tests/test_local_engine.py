@@ -114,7 +114,9 @@ def test_the_session_is_utc_and_home_stays_empty(tmp_path):
     _write(tmp_path / "src", "111111111111", "us-east-1", day, "a.log.gz", " ".join(DEFAULT_FIELDS),
            ["2 111111111111 eni-1 10.0.0.1 1.1.1.1 1 443 6 10 60 1772323200 1772323260 ACCEPT OK"])
     env = {k: v for k, v in os.environ.items() if k not in ("FLOWSQL_CACHE_DIR", "XDG_CACHE_HOME")}
-    env.update(HOME=str(home), XDG_CACHE_HOME=str(cache), FLOWSQL_CONFIG=str(tmp_path / "none.json"))
+    # no lint results computed at install (flowsql/pack/lint/shipped.py): the gate lints, and caches
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(cache), FLOWSQL_CONFIG=str(tmp_path / "none.json"),
+               FLOWSQL_LINT_SHIPPED=str(tmp_path / "no-shipped.json"))
     out = subprocess.run([sys.executable, "-m", "flowsql", "query", "top-destinations", "--source",
                           str(tmp_path / "src"), "--since", "2026-03-01", "--until", "2026-03-01", "-o", "csv"],
                          env=env, cwd=work, capture_output=True, text=True, check=True).stdout

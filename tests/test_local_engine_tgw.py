@@ -119,8 +119,12 @@ def test_a_tgw_query_over_a_tree_without_tgw_files_has_no_rows(tmp_path):
     (_tgw_line().replace(" 10.0.0.1 ", " 10.0.0.300 "), "neither - nor an IPv4 or IPv6 address"),
     (_tgw_line().rsplit(" ", 2)[0], "malformed record"),
 ])
-def test_tgw_files_are_checked_like_every_file(tmp_path, line, reason):
-    _write(tmp_path, "vpc.log.gz", " ".join(DEFAULT_FIELDS), [VPC_LINE])
+@pytest.mark.parametrize("with_vpc_file", [True, False], ids=["beside-a-vpc-file", "alone"])
+def test_tgw_files_are_checked_like_every_file(tmp_path, line, reason, with_vpc_file):
+    """Alone, a never-checked TGW file is still checked before its view reads it (the one-pass reader
+    checks VPC flow-log records only)."""
+    if with_vpc_file:
+        _write(tmp_path, "vpc.log.gz", " ".join(DEFAULT_FIELDS), [VPC_LINE])
     bad = _write(tmp_path, "tgw.log.gz", " ".join(TGW_DEFAULT_FIELDS), [_tgw_line(), line])
     w = Window(DAY, DAY)
     for query in ("tgw-top-attachments", "top-talkers"):  # every file of the window is checked

@@ -12,6 +12,7 @@ Nothing under the request is passed over in silence.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -25,7 +26,8 @@ from ...logs.window import Window
 from ...resources import local_functions_sql
 from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb
-from .integrity import ADDRESS_FIELDS, Checked, excerpt, forget, sql_path, verify
+from .integrity import (ADDRESS_FIELDS, ByteChecks, Checked, excerpt, forget, one_pass_reader,
+                        reads_every_record, remember, sql_path, verify)
 from . import tgw
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
@@ -115,7 +117,9 @@ class LocalEngine:
         """Every file of the window checked (once); the unreadable ones stop the query, or are left
         out with --skip-bad-files. Returns the readable ones."""
         if self._checked is None:
-            checked = verify(self.files, self._session_for(), duck_path=self._duck_path, progress=self.progress)
+            # new text files are checked by the query that reads them (execute); only their header now
+            checked = verify(self.files, self._session_for(), duck_path=self._duck_path, progress=self.progress,
+                             defer_text=True)
             bad = self._unreadable + [FileNote(str(c.file.path), c.problem) for c in checked if not c.ok]
             if bad and not self.skip_bad_files:
                 more = f" ({len(bad) - 1} more unreadable file(s) or folder(s))" if len(bad) > 1 else ""
@@ -144,11 +148,11 @@ class LocalEngine:
         files, tgw_files = tgw.split_by_kind(files)
         if "tgw_flow_logs" in named:
             session.run(tgw.view_sql(tgw_files, self._duck_path, _PARTITION_RE))
-        groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)
+        groups: dict[tuple[str, LogFormat, bool, bool], list[str]] = defaultdict(list)
         for c in files:
-            groups[(c.file.kind, c.fmt, c.canonical)].append(self._duck_path(c.file.path))
+            groups[(c.file.kind, c.fmt, c.canonical, c.pending)].append(self._duck_path(c.file.path))
         selects = []
-        for (kind, fmt, canonical), paths in groups.items():
+        for (kind, fmt, canonical, pending), paths in groups.items():
             present = set(fmt.columns)
 
             def column(f) -> str:
@@ -163,6 +167,8 @@ class LocalEngine:
             listed = ", ".join(sql_path(p) for p in paths)
             if kind == "parquet":
                 reader = f"read_parquet([{listed}], filename=true)"
+            elif pending:  # read as text and checked in this scan: the casts cannot fail once it passed
+                reader = one_pass_reader(fmt, paths)
             else:
                 cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
                 reader = (f"read_csv([{listed}], delim=' ', header=true, nullstr='-', quote='', escape='', "
@@ -189,11 +195,16 @@ class LocalEngine:
         files = self._usable if self._usable is not None else checked
         session = self._session_for()
         duck_sql = to_duckdb(sql)
-        try:
-            self._create_views(session, files, duck_sql)
-            columns, rows = session.run(duck_sql)
-        except duckdb().Error as e:
-            raise self._explain(e, files) from None
+        answer = self._one_pass(session, files, duck_sql) if any(c.pending for c in checked) else None
+        if answer is None:
+            files = self._usable if self._usable is not None else self._checked
+            try:
+                self._create_views(session, files, duck_sql)
+                columns, rows = session.run(duck_sql)
+            except duckdb().Error as e:
+                raise self._explain(e, files) from None
+        else:
+            columns, rows = answer
         notes = list(self._notes)
         if not self.files and not self._unreadable:
             what = " ".join(x for x in (", ".join(self.accounts), ", ".join(self.regions)) if x)
@@ -208,6 +219,63 @@ class LocalEngine:
             left_out=self._ignored + self._left_out,
             notes=notes,
         ))
+
+    def _one_pass(self, session: Session, files: list[Checked], duck_sql: str):
+        """(columns, rows) of the query over files of which some were never checked, the query's own scan
+        checking their records and threads their bytes (integrity.py, "one pass"); None when it cannot be
+        answered so — the pending files have then been checked the slow way (verify, which names a bad
+        file: DataError, or left out with --skip-bad-files) and the query is to run as usual."""
+        read = [c for c in files if c.pending]
+        reading = {id(c) for c in read}  # by identity: a dataclass's == compares every field
+        others = [c for c in (self._checked or []) if c.pending and id(c) not in reading]
+        answer = None
+        # a file the query does not read is checked the slow way, with the rest; so is a Transit Gateway
+        # file (its view, tgw.py, has no checking reader: its records are checked before it is read)
+        if read and not others and not any(tgw.is_tgw(c.fmt) for c in read):
+            try:
+                self._create_views(session, files, duck_sql)
+                every = reads_every_record(session, duck_sql)
+            except duckdb().Error:
+                every = False  # the query runs as usual after the slow check, and says what is wrong
+            if every:
+                bytes_checked = ByteChecks(read)
+                try:
+                    session.run("SET preserve_insertion_order = false")  # the reader's LIMIT then streams
+                    answer = session.run(duck_sql)
+                except duckdb().Error:
+                    answer = None  # a bad record, or DuckDB could not read a file: verify says which
+                except BaseException:
+                    bytes_checked.stop()
+                    raise
+                finally:
+                    with contextlib.suppress(Exception):  # never in place of the query's own error
+                        session.run("RESET preserve_insertion_order")
+                if bytes_checked.wait():
+                    answer = None
+        if answer is not None:
+            remember(read)
+            return answer
+        self._check_pending()
+        return None
+
+    def _check_pending(self) -> None:
+        """The files not yet checked, checked the slow way; bad ones stop the query (or are left out)."""
+        pending = [c for c in self._checked if c.pending]
+        done = {c.file.path: c for c in verify([c.file for c in pending], self._session_for(),
+                                                duck_path=self._duck_path, progress=self.progress)}
+        bad = []
+        for c in pending:
+            d = done[c.file.path]
+            c.pending, c.fmt, c.canonical, c.problem = False, d.fmt, d.canonical, d.problem
+            if not d.ok:
+                bad.append(FileNote(str(c.file.path), d.problem))
+        if bad and not self.skip_bad_files:
+            more = f" ({len(bad) - 1} more unreadable file(s) or folder(s))" if len(bad) > 1 else ""
+            raise DataError(f"{bad[0].path}: {bad[0].reason}; --skip-bad-files leaves such files out{more}")
+        self._skipped += bad
+        self._checked = [c for c in self._checked if c.ok]
+        if self._usable is not None:
+            self._usable = [c for c in self._usable if c.ok]
 
     def files_read(self) -> list[Path]:
         """The files the last query read: checked, and able to answer it (the evidence's inputs)."""

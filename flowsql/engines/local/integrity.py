@@ -18,6 +18,10 @@ Addresses are compared as addresses: an IPv6 address has many spellings (`2001:D
 with any other spelling is marked (`Checked.canonical` false) and the local engine reads its address
 columns through `flowsql_addr` (flowsql/engines/local/functions.sql), so every query sees one text per address.
 
+The local engine's first query over new text files does both stages in its own scan ("one pass",
+below: one_pass_reader, ByteChecks); `verify` does them before a read, for every other use and
+whenever the one pass cannot answer (it then names the bad file).
+
 A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
 header, so later queries read it at once. A file that fails is never remembered: it is checked again next
 time, and the query stops with its name (or leaves it out with --skip-bad-files).
@@ -59,6 +63,8 @@ class Checked:
     fmt: LogFormat | None = None
     problem: str | None = None
     canonical: bool = True  # every address in it is in the one form the engine compares (RFC 5952)
+    pending: bool = False  # only its header read: checked in the query's own scan (one_pass_reader)
+    stamp: list | None = None  # a pending file's state when its header was read (_stamp)
 
     @property
     def ok(self) -> bool:
@@ -76,16 +82,29 @@ class _Cancelled(Exception):
     """Raised inside a worker thread when the user interrupted the run."""
 
 
+def _inflater():
+    """(decompressobj, its error classes): ISA-L's (python-isal: the same gzip checks, every member's
+    CRC-32 and length, at three times zlib's speed) when installed, else zlib's."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib.decompressobj, (zlib.error,)
+    return isal_zlib.decompressobj, (zlib.error, isal_zlib.error)
+
+
+_DECOMPRESSOBJ, _GZIP_ERRORS = _inflater()
+
+
 def _gunzip(fh):
     """The decompressed bytes of a gzip file, at most CHUNK at a time, every member's CRC-32 and
-    length checked by zlib (wbits=31); concatenated members are one stream, as gzip says."""
-    d = zlib.decompressobj(wbits=31)
+    length checked (wbits=31); concatenated members are one stream, as gzip says."""
+    d = _DECOMPRESSOBJ(wbits=31)
     started = False
     while data := fh.read(CHUNK):
         started = True
         while data:
             if d.eof:  # anything after a member must be another member (no padding: DuckDB stops there)
-                d = zlib.decompressobj(wbits=31)
+                d = _DECOMPRESSOBJ(wbits=31)
             out = d.decompress(data, CHUNK)
             while True:
                 if out:
@@ -151,7 +170,7 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
                 utf8.decode(b"", final=True)
             if after_cr:
                 raise DataProblem("a carriage return that does not end a line")
-        except zlib.error as e:
+        except _GZIP_ERRORS as e:
             raise DataProblem(f"corrupt gzip data ({e})") from None
         except UnicodeDecodeError as e:
             raise DataProblem(f"not UTF-8 text ({e.reason})") from None
@@ -499,7 +518,8 @@ class _Cache:
 
 # --- putting it together -----------------------------------------------------------------------
 
-def verify(files: list[LogFile], session, *, duck_path=str, progress=None, workers: int = 2) -> list[Checked]:
+def verify(files: list[LogFile], session, *, duck_path=str, progress=None, workers: int = 2,
+           defer_text: bool = False) -> list[Checked]:
     """Check every file that is not known good (`session`: a duck.Session for the record checks;
     `duck_path(path)`: the path DuckDB may read for a file, see duck.has_glob). `progress(done,
     total)` is called as files are checked. Returns one Checked per file, in order. Ctrl-C stops
@@ -514,6 +534,17 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
             todo.append((c, stamp))
         else:
             c.fmt, c.canonical = known
+    if defer_text:  # a new text file whose header reads is checked by the query that reads it
+        later = []
+        for c, stamp in todo:
+            if c.file.kind == "text":
+                try:
+                    c.fmt, c.pending, c.stamp = read_header(c.file.path), True, stamp
+                    continue
+                except (DataProblem, OSError):
+                    pass  # checked now, which names the problem
+            later.append((c, stamp))
+        todo = later
     if not todo:
         return out
     total, done = len(todo), [0]
@@ -578,6 +609,161 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
             c.fmt = None
     cache.save()
     return out
+
+
+# --- one pass: the query's own scan checks the records -----------------------------------------
+#
+# A file never checked is read once, by the query itself: its reader reads every field as text and a
+# filter right above the scan lets a record through only if every check of check_records holds (else
+# DuckDB's error()), while the byte checks of scan_text run in threads beside it. The filter sits below
+# a LIMIT no query reaches, so DuckDB cannot move the query's own filters below it (it puts filters
+# that can fail last): every record is checked, not only the ones the query keeps. A query plan that
+# might stop reading early (a LIMIT over records, a join that ends when its other side is empty) is
+# not answered this way (reads_every_record). Whatever fails — a record, a byte check, DuckDB — the
+# files are checked the slow way (verify), which names the bad file, and the query runs again.
+
+ONE_PASS_MARK = "flowsql: a record fails the check"
+_BARRIER = 9_000_000_000_000_000_000
+
+
+def read_header(path: Path) -> LogFormat:
+    """The LogFormat of a text log file's first line, from its first bytes only (the rest, CRC and
+    all, is checked beside the query: ByteChecks)."""
+    header = bytearray()
+    with open(path, "rb") as fh:
+        d = _DECOMPRESSOBJ(wbits=31) if path.name.endswith(".gz") else None
+        try:
+            while len(header) <= MAX_HEADER_BYTES:
+                data = fh.read(1 << 14)
+                if not data:
+                    break
+                text = d.decompress(data, MAX_HEADER_BYTES + 1) if d is not None else data
+                nl = text.find(b"\n")
+                header += text if nl < 0 else text[:nl]
+                if nl >= 0:
+                    break
+        except _GZIP_ERRORS:
+            raise DataProblem("corrupt gzip data") from None
+    try:
+        return parse_header(bytes(header).decode("utf-8").strip())
+    except (UnicodeDecodeError, FormatError):
+        raise DataProblem("no header of flow-log fields") from None
+
+
+def one_pass_reader(fmt: LogFormat, paths: list[str]) -> str:
+    """A relation over text files of one format, every field as text, that fails (error()) on a record
+    check_records would find bad: a number that is no unsigned decimal integer within its field's
+    range, an address field that is not `-` or an address in RFC 5952 form (a file spelled otherwise
+    is then checked the slow way, which tells the two apart), or a record with another number of
+    fields than the header (DuckDB's strict reader). Columns: the format's, and filename."""
+    numeric = [f for f in fmt.fields if f.kind in _INT_DIGITS]
+    address = [f for f in fmt.fields if f.name in ADDRESS_FIELDS]
+    cols = ", ".join(f"'{f.column}': 'VARCHAR'" for f in fmt.fields)
+    files = ", ".join(sql_path(p) for p in paths)
+    tests = []
+    if numeric:
+        joined = "concat_ws(' ', " + ", ".join(f"coalesce(\"{f.column}\", '-')" for f in numeric) + ")"
+        pattern = " ".join(f"(-|{at_most(_max_of(f))})" for f in numeric)
+        tests.append(f"regexp_full_match({joined}, '{pattern}')")
+    tests += [_canonical_sql(_quoted(f.column)) for f in address]
+    ok = " AND ".join(tests) or "true"
+    return (f"(SELECT * FROM read_csv([{files}], delim=' ', header=true, nullstr='-', quote='', escape='', "
+            f"auto_detect=false, filename=true, strict_mode=true, ignore_errors=false, null_padding=false, "
+            f"max_line_size={MAX_LINE_BYTES + 1024}, columns={{{cols}}}) "
+            f"WHERE CASE WHEN {ok} THEN true ELSE error('{ONE_PASS_MARK}') END LIMIT {_BARRIER})")
+
+
+# operators a record passes through on its way from the scan to an operator that reads all its input
+_PASS = {"PROJECTION", "FILTER", "UNION"}
+_KEEPS_PROBE = {"LEFT", "FULL", "OUTER", "ANTI", "MARK"}  # joins that give every probe-side row a result
+_READS_ALL = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "ORDER_BY", "TOP_N", "WINDOW"}
+
+
+def reads_every_record(session, sql: str) -> bool:
+    """Whether DuckDB's plan for `sql` reads every record of every one-pass reader: between each such
+    scan and the first operator that consumes all its input (an aggregate, a sort, a join's build side)
+    there are only projections, filters, unions and the reader's own LIMIT."""
+    import json
+
+    _, rows = session.run("EXPLAIN (FORMAT json) " + sql)
+    plan = json.loads(rows[0][1])
+    found = [False]
+
+    def fine(path: list[tuple[dict, int]]) -> bool:
+        for node, child in reversed(path):  # from the scan's parent upwards
+            name = node.get("name", "")
+            if name in _PASS:
+                continue
+            if name == "STREAMING_LIMIT" and str(_BARRIER) in json.dumps(node.get("extra_info", "")):
+                continue
+            if name in _READS_ALL or (name == "CTE" and child == 0):  # a CTE's first child: materialized
+                return True
+            join = str((node.get("extra_info") or {}).get("Join Type", "")) if isinstance(
+                node.get("extra_info"), dict) else ""
+            if name == "HASH_JOIN" and child == 0 and join in _KEEPS_PROBE:
+                continue  # every probe row comes out (an empty build side does not end it): on up
+            if name.endswith("_JOIN") and child == 1 and name in ("HASH_JOIN", "NESTED_LOOP_JOIN", "PIECEWISE_MERGE_JOIN"):
+                return True  # the build side: read to its end before the join starts
+            return False
+        return False  # the records reach the result as they are: nothing proves they were all read
+
+    def walk(node: dict, path: list) -> bool:
+        if node.get("name") == "FILTER" and ONE_PASS_MARK in json.dumps(node.get("extra_info", "")):
+            found[0] = True
+            if not fine(path):
+                return False
+        return all(walk(c, path + [(node, i)]) for i, c in enumerate(node.get("children", [])))
+
+    return all(walk(n, []) for n in plan) and found[0]
+
+
+class ByteChecks:
+    """scan_text of files in threads (zlib and ISA-L release the GIL), beside the query that reads them."""
+
+    def __init__(self, checked: list[Checked], workers: int = 2):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.cancel = threading.Event()
+        self.problems: dict[Path, str] = {}
+        self.pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(checked) or 1)))
+        self.futures = [self.pool.submit(self._one, c) for c in checked]
+
+    def _one(self, c: Checked) -> None:
+        try:
+            fmt = scan_text(c.file.path, self.cancel)
+            if fmt != c.fmt:
+                self.problems[c.file.path] = "its header changed while it was read"
+        except DataProblem as e:
+            self.problems[c.file.path] = str(e)
+        except _Cancelled:
+            return
+        except OSError as e:
+            self.problems[c.file.path] = f"cannot be read: {e.strerror or e}"
+
+    def wait(self) -> dict[Path, str]:
+        try:
+            for f in self.futures:
+                f.result()
+        except BaseException:
+            self.cancel.set()
+            raise
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return self.problems
+
+    def stop(self) -> None:
+        self.cancel.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def remember(checked: list[Checked]) -> None:
+    """Files checked in a query's own scan (pending, now passed): known good from now on."""
+    cache = _Cache()
+    for c in checked:
+        if c.stamp is not None and _stamp(c.file.path) == c.stamp:  # unchanged since its header was read
+            cache.put(c.file.path, c.stamp, c.fmt, True)
+        c.pending = False
+    cache.save()
 
 
 def forget(path: Path) -> None:

@@ -1,0 +1,80 @@
+"""Computing the shipped lint results at install: `python -m flowsql.pack.lint.ship` (`make install`
+runs it) lints every pack template's renderings once and writes the clean shapes' keys where
+shipped.py reads them (shipped.py says what a shape is and why a shape known clean may skip sqlfluff)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import gate
+from .settings import LINT_ACCOUNTS, lint_window
+from .shipped import VERSION, _loaded, _own_hash, path, shape, template_hash
+
+
+def _variants():
+    """The renderings a template is linted in besides its parameters: the filters a query may be run
+    with (none, accounts, regions). The window's dates and seconds are values: every window has one shape."""
+    for accounts in ((), LINT_ACCOUNTS):
+        for regions in ((), ("us-east-1",)):
+            yield lint_window(), accounts, regions
+
+
+def build(root: Path | None = None, out: Path | None = None) -> dict:
+    """Lint every pack template's renderings (each engine, its example and its defaults, the variants
+    above) and write the clean shapes' keys to `out`. Returns {"templates": n, "shapes": n, "linted": n}."""
+    from ...errors import FlowsqlError
+    from ...files import write_atomic, dumps_json
+    from ...resources import sql_dir
+    from ..queries import load_pack
+    from ..render import render_text
+    from ..params import resolve
+
+    root = root or sql_dir()
+    templates: dict[str, list[str]] = {}
+    linted = 0
+    for query in load_pack(root):
+        digest = template_hash(query.path)
+        if digest is None:
+            continue
+        keys: set[str] = set()
+        seen: set[tuple] = set()
+        for engine in gate.ENGINES:
+            target = gate.lint_target(engine)
+            for given in (query.example, query.required_example()):
+                for window, accounts, regions in _variants():
+                    try:
+                        values = resolve(list(query.parameters), given)
+                        sql = render_text(query.body, values, target, window, accounts=accounts,
+                                          regions=regions, root=root)
+                    except FlowsqlError:
+                        continue  # the gate lints what renders; `flowsql lint` reports the rest
+                    s = shape(sql)
+                    if (s, target.flow_logs) in seen:
+                        continue
+                    seen.add((s, target.flow_logs))
+                    linted += 1
+                    tables = (target.flow_logs,)
+                    if not gate._sqlfluff(s, tables):
+                        keys.add(gate._key(s, ",".join(tables)))
+        templates[digest] = sorted(keys)
+    out = out or path()
+    write_atomic(out, dumps_json({"version": VERSION, "shapes": _own_hash(), "templates": templates}, separators=(",", ":")))
+    _loaded.pop(str(out), None)
+    return {"templates": len(templates), "shapes": sum(map(len, templates.values())), "linted": linted}
+
+
+def main() -> int:
+    try:
+        figures = build()
+    except Exception as e:  # noqa: BLE001 - an optimisation: install goes on without it
+        print(f"flowsql: lint results not computed ({type(e).__name__}: {e}); the first queries lint "
+              "their SQL when they run", file=sys.stderr)
+        return 0
+    print(f"flowsql: lint results of {figures['templates']} pack queries computed ({figures['shapes']} clean "
+          f"renderings) into {path()}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
