@@ -1,1 +1,46 @@
 """The Athena engine: the tables and workgroup `flowsql setup` made, and their settings."""
+
+from __future__ import annotations
+
+from ..base import EngineOptions, EngineSpec, Target
+
+
+class Athena(EngineSpec):
+    name = "athena"
+    title = "Athena"
+    dialect = "athena"
+    needs_aws = True
+    lint_flow_logs = "flowsql.vpc_flow_logs"  # the names setup gives by default
+    options = ("table", "profile")
+    evidence_fields = (("execution id", "text", ("execution_id",)), ("workgroup", "text", ("workgroup",)),
+                       ("data scanned", "bytes", ("data_scanned_bytes",)), ("cost", "usd", ("cost_usd",)))
+
+    def create(self, options: EngineOptions, *, window, accounts=(), regions=()):
+        from . import config
+        from .engine import AthenaEngine
+
+        return AthenaEngine.from_config(config.load(required=True), table=options.table, profile=options.profile)
+
+    def render_target(self) -> Target:
+        from . import config
+
+        return config.athena_target(config.load(required=False))
+
+    def read_summary(self, stats) -> str:
+        scanned = stats.get("data_scanned_bytes") or 0
+        return (f"data scanned: {scanned / 1e6:,.1f} MB, cost ≈ ${stats.get('cost_usd') or 0:,.6f} "
+                f"($5/TB, 10 MB minimum; query {stats.get('execution_id') or '?'})")
+
+    def set_up(self) -> bool:
+        from . import config
+
+        return config.exists()
+
+    def unready(self, given, set_up: bool) -> str | None:
+        if set_up:
+            return None
+        return ("Athena needs the settings `flowsql setup` saves, and there are none here; run `flowsql setup` "
+                "first (or report on local files with `--engine local --source DIR`)")
+
+
+ENGINE = Athena()
