@@ -17,9 +17,9 @@ import importlib
 
 from ..errors import UsageError
 
-# Every engine, in the order they are listed; the first is the one a command falls back to when
-# none is chosen and no other is set up (see default()).
-MODULES = ("local", "athena")
+# Every engine, in the order help and lint name them; FALLBACK is the one a command runs on when
+# none is chosen and none is selected by its options or set up (see default()).
+MODULES = ("athena", "local")
 FALLBACK = "local"
 
 _loaded: dict = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 from ...cache import cache_dir, read_json, write_json
 from .partition_bound import DEFAULT_TABLES
 
-DIALECT = "athena"
+DIALECT = "athena"  # the pack's SQL; each engine says the dialect its rendered SQL is linted in
 # Rules left out, and why:
 #   LT05 line length: macro output (CIDR lists, the window) is one line by design.
 #   AM04 "unknown number of result columns": never true of our explicit selects, noisy on CTEs.
@@ -42,7 +42,7 @@ def _cache_dir() -> Path:
     return cache_dir("lint")
 
 
-def _key(sql: str, table: str | None) -> str:
+def _key(sql: str, table: str | None, dialect: str = DIALECT) -> str:
     """The cache key of a lint result. The installed versions come from package metadata, so a warm
     query imports neither sqlfluff nor sqlglot (0.4 s and 0.2 s of start-up)."""
     from ... import __version__
@@ -50,7 +50,7 @@ def _key(sql: str, table: str | None) -> str:
 
     h = hashlib.sha256()
     rules = hashlib.sha256(b"".join(p.read_bytes() for p in _RULE_SOURCES)).hexdigest()
-    for part in (__version__, package_version("sqlfluff"), package_version("sqlglot"), rules, DIALECT,
+    for part in (__version__, package_version("sqlfluff"), package_version("sqlglot"), rules, dialect,
                  ",".join(EXCLUDED_RULES), table or "", sql):
         h.update(part.encode())
         h.update(b"\0")
@@ -68,8 +68,8 @@ def _store(key: str, findings: list[dict]) -> None:
 _linters: dict = {}  # flow-log table names -> a Linter whose FS01 looks for them
 
 
-def _get_linter(tables: tuple[str, ...]):
-    if tables not in _linters:
+def _get_linter(tables: tuple[str, ...], dialect: str = DIALECT):
+    if (tables, dialect) not in _linters:
         from sqlfluff.core import FluffConfig, Linter
 
         from .partition_bound import CODE, NAME
@@ -77,22 +77,24 @@ def _get_linter(tables: tuple[str, ...]):
 
         ensure_registered()
         excluded = EXCLUDED_RULES if tables else (*EXCLUDED_RULES, CODE)
-        overrides = {"dialect": DIALECT, "templater": "raw", "exclude_rules": ",".join(excluded)}
+        overrides = {"dialect": dialect, "templater": "raw", "exclude_rules": ",".join(excluded)}
         configs = {"rules": {NAME: {"flow_log_tables": ",".join(tables)}}}
         # `-- noqa` silences any rule but FS01: the gate never lets a full scan through
         codes = [r.code for r in Linter(config=FluffConfig(configs=configs, overrides=overrides)).rule_tuples()]
         overrides["disable_noqa_except"] = ",".join([c for c in codes if c != CODE] + ["PRS", "LXR", "TMP"])
-        _linters[tables] = Linter(config=FluffConfig(configs=configs, overrides=overrides))
-    return _linters[tables]
+        _linters[tables, dialect] = Linter(config=FluffConfig(configs=configs, overrides=overrides))
+    return _linters[tables, dialect]
 
 
-def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | None = None) -> list[Finding]:
-    """Lint one rendered SQL text. `flow_log_table`: the name(s) the partition rule looks for."""
+def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | None = None,
+             dialect: str = DIALECT) -> list[Finding]:
+    """Lint one rendered SQL text. `flow_log_table`: the name(s) the partition rule looks for;
+    `dialect`: the engine's (EngineSpec.dialect)."""
     tables = (flow_log_table,) if isinstance(flow_log_table, str) else tuple(flow_log_table or ())
-    key = _key(sql, ",".join(tables))
+    key = _key(sql, ",".join(tables), dialect)
     found = _cached(key)
     if found is None:
-        found = _sqlfluff(sql, tables)
+        found = _sqlfluff(sql, tables, dialect)
         _store(key, found)
     return [Finding(file=file, **f) for f in found]
 
@@ -135,8 +137,8 @@ def locate_in_template(findings: list[Finding], template: Path, sql: str) -> lis
     return out
 
 
-def _sqlfluff(sql: str, tables: tuple[str, ...]) -> list[dict]:
-    result = _get_linter(tables).lint_string(sql)
+def _sqlfluff(sql: str, tables: tuple[str, ...], dialect: str = DIALECT) -> list[dict]:
+    result = _get_linter(tables, dialect).lint_string(sql)
     out = []
     for v in result.get_violations():
         d = v.to_dict() if hasattr(v, "to_dict") else {}
@@ -151,7 +153,13 @@ def _sqlfluff(sql: str, tables: tuple[str, ...]) -> list[dict]:
 
 # --- linting the pack and files ---------------------------------------------------------------
 
-ENGINES = ("athena", "local")
+def engine_names() -> tuple[str, ...]:
+    """The engines a pack template is rendered and linted for: every registered one."""
+    from ...engines import names
+
+    return names()
+
+
 # Table names that the partition rule looks for in plain .sql files.
 PLAIN_FLOW_LOG_TABLES = DEFAULT_TABLES
 # What a pack template is linted with besides its parameters (`sqlfluff lint`'s flowsql templater too).
@@ -168,9 +176,9 @@ def lint_window():
 
 def lint_target(engine: str):
     """The tables a pack template is linted against: the names setup and the local engine use."""
-    from ...engines.base import Target
+    from ...engines import get
 
-    return Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs")
+    return get(engine).lint_target()
 
 
 def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
@@ -186,8 +194,11 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
         return [Finding(str(path), 1, 1, "FS00", str(e).split(": ", 1)[-1])]
     engines_of: dict[tuple, list[str]] = {}  # a finding -> the engines it was found for
     findings: list[Finding] = []
-    for engine in ENGINES:
+    from ...engines import get
+
+    for engine in engine_names():
         target = lint_target(engine)
+        dialect = get(engine).dialect
         for given in (query.example, query.required_example()):
             try:
                 sql = render(query, given, target, lint_window(), accounts=LINT_ACCOUNTS, root=root).sql
@@ -196,7 +207,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
                 continue
-            found = lint_sql(sql, str(path), flow_log_table=target.flow_logs)
+            found = lint_sql(sql, str(path), flow_log_table=target.flow_logs, dialect=dialect)
             for f in locate_in_template(found, path, sql):
                 engines = engines_of.setdefault((f.file, f.line, f.col, f.code, f.message), [])
                 if engine not in engines:
