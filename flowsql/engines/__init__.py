@@ -66,6 +66,22 @@ def default(options=None):
     return get(FALLBACK)
 
 
+def choose(name: str | None, options, *, shared=()):
+    """The EngineChoice of a command: the engine `name` (--engine), else default(options). An
+    option given that belongs to another engine is a UsageError (not silently ignored), except the
+    `shared` ones, which the command uses itself whatever the engine."""
+    from .base import EngineChoice
+
+    spec = get(name) if name is not None else default(options)
+    foreign = spec.foreign(options, shared)
+    if foreign:
+        owners = [e for e in all_engines() if any(f == e.FLAGS[o] for o in e.options for f in foreign)]
+        owner = f" (an option of {owners[0].title}: --engine {owners[0].name})" if owners else ""
+        how = "" if name is not None else " (no --engine given)"
+        raise UsageError(f"{', '.join(foreign)}: not an option of {spec.title}, which this runs on{how}{owner}")
+    return EngineChoice(spec, options)
+
+
 class EngineError(Exception):
     """An engine package that lacks something every engine must have (a defect, not a user error)."""
 

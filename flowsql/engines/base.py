@@ -149,19 +149,28 @@ class EngineSpec:
     title: str = ""  # how a sentence names it: "the local engine", "Athena"
     dialect: str = ""  # the sqlfluff dialect its rendered SQL is linted in
     needs_aws: bool | None = None  # does a run reach AWS (a schedule then needs credentials)
+    needs_setup: bool = False  # does it run on the settings `flowsql setup` saves (set_up())
     lint_flow_logs: str = ""  # the flow-log table a pack template is linted against
     options: tuple[str, ...] = ()  # the engine options (OPTIONS) that belong to it
     selected_by: tuple[str, ...] = ()  # options that choose it when --engine is not given
     # what the report's and a case's evidence show of a query's run: (label, kind, keys), kind one
     # of "text", "bytes", "usd", "files" (files read and their bytes)
     evidence_fields: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    # made for one window (it lists that window's files): a query over another window needs another
+    per_window: bool = False
 
     def create(self, options: EngineOptions, *, window, accounts=(), regions=()) -> Engine:
         """The engine, from a command's options; heavy modules are imported here, not before."""
         raise NotImplementedError
 
-    def render_target(self) -> Target:
+    def render_target(self, options: EngineOptions | None = None) -> Target:
         """The tables a query renders against when it is only rendered (no engine is started)."""
+        raise NotImplementedError
+
+    estimates_cost = False  # cost_estimate() is implemented (`flowsql render --explain`)
+
+    def cost_estimate(self, options: EngineOptions, sql: str, window, *, accounts=(), regions=()) -> list[str]:
+        """What the rendered query would read, scan and cost, as lines (before it is run)."""
         raise NotImplementedError
 
     def read_summary(self, stats: Mapping) -> str:
@@ -178,6 +187,21 @@ class EngineSpec:
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------------------------
+
+    @property
+    def reads_files(self) -> bool:
+        """Does it read the files of a folder (--source), which the evidence can list and hash?"""
+        return "source" in self.options
+
+    @property
+    def named_table(self) -> bool:
+        """Are its flow logs a table named in the settings (--table), rather than files (--source)?"""
+        return "table" in self.options
+
+    @property
+    def reads_inventory(self) -> bool:
+        """Does the engine join the inventory itself (else a command reads it)?"""
+        return "inventory" in self.options
 
     def lint_target(self) -> Target:
         """The tables a pack template is linted against."""
@@ -213,3 +237,22 @@ class EngineSpec:
 
     def __repr__(self) -> str:
         return f"<engine {self.name}>"
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine a command runs on and the engine options it was given (flowsql.engines.choose)."""
+
+    spec: EngineSpec
+    options: EngineOptions
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def create(self, *, window, accounts=(), regions=(), **options) -> Engine:
+        """The engine; `options` (e.g. the command's own --inventory) reach it where they are its own."""
+        from dataclasses import replace
+
+        given = replace(self.options, **{k: v for k, v in options.items() if k in self.spec.options})
+        return self.spec.create(given, window=window, accounts=accounts, regions=regions)

@@ -10,6 +10,7 @@ class Athena(EngineSpec):
     title = "Athena"
     dialect = "athena"
     needs_aws = True
+    needs_setup = True
     lint_flow_logs = "flowsql.vpc_flow_logs"  # the names setup gives by default
     options = ("table", "profile")
     evidence_fields = (("execution id", "text", ("execution_id",)), ("workgroup", "text", ("workgroup",)),
@@ -21,10 +22,26 @@ class Athena(EngineSpec):
 
         return AthenaEngine.from_config(config.load(required=True), table=options.table, profile=options.profile)
 
-    def render_target(self) -> Target:
+    def render_target(self, options=None) -> Target:
+        """The saved settings' table (setup's names when it has not run); --table needs the settings."""
         from . import config
 
-        return config.athena_target(config.load(required=False))
+        table = options.table if options is not None else None
+        return config.athena_target(config.load(required=table is not None), table)
+
+    estimates_cost = True
+
+    def cost_estimate(self, options: EngineOptions, sql: str, window, *, accounts=(), regions=()) -> list[str]:
+        from ...aws import Aws
+        from . import config
+        from .cost_estimate import explain
+        from .engine import check_partitions
+
+        cfg = config.load(required=True)
+        t = cfg.table(options.table)
+        check_partitions(t, window, *t.partition_filters(accounts, regions))
+        return explain(Aws.connect(options.profile or cfg.profile, cfg.region), cfg, sql, window,
+                       table=options.table, accounts=accounts, regions=regions).lines()
 
     def read_summary(self, stats) -> str:
         scanned = stats.get("data_scanned_bytes") or 0

@@ -110,14 +110,15 @@ def athena_target(config: Config | None, table: str | None = None):
     Without settings (setup not run): flowsql's default names, every column, the plain day format.
     """
     from ..base import Target, default_inventory_names
+    from . import ENGINE
 
     if config is None:
-        return Target(engine="athena", flow_logs="flowsql.vpc_flow_logs",
+        return Target(engine=ENGINE.name, flow_logs="flowsql.vpc_flow_logs",
                       inventory=default_inventory_names("flowsql."))
     t = config.table(table)
     db = config.database
     inventory = config.inventory or default_inventory_names()
-    return Target(engine="athena", flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
+    return Target(engine=ENGINE.name, flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
                   day_format=t.day_format, inventory={k: f"{db}.{v}" for k, v in inventory.items()})
 
 

@@ -17,6 +17,7 @@ class Local(EngineSpec):
     options = ("source", "inventory", "skip_bad_files")
     selected_by = ("source",)
     evidence_fields = (("files read", "files", ("files_read", "bytes_read")),)
+    per_window = True
 
     def create(self, options: EngineOptions, *, window, accounts=(), regions=()):
         from ...inventory import load
@@ -28,7 +29,7 @@ class Local(EngineSpec):
         return LocalEngine(options.source, window, inventory=load(options.inventory, window=window),
                            accounts=accounts, regions=regions, skip_bad_files=options.skip_bad_files)
 
-    def render_target(self) -> Target:
+    def render_target(self, options=None) -> Target:
         return Target(self.name)
 
     def read_summary(self, stats) -> str:
