@@ -76,9 +76,10 @@ def choose(name: str | None, options, *, shared=()):
     foreign = spec.foreign(options, shared)
     if foreign:
         owners = [e for e in all_engines() if any(f == e.FLAGS[o] for o in e.options for f in foreign)]
-        owner = f" (an option of {owners[0].title}: --engine {owners[0].name})" if owners else ""
+        owner = f"of {owners[0].title} (--engine {owners[0].name}), " if owners else ""
         how = "" if name is not None else " (no --engine given)"
-        raise UsageError(f"{', '.join(foreign)}: not an option of {spec.title}, which this runs on{how}{owner}")
+        verb = "is an option" if len(foreign) == 1 else "are options"
+        raise UsageError(f"{', '.join(foreign)} {verb} {owner}not of {spec.title}, which this runs on{how}")
     return EngineChoice(spec, options)
 
 
