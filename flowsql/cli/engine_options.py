@@ -16,7 +16,7 @@ from typing import Optional
 
 import typer
 
-from ..engines import names
+from ..engines import OPTIONS, names
 
 EngineName = Enum("EngineName", {n: n for n in names()}, type=str)
 
@@ -47,10 +47,8 @@ def engine_options(*, exclude: tuple[str, ...] = (), shared: dict[str, str] | No
     """Add --engine and the engine options (all of EngineSpec.OPTIONS but `exclude`) to a command
     and give it `engine`, an EngineChoice. `shared`: option -> help, options the command uses
     whatever the engine (report's --profile is for --upload too): given with any engine."""
-    from ..engines.base import EngineOptions, EngineSpec
-
     shared = dict(shared or {})
-    own = [o for o in EngineSpec.OPTIONS if o not in exclude]
+    own = [o for o in OPTIONS if o not in exclude]
 
     def decorate(fn):
         sig = inspect.signature(fn)
@@ -64,6 +62,7 @@ def engine_options(*, exclude: tuple[str, ...] = (), shared: dict[str, str] | No
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             from ..engines import choose
+            from ..engines.base import EngineOptions
 
             chosen = kwargs.pop("engine")
             options = EngineOptions(**{o: kwargs.pop(o) for o in own})

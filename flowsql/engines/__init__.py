@@ -21,6 +21,10 @@ from ..errors import UsageError
 # none is chosen and none is selected by its options or set up (see default()).
 MODULES = ("athena", "local")
 FALLBACK = "local"
+# the engine options of the command line (EngineOptions' fields, each engine owns some), with their flags
+FLAGS = {"source": "--source", "inventory": "--inventory", "skip_bad_files": "--skip-bad-files",
+         "table": "--table", "profile": "--profile"}
+OPTIONS = tuple(FLAGS)
 
 _loaded: dict = {}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Protocol
 
 from ..inventory.documents import TABLES as _INVENTORY_COLUMNS
+from . import FLAGS, OPTIONS
 from ..logs.fields import FIELDS
 
 ALL_COLUMNS = frozenset(f.column for f in FIELDS)
@@ -138,9 +139,8 @@ class EngineSpec:
     subclass. `flowsql.engines.check()` names what a subclass leaves unset."""
 
     # the engine options of the command line, each with its flag; an engine owns some of them
-    OPTIONS = ("source", "inventory", "skip_bad_files", "table", "profile")
-    FLAGS = {"source": "--source", "inventory": "--inventory", "skip_bad_files": "--skip-bad-files",
-             "table": "--table", "profile": "--profile"}
+    OPTIONS = OPTIONS
+    FLAGS = FLAGS
     # what every engine sets, and the methods it implements
     REQUIRED = ("name", "title", "dialect", "needs_aws", "lint_flow_logs", "evidence_fields")
     METHODS = ("create", "render_target", "read_summary", "set_up", "unready")
