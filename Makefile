@@ -35,7 +35,8 @@ test: install ## Run the whole test suite (what CI runs)
 test-fast: install ## The suite without the tests marked slow (Chromium, the real crontab, big data): for development
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
-lint: install ## Lint the query pack (rendered, every engine) and the raw templates
+lint: install ## Check the import contract (pyproject.toml), lint the query pack (rendered, every engine) and the raw templates
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/flowsql lint
 	$(VENV)/bin/sqlfluff lint sql/
 
@@ -43,4 +44,4 @@ bench: install ## Measure speed against the baselines (see bench/README.md)
 	$(PY) bench/run.py
 
 clean: ## Remove the virtualenv, caches and demo output
-	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis build dist
+	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis .import_linter_cache build dist

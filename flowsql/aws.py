@@ -118,7 +118,7 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
-def translate(exc: BaseException, action: str) -> FlowsqlError:
+def map_error(exc: BaseException, action: str) -> FlowsqlError:
     """Turn a botocore/boto3 exception into one clear line saying what failed and what to do:
     an AwsError, or a UsageError (exit 2) where the input is at fault (a missing profile or
     region, a value the API's parameter validation refuses)."""
@@ -172,12 +172,12 @@ def _one_line(message: str, limit: int = 300) -> str:
 
 @contextlib.contextmanager
 def aws_errors(action: str) -> Iterator[None]:
-    """Run AWS calls; any botocore failure becomes a one-line error (see `translate`) starting with
+    """Run AWS calls; any botocore failure becomes a one-line error (see `map_error`) starting with
     `action`."""
     try:
         yield
     except errors() as e:
-        raise translate(e, action) from None
+        raise map_error(e, action) from None
 
 
 def is_code(exc: BaseException, *codes: str) -> bool:

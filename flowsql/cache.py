@@ -20,7 +20,7 @@ def cache_dir(kind: str) -> Path:
 MAX_ENTRY_BYTES = 64 << 20
 
 
-def read_json(path: Path):
+def read_cached(path: Path):
     """The JSON in `path`, or None when it is missing, unreadable, no regular file (a pipe there
     would block) or not strict, bounded JSON (files.read_json)."""
     from .files import read_json as read_document
@@ -31,7 +31,7 @@ def read_json(path: Path):
         return None
 
 
-def write_json(path: Path, data) -> None:
+def write_cached(path: Path, data) -> None:
     """Write atomically (a reader sees the old or the new file); failures are ignored (a value
     JSON cannot hold, a NaN, is not kept)."""
     from .errors import DataError

@@ -26,7 +26,7 @@ from flowsql.engines.base import Target
 from flowsql.engines.local.convert import convert
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import DataError
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import ParamSpec, Window
 from flowsql.pack.queries import get_query, load_pack
 from flowsql.pack.render import render
@@ -250,7 +250,7 @@ def test_queries_over_other_spellings_equal_the_oracle(trees, name, kind):
     fn, _ = oracle.ORACLES[name]
     for params in _params(g, name):
         want = fn(g.records, g.inventory_dir, params, since=GW.since, until=GW.until, accounts=None, regions=None)
-        engine = LocalEngine(g.root if kind == "text" else pq, GW, inventory=load(g.inventory_dir, window=GW))
+        engine = LocalEngine(g.root if kind == "text" else pq, GW, inventory=load_inventory(g.inventory_dir, window=GW))
         try:
             got = run(get_query(name), params, engine, GW).result.records()
         finally:
@@ -278,7 +278,7 @@ def test_an_inventory_address_spelled_otherwise_is_the_address(tmp_path):
         "Ipv6Addresses": [{"Ipv6Address": "2600:1F18:0:0:0:0:0:5"}]}]}))
     (inv / "subnets.json").write_text(json.dumps({"Subnets": []}))
     (inv / "vpcs.json").write_text(json.dumps({"Vpcs": []}))
-    engine = LocalEngine(tmp_path / "src", W, inventory=load(inv, window=W))
+    engine = LocalEngine(tmp_path / "src", W, inventory=load_inventory(inv, window=W))
     try:
         rows = run(get_query("lambda-egress"), {}, engine, W).result.records()
     finally:

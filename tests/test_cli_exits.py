@@ -111,6 +111,48 @@ def test_an_option_given_twice_is_an_error(tmp_path, args, needle):
     assert needle in line and "more than once" in line
 
 
+FOLDER_OPTIONS = [
+    (["inventory", "sync", "--out"], "--out"),
+    (["pull", "--bucket", "b", "--out"], "--out"),
+    (["pull", "--log-group", "g", "--out"], "--out"),
+    (["convert", "--source", "src", "--out"], "--out"),
+    (["investigate", "10.0.0.1", "--source", "src", "--out"], "--out"),
+    (["demo", "--dir"], "--dir"),
+]
+
+
+@pytest.mark.parametrize("value", ["", " ", "a-file"])
+@pytest.mark.parametrize("args,option", FOLDER_OPTIONS, ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_an_empty_folder_option_or_a_file_is_a_usage_error_before_any_aws_call(tmp_path, args, option, value):
+    """`--out ''` would be `.` as a path and `--out FILE` failed after the work (or after AWS was called):
+    both are exit 2 at once. The endpoint is a closed port, so a call would be a network error instead."""
+    (tmp_path / "a-file").write_text("keep me\n")
+    (tmp_path / "src" / "AWSLogs").mkdir(parents=True)
+    (tmp_path / "tmp").mkdir()
+    r = subprocess.run(flowsql(*args, value), capture_output=True, text=True, cwd=tmp_path,
+                       env=env(tmp_path, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID="x",
+                               AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1"))
+    assert r.returncode == 2, r.stderr
+    [line] = r.stderr.strip().splitlines()
+    expected = "empty value" if not value.strip() else "is a file, not a folder"
+    assert line.startswith(f"flowsql: error: {option}") and expected in line, line
+    assert (tmp_path / "a-file").read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "src", "tmp"]
+
+
+@pytest.mark.parametrize("log_format,needle", [("", "empty value"), ("${version} junk", "outside ${field} tokens"),
+                                               ("${version} ${no-such-field}", "no-such-field")])
+def test_a_bad_log_format_is_refused_before_the_log_group_is_looked_up(tmp_path, log_format, needle):
+    r = subprocess.run(flowsql("pull", "--log-group", "g", "--out", tmp_path / "o", "--log-format", log_format),
+                       capture_output=True, text=True,
+                       env=env(tmp_path, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID="x",
+                               AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1"))
+    assert r.returncode == 2, r.stderr
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith("flowsql: error: --log-format") and needle in line, line
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_huge_number_is_a_short_usage_error(tmp_path):
     r = subprocess.run(flowsql("render", "top-destinations", "-p", "limit=" + "9" * 100_000), capture_output=True,
                        text=True, env=env(tmp_path))
@@ -270,3 +312,14 @@ def test_a_terminal_that_goes_away_during_a_query_is_a_hangup(tree, tmp_path, sl
     os.close(master)  # the terminal is gone: the kernel sends SIGHUP to the session
     assert p.wait(timeout=60) == 129
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", [["query", "top-talkers"], ["investigate", "10.0.0.1"],
+                                     ["diagnose", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--port", "22"]])
+def test_an_athena_option_with_the_local_engine_is_a_usage_error(tree, tmp_path, command):
+    """`--table` names a Glue table: on the local engine it was silently ignored, the answer read as the table's."""
+    r = subprocess.run(flowsql(*command, "--engine", "local", "--source", tree, "--table", "other_table"),
+                       capture_output=True, text=True, env=env(tmp_path))
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    [line] = r.stderr.strip().splitlines()
+    assert "--table is for the Athena engine" in line

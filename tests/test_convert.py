@@ -14,7 +14,7 @@ from flowsql.cli import app
 from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.convert import convert
 from flowsql.engines.local.engine import LocalEngine
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
@@ -37,7 +37,7 @@ def parquet(tree, tmp_path_factory):
 
 
 def answer(root, name, params, inventory, window=W):
-    engine = LocalEngine(root, window, inventory=load(inventory, window=window))
+    engine = LocalEngine(root, window, inventory=load_inventory(inventory, window=window))
     try:
         return run(get_query(name), params, engine, window).result
     finally:

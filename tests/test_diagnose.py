@@ -16,7 +16,7 @@ from flowsql.demo.generate import Scenario, generate
 from flowsql.diagnose.records import verdict
 from flowsql.engines.base import Target
 from flowsql.engines.local.engine import LocalEngine
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.pack.render import render
@@ -79,7 +79,7 @@ def cases(tree, region):
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"], ids=["default-format", "custom-format"])
 def test_each_verdict_on_the_local_engine_and_through_the_athena_sql(tree, region):
-    inv = load(tree.inventory_dir, window=W)
+    inv = load_inventory(tree.inventory_dir, window=W)
     q = get_query("conversation")
     for name, src, dst, port, proto, want, direction in cases(tree, region):
         r = runner.invoke(app, ["diagnose", "--src", src, "--dst", dst, "--port", str(port),
@@ -110,7 +110,7 @@ def test_each_verdict_on_the_local_engine_and_through_the_athena_sql(tree, regio
 
 
 def test_which_eni_rejected_is_named(tree):
-    inv = load(tree.inventory_dir, window=W)
+    inv = load_inventory(tree.inventory_dir, window=W)
     name, src, dst, port, proto, *_ = cases(tree, "eu-west-1")[0]
     r = runner.invoke(app, ["diagnose", "--src", src, "--dst", dst, "--port", "22", "--source", str(tree.root),
                             "--inventory", str(tree.inventory_dir), "--since", str(W.since), "--until", str(W.until)])

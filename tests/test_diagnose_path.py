@@ -10,7 +10,7 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowsql.diagnose.path import ALL_RULE, Configuration, Connection, evaluate, route_lookup
+from flowsql.diagnose.path import ALL_RULE, Configuration, Connection, evaluate_path, route_lookup
 
 SRC, DST = "10.0.1.5", "10.0.2.9"
 CIDRS = ["0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/16", "10.0.1.0/24", "10.0.1.5/32", "10.0.2.0/24", "10.0.1.0/25",
@@ -90,7 +90,7 @@ def reference_acl(entries, egress: bool, peer: str, protocol: int, port: int | N
 def test_the_inbound_network_acl_is_first_match_as_aws_documents(entries, protocol, port, icmp_type):
     conn = Connection(SRC, DST, protocol, port if protocol in (6, 17) else None,
                       icmp_type=icmp_type if protocol == 1 else None)
-    ev = evaluate(_config(dst_acl_entries=entries), conn)
+    ev = evaluate_path(_config(dst_acl_entries=entries), conn)
     [step] = [s for s in ev.path if (s.leg, s.at, s.kind) == ("request", "destination", "network-acl")]
     action, number = reference_acl(entries, False, SRC, protocol, port, icmp_type)
     assert (step.verdict, step.rule["RuleNumber"]) == (action, number)
@@ -106,7 +106,7 @@ def test_the_replys_network_acl_decides_every_client_port_as_aws_would(entries, 
     lo = data.draw(st.integers(1024, 65535) | st.sampled_from([p for p in edges if 1024 <= p <= 65535] or [1024]))
     hi = min(65535, lo + width)
     entries = [e for e in entries if e["RuleNumber"]]
-    ev = evaluate(_config(dst_acl_entries=entries),
+    ev = evaluate_path(_config(dst_acl_entries=entries),
                   Connection(SRC, DST, protocol, 443, client_ports=((lo, hi),)))
     [step] = [s for s in ev.path if (s.leg, s.at, s.kind) == ("reply", "destination", "network-acl")]
     covered = []
@@ -126,7 +126,7 @@ def test_a_reply_with_every_port_denied_names_the_first_denying_rule():
                 "PortRange": {"From": 1024, "To": 65535}},
                {"RuleNumber": 60, "Egress": False, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "10.0.0.0/16",
                 "PortRange": {"From": 443, "To": 443}}]
-    ev = evaluate(_config(dst_acl_entries=entries), Connection(SRC, DST, 6, 443))
+    ev = evaluate_path(_config(dst_acl_entries=entries), Connection(SRC, DST, 6, 443))
     assert (ev.cause["kind"], ev.cause["resource"], ev.cause["rule"], ev.cause["direction"]) == (
         "network-acl", "acl-dst", 50, "outbound")
     # the request itself went in (rule 60); the reply's every port is denied
@@ -173,7 +173,7 @@ def reference_sg(perms, peer, protocol, port, icmp_type) -> bool:
 def test_a_security_group_allows_when_any_rule_does(perms, protocol, port, icmp_type):
     conn = Connection(SRC, DST, protocol, port if protocol in (6, 17) else None,
                       icmp_type=icmp_type if protocol == 1 else None)
-    ev = evaluate(_config(dst_ingress=perms), conn)
+    ev = evaluate_path(_config(dst_ingress=perms), conn)
     [step] = [s for s in ev.path if (s.at, s.kind) == ("destination", "security-group")]
     allowed = reference_sg(perms, SRC, protocol, port, icmp_type)
     assert step.verdict == ("allow" if allowed else "deny")

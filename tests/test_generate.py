@@ -199,7 +199,7 @@ def test_records_before_midnight_sit_in_the_next_day(gen):
 
 
 def test_unknown_accounts_and_enis_missing_from_inventory(gen):
-    inv = inventory.load(gen.inventory_dir)
+    inv = inventory.load_inventory(gen.inventory_dir)
     known = {e["interface_id"] for e in inv.enis}
     assert sum(r["account_id"] == "unknown" for r in gen.records) > 0
     missing = [r for r in gen.records if r["interface_id"] not in known]
@@ -254,7 +254,7 @@ def test_inventory_shapes_and_lambda_enis(gen):
     assert any(e["Description"] == "RDSNetworkInterface" for e in docs)
     assert any(e["Description"].startswith("ELB app/") and e["RequesterManaged"] for e in docs)
 
-    inv = inventory.load(gen.inventory_dir)
+    inv = inventory.load_inventory(gen.inventory_dir)
     assert sum(e["is_lambda"] for e in inv.enis) == len(typed) + len(described)
     # the VPCs with traffic (the posture snapshot adds VPCs without any: generate_posture.py)
     traffic = {e["VpcId"] for e in docs}
@@ -285,7 +285,7 @@ def test_canned_queries_have_something_to_find(gen):
     assert any(row["dstaddr"].startswith("100.") and row["destination"] == "vpc" for row in egress)
     assert any(row["dstaddr"].startswith("100.") and row["destination"] == "private" for row in egress)
     # Replies arriving on Lambda ENIs exist (dstaddr = the function's IP), and are not egress.
-    inv = inventory.load(gen.inventory_dir)
+    inv = inventory.load_inventory(gen.inventory_dir)
     lambda_enis = {e["interface_id"] for e in inv.enis if e["is_lambda"]}
     lambda_ips = {row["private_ip"] for row in inv.eni_ips if row["interface_id"] in lambda_enis}
     replies = [r for r in gen.records if r["interface_id"] in lambda_enis and r["action"] == "ACCEPT"

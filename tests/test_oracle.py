@@ -15,7 +15,7 @@ from flowsql.cli import app
 from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import UsageError
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query, load_pack
 from flowsql.runner import run
@@ -70,7 +70,7 @@ def test_every_pack_query_has_an_oracle():
 @pytest.mark.parametrize("accounts,regions", NARROWING, ids=lambda x: ",".join(x) or "all")
 def test_local_engine_equals_oracle(tree, name, params, window, accounts, regions):
     w = Window(*window)
-    engine = LocalEngine(tree.root, w, inventory=load(tree.inventory_dir, window=w), accounts=accounts, regions=regions)
+    engine = LocalEngine(tree.root, w, inventory=load_inventory(tree.inventory_dir, window=w), accounts=accounts, regions=regions)
     try:
         want = _expected(name, tree, params, w, accounts, regions)
     except oracle.Refused as refused:  # no file of the request has a field the query needs
@@ -90,7 +90,7 @@ def test_local_engine_equals_oracle(tree, name, params, window, accounts, region
 
 def test_subnet_parameter_against_oracle(tree):
     w = Window(START, START + timedelta(days=8))
-    inv = load(tree.inventory_dir, window=w)
+    inv = load_inventory(tree.inventory_dir, window=w)
     everything = oracle.rejects_by_subnet(tree.records, tree.inventory_dir, since=w.since, until=w.until)
     subnet = next(r["subnet_id"] for r in everything if r["subnet_id"])
     engine = LocalEngine(tree.root, w, inventory=inv)

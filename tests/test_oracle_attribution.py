@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import oracle
 from flowsql.cli import app
 from flowsql.engines.local.engine import LocalEngine
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
@@ -23,7 +23,7 @@ WHOLE = Window(START, START + timedelta(days=8))
 
 
 def _engine_rows(root, inventory_dir, name, window, **narrow):
-    engine = LocalEngine(root, window, inventory=load(inventory_dir, window=window) if inventory_dir else None,
+    engine = LocalEngine(root, window, inventory=load_inventory(inventory_dir, window=window) if inventory_dir else None,
                          **narrow)
     try:
         return run(get_query(name), {}, engine, window, **narrow).result.records()

@@ -10,7 +10,7 @@ import pytest
 import oracle
 from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
@@ -40,7 +40,7 @@ def tree(tmp_path_factory):
 
 
 def _run(tree, name, params):
-    engine = LocalEngine(tree.root, WINDOW, inventory=load(tree.inventory_dir, window=WINDOW))
+    engine = LocalEngine(tree.root, WINDOW, inventory=load_inventory(tree.inventory_dir, window=WINDOW))
     try:
         return run(get_query(name), params, engine, WINDOW).result.records()
     finally:

@@ -17,7 +17,7 @@ import oracle
 from flowsql.cli import app
 from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
@@ -35,7 +35,7 @@ def tree(tmp_path_factory):
 
 
 def _run(tree, name, params, w=WINDOW, accounts=(), regions=()):
-    engine = LocalEngine(tree.root, w, inventory=load(tree.inventory_dir, window=w), accounts=accounts,
+    engine = LocalEngine(tree.root, w, inventory=load_inventory(tree.inventory_dir, window=w), accounts=accounts,
                          regions=regions)
     try:
         return run(get_query(name), params, engine, w, accounts=accounts, regions=regions).result

@@ -35,7 +35,7 @@ def test_wheel_ships_sql_and_glue(tmp_path):
     assert out == ["flowsql", str(len(list((ROOT / "sql" / "queries").glob("*.sql"))))]
     # the posture policy's defaults and every check module ship, and discovery finds them
     assert "flowsql/posture/policy.yaml" in names
-    code = "import flowsql.posture as p; print(len(p.checks()), p.load_policy().tag_key)"
+    code = "import flowsql.posture as p; print(len(p.all_checks()), p.load_policy().tag_key)"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                          capture_output=True, text=True, check=True).stdout.split()
     checks = [f for f in (ROOT / "flowsql" / "posture" / "checks").glob("*.py") if not f.name.startswith("_")]

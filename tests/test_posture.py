@@ -386,14 +386,14 @@ def test_every_check_has_ok_alarm_and_skip_cases():
     covered = {}
     for check, _, _, _, status, _ in CASES:
         covered.setdefault(check, set()).add(status)
-    assert set(covered) == {c.id for c in posture.checks()}  # a new check comes with its cases
+    assert set(covered) == {c.id for c in posture.all_checks()}  # a new check comes with its cases
     for check, statuses in covered.items():
         assert {"ok", "alarm"} <= statuses, check
         assert "skip" in statuses or check == "vpc_data_class", check
 
 
 def test_check_metadata():
-    metas = posture.checks()
+    metas = posture.all_checks()
     assert [m.id for m in metas] == sorted(m.id for m in metas)
     by = {m.id: m for m in metas}
     assert {"CIS-1.4:3.9", "CIS-3.0:3.7", "CIS-5.0:3.7", "AWS-FSBP:EC2.6"} <= set(by["vpc_flow_logs_enabled"].compliance)

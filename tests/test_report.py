@@ -20,11 +20,11 @@ import oracle
 from flowsql.cli import app
 from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
-from flowsql.inventory import load
+from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import load_pack
 from flowsql.report import SCHEMA_PATH
-from flowsql.report.build import MAX_ROWS
+from flowsql.report.model import MAX_ROWS
 from flowsql.report.month import parse_month
 from flowsql.runner import run
 
@@ -151,7 +151,7 @@ def test_an_evidence_sql_reruns_to_the_same_rows_and_hash(made, tree):
     entries = data["evidence"]["queries"]
     assert {e["query"] for e in entries} >= {"daily-traffic", "top-destinations", "rejects-by-subnet"}
     w = Window(FIRST, LAST)
-    engine = LocalEngine(tree.root, w, inventory=load(tree.inventory_dir, window=w))
+    engine = LocalEngine(tree.root, w, inventory=load_inventory(tree.inventory_dir, window=w))
     findings = [e for e in entries if any(u.startswith("findings/") for u in e["used_by"])]
     trends = [e for e in entries if any(u.startswith("trends/") for u in e["used_by"])]
     try:

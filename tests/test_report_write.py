@@ -213,9 +213,9 @@ def test_concurrent_runs_into_one_folder_leave_one_runs_set(tmp_path):
 LOOP = """
 import signal, sys
 from pathlib import Path
-from flowsql.cli.common import _on_sigterm
+from flowsql.cli.main import on_sigterm
 from flowsql.report.write import FILES, write_files
-signal.signal(signal.SIGTERM, _on_sigterm)  # as `flowsql` itself does
+signal.signal(signal.SIGTERM, on_sigterm)  # as `flowsql` itself does
 i = 0
 while True:
     write_files({n: (f"{i} {n} " + "x" * 200_000).encode() for n in FILES}, Path(sys.argv[1]))

@@ -1,7 +1,7 @@
 """The network configuration `diagnose` evaluates: the account's security groups, network ACLs and
 route tables, and the prefix lists they name, written by `inventory sync` as the AWS CLI prints them
 (security-groups.json, network-acls.json, route-tables.json, prefix-lists/pl-….json), in the latest
-inventory and in the dated snapshot, and read back from the snapshot nearest a diagnosis's records.
+inventory and in the dated snapshot (read back by flowsql/diagnose/configuration_snapshot.py).
 
 A describe call that fails (an IAM policy from before these files, say) loses only its own file: it
 is removed (the latest and today's copy), so that no older file speaks for a configuration that may
@@ -11,13 +11,11 @@ have changed, and the failure is returned as a warning; the rest of the inventor
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import date
 
-from ..inventory.documents import CONFIGURATION_FILES, PREFIX_LIST_FILE, PREFIX_LISTS, _DATED, read_document
+from ..inventory.documents import PREFIX_LIST_FILE, PREFIX_LISTS
 
 # file -> (EC2 paginator, key, the call's largest MaxResults)
 _SYNC = (
@@ -41,7 +39,7 @@ def sync_configuration(aws, tree, day: date, *, page_size: int = 1000) -> Config
     folder (`tree`: a files.Tree, so no link below it is followed or replaced) and its DAY/ folder
     (see the module doc). Each page is written as it arrives; each file atomically."""
     from ..aws import errors
-    from .inventory_sync import _write_cli_json
+    from .cli_json import cli_operation, write_cli_json
 
     result = ConfigurationSync()
     ec2 = aws.client("ec2")
@@ -50,13 +48,13 @@ def sync_configuration(aws, tree, day: date, *, page_size: int = 1000) -> Config
     for name, operation, key, most in _SYNC:
         try:
             pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": min(page_size, most)})
-            result.counts[name] = _write_cli_json(tree, name, key, _noting_prefix_lists(
+            result.counts[name] = write_cli_json(tree, name, key, _noting_prefix_lists(
                 (item for page in pages for item in page.get(key, [])), named))
         except errors() as e:
             complete = False
             for rel in (name, f"{day.isoformat()}/{name}"):
                 _remove(tree, rel)
-            result.warnings.append(_failed(e, f"ec2:{_camel(operation)}", f"{name} not written"))
+            result.warnings.append(_failed(e, f"ec2:{cli_operation(operation)}", f"{name} not written"))
     if complete:
         _sync_prefix_lists(ec2, tree, sorted(named), result)
     else:  # without the rules that name them, the lists speak for nothing
@@ -77,7 +75,7 @@ def _noting_prefix_lists(items, named: set):
 
 def _sync_prefix_lists(ec2, tree, ids: list[str], result: ConfigurationSync) -> None:
     from ..aws import errors
-    from .inventory_sync import _write_cli_json
+    from .cli_json import write_cli_json
 
     written = []
     for pl in ids:
@@ -88,7 +86,7 @@ def _sync_prefix_lists(ec2, tree, ids: list[str], result: ConfigurationSync) -> 
         try:
             pages = ec2.get_paginator("get_managed_prefix_list_entries").paginate(
                 PrefixListId=pl, PaginationConfig={"PageSize": _PREFIX_LIST_PAGE})
-            _write_cli_json(tree, rel, "Entries", (e for page in pages for e in page.get("Entries", [])))
+            write_cli_json(tree, rel, "Entries", (e for page in pages for e in page.get("Entries", [])))
             written.append(f"{pl}.json")
         except errors() as e:
             _remove(tree, rel)
@@ -140,110 +138,13 @@ def _keep_dated(tree, day: date) -> None:
     _tidy_prefix_lists(tree, f"{dated}/{PREFIX_LISTS}", keep=names)
 
 
-def _camel(operation: str) -> str:
-    return "".join(w.capitalize() for w in operation.split("_"))
-
-
 def _failed(e: BaseException, action: str, what: str) -> str:
-    from ..aws import translate
+    from ..aws import map_error
 
-    return f"{what}: {translate(e, action)}"
+    return f"{what}: {map_error(e, action)}"
 
 
 def _remove(tree, rel: str) -> None:
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         tree.remove(rel)
-
-
-# --- reading it back ------------------------------------------------------------------------------
-
-@dataclass
-class Snapshot:
-    """The configuration of one inventory folder: `day` is the dated snapshot's, or for the latest
-    (undated) folder the day its files were written; `configuration` the evaluator's input."""
-
-    folder: Path
-    day: date
-    dated: bool
-    configuration: object  # diagnose_path.Configuration
-    prefix_lists: tuple[str, ...] = ()
-
-
-def _complete(folder: Path) -> bool:
-    # lexists: a named pipe or a link to nothing there is read, and refused by name, never passed over
-    return all(os.path.lexists(folder / name) for name in (*CONFIGURATION_FILES, "network-interfaces.json"))
-
-
-def candidates(directory: Path) -> list[tuple[date, bool, Path]]:
-    """The folders that hold a whole configuration: (day, dated, folder), the dated snapshots by
-    their name's day, the latest by the day its files were last written."""
-    directory = Path(directory)
-    out = []
-    for p in sorted(directory.iterdir()) if directory.is_dir() else ():
-        if p.is_dir() and not p.is_symlink() and _DATED.fullmatch(p.name) and _complete(p):
-            try:
-                out.append((date.fromisoformat(p.name), True, p))
-            except ValueError:
-                continue
-    if _complete(directory):
-        written = max(os.lstat(directory / n).st_mtime for n in CONFIGURATION_FILES)
-        out.append((datetime.fromtimestamp(written, timezone.utc).date(), False, directory))
-    return out
-
-
-def nearest(found: list[tuple[date, bool, Path]], first: date, last: date):
-    """The folder nearest the days [first, last] (the records', or the window's): of those dated
-    inside them, the latest; else the nearest before or after, the one before on a tie (the
-    configuration in force when the records were written). A dated snapshot stands before the
-    latest folder of the same day (sync writes the two alike)."""
-    if not found:
-        return None
-    inside = [c for c in found if first <= c[0] <= last]
-    if inside:
-        return max(inside, key=lambda c: (c[0], c[1]))
-
-    def gap(c):
-        return (first - c[0]).days if c[0] < first else (c[0] - last).days
-
-    return min(found, key=lambda c: (gap(c), c[0] > last, not c[1]))
-
-
-def load_configuration(directory: Path, first: date, last: date) -> Snapshot | None:
-    """The configuration nearest the days [first, last], or None where no folder holds one (then
-    `diagnose` reads no configuration). A document in the wrong shape is a SourceError naming it."""
-    from ..diagnose.path import Configuration
-    from ..inventory.documents import FILES
-
-    from ..errors import SourceError
-
-    try:
-        found = candidates(directory)
-    except OSError as e:
-        raise SourceError(f"inventory folder {directory}: {e.strerror or e}") from None
-    pick = nearest(found, first, last)
-    if pick is None:
-        return None
-    day, dated, folder = pick
-    docs = {}
-    for name, key in {**FILES, **CONFIGURATION_FILES}.items():
-        path = folder / name
-        docs[key] = read_document(path, key) if os.path.lexists(path) else []
-    entries = {}
-    lists = folder / PREFIX_LISTS
-    if lists.is_dir() and not lists.is_symlink():
-        for f in sorted(lists.iterdir()):
-            if PREFIX_LIST_FILE.fullmatch(f.name):
-                entries[f.name.removesuffix(".json")] = read_document(f, "Entries")
-    try:
-        cfg = Configuration(network_interfaces=docs["NetworkInterfaces"], subnets=docs["Subnets"], vpcs=docs["Vpcs"],
-                            security_groups=docs["SecurityGroups"], network_acls=docs["NetworkAcls"],
-                            route_tables=docs["RouteTables"], prefix_list_entries=entries)
-    except (AttributeError, TypeError, KeyError) as e:  # a field of the wrong JSON type somewhere inside
-        raise SourceError(f"inventory folder {folder}: not in the AWS CLI's shapes ({e})") from None
-    return Snapshot(folder, day, dated, cfg, tuple(entries))
-
-
-def to_json(snapshot: Snapshot) -> dict:
-    return {"folder": str(snapshot.folder), "day": snapshot.day.isoformat(),
-            "dated": snapshot.dated, "prefix_lists": list(snapshot.prefix_lists)}
 

@@ -1,6 +1,6 @@
 """Find where an account's VPC flow logs land in S3, in which format and layout, and check it.
 
-`discover()` is what `flowsql setup` starts from: one `Destination` per distinct S3 location and
+`discover_flow_logs()` is what `flowsql setup` starts from: one `Destination` per distinct S3 location and
 format, from DescribeFlowLogs, or — for a central log-archive bucket whose flow logs belong to
 other accounts — from `--bucket/--prefix/--log-format` alone. Each destination is checked against
 the bucket itself: it must exist and be readable, and one real object's header (or Parquet
@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from ..aws import Aws, aws_errors, errors, is_code, translate
+from ..aws import Aws, aws_errors, errors, is_code, map_error
 from ..errors import AwsError, FormatError, UsageError
 from ..logs.fields import BY_COLUMN, LogFormat, parse_header, parse_log_format
 from ..logs.layout import parse_key
@@ -192,7 +192,7 @@ def check_accounts(accounts: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
-def discover(
+def discover_flow_logs(
     aws: Aws,
     *,
     bucket: str | None = None,
@@ -279,7 +279,7 @@ def check_bucket(s3, bucket: str, what: str = "bucket") -> None:
             raise AwsError(f"{what} {bucket} does not exist") from None
         if is_code(e, "403", "AccessDenied", "Forbidden"):
             raise AwsError(f"{what} {bucket}: access denied (s3:ListBucket); see `flowsql iam-policy`") from None
-        raise translate(e, f"checking {what} {bucket}") from None
+        raise map_error(e, f"checking {what} {bucket}") from None
 
 
 def _merge(dests: list[Destination]) -> list[Destination]:

@@ -55,6 +55,7 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
     """
     from ..aws import aws_errors
     from ..files import Tree
+    from .cli_json import cli_operation, write_cli_json
     from .configuration_sync import sync_configuration
     from .snapshot_sync import sync_posture
 
@@ -67,9 +68,9 @@ def sync(source, out_dir: Path, *, page_size: int = DEFAULT_PAGE_SIZE, posture: 
     try:
         tree = Tree(out, create=True)  # nothing is written or removed through a link in it
         for name, operation, key in _SYNC:
-            with aws_errors(f"inventory: ec2:{_camel(operation)}"):
+            with aws_errors(f"inventory: ec2:{cli_operation(operation)}"):
                 pages = ec2.get_paginator(operation).paginate(PaginationConfig={"PageSize": page_size})
-                counts[name] = _write_cli_json(tree, name, key,
+                counts[name] = write_cli_json(tree, name, key,
                                                (item for page in pages for item in page.get(key, [])))
         day = today or datetime.now(timezone.utc).date()
         _keep_dated(tree, day)
@@ -91,29 +92,3 @@ def _keep_dated(tree, day: date) -> None:
     for name, _, _ in _SYNC:
         with open(tree.path(name), encoding="utf-8") as src, tree.writer(f"{day.isoformat()}/{name}") as dst:
             shutil.copyfileobj(src, dst)
-
-
-def _camel(operation: str) -> str:
-    return "".join(w.capitalize() for w in operation.split("_"))
-
-
-def _cli_default(value):
-    # The AWS CLI prints timestamps as ISO 8601 (its default cli_timestamp_format).
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _write_cli_json(tree, name: str, key: str, items) -> int:
-    """Write {"key": [items…]} exactly as `json.dumps(doc, indent=4)` would, one item at a time."""
-    from ..files import dumps_json
-
-    n = 0
-    with tree.writer(name) as f:
-        f.write("{\n    " + dumps_json(key) + ": [")
-        for item in items:
-            text = dumps_json(item, what=str(tree.path(name)), indent=4, ensure_ascii=False, default=_cli_default)
-            f.write(("\n" if n == 0 else ",\n") + "\n".join("        " + line for line in text.split("\n")))
-            n += 1
-        f.write("\n    ]\n}\n" if n else "]\n}\n")
-    return n

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..engines.athena import defaults
 from ..files import dumps_json
-from ..inventory.documents import TABLES, load
+from ..inventory.documents import TABLES, load_inventory
 
 
-def upload(aws, directory: Path, *, location: str, database: str = "flowsql") -> dict[str, int]:
+def upload_inventory(aws, directory: Path, *, location: str, database: str = defaults.DATABASE) -> dict[str, int]:
     """Put an inventory folder's rows in S3 as JSON lines and register the inventory Glue tables.
 
     Each table gets one object, `<location><table>/<account>-<region>.json`, so several accounts'
@@ -23,7 +24,7 @@ def upload(aws, directory: Path, *, location: str, database: str = "flowsql") ->
         location += "/"
     bucket, base = split_s3_uri(location, "the inventory location")
     name = f"{aws.account}-{aws.region}"
-    inv = load(directory)
+    inv = load_inventory(directory)
     s3 = aws.client("s3")
     counts: dict[str, int] = {}
     for table in TABLES:

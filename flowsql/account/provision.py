@@ -1,6 +1,6 @@
 """`flowsql setup` as a plan: the actions that bring an account to the wanted state, then applying them.
 
-`plan()` reads the current state (Glue database and tables, Athena workgroup and named queries,
+`plan_setup()` reads the current state (Glue database and tables, Athena workgroup and named queries,
 the results bucket) and returns only what is missing or different, each action with a one-line
 description (and, for tables, the DDL) — so a second run plans nothing and `--dry-run` is "print
 the plan". `apply()` makes the calls. Nothing is ever deleted, and nothing is written under a
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Sequence
 
-from ..aws import Aws, aws_errors, errors, is_code, partition_for_region, split_s3_uri, translate
+from ..aws import Aws, aws_errors, errors, is_code, map_error, partition_for_region, split_s3_uri
+from ..engines.athena import defaults
 from ..engines.athena.config import Config, TableConfig
 from ..errors import AwsError, UsageError
 from .discovery import check_bucket
@@ -66,9 +67,9 @@ NamedQueries = Sequence[tuple[str, str, str]]
 
 @dataclass
 class SetupOptions:
-    database: str = "flowsql"
-    workgroup: str = "flowsql"
-    table: str = "vpc_flow_logs"  # further flow-log tables get _2, _3, …
+    database: str = defaults.DATABASE
+    workgroup: str = defaults.WORKGROUP
+    table: str = defaults.TABLE  # further flow-log tables get _2, _3, …
     scan_limit: int = DEFAULT_SCAN_LIMIT  # bytes; BytesScannedCutoffPerQuery
     results_location: str | None = None  # default s3://flowsql-results-{account}-{region}/results/
     inventory_location: str | None = None  # default: the results bucket's inventory/ folder
@@ -101,17 +102,17 @@ def parse_size(text: str, option: str = "--scan-limit") -> int:
 
 
 def results_bucket_name(account: str, region: str) -> str:
-    return f"flowsql-results-{account}-{region}"
+    return defaults.RESULTS_BUCKET.format(account=account, region=region)
 
 
-def plan(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
+def plan_setup(aws: Aws, destinations: Sequence, options: SetupOptions | None = None) -> Plan:
     """The actions that make `destinations` (from discovery) queryable; [] when all is in place.
 
     `destinations` may carry `flow_log_locations` (discovery.Discovered): every place the
     account's flow logs write, which the results and inventory locations must keep clear of.
     """
     o = options or SetupOptions()
-    check_options(o)
+    check_setup_options(o)
     if not destinations:
         raise UsageError("nothing to set up: no flow-log destination")
     account, region = aws.account, aws.region
@@ -206,14 +207,14 @@ def apply(aws: Aws, actions: Iterable[Action], echo: Callable[[str], Any] | None
             getattr(client, a.operation)(**a.params)
         except errors() as e:
             if not (a.kind == "create-bucket" and is_code(e, "BucketAlreadyOwnedByYou")):
-                raise translate(e, a.description) from None
+                raise map_error(e, a.description) from None
         n += 1
     return n
 
 
 # -- checks ----------------------------------------------------------------------------------
 
-def check_options(o: SetupOptions) -> None:
+def check_setup_options(o: SetupOptions) -> None:
     """Everything about the options that can be checked without AWS (the CLI calls it first)."""
     if o.scan_limit < MIN_SCAN_LIMIT:
         raise UsageError(f"the scan limit must be at least {MIN_SCAN_LIMIT:,} bytes (Athena's minimum)")
@@ -274,7 +275,7 @@ def _bucket_actions(s3, bucket: str, region: str, days: int) -> list[Action]:
             raise AwsError(f"bucket {bucket} exists but is not readable (another account's?); "
                            "pass --results s3://BUCKET/PREFIX/") from None
         else:
-            raise translate(e, f"checking results bucket {bucket}") from None
+            raise map_error(e, f"checking results bucket {bucket}") from None
     pab = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
            "RestrictPublicBuckets": True}
     encryption = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
@@ -317,7 +318,7 @@ def _get(call, bucket: str, key: str, missing: tuple[str, ...]):
     except errors() as e:
         if is_code(e, *missing):
             return None
-        raise translate(e, f"reading the settings of s3://{bucket}") from None
+        raise map_error(e, f"reading the settings of s3://{bucket}") from None
 
 
 def _same_rule(have: dict, want: dict) -> bool:
@@ -335,7 +336,7 @@ def _database_exists(glue, name: str) -> bool:
     except errors() as e:
         if is_code(e, "EntityNotFoundException"):
             return False
-        raise translate(e, f"reading Glue database {name}") from None
+        raise map_error(e, f"reading Glue database {name}") from None
 
 
 def _existing_tables(glue, database: str) -> dict[str, dict]:
@@ -443,7 +444,7 @@ def _get_workgroup(athena, name: str) -> dict | None:
     except errors() as e:
         if is_code(e, "InvalidRequestException", "ResourceNotFoundException"):
             return None
-        raise translate(e, f"reading Athena workgroup {name}") from None
+        raise map_error(e, f"reading Athena workgroup {name}") from None
 
 
 def _workgroup_update(name: str, wg: dict, want: dict) -> list[Action]:
@@ -554,9 +555,9 @@ def inventory_sync_actions() -> list[str]:
     """What `inventory sync` needs: its own describe calls and every posture check's facts (each
     check declares its IAM actions; a new check adds to the policy by itself)."""
     from .snapshot_sync import SYNC_IAM_ACTIONS
-    from ..posture import checks
+    from ..posture import all_checks
 
-    return sorted({*SYNC_IAM_ACTIONS, *(a for c in checks() for a in c.iam_actions)})
+    return sorted({*SYNC_IAM_ACTIONS, *(a for c in all_checks() for a in c.iam_actions)})
 
 
 def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Sequence[str] | None) -> list[dict]:
@@ -585,7 +586,8 @@ def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Seque
     return out
 
 
-def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsql", workgroup: str = "flowsql",
+def iam_policy(*, account: str = "*", region: str = "*", database: str = defaults.DATABASE,
+               workgroup: str = defaults.WORKGROUP,
                log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
                inventory_location: str | None = None, kms_keys: Sequence[str] | None = None) -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
@@ -602,7 +604,8 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = "flowsq
     `FlowsqlPull…` is for `flowsql pull`; `FlowsqlInvestigate…` for `flowsql investigate` on Athena.
     """
     p = partition_for_region(region) if region != "*" else "aws"
-    rb = results_bucket_name(account, region) if "*" not in (account, region) else "flowsql-results-*"
+    rb = results_bucket_name(account, region) if "*" not in (account, region) else (
+        defaults.RESULTS_BUCKET.split("{", 1)[0] + "*")  # any account's, any region's
     results_bucket, results_key = _s3_parts(results_location or f"s3://{rb}/{RESULTS_PREFIX}")
     inventory_bucket, inventory_key = _s3_parts(inventory_location or f"s3://{rb}/{INVENTORY_PREFIX}")
     catalog = f"arn:{p}:glue:{region}:{account}:catalog"
@@ -688,9 +691,8 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
     and the two IAM roles it creates, reads, updates and deletes, all named flowsql-report…
     (flowsql.schedule.eventbridge), and the roles it hands to CodeBuild and to Scheduler
     (iam:PassRole, each to its own service only). The other targets call no AWS API."""
-    from ..schedule.spec import PREFIX
-
-    roles = f"arn:{p}:iam::{account}:role/{PREFIX}*"
+    named = defaults.SCHEDULE_PREFIX
+    roles = f"arn:{p}:iam::{account}:role/{named}*"
     passed = [("Build", f"{roles}-codebuild", "codebuild.amazonaws.com"),
               ("Scheduler", f"{roles}-scheduler", "scheduler.amazonaws.com")]
     out = [
@@ -705,17 +707,19 @@ def _schedule_statements(stmt, p: str, account: str, region: str) -> list[dict]:
     out += [
         stmt("FlowsqlScheduleProject",
              ["codebuild:BatchGetProjects", "codebuild:CreateProject", "codebuild:UpdateProject",
-              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{PREFIX}*"]),
+              "codebuild:DeleteProject"], [f"arn:{p}:codebuild:{region}:{account}:project/{named}*"]),
         stmt("FlowsqlScheduleListProjects", ["codebuild:ListProjects"], ["*"]),
         # list reads a flowsql schedule in any group; install and remove touch the default group's
         stmt("FlowsqlScheduleRead", ["scheduler:GetSchedule"],
-             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{PREFIX}*"]),
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/*/{named}*"]),
         stmt("FlowsqlScheduleSchedule",
              ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
-             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{PREFIX}*"]),
+             [f"arn:{p}:scheduler:{region}:{account}:schedule/default/{named}*"]),
         stmt("FlowsqlScheduleListSchedules", ["scheduler:ListSchedules"], ["*"]),
     ]
     return out
+
+
 def _pull_statements(p: str, account: str, region: str, log_buckets: list[str], log_objects: list[str],
                      log_prefixes: list[str], kms_keys: Sequence[str] | None) -> list[dict]:
     """`flowsql pull`: discovery (DescribeFlowLogs), listing only below the flow-log prefixes (the

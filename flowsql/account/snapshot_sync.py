@@ -17,25 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from ..posture.snapshot import (BUCKETS, ENCRYPTION, FLOW_LOGS, LIFECYCLE, LOG_GROUPS, PUBLIC_ACCESS_BLOCK,
-                                SIZE_PREFIX, STORAGE_TYPE)
+from ..inventory.catalog import BUCKET_SETTINGS
+from ..posture.snapshot import BUCKETS, FLOW_LOGS, LOG_GROUPS, SIZE_PREFIX, STORAGE_TYPE
 from .configuration_sync import IAM_ACTIONS as CONFIGURATION_IAM_ACTIONS
 
 # What `inventory sync` itself calls beyond the checks' own facts (flowsql.posture.checks declare
-# theirs): the ENI/subnet/VPC describes, DescribeFlowLogs to find the destinations, and the S3
-# storage metrics the design sheet prices; and the network configuration diagnose evaluates.
+# theirs): the ENI/subnet/VPC describes, DescribeFlowLogs to find the destinations, the bucket
+# settings it writes, and the S3 storage metrics the design sheet prices; and the network
+# configuration diagnose evaluates.
 SYNC_IAM_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
-                    "ec2:DescribeFlowLogs", "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics",
-                    *CONFIGURATION_IAM_ACTIONS)
+                    "ec2:DescribeFlowLogs", *(s.iam_action for s in BUCKET_SETTINGS),
+                    "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics", *CONFIGURATION_IAM_ACTIONS)
 # S3 publishes BucketSizeBytes once a day; two weeks of daily points survive a few missed days.
 SIZE_DAYS = 14
-
-# (file, boto3 method, error code meaning "no such configuration")
-_BUCKET_CALLS = (
-    (LIFECYCLE, "get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
-    (ENCRYPTION, "get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
-    (PUBLIC_ACCESS_BLOCK, "get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
-)
 
 
 @dataclass
@@ -118,18 +112,17 @@ def _sync_buckets(aws, out, flow_logs: list, result: PostureSync, now: datetime)
             for f in _ours(out, f"{BUCKETS}/{folder}"):
                 out.remove(f)
             out.rmdir(f"{BUCKETS}/{folder}")
-    s3 = aws.client("s3")
     cloudwatch = aws.client("cloudwatch")
     for name in sorted(names):
         folder = f"{BUCKETS}/{name}"
         out.mkdirs(folder)
-        for file, method, missing in _BUCKET_CALLS:
-            rel = f"{folder}/{file}"
+        for setting in BUCKET_SETTINGS:
+            rel = f"{folder}/{setting.file}"
             try:
-                doc = getattr(s3, method)(Bucket=name)
+                doc = getattr(aws.client(setting.client), setting.method)(**setting.args(name))
             except errors() as e:
                 out.remove(rel)
-                if is_code(e, missing):
+                if is_code(e, *setting.not_found):
                     result.absent.append(rel)
                 else:
                     result.warnings.append(_failed(e, f"{rel} not written"))
@@ -187,21 +180,22 @@ def _sizes(out, folder: str) -> list[str]:
 
 def _ours(out, folder: str) -> list[str]:
     kinds = dict(out.entries(folder))
-    return [f"{folder}/{f}" for f, _, _ in _BUCKET_CALLS if kinds.get(f) in ("file", "link")] + _sizes(out, folder)
+    ours = [f"{folder}/{s.file}" for s in BUCKET_SETTINGS if kinds.get(s.file) in ("file", "link")]
+    return ours + _sizes(out, folder)
 
 
 def _failed(e: BaseException, what: str) -> str:
-    from ..aws import translate
+    from ..aws import map_error
 
-    return str(translate(e, what))
+    return str(map_error(e, what))
 
 
 def _write_doc(out, rel: str, doc: dict) -> int:
     """One document as `aws … --output json` prints it (indent 4, ISO timestamps), atomically; returns
     the number of items of its list, if it is one list."""
     from ..files import dumps_json
-    from .inventory_sync import _cli_default
+    from .cli_json import cli_default
 
-    out.write(rel, dumps_json(doc, what=rel, indent=4, ensure_ascii=False, default=_cli_default) + "\n")
+    out.write(rel, dumps_json(doc, what=rel, indent=4, ensure_ascii=False, default=cli_default) + "\n")
     lists = [v for v in doc.values() if isinstance(v, list)]
     return len(lists[0]) if len(lists) == 1 else 1

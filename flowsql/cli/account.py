@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..engines.athena import defaults
 from ..errors import UsageError
 from .common import AwsRegionOpt, ProfileOpt, app, command, note, out, split
 
@@ -23,13 +24,13 @@ def setup_cmd(
     no_discovery: bool = typer.Option(False, "--no-discovery", help="Do not read DescribeFlowLogs; needs --bucket."),
     accounts: Optional[List[str]] = typer.Option(None, "--accounts", metavar="IDS",
                                                  help="Accounts of a multi-account bucket (default: all found)."),
-    database: str = typer.Option("flowsql", "--database", help="Glue database."),
-    table: str = typer.Option("vpc_flow_logs", "--table", help="Flow-log table name (more get _2, _3, …)."),
-    workgroup: str = typer.Option("flowsql", "--workgroup", help="Athena workgroup."),
+    database: str = typer.Option(defaults.DATABASE, "--database", help="Glue database."),
+    table: str = typer.Option(defaults.TABLE, "--table", help="Flow-log table name (more get _2, _3, …)."),
+    workgroup: str = typer.Option(defaults.WORKGROUP, "--workgroup", help="Athena workgroup."),
     scan_limit: str = typer.Option("10GB", "--scan-limit", help="Per-query scan cut-off (BytesScannedCutoffPerQuery)."),
     results: Optional[str] = typer.Option(None, "--results", metavar="S3URI",
                                           help="Where Athena writes results (default: a new "
-                                               "flowsql-results-{account}-{region} bucket)."),
+                                               f"{defaults.RESULTS_BUCKET} bucket)."),
     results_expire_days: int = typer.Option(30, "--results-expire-days", min=1, help="Expire query results after N days."),
     projection_start: str = typer.Option("2018-01-01", "--projection-start", metavar="DAY",
                                          help="First day of the day partition projection."),
@@ -45,10 +46,10 @@ def setup_cmd(
     """
     from ..engines.athena import config
     from ..aws import Aws
-    from ..account.discovery import check_accounts, discover
+    from ..account.discovery import check_accounts, discover_flow_logs
     from ..logs.fields import parse_log_format
     from ..pack.params import parse_day
-    from ..account.provision import SetupOptions, apply, check_options, parse_size, plan
+    from ..account.provision import SetupOptions, apply, check_setup_options, parse_size, plan_setup
 
     # Every option is checked before the first AWS call: a typo costs no API call, exits 2.
     limit = parse_size(scan_limit, "--scan-limit")
@@ -62,10 +63,10 @@ def setup_cmd(
     options = SetupOptions(database=database, workgroup=workgroup, table=table, scan_limit=limit,
                            results_location=results, results_expire_days=results_expire_days,
                            day_start=day_start, account_projection=account_projection, update=update)
-    check_options(options)
+    check_setup_options(options)
     aws = Aws.connect(profile, region)
     note(f"account {aws.account}, region {aws.region}: looking for flow logs that publish to S3 …")
-    dests = discover(aws, bucket=bucket, prefix=prefix, log_format=log_format,
+    dests = discover_flow_logs(aws, bucket=bucket, prefix=prefix, log_format=log_format,
                      use_flow_logs=not no_discovery, accounts=wanted_accounts)
     for n in dests.notes:
         note(f"  note: {n}")
@@ -75,7 +76,7 @@ def setup_cmd(
             note(f"  format verified against {d.verified_against}")
         for n in d.notes:
             note(f"  note: {n}")
-    actions = plan(aws, dests, options)
+    actions = plan_setup(aws, dests, options)
     if dry_run:
         for a in actions:
             out(f"-- {a.description}")

@@ -1,4 +1,4 @@
-"""The Typer app, what every command shares (options, error handling, output), and `main()`.
+"""The Typer app and what every command shares (options, error handling, output); `main()` is in main.py.
 
 Each command group lives in its own module of this package and registers itself on `app` through
 `command()`; heavy modules (duckdb, sqlfluff, sqlglot, boto3, pyathena) are imported inside the
@@ -8,10 +8,10 @@ commands that need them, so `flowsql --help` stays fast.
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -59,7 +59,7 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     # A callback keeps `flowsql` a group when only one command module is loaded (see
-    # cli/__init__.py): a Typer app of one command would otherwise run it without its name.
+    # cli/main.py): a Typer app of one command would otherwise run it without its name.
     pass
 
 
@@ -199,6 +199,21 @@ ProfileOpt = typer.Option(None, "--profile", help="The AWS CLI profile (default:
 AwsRegionOpt = typer.Option(None, "--region", help="The AWS region (default: AWS_REGION / the profile's region).")
 
 
+def out_folder(value: str | None, option: str = "--out") -> Path | None:
+    """A folder option's value: empty or blank is a usage error (a Path would read it as `.`, the current
+    folder), an existing file is refused before any work. The folder itself may be a link to a folder (the
+    user named it, as with `cp` or `aws s3 sync`); nothing below it is ever followed when flowsql removes,
+    replaces or tidies."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise UsageError(f"{option}: empty value")
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {value} is a file, not a folder")
+    return path
+
+
 def split(values: Optional[List[str]]) -> list[str]:
     """Repeated and comma-separated option values, as the AWS CLI accepts lists."""
     items: list[str] = []
@@ -280,102 +295,3 @@ def print_rows(columns, rows, output: OutputFormat, title=None, types: dict | No
             raise OutputError(f"cannot write the output: {e.strerror or e}") from None
     else:
         out(((title + "\n") if title else "") + fmt.to_text_table(columns, rows, types), nl=False)
-
-
-# --- the console script -------------------------------------------------------------------------
-
-def _is_usage_error(e: Exception) -> bool:
-    # typer's argument errors (click's UsageError family, vendored by typer): exit code 2 and a message
-    return getattr(e, "exit_code", None) == 2 and callable(getattr(e, "format_message", None))
-
-
-def _on_sigterm(signum, frame):
-    raise Terminated(signum)
-
-
-def _quiet_stdout() -> None:
-    """After a broken pipe: point stdout at /dev/null so the interpreter's final flush is silent."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, AttributeError, ValueError):
-        pass
-
-
-def main() -> None:
-    from . import load_commands
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) is signal.SIG_DFL:  # not under nohup, which ignores SIGHUP
-            signal.signal(sig, _on_sigterm)
-    code = 0
-    try:
-        load_commands(sys.argv[1] if len(sys.argv) > 1 else None)
-        code = app(standalone_mode=False) or 0
-    except BrokenPipe:
-        _quiet_stdout()
-        code = 0
-    except Terminated as e:
-        err(e.word)
-        code = e.code
-    except (KeyboardInterrupt, typer.Abort) as e:
-        cause = getattr(e, "__context__", None)
-        terminated = isinstance(cause, Terminated)
-        err(cause.word if terminated else "interrupted")
-        code = cause.code if terminated else 130
-    except FlowsqlError as e:  # raised outside a command's own handling
-        err(_one_line(e))
-        code = e.exit_code
-    except Exception as e:
-        if type(e).__name__ == "NoArgsIsHelpError":  # `flowsql` or a group alone: its help
-            ctx = getattr(e, "ctx", None)
-            try:
-                out(ctx.get_help() if ctx else e.format_message())
-            except (BrokenPipe, OutputError):
-                pass
-            code = 2
-        elif _is_usage_error(e):
-            ctx = getattr(e, "ctx", None)
-            err(_one_line(e.format_message()) + (f" (see `{ctx.command_path} --help`)" if ctx else ""))
-            code = 2
-        elif isinstance(e, BrokenPipeError):
-            _quiet_stdout()
-            code = 0
-        elif isinstance(e.__context__, KeyboardInterrupt):  # failed while stopping (a dead terminal)
-            cause = e.__context__
-            err(cause.word if isinstance(cause, Terminated) else "interrupted")
-            code = cause.code if isinstance(cause, Terminated) else 130
-        elif os.environ.get("FLOWSQL_DEBUG"):
-            raise
-        else:  # a defect: one line, the traceback only on request
-            err(_one_line(f"internal error: {type(e).__name__}: {e} (set FLOWSQL_DEBUG=1 for a traceback)", 300))
-            code = 1
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_stdout()
-    except (OSError, ValueError) as e:
-        if code == 0:
-            err(f"cannot write the output: {getattr(e, 'strerror', None) or e}")
-            code = 1
-    sys.exit(code)
-
-
-def entry() -> None:
-    """The `flowsql` command (and `python -m flowsql`): main(), then the process ends at once.
-    main() has flushed what it wrote, and every command removes what it made in its own `finally`
-    blocks; the interpreter's teardown (unloading DuckDB and every module) would only add 20 ms to
-    each run."""
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)

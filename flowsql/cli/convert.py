@@ -8,13 +8,13 @@ from typing import List, Optional
 
 import typer
 
-from .common import AccountOpt, RegionOpt, app, command, ids, note, out
+from .common import AccountOpt, RegionOpt, app, command, ids, note, out, out_folder
 
 
 @command(app, "convert")
 def convert_cmd(
     source: Path = typer.Option(..., "--source", "-s", metavar="DIR", help="A folder holding AWSLogs/ (text logs)."),
-    out_dir: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="Where the Parquet tree goes (its own folder)."),
+    out_dir: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Where the Parquet tree goes (its own folder)."),
     since: Optional[str] = typer.Option(None, "--since", metavar="DAY", help="First UTC day (default: all)."),
     until: Optional[str] = typer.Option(None, "--until", metavar="DAY", help="Last UTC day (default: today)."),
     account: Optional[List[str]] = AccountOpt,
@@ -41,6 +41,7 @@ def convert_cmd(
         except UsageError as e:
             raise UsageError(f"{option}: {e}") from None
 
+    out_dir = out_folder(out_dir)
     w = Window(day("--since", since, FIRST_DAY), day("--until", until, today_utc()))
     if w.since > w.until:
         from ..errors import UsageError

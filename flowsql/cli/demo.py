@@ -7,12 +7,12 @@ from typing import Optional
 
 import typer
 
-from .common import Spinner, app, command, note, out, print_rows, OutputFormat
+from .common import Spinner, app, command, note, out, out_folder, print_rows, OutputFormat
 
 
 @command(app, "demo")
 def demo_cmd(
-    dir: Path = typer.Option(Path("flowsql-demo"), "--dir", "-d", help="Where to write the demo account's logs."),
+    dir: str = typer.Option("flowsql-demo", "--dir", "-d", help="Where to write the demo account's logs."),
     days: Optional[int] = typer.Option(None, "--days", min=1, max=366,
                                        help="How many days of logs to generate, ending yesterday (UTC) "
                                             "(default: from the first of the last whole month, at least 30)."),
@@ -32,4 +32,4 @@ def demo_cmd(
     def show(columns, rows, title=None):
         print_rows(columns, rows, OutputFormat.table, title=title)
 
-    run_demo(dir, days=days, seed=seed, echo=echo, print_rows=show, status=Spinner)
+    run_demo(out_folder(dir, "--dir"), days=days, seed=seed, echo=echo, print_rows=show, status=Spinner)

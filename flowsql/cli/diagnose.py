@@ -43,7 +43,7 @@ def diagnose_cmd(
     from ..files import dumps_json
 
     from ..diagnose.records import QUERY, diagnose, parse_target
-    from ..inventory import load as load_inventory
+    from ..inventory import load_inventory
     from ..output import plain
     from ..pack.queries import get_query
 
@@ -62,7 +62,9 @@ def diagnose_cmd(
                          regions=regions, inventory=getattr(eng, "inventory", None) if joins else inv)
     finally:
         eng.close()
-    for line in d.stats.lines():
+    from ..engines import stats_lines
+
+    for line in stats_lines(d.stats):
         note(line)
     if output is ListFormat.json:
         doc = d.to_dict()

@@ -16,7 +16,7 @@ from typing import Optional
 
 import typer
 
-from ..engines import OPTIONS, names
+from ..engines import OPTIONS, EngineOptions, names
 
 EngineName = Enum("EngineName", {n: n for n in names()}, type=str)
 
@@ -62,7 +62,6 @@ def engine_options(*, exclude: tuple[str, ...] = (), shared: dict[str, str] | No
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             from ..engines import choose
-            from ..engines.base import EngineOptions
 
             chosen = kwargs.pop("engine")
             options = EngineOptions(**{o: kwargs.pop(o) for o in own})

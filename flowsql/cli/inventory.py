@@ -8,14 +8,14 @@ from typing import Optional
 import typer
 
 from ..errors import AwsError, UsageError
-from .common import AwsRegionOpt, ProfileOpt, Spinner, command, note, out, sub_app
+from .common import AwsRegionOpt, ProfileOpt, Spinner, command, note, out, out_folder, sub_app
 
 inventory_app = sub_app("inventory", "The ENI, subnet and VPC inventory that attributes traffic.")
 
 
 @command(inventory_app, "sync")
 def inventory_sync_cmd(
-    out_dir: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for network-interfaces.json, "
+    out_dir: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for network-interfaces.json, "
                                  "subnets.json, vpcs.json, the network configuration (security-groups.json, "
                                  "network-acls.json, route-tables.json, prefix-lists/) and the posture snapshot "
                                  "(flow-logs.json, log-groups.json, buckets/)."),
@@ -36,6 +36,7 @@ def inventory_sync_cmd(
     from ..aws import Aws
     from ..account.inventory_sync import sync
 
+    out_dir = out_folder(out_dir)  # '' or a file: exit 2 before any AWS call
     # Only --upload needs setup's settings (and its region, where the Glue tables are); a plain
     # sync follows the AWS CLI's region chain like any describe call.
     cfg = config.load(required=True) if upload else None
@@ -54,7 +55,7 @@ def inventory_sync_cmd(
     for w in synced.warnings:
         note(f"flowsql: warning: {w}")
     if cfg is not None:
-        from ..account.inventory_upload import upload as upload_inventory
+        from ..account.inventory_upload import upload_inventory
 
         with Spinner("uploading the inventory and registering its Glue tables"):
             rows = upload_inventory(aws, out_dir, location=cfg.inventory_location, database=cfg.database)

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .common import (AccountOpt, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app, command, ids,
-                     note, out, print_rows, window)
+                     note, out, out_folder, print_rows, window)
 from .engine_options import engine_options
 
 TOP = 10  # peers and interfaces in the table summary (the case files have them all)
@@ -52,11 +52,7 @@ def investigate_cmd(
     w = window(since, until)
     accounts = tuple(ids(account, "--account", "account_id"))
     regions = tuple(ids(region, "--region", "region"))
-    if out_dir is not None and not out_dir.strip():
-        raise UsageError("--out: empty value")
-    target = Path(out_dir) if out_dir is not None else Path("cases") / f"{subj.safe_name()}-{w.since}-{w.until}"
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"--out {target} is a file, not a folder")
+    target = out_folder(out_dir) or Path("cases") / f"{subj.safe_name()}-{w.since}-{w.until}"
     attribution = load_attribution(inventory, w)  # a missing folder or a malformed file: exit 2, before any query
     eng = engine.create(window=w, accounts=accounts, regions=regions)
     given = engine.options
@@ -105,7 +101,7 @@ def _summary(case: dict) -> None:
 
     out(f"case: {words.subject_line(case)}")
     out(words.scope_line(case))
-    v = words.verdict(case)
+    v = words.verdict_line(case)
     if v:
         out(v)
     width = max(len(k) for k, _ in words.kpis(case))

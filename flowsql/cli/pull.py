@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import FlowsqlError, UsageError
-from .common import AccountOpt, ProfileOpt, SinceOpt, Spinner, UntilOpt, app, command, ids, note, out, split, window
+from .common import AccountOpt, ProfileOpt, SinceOpt, Spinner, UntilOpt, app, command, ids, note, out, out_folder, split, window
 
 
 class PullFailed(FlowsqlError):
@@ -19,7 +19,7 @@ class PullFailed(FlowsqlError):
 
 @command(app, "pull")
 def pull_cmd(
-    out_dir: Path = typer.Option(..., "--out", "-o", metavar="DIR",
+    out_dir: str = typer.Option(..., "--out", "-o", metavar="DIR",
                                  help="Where the AWSLogs/ tree goes (made if missing; files already there are kept)."),
     bucket: Optional[str] = typer.Option(None, "--bucket", metavar="BUCKET[/PREFIX]",
                                          help="Pull from this S3 bucket (PREFIX: the key prefix above AWSLogs/)."),
@@ -57,6 +57,16 @@ def pull_cmd(
     from ..aws import Aws
     from ..pull import EventFilter, Scope, pull
 
+    out_dir = out_folder(out_dir)
+    if log_format is not None:
+        if not log_format.strip():
+            raise UsageError("--log-format: empty value")
+        from ..logs.fields import parse_log_format
+
+        try:
+            parse_log_format(log_format)  # refused before any AWS call, not after the log group is found
+        except UsageError as e:
+            raise UsageError(f"--log-format: {e}") from None
     w = window(since, until)
     scope = Scope(w, tuple(ids(account, "--account", "account_id")), tuple(ids(region, "--region", "region")))
     event_filter = EventFilter.parse(split(filter_address), split(filter_port))

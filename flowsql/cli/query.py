@@ -12,6 +12,7 @@ from .common import (AccountOpt, ListFormat, OutputFormat, ParamOpt, RegionOpt, 
                      command, ids, note, out, print_rows, window)
 from .engine_options import engine_options
 
+
 def load_query(name: str):
     from ..pack.queries import HeaderError, get_query
 
@@ -122,7 +123,9 @@ def query_cmd(
             result = run(q, given, eng, w, accounts=accounts, regions=regions).result
     finally:
         eng.close()
-    for line in result.stats.lines():
+    from ..engines import stats_lines
+
+    for line in stats_lines(result.stats):
         note(line)
     print_rows(result.columns, result.rows, output, title=q.title, types=q.columns)
 

@@ -8,65 +8,23 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import UsageError
+from ..schedule import targets
 from .common import AwsRegionOpt, ListFormat, OutputFormat, ProfileOpt, command, note, out, print_rows, sub_app
 
 schedule_app = sub_app(
     "schedule", "Install, list and remove the monthly report run: cron, systemd, GitHub Actions or EventBridge.")
 
 
-class TargetName(str, Enum):
-    cron = "cron"
-    systemd = "systemd"
-    github = "github"
-    eventbridge = "eventbridge"
+# The choice is the registry's: a target is its module in flowsql/schedule/ and its name there.
+_NAMES = targets.names()
+TargetName = Enum("TargetName", [(n, n) for n in _NAMES], type=str)
 
-
-TargetOpt = typer.Option(..., "--target", "-t", help="Where the run lives: cron, systemd, github or eventbridge.")
+TargetOpt = typer.Option(..., "--target", "-t", help=f"Where the run lives: {', '.join(_NAMES[:-1])} or {_NAMES[-1]}.")
 NameOpt = typer.Option("flowsql-report", "--name", help="The schedule's name: flowsql-report or flowsql-report-SUFFIX.")
 DryRunOpt = typer.Option(False, "--dry-run", help="Print what would be written or called; change nothing.")
 UnitDirOpt = typer.Option(None, "--unit-dir", metavar="DIR", help="systemd: the units' folder instead of "
                           "~/.config/systemd/user (flowsql then runs no systemctl).")
 RepoOpt = typer.Option(None, "--repo", metavar="DIR", help="github: the git repository (default: the current folder).")
-
-# Which option belongs to which targets: one given to another target is an error, not ignored.
-_APPLIES = {
-    "--flowsql": ("cron", "systemd"), "--workdir": ("cron", "systemd"), "--log": ("cron",),
-    "--unit-dir": ("systemd",), "--repo": ("github",), "--role-arn": ("github",),
-    "--region": ("github", "eventbridge"), "--profile": ("eventbridge",),
-    "--scheduler-role-arn": ("eventbridge",), "--codebuild-role-arn": ("eventbridge",),
-    "--package": ("github", "eventbridge"), "--flexible-window": ("eventbridge",), "--all": ("eventbridge",),
-}
-
-
-def _check_applies(target: TargetName, given: dict) -> None:
-    for option, value in given.items():
-        if value not in (None, False, 0) and target.value not in _APPLIES[option]:
-            raise UsageError(f"{option} is for --target {' or '.join(_APPLIES[option])}, not {target.value}")
-
-
-def _target(target: TargetName, *, install: bool = False, flowsql=None, workdir=None, log=None, unit_dir=None,
-            repo=None, role_arn=None, region=None, profile=None, scheduler_role_arn=None, codebuild_role_arn=None,
-            package=None, flexible_window=0):
-    if target is TargetName.cron:
-        from ..schedule.cron import CronTarget
-        from ..schedule.host import host_job
-
-        return CronTarget(host_job(flowsql, workdir) if install else None, log=log)
-    if target is TargetName.systemd:
-        from ..schedule.host import host_job
-        from ..schedule.systemd import SystemdTarget
-
-        return SystemdTarget(host_job(flowsql, workdir) if install else None, unit_dir=unit_dir)
-    if target is TargetName.github:
-        from ..schedule.github import GithubTarget
-
-        return GithubTarget(repo, role_arn=role_arn, region=region, package=package)
-    from ..aws import Aws
-    from ..schedule.eventbridge import EventBridgeTarget
-
-    return EventBridgeTarget(Aws.connect(profile, region), scheduler_role_arn=scheduler_role_arn,
-                             codebuild_role_arn=codebuild_role_arn, package=package, flexible_window=flexible_window)
 
 
 def _show(plan, dry_run: bool, summary: str) -> None:
@@ -133,16 +91,14 @@ def install_cmd(
     """
     from ..schedule import Schedule
 
-    _check_applies(target, {"--flowsql": flowsql, "--workdir": workdir, "--log": log, "--unit-dir": unit_dir,
-                            "--repo": repo, "--role-arn": role_arn, "--region": region, "--profile": profile,
-                            "--scheduler-role-arn": scheduler_role_arn, "--codebuild-role-arn": codebuild_role_arn,
-                            "--package": package, "--flexible-window": flexible_window})
+    given = {"--flowsql": flowsql, "--workdir": workdir, "--log": log, "--unit-dir": unit_dir, "--repo": repo,
+             "--role-arn": role_arn, "--region": region, "--profile": profile,
+             "--scheduler-role-arn": scheduler_role_arn, "--codebuild-role-arn": codebuild_role_arn,
+             "--package": package, "--flexible-window": flexible_window}
+    spec = targets.check_options(target.value, given)
     schedule = Schedule.parse(name=name, day=day, at=at, timezone=timezone,
                               report_args=[*(report_arg or []), *(report_options or [])])
-    t = _target(target, install=True, flowsql=flowsql, workdir=workdir, log=log, unit_dir=unit_dir, repo=repo,
-                role_arn=role_arn, region=region, profile=profile, scheduler_role_arn=scheduler_role_arn,
-                codebuild_role_arn=codebuild_role_arn, package=package, flexible_window=flexible_window)
-    plan = t.plan(schedule)
+    plan = spec.build(given, install=True).plan(schedule)
     _show(plan, dry_run, f": {schedule.describe()}")
 
 
@@ -159,8 +115,8 @@ def list_cmd(
 
     Example: flowsql schedule list --target cron
     """
-    _check_applies(target, {"--unit-dir": unit_dir, "--repo": repo, "--region": region, "--profile": profile})
-    found = _target(target, unit_dir=unit_dir, repo=repo, region=region, profile=profile).list()
+    given = {"--unit-dir": unit_dir, "--repo": repo, "--region": region, "--profile": profile}
+    found = targets.check_options(target.value, given).build(given).list()
     if output is ListFormat.json:
         from ..files import dumps_json
 
@@ -194,8 +150,7 @@ def remove_cmd(
     from ..schedule.spec import check_name
 
     check_name(name)
-    _check_applies(target, {"--all": everything, "--unit-dir": unit_dir, "--repo": repo, "--region": region,
-                            "--profile": profile})
-    t = _target(target, unit_dir=unit_dir, repo=repo, region=region, profile=profile)
-    plan = t.removal(name, everything=everything) if target is TargetName.eventbridge else t.removal(name)
+    given = {"--all": everything, "--unit-dir": unit_dir, "--repo": repo, "--region": region, "--profile": profile}
+    spec = targets.check_options(target.value, given)
+    plan = spec.removal(spec.build(given), name, given)
     _show(plan, dry_run, "")

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..engines.local.engine import LocalEngine
 from ..errors import UsageError
 from ..files import Refused, Tree, dumps_json, sweep_temporary_folders, temporary_folder
-from ..inventory import load
+from ..inventory import load_inventory
 from ..output import to_text_table
 from ..pack.params import Window
 from ..pack.queries import get_query
@@ -130,7 +130,7 @@ def _foreign(directory: Path, manifest: dict | None) -> list[str]:
     return sorted(f for f in foreign if not any(p.as_posix() in foreign for p in Path(f).parents))
 
 
-def prepare(directory: Path, *, days: int | None = None, seed: int = 7, echo=_echo) -> Scenario:
+def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7, echo=_echo) -> Scenario:
     """Write the demo tree into `directory` unless the same one is already there.
 
     The demo never deletes what it did not write: a folder holding anything besides the files its
@@ -200,11 +200,11 @@ def _install(staging: Path, directory: Path, new: list[str], old: set[str], para
 def run_demo(directory: Path, *, days: int | None = None, seed: int = 7, echo=_echo, print_rows=_print_rows,
              status=contextlib.nullcontext) -> None:
     directory = Path(directory)
-    scenario = prepare(directory, days=days, seed=seed, echo=echo)
+    scenario = prepare_scenario(directory, days=days, seed=seed, echo=echo)
     last = scenario.start + timedelta(days=scenario.days - 1)
     window = Window(max(scenario.start, last - timedelta(days=6)), last)
     inventory = directory / "inventory"
-    engine = LocalEngine(directory, window, inventory=load(inventory, window=window))
+    engine = LocalEngine(directory, window, inventory=load_inventory(inventory, window=window))
     try:
         for name, params in DEMO_QUERIES.items():
             query = get_query(name)

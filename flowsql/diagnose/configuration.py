@@ -3,7 +3,7 @@ connection the records describe, its evaluation against the security groups, net
 tables (diagnose_path), and where the records and the configuration disagree.
 
 The snapshot is the inventory folder nearest the days of the conversation's records (the window's
-days when there are none): `inventory.configuration.nearest`. The connection is the one diagnosed:
+days when there are none): `configuration_snapshot.nearest`. The connection is the one diagnosed:
 the protocol and the server's port as given, else the one the records hold; the client's ports are
 the records' (each row's smallest to largest), else AWS's documented ranges.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from .path import TCP, UDP, Connection, Evaluation, evaluate
+from .path import TCP, UDP, Connection, Evaluation, evaluate_path
 
 
 def configure(d, directory, window) -> None:
@@ -28,7 +28,7 @@ def configure(d, directory, window) -> None:
     step) saying what decided or where the records disagree. Nothing changes when no folder of the
     inventory holds a whole configuration."""
     from ..errors import SourceError
-    from ..account.configuration_sync import load_configuration, to_json
+    from .configuration_snapshot import load_configuration, snapshot_json
 
     conv = [r for r in d.evidence if r.get("direction") in ("request", "reply")]
     first, last = _days(conv, window)
@@ -40,13 +40,13 @@ def configure(d, directory, window) -> None:
         ev = Evaluation({"kind": "unknown", "resource": None, "rule": None, "direction": None, "detail": missing}, [])
     else:
         try:
-            ev = evaluate(snap.configuration, conn)
+            ev = evaluate_path(snap.configuration, conn)
         except (AttributeError, TypeError, KeyError) as e:  # a field of the wrong JSON type deep inside
             raise SourceError(f"inventory folder {snap.folder}: not in the AWS CLI's shapes ({e})") from None
     disagreements = compare(conv, ev) if conv else []
     d.cause, d.path = ev.cause, [s.to_dict() for s in ev.path]
     d.configuration = {
-        "snapshot": to_json(snap),
+        "snapshot": snapshot_json(snap),
         "connection": None if conn is None else {
             "src": conn.src, "dst": conn.dst, "protocol": conn.protocol, "port": conn.port,
             "client_ports": [list(r) for r in conn.client_ports] if conn.client_ports else None},

@@ -639,7 +639,7 @@ def _invalid(conn: Connection):
     return src, dst, ""
 
 
-def evaluate(cfg: Configuration, conn: Connection) -> Evaluation:
+def evaluate_path(cfg: Configuration, conn: Connection) -> Evaluation:
     """The path of `conn` through `cfg` and what decided (see the module docstring)."""
     src, dst, invalid = _invalid(conn)
     if invalid:

@@ -16,15 +16,12 @@ from __future__ import annotations
 import importlib
 
 from ..errors import UsageError
+from .options import FLAGS, OPTIONS, EngineOptions  # noqa: F401 (the CLI's engine options, light)
 
 # Every engine, in the order help and lint name them; FALLBACK is the one a command runs on when
 # none is chosen and none is selected by its options or set up (see default()).
 MODULES = ("athena", "local")
 FALLBACK = "local"
-# the engine options of the command line (EngineOptions' fields, each engine owns some), with their flags
-FLAGS = {"source": "--source", "inventory": "--inventory", "skip_bad_files": "--skip-bad-files",
-         "table": "--table", "profile": "--profile"}
-OPTIONS = tuple(FLAGS)
 
 _loaded: dict = {}
 
@@ -68,6 +65,12 @@ def default(options=None):
         if e.set_up():
             return e
     return get(FALLBACK)
+
+
+def stats_lines(stats) -> list[str]:
+    """What a query did (a Stats), as the CLI says it on stderr: the engine's summary of what it read
+    or scanned, then the files skipped or left out and the notes."""
+    return stats.lines(get(stats.engine).read_summary(stats.to_dict()))
 
 
 def choose(name: str | None, options, *, shared=()):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Protocol
 
 from ..inventory.documents import TABLES as _INVENTORY_COLUMNS
-from . import FLAGS, OPTIONS
+from .options import FLAGS, OPTIONS, EngineOptions
 from ..logs.fields import FIELDS
 
 ALL_COLUMNS = frozenset(f.column for f in FIELDS)
@@ -77,11 +77,10 @@ class Stats:
         d["left_out"] = [str(f) for f in self.left_out]
         return d
 
-    def lines(self) -> list[str]:
-        """The summary the CLI prints on stderr: what was read, left out, scanned, billed."""
-        from . import get
-
-        out: list[str] = [get(self.engine).read_summary(self.to_dict())]
+    def lines(self, summary: str) -> list[str]:
+        """The summary the CLI prints on stderr: what was read or scanned and billed (`summary`: the
+        engine's words for it, flowsql.engines.stats_lines), left out, noted."""
+        out: list[str] = [summary]
         if self.skipped:
             out.append(f"SKIPPED {len(self.skipped)} unreadable file(s):")
             out += [f"  skipped {f}" for f in self.skipped]
@@ -116,22 +115,6 @@ class Engine(Protocol):
     def execute(self, sql: str) -> Result: ...
 
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    """The engine options a command was given (the `@engine_options` block of the CLI); an option
-    not given is None (False for a flag)."""
-
-    source: Path | None = None  # local: a folder holding AWSLogs/
-    inventory: Path | None = None  # local (`flowsql query`): the inventory folder the engine joins
-    skip_bad_files: bool = False  # local: leave out unreadable files
-    table: str | None = None  # Athena: which flow-log table setup made
-    profile: str | None = None  # Athena: the AWS CLI profile
-
-    def given(self) -> list[str]:
-        """The options given (a value, or a flag set)."""
-        return [o for o in EngineSpec.OPTIONS if getattr(self, o) not in (None, False)]
 
 
 class EngineSpec:

@@ -284,7 +284,7 @@ def snapshot_folders(directory: Path, window=None) -> list[Path]:
     return before + inside + [directory]
 
 
-def load(directory: Path | None, *, window=None) -> Inventory:
+def load_inventory(directory: Path | None, *, window=None) -> Inventory:
     """Read an inventory folder (and, for a window, the dated snapshots that cover it; an item in a
     later snapshot replaces the same item in an earlier one). No folder (None): an empty inventory
     with nothing present. A folder holds any of FILES (a missing one is absent, for the query to

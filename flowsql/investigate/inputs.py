@@ -14,7 +14,7 @@ import stat
 import threading
 from pathlib import Path
 
-from ..cache import cache_dir, read_json, write_json
+from ..cache import cache_dir, read_cached, write_cached
 from ..errors import DataError
 
 CHUNK = 1 << 20
@@ -57,7 +57,7 @@ class Digests:
 
     def _folder(self, folder: Path) -> dict:
         if folder not in self.folders:
-            doc = read_json(self._file(folder))
+            doc = read_cached(self._file(folder))
             self.folders[folder] = doc if isinstance(doc, dict) else {}
         return self.folders[folder]
 
@@ -86,7 +86,7 @@ class Digests:
 
     def save(self) -> None:
         for folder in self.dirty:
-            write_json(self._file(folder), self.folders[folder])
+            write_cached(self._file(folder), self.folders[folder])
         self.dirty.clear()
 
 

@@ -21,7 +21,7 @@ _TIMES = {"first seen", "last seen", "hour"}
 _NUMERIC = {"flows", "accepted", "rejected", "packets", "bytes", "sent", "received", "bytes sent", "bytes received"}
 
 
-def table(columns: list[str], rows: list[dict], *, total: int | None = None) -> str:
+def _table(columns: list[str], rows: list[dict], *, total: int | None = None) -> str:
     """Rows of text; `total`: how many rows there are in all (the first ones are given)."""
     shown = rows
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
@@ -88,12 +88,12 @@ def page(case: dict) -> str:
     tl = case["timeline"]["rows"]
     parts.append(_section("timeline", timeline_charts(case)
                           + fold(f"Hour by hour ({len(tl):,} hour(s) with records)",
-                                 table(w.TIMELINE_COLUMNS, w.timeline_rows(tl)))))
+                                 _table(w.TIMELINE_COLUMNS, w.timeline_rows(tl)))))
     peers = case["peers"]
     parts.append(_section("peers", f"<p class=\"small\">{len(peers['rows']):,} row(s): one per peer address and "
                           "direction (outbound: the subject sent to it; inbound: it received from it); ports are "
                           "destination ports; network: vpc (inside a VPC of the inventory), private or internet.</p>"
-                          + table(w.PEER_COLUMNS, w.peer_rows(peers["rows"][:SHOWN]), total=len(peers["rows"]))))
+                          + _table(w.PEER_COLUMNS, w.peer_rows(peers["rows"][:SHOWN]), total=len(peers["rows"]))))
     net = case["internet"]
     top = [(d["address"], d["bytes"]) for d in net["top_destinations"]]
     parts.append(_section("internet", "".join(f"<p>{esc(line)}</p>" for line in w.internet_lines(net))
@@ -101,7 +101,7 @@ def page(case: dict) -> str:
     rej = case["rejected"]
     parts.append(_section("rejected", f"<p>{rej['flows']:,} rejected flow(s): {rej['flows_outbound']:,} outbound, "
                           f"{rej['flows_inbound']:,} inbound. A security group's deny is logged as REJECT, as a "
-                          "network ACL's is.</p>" + table(w.REJECTED_COLUMNS, w.rejected_rows(rej["rows"][:SHOWN]),
+                          "network ACL's is.</p>" + _table(w.REJECTED_COLUMNS, w.rejected_rows(rej["rows"][:SHOWN]),
                                                      total=len(rej["rows"]))))
     ifaces = case["interfaces"]
     details = "".join(
@@ -111,10 +111,10 @@ def page(case: dict) -> str:
         for r in ifaces["rows"][:SHOWN] if r["inventory"])
     parts.append(_section("interfaces", (f'<p class="ne">Not attributed: {esc(ifaces["reason"])}</p>'
                                          if not ifaces["evaluated"] else "")
-                          + table(w.INTERFACE_COLUMNS, w.interface_rows(ifaces, SHOWN), total=len(ifaces["rows"]))
+                          + _table(w.INTERFACE_COLUMNS, w.interface_rows(ifaces, SHOWN), total=len(ifaces["rows"]))
                           + (f'<ul class="small">{details}</ul>' if details else "")))
     ecs = case["ecs_tasks"]["rows"]
-    parts.append(_section("ecs_tasks", table(w.ECS_COLUMNS, w.ecs_rows(ecs[:SHOWN]), total=len(ecs)) if ecs else
+    parts.append(_section("ecs_tasks", _table(w.ECS_COLUMNS, w.ecs_rows(ecs[:SHOWN]), total=len(ecs)) if ecs else
                           "<p class=\"muted\">No record of the subject names an ECS task (the ecs-* fields of a "
                           "version 7 log format do).</p>"))
     if "undirected" in case:
@@ -122,7 +122,7 @@ def page(case: dict) -> str:
         known = ", ".join(u["addresses"]) or "none known: it is in no folder of the inventory"
         parts.append(_section("undirected", f"<p>{u['flows']:,} flow(s) of the interface have no direction: no "
                               f"flow-direction field, and neither address is one of the interface's own "
-                              f"({esc(known)}).</p>" + table(w.UNDIRECTED_COLUMNS, w.undirected_rows(u["rows"][:SHOWN]),
+                              f"({esc(known)}).</p>" + _table(w.UNDIRECTED_COLUMNS, w.undirected_rows(u["rows"][:SHOWN]),
                                                            total=len(u["rows"]))))
     ne = case["not_evaluated"]
     parts.append(_section("not_evaluated", "<ul>" + "".join(
@@ -139,7 +139,7 @@ def page(case: dict) -> str:
 
 def _header(case: dict) -> str:
     w = words
-    v = w.verdict(case)
+    v = w.verdict_line(case)
     links = " · ".join(f'<a href="#{esc(k)}">{esc(t)}</a>' for k, t in w.TITLES.items()
                        if k != "undirected" or "undirected" in case)
     return (f"<header><h1>Case: {esc(w.subject_line(case))}</h1><p class=\"muted\">{esc(w.scope_line(case))}</p>"
@@ -159,6 +159,6 @@ def _evidence(ev: dict) -> str:
                              for k, v in w.evidence_facts(e)]))
         out.append(fold("SQL as it ran", f"<pre>{esc(e['sql'])}</pre>") + "</div>")
     out.append(f"<h3>Inputs</h3><p class=\"small\">{len(ev['inputs']):,} file(s) read, with their SHA-256.</p>")
-    out.append(fold(f"The {len(ev['inputs']):,} input file(s)", table(w.INPUT_COLUMNS, w.input_rows(ev["inputs"]))))
+    out.append(fold(f"The {len(ev['inputs']):,} input file(s)", _table(w.INPUT_COLUMNS, w.input_rows(ev["inputs"]))))
     out.append(f"<p>Make the case again: <code>{esc(ev['command'])}</code></p>")
     return "\n".join(out)

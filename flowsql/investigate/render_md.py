@@ -2,55 +2,19 @@
 The same content as case.html, tables in place of charts.
 
 Every value from the data, the inventory or the options is shown literally: outside a code block
-it goes through `text()` (or `code_span()`), so no ENI description, ECS name or folder name can
-make a link, an image, emphasis, a new table cell or row, HTML, or a heading.
+it goes through `text()` (or `code_span()`; both are the report's, flowsql/report/render_md.py), so
+no ENI description, ECS name or folder name can make a link, an image, emphasis, a new table cell or
+row, HTML, or a heading.
 """
 
 from __future__ import annotations
 
-import re
-
+from ..report.render_md import code, code_span, text
 from . import text as words
 from .build import SHOWN
 
-# What Markdown reads as markup inside a line: escapes, code spans, emphasis, strikethrough, links
-# and images, table cells; each is escaped with a backslash (CommonMark: any ASCII punctuation).
-_INLINE = re.compile(r"[\\`*_~\[\]|]")
-# What starts a block when a line begins with it: a heading, a list item, a setext underline or a
-# thematic break (a quote's `>`, a fence and HTML's `<` are escaped anyway).
-_BLOCK_START = re.compile(r"^(?:#{1,6}(?= |$)|[+-](?= |$)|=+$|-+$|[0-9]{1,9}(?=[.)]( |$)))")
 
-
-def text(value, *, starts_line: bool = False) -> str:
-    """`value` as literal text in a paragraph, a heading or a table cell: one line, HTML's `<`, `>`
-    and `&` as entities, Markdown's punctuation escaped, and, when it `starts_line`, a block marker
-    at its start escaped."""
-    t = _INLINE.sub(lambda m: "\\" + m.group(), " ".join(str(value).split()))
-    t = t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if starts_line and (m := _BLOCK_START.match(t)):
-        at = m.end() if m.group().isdigit() else 0  # `1.` → `1\.`, `#` → `\#`
-        t = t[:at] + "\\" + t[at:]
-    return t
-
-
-def code_span(value, *, in_table: bool = False) -> str:
-    """`value` as an inline code span, literally: fenced by more backticks than any run in it, one
-    line; `in_table`, its pipes escaped (GFM splits a row at a pipe even inside a code span)."""
-    t = " ".join(str(value).split())
-    if in_table:
-        t = t.replace("|", "\\|")
-    fence = "`" * (max((len(r) for r in re.findall("`+", t)), default=0) + 1)
-    pad = " " if t.startswith("`") or t.endswith("`") else ""
-    return f"{fence}{pad}{t}{pad}{fence}"
-
-
-def code(body: str, lang: str = "") -> str:
-    """A fenced block, its fence longer than any run of backticks in it."""
-    fence = "`" * max(3, max((len(r) for r in re.findall("`+", body)), default=0) + 1)
-    return f"{fence}{lang}\n{body.rstrip()}\n{fence}"
-
-
-def table(columns: list[str], rows: list[dict], *, numeric=(), total: int | None = None) -> str:
+def _table(columns: list[str], rows: list[dict], *, numeric=(), total: int | None = None) -> str:
     """Rows of text; `total`: how many rows there are in all (the first ones are given)."""
     shown = rows
     lines = ["| " + " | ".join(text(c) for c in columns) + " |",
@@ -63,7 +27,7 @@ def table(columns: list[str], rows: list[dict], *, numeric=(), total: int | None
     return "\n".join(lines)
 
 
-def kv_table(pairs: list[tuple[str, str]], *, code_keys=()) -> str:
+def _kv_table(pairs: list[tuple[str, str]], *, code_keys=()) -> str:
     def value(k, v):
         return code_span(v, in_table=True) if k in code_keys else text(v)
 
@@ -76,19 +40,19 @@ _NUMERIC = {"flows", "accepted", "rejected", "packets", "bytes", "sent", "receiv
 def page(case: dict) -> str:
     w = words
     out = [f"# Case: {text(w.subject_line(case))}", "", text(w.scope_line(case), starts_line=True), ""]
-    v = w.verdict(case)
+    v = w.verdict_line(case)
     if v:
         out += [f"**{text(v)}**", ""]
-    out += [kv_table(w.kpis(case)), "", text(w.ABOUT, starts_line=True), ""]
+    out += [_kv_table(w.kpis(case)), "", text(w.ABOUT, starts_line=True), ""]
 
     out += [f"## {w.TITLES['timeline']}", ""]
-    out += [table(w.TIMELINE_COLUMNS, w.timeline_rows(case["timeline"]["rows"]), numeric=_NUMERIC), ""]
+    out += [_table(w.TIMELINE_COLUMNS, w.timeline_rows(case["timeline"]["rows"]), numeric=_NUMERIC), ""]
 
     peers = case["peers"]
     out += [f"## {w.TITLES['peers']}", "",
             text(f"{len(peers['rows']):,} peer row(s): one per address and direction (outbound: the subject "
                  "sent to it; inbound: it received from it); ports are destination ports.", starts_line=True), ""]
-    out += [table(w.PEER_COLUMNS, w.peer_rows(peers["rows"][:SHOWN]), numeric=_NUMERIC, total=len(peers["rows"])), ""]
+    out += [_table(w.PEER_COLUMNS, w.peer_rows(peers["rows"][:SHOWN]), numeric=_NUMERIC, total=len(peers["rows"])), ""]
 
     out += [f"## {w.TITLES['internet']}", ""] + [text(line, starts_line=True) + "\n" for line in
                                                   w.internet_lines(case["internet"])]
@@ -97,14 +61,15 @@ def page(case: dict) -> str:
     out += [f"## {w.TITLES['rejected']}", "",
             text(f"{rej['flows']:,} rejected flow(s): {rej['flows_outbound']:,} outbound, {rej['flows_inbound']:,} "
                  "inbound. A security group's deny is logged as REJECT, as a network ACL's is.", starts_line=True),
-            "", table(w.REJECTED_COLUMNS, w.rejected_rows(rej["rows"][:SHOWN]), numeric=_NUMERIC,
+            "", _table(w.REJECTED_COLUMNS, w.rejected_rows(rej["rows"][:SHOWN]), numeric=_NUMERIC,
                   total=len(rej["rows"])), ""]
 
     ifaces = case["interfaces"]
     out += [f"## {w.TITLES['interfaces']}", ""]
     if not ifaces["evaluated"]:
         out += [text(f"Not attributed: {ifaces['reason']}", starts_line=True), ""]
-    out += [table(w.INTERFACE_COLUMNS, w.interface_rows(ifaces, SHOWN), numeric=_NUMERIC, total=len(ifaces["rows"])), ""]
+    out += [_table(w.INTERFACE_COLUMNS, w.interface_rows(ifaces, SHOWN), numeric=_NUMERIC,
+                   total=len(ifaces["rows"])), ""]
     for r in ifaces["rows"][:SHOWN]:
         inv = r["inventory"]
         if inv and (inv["description"] or inv["addresses"]):
@@ -116,7 +81,7 @@ def page(case: dict) -> str:
     ecs = case["ecs_tasks"]
     out += [f"## {w.TITLES['ecs_tasks']}", ""]
     if ecs["rows"]:
-        out += [table(w.ECS_COLUMNS, w.ecs_rows(ecs["rows"][:SHOWN]), numeric=_NUMERIC, total=len(ecs["rows"])), ""]
+        out += [_table(w.ECS_COLUMNS, w.ecs_rows(ecs["rows"][:SHOWN]), numeric=_NUMERIC, total=len(ecs["rows"])), ""]
     else:
         out += ["No record of the subject names an ECS task (the ecs-* fields of a version 7 log format do).", ""]
 
@@ -127,7 +92,7 @@ def page(case: dict) -> str:
                      "neither address is one of the interface's own ("
                      + (", ".join(u["addresses"]) or "none known: it is in no folder of the inventory") + ").",
                      starts_line=True), "",
-                table(w.UNDIRECTED_COLUMNS, w.undirected_rows(u["rows"][:SHOWN]), numeric=_NUMERIC,
+                _table(w.UNDIRECTED_COLUMNS, w.undirected_rows(u["rows"][:SHOWN]), numeric=_NUMERIC,
                       total=len(u["rows"])), ""]
 
     out += [f"## {w.TITLES['not_evaluated']}", ""]
@@ -140,9 +105,9 @@ def page(case: dict) -> str:
     ev = case["evidence"]
     out += [f"## {w.TITLES['evidence']}", "", text(ev["rows_sha256"], starts_line=True), ""]
     for e in ev["queries"]:
-        out += [f"### {text(e['id'])} · {text(e['title'])}", "", kv_table(w.evidence_facts(e), code_keys=w.CODE_FACTS),
+        out += [f"### {text(e['id'])} · {text(e['title'])}", "", _kv_table(w.evidence_facts(e), code_keys=w.CODE_FACTS),
                 "", code(e["sql"], "sql"), ""]
     out += ["### Inputs", "", text(f"{len(ev['inputs']):,} file(s) read, with their SHA-256:", starts_line=True), "",
-            table(w.INPUT_COLUMNS, w.input_rows(ev["inputs"]), numeric={"bytes"}), "",
+            _table(w.INPUT_COLUMNS, w.input_rows(ev["inputs"]), numeric={"bytes"}), "",
             "Make the case again: " + code_span(ev["command"]), ""]
     return "\n".join(out).rstrip() + "\n"

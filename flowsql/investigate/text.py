@@ -68,7 +68,7 @@ def scope_line(case: dict) -> str:
     return " · ".join(parts)
 
 
-def verdict(case: dict) -> str | None:
+def verdict_line(case: dict) -> str | None:
     """The sentence a case without records opens with (None when the subject was seen)."""
     s = case["summary"]
     if not s["evaluated"]:

@@ -7,7 +7,7 @@ from pathlib import Path
 FILES = ("case.html", "case.md", "case.json")
 
 
-def to_json(case: dict) -> str:
+def case_json(case: dict) -> str:
     """case.json's text: sorted keys, UTF-8 unescaped, an object's keys one a line (two-space indent)
     and each item of a list of objects (a table's rows) on a line of its own, a final line feed.
     (Python's encoder indents in Python, a tenth of its speed: a busy subject's case has tens of
@@ -39,7 +39,7 @@ def render(case: dict) -> dict[str, bytes]:
     from .render_md import page as md_page
 
     return {"case.html": html_page(case).encode("utf-8"), "case.md": md_page(case).encode("utf-8"),
-            "case.json": to_json(case).encode("utf-8")}
+            "case.json": case_json(case).encode("utf-8")}
 
 
 def write_case(files: dict[str, bytes], out: Path) -> list[Path]:

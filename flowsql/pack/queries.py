@@ -247,11 +247,11 @@ def _yaml(path: Path, header: str):
     """The header's YAML, cached by its text: a query that ran before does not import PyYAML."""
     import hashlib
 
-    from ..cache import cache_dir, read_json, write_json
+    from ..cache import cache_dir, read_cached, write_cached
     from ..files import dumps_json, loads_json
 
     cached = cache_dir("headers") / f"{hashlib.sha256(header.encode()).hexdigest()}.json"
-    meta = read_json(cached)
+    meta = read_cached(cached)
     if meta is not None:
         return meta
     import yaml  # a dependency of sqlfluff too; only needed when a header is new
@@ -264,7 +264,7 @@ def _yaml(path: Path, header: str):
     try:
         # only what JSON keeps as it is (no YAML dates, say; a NaN is not kept either)
         if loads_json(dumps_json(meta)) == meta:
-            write_json(cached, meta)
+            write_cached(cached, meta)
     except (TypeError, ValueError, FlowsqlError):
         pass
     return meta

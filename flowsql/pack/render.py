@@ -338,16 +338,16 @@ def render(query: Query, given: dict[str, str], target: Target, window: Window, 
     Renderings are cached by everything they depend on (the template's and macros' text, the
     parameters' SQL literals, the target, the window, the filters, this module's own code), so a
     query rendered once before does not even import Jinja."""
-    from ..cache import cache_dir, read_json, write_json
+    from ..cache import cache_dir, read_cached, write_cached
 
     values = resolve(list(query.parameters), given)
     root = root or sql_dir()
     key = _render_key(query, values, target, window, accounts, regions, root)
     path = cache_dir("render") / f"{key}.json"
-    sql = read_json(path)
+    sql = read_cached(path)
     if not isinstance(sql, str):
         sql = render_text(query.body, values, target, window, accounts=accounts, regions=regions, root=root)
-        write_json(path, sql)
+        write_cached(path, sql)
     return Rendered(query.name, target.engine, sql)
 
 

@@ -10,7 +10,7 @@ This is the interface the CLI and the monthly report build on:
 
     load_snapshot(directory) -> Snapshot     UsageError (exit 2) naming the file if missing/malformed
     load_policy(path=None)   -> Policy       the shipped defaults, a user's file merged over them
-    checks()                 -> [CheckMeta]
+    all_checks()             -> [CheckMeta]
     evaluate(snapshot, policy) -> [CheckResult]   sorted by check, account, region, vpc, resource
     design_sheet(snapshot, policy) -> [dict]      one per VPC: class, destinations, retention, cost
     has_snapshot(directory)  -> bool             does the folder hold posture files (flow-logs.json)?
@@ -18,46 +18,7 @@ This is the interface the CLI and the monthly report build on:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-STATUSES = ("ok", "alarm", "skip", "info")
-SEVERITIES = ("low", "medium", "high", "critical")
-COLUMNS = ("check", "resource", "status", "reason", "account", "region", "vpc")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One row: one check on one resource. `vpc` is the VPC the row is about, when it is about one."""
-
-    check: str
-    resource: str
-    status: str  # "ok" | "alarm" | "skip" | "info"
-    reason: str
-    account: str | None
-    region: str | None
-    vpc: str | None
-
-    def as_dict(self) -> dict:
-        return {c: getattr(self, c) for c in COLUMNS}
-
-
-@dataclass(frozen=True)
-class CheckMeta:
-    """What a check is: its id (= its module's name), what it asks, why, how to fix it, which
-    compliance requirements it maps to (`FRAMEWORK:ID`), and the IAM actions its facts need."""
-
-    id: str
-    title: str
-    severity: str  # low | medium | high | critical
-    why: str
-    remediation: str
-    compliance: tuple[str, ...]
-    iam_actions: tuple[str, ...]
-
-
-# The checks live in the subpackage `checks`, whose import would set this package's `checks`
-# attribute to the module; importing it first lets the function below take the name for good.
-from . import checks as _checks_package  # noqa: E402  (nothing heavy: discovery is lazy)
+from .model import COLUMNS, SEVERITIES, STATUSES, CheckMeta, CheckResult
 
 
 def load_snapshot(directory):
@@ -78,7 +39,7 @@ def load_policy(path=None):
     return _load(path)
 
 
-def checks() -> list[CheckMeta]:
+def all_checks() -> list[CheckMeta]:
     from .checks import discover
 
     return [c.meta for c in discover()]
@@ -96,5 +57,5 @@ def design_sheet(snapshot, policy) -> list[dict]:
     return _design_sheet(snapshot, policy)
 
 
-__all__ = ["COLUMNS", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "checks", "design_sheet", "evaluate",
+__all__ = ["COLUMNS", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "all_checks", "design_sheet", "evaluate",
            "has_snapshot", "load_policy", "load_snapshot"]

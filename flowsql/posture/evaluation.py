@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import FlowsqlError
-from . import STATUSES, CheckResult
+from .model import STATUSES, CheckResult
 from .checks import discover
 from .facts import Facts
 

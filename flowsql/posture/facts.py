@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from . import CheckResult
+from .model import CheckResult
 from .policy import Policy
 from .snapshot import Bucket, Snapshot
 

@@ -6,6 +6,7 @@
     DIR/buckets/BUCKET/lifecycle.json                      aws s3api get-bucket-lifecycle-configuration
     DIR/buckets/BUCKET/encryption.json                     aws s3api get-bucket-encryption
     DIR/buckets/BUCKET/public-access-block.json            aws s3api get-public-access-block
+                                                           (the bucket settings: flowsql.inventory.catalog)
     DIR/buckets/BUCKET/size-STORAGETYPE.json               aws cloudwatch get-metric-statistics (AWS/S3
                                                            BucketSizeBytes, one storage type per call)
 
@@ -27,46 +28,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import SourceError
+from ..inventory.catalog import BUCKET_SETTINGS
 from ..inventory.documents import FILES as INVENTORY_FILES
+from ..inventory.shapes import LONG, TAGS as _TAGS, TIME as _TIME, Num, Req
 
 FLOW_LOGS = "flow-logs.json"
 LOG_GROUPS = "log-groups.json"
 BUCKETS = "buckets"
-LIFECYCLE = "lifecycle.json"
-ENCRYPTION = "encryption.json"
-PUBLIC_ACCESS_BLOCK = "public-access-block.json"
 SIZE_PREFIX = "size-"  # size-StandardStorage.json, size-GlacierStorage.json, …
-BUCKET_FILES = (LIFECYCLE, ENCRYPTION, PUBLIC_ACCESS_BLOCK)
 
 # S3's StorageType dimension values are CamelCase words (StandardStorage, GlacierStorage, …).
 STORAGE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 
-
-class Req:
-    """A field that must be present."""
-
-    def __init__(self, spec):
-        self.spec = spec
-
-
-class Num:
-    """A JSON number (not a boolean) in the range AWS gives the field: a whole one (`whole`) from
-    `low` to `high`, or one of `values`; `what` says the range in words."""
-
-    def __init__(self, what: str, *, whole: bool = True, low=None, high=None, values=None):
-        self.what, self.whole, self.low, self.high = what, whole, low, high
-        self.values = frozenset(values) if values is not None else None
-
-    def fits(self, value) -> bool:
-        if self.values is not None:
-            return value in self.values
-        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
-
-
-_TAGS = [{"Key": Req(str), "Value": str}]
-_TIME = "time"  # ISO 8601 text, as the AWS CLI prints timestamps
-LONG = 2**63 - 1  # an AWS Long
-INTEGER = 2**31 - 1  # an AWS Integer
 # PutRetentionPolicy's retentionInDays: the only values CloudWatch Logs takes (no value: never expire)
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
@@ -77,11 +50,6 @@ _RETENTION = Num(f"one of CloudWatch Logs' retentions ({', '.join(map(str, RETEN
 _BYTES = Num(f"a byte count (a whole number from 0 to {LONG})", low=0, high=LONG)
 _MS = Num(f"milliseconds since 1970-01-01 UTC (a whole number from 0 to {LAST_MS}, the end of year 9999)",
           low=0, high=LAST_MS)
-_OBJECT_SIZE = Num(f"an object size in bytes (a whole number from 0 to {LONG})", low=0, high=LONG)
-# S3: a transition may be 0 days after creation; an expiry must be a non-zero positive integer
-_TRANSITION_DAYS = Num(f"a number of days (a whole number from 0 to {INTEGER})", low=0, high=INTEGER)
-_EXPIRATION_DAYS = Num(f"a number of days (a whole number from 1 to {INTEGER}: S3 takes no expiry of 0 days)",
-                       low=1, high=INTEGER)
 # BucketSizeBytes: bytes, never negative; CloudWatch takes no metric value beyond 2^360
 _METRIC_BYTES = Num("a size in bytes (a number from 0 to 2^360, the largest value CloudWatch takes)",
                     whole=False, low=0, high=2**360)
@@ -105,23 +73,6 @@ SPECS = {
                                "retentionInDays": _RETENTION, "storedBytes": _BYTES, "creationTime": _MS,
                                "kmsKeyId": str, "logGroupClass": str}),
 }
-_TRANSITION = {"Days": _TRANSITION_DAYS, "Date": _TIME, "StorageClass": str}
-_FILTER = {"Prefix": str, "Tag": {"Key": str, "Value": str}, "ObjectSizeGreaterThan": _OBJECT_SIZE,
-           "ObjectSizeLessThan": _OBJECT_SIZE,
-           "And": {"Prefix": str, "Tags": _TAGS, "ObjectSizeGreaterThan": _OBJECT_SIZE,
-                   "ObjectSizeLessThan": _OBJECT_SIZE}}
-BUCKET_SPECS = {
-    LIFECYCLE: {"Rules": Req([{"ID": str, "Status": Req(str), "Prefix": str, "Filter": _FILTER,
-                                "Transitions": [_TRANSITION], "Transition": _TRANSITION,
-                                "Expiration": {"Days": _EXPIRATION_DAYS, "Date": _TIME,
-                                               "ExpiredObjectDeleteMarker": bool}}])},
-    ENCRYPTION: {"ServerSideEncryptionConfiguration": Req({"Rules": Req([{
-        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": Req(str), "KMSMasterKeyID": str},
-        "BucketKeyEnabled": bool}])})},
-    PUBLIC_ACCESS_BLOCK: {"PublicAccessBlockConfiguration": Req({
-        "BlockPublicAcls": bool, "IgnorePublicAcls": bool, "BlockPublicPolicy": bool,
-        "RestrictPublicBuckets": bool})},
-}
 SIZE_SPEC = {"Label": str, "Datapoints": Req([{"Timestamp": Req(_TIME), "Average": Req(_METRIC_BYTES),
                                                "Unit": str}])}
 # the key that names an item of a list, for the messages
@@ -130,7 +81,8 @@ _ITEM_NAMES = ("logGroupName", "FlowLogId", "VpcId", "SubnetId", "NetworkInterfa
 
 @dataclass(frozen=True)
 class Bucket:
-    """An S3 destination's settings; None where the configuration does not exist (no file)."""
+    """An S3 destination's settings; None where the configuration does not exist (no file). A
+    setting's field is named by its row in flowsql.inventory.catalog."""
 
     name: str
     lifecycle: dict | None = None
@@ -188,7 +140,7 @@ def load_snapshot(directory) -> Snapshot:
                 continue
             if not folder.is_dir():
                 raise SourceError(f"{folder}: not a folder (buckets/ holds one folder per bucket: "
-                                  f"buckets/BUCKET/{LIFECYCLE}, …)")
+                                  f"buckets/BUCKET/{BUCKET_SETTINGS[0].file}, …)")
             buckets[folder.name] = _load_bucket(folder)
     taken = datetime.fromtimestamp((directory / FLOW_LOGS).stat().st_mtime, tz=timezone.utc)
     return Snapshot(directory=directory, taken=taken, vpcs=docs["vpcs.json"], subnets=docs["subnets.json"],
@@ -198,12 +150,12 @@ def load_snapshot(directory) -> Snapshot:
 
 def _load_bucket(folder: Path) -> Bucket:
     found = {}
-    for name, spec in BUCKET_SPECS.items():
-        path = folder / name
+    for setting in BUCKET_SETTINGS:
+        path = folder / setting.file
         if os.path.lexists(path):  # anything by the name is read (a pipe is named, never "absent")
             data = _read_json(path)
-            _validate(data, spec, path, "")
-            found[name] = data
+            _validate(data, setting.spec, path, "")
+            found[setting.field] = data
     sizes = {}
     for path in sorted(p for p in folder.iterdir() if p.name.startswith(SIZE_PREFIX) and p.name.endswith(".json")):
         storage_type = path.name[len(SIZE_PREFIX):-len(".json")]
@@ -212,8 +164,7 @@ def _load_bucket(folder: Path) -> Bucket:
         data = _read_json(path)
         _validate(data, SIZE_SPEC, path, "")
         sizes[storage_type] = data
-    return Bucket(name=folder.name, lifecycle=found.get(LIFECYCLE), encryption=found.get(ENCRYPTION),
-                  public_access_block=found.get(PUBLIC_ACCESS_BLOCK), sizes=sizes)
+    return Bucket(name=folder.name, sizes=sizes, **found)
 
 
 def _read_json(path: Path):

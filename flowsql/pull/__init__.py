@@ -24,7 +24,7 @@ from . import cloudwatch as cw
 from . import s3 as s3mod
 from .filters import EventFilter
 from .record import Record
-from .sources import discover, parse_bucket
+from .sources import discover_sources, parse_bucket
 from .tree import Tree, sync_folder
 from .window import Scope
 
@@ -149,7 +149,7 @@ def pull(aws, out: Path, scope: Scope, *, bucket: str | None = None, log_group: 
     else:
         if log_format:
             raise UsageError("--log-format is for --log-group")
-        sources, notes = discover(aws, list(scope.regions or (aws.region,)), scope.accounts)
+        sources, notes = discover_sources(aws, list(scope.regions or (aws.region,)), scope.accounts)
 
     started = time.monotonic()
     tree = Tree(out)
@@ -328,7 +328,7 @@ class _Run:
         self._tick(force=True)
         client = cw.make_client(aws, source.region, jobs)
         try:
-            group = cw.resolve(aws, client, source, log_format=log_format)
+            group = cw.resolve_group(aws, client, source, log_format=log_format)
         except UsageError as e:
             if missing_ok and "does not exist" in str(e):
                 result.notes.append(str(e))
@@ -351,7 +351,7 @@ class _Run:
                 f"asked of the service with {len(pushed)} filter pattern(s) ({pushed[0]}{' …' if len(pushed) > 1 else ''})"
                 if pushed else "applied here only (no filter pattern can say it)") + ", and checked again here")
         streams = cw.list_streams(client, group, scope)
-        work = cw.plan(streams, scope.days(), jobs)
+        work = cw.plan_batches(streams, scope.days(), jobs)
         result.listing_seconds = time.monotonic() - t0
         result.listed = sum(len(b) for b in work.values())
         if not work:

@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from ..aws import errors, is_code, translate
+from ..aws import errors, is_code, map_error
 from ..errors import FlowsqlError, FormatError, UsageError
 from ..logs.fields import DEFAULT_LOG_FORMAT, LogFormat, parse_log_format
 from ..logs.layout import day_prefix, file_name
@@ -81,7 +81,7 @@ class Group:
     notes: list[str] = field(default_factory=list)
 
 
-def resolve(aws, logs, source: LogGroupSource, *, log_format: str | None) -> Group:
+def resolve_group(aws, logs, source: LogGroupSource, *, log_format: str | None) -> Group:
     """The log group's ARN (it must exist: else a UsageError) and its flow log's format: --log-format,
     else the format of the flow logs that publish to it (DescribeFlowLogs), else the default format
     (said in the notes)."""
@@ -93,7 +93,7 @@ def resolve(aws, logs, source: LogGroupSource, *, log_format: str | None) -> Gro
             if found:
                 break
     except errors() as e:
-        raise translate(e, f"looking up log group {name} in {region} (logs:DescribeLogGroups)") from None
+        raise map_error(e, f"looking up log group {name} in {region} (logs:DescribeLogGroups)") from None
     if found is None:
         raise UsageError(f"log group {name} does not exist in {region}")
     arn = found.get("logGroupArn") or (found.get("arn") or "").removesuffix(":*")
@@ -120,7 +120,7 @@ def _format_from_flow_logs(aws, name: str, region: str, notes: list[str]) -> tup
                 Filters=[{"Name": "log-group-name", "Values": [name]}]):
             items.extend(page.get("FlowLogs", []))
     except errors() as e:
-        err = translate(e, f"reading the format of the flow logs of log group {name} (ec2:DescribeFlowLogs)")
+        err = map_error(e, f"reading the format of the flow logs of log group {name} (ec2:DescribeFlowLogs)")
         raise type(err)(f"{err}; or pass --log-format") from None
     items = [fl for fl in items if fl.get("LogGroupName") == name
              and fl.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"]
@@ -182,11 +182,11 @@ def list_streams(logs, group: Group, scope: Scope) -> list[Stream]:
     except errors() as e:
         if is_code(e, "ResourceNotFoundException"):
             raise UsageError(f"log group {group.name} does not exist in {group.region}") from None
-        raise translate(e, f"listing the log streams of {group.name} (logs:DescribeLogStreams)") from None
+        raise map_error(e, f"listing the log streams of {group.name} (logs:DescribeLogStreams)") from None
     return sorted(out, key=lambda s: s.name)
 
 
-def plan(streams: list[Stream], days: list[date], jobs: int) -> dict[date, list[list[str]]]:
+def plan_batches(streams: list[Stream], days: list[date], jobs: int) -> dict[date, list[list[str]]]:
     """Per day, the batches of stream names to ask FilterLogEvents for: only the streams that may
     hold events that day, at most 100 a call; a window of fewer days than threads splits each day
     further, so that the threads share the work."""
@@ -310,7 +310,7 @@ class Puller:
             elif isinstance(e, OSError):
                 result.problem = f"cannot write it: {e.strerror or e}"
             elif isinstance(e, errors()):
-                result.problem = str(translate(e, "FilterLogEvents"))
+                result.problem = str(map_error(e, "FilterLogEvents"))
             else:
                 raise
         return result

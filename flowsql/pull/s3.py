@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..aws import errors, is_code, translate
+from ..aws import errors, is_code, map_error
 from ..errors import AwsError, UsageError
 from ..files import is_plain_relative_path
 from ..logs.layout import Partition
@@ -95,7 +95,7 @@ def _listing_error(e: BaseException, source: S3Source, prefix: str):
     if is_code(e, "AccessDenied", "403", "Forbidden"):
         return AwsError(f"listing s3://{source.bucket}/{prefix}: access denied (s3:ListBucket); "
                         "see `flowsql iam-policy --for pull`")
-    return translate(e, f"listing s3://{source.bucket}/{prefix}")
+    return map_error(e, f"listing s3://{source.bucket}/{prefix}")
 
 
 def list_window(s3, source: S3Source, scope: Scope, pool, stop: threading.Event) -> Listing:
@@ -320,7 +320,7 @@ def fetch(s3, tree: Tree, record: Record, source: S3Source, obj: Listed, *, stop
                     if is_code(e, "AccessDenied", "403"):
                         return Fetched(obj, problem="access denied (s3:GetObject, or kms:Decrypt for an SSE-KMS "
                                                     "object); see `flowsql iam-policy --for pull`")
-                    return Fetched(obj, problem=str(translate(e, "fetching")).removeprefix("fetching: "))
+                    return Fetched(obj, problem=str(map_error(e, "fetching")).removeprefix("fetching: "))
                 except BaseException:
                     f.discard()
                     raise

@@ -24,7 +24,7 @@ def parse_bucket(text: str) -> S3Source:
     return S3Source(bucket, normalise_prefix(prefix))
 
 
-def discover(aws, regions: list[str], accounts: tuple[str, ...]) -> tuple[list, list[str]]:
+def discover_sources(aws, regions: list[str], accounts: tuple[str, ...]) -> tuple[list, list[str]]:
     """The sources of every flow log of the account in `regions` that publishes to S3 or CloudWatch
     Logs, and notes on what was left out (Firehose destinations, Transit Gateway flow logs) or worth
     knowing (a resource logged to two destinations: its records are pulled twice)."""
@@ -67,7 +67,7 @@ def discover(aws, regions: list[str], accounts: tuple[str, ...]) -> tuple[list, 
         sources.append(S3Source(bucket, prefix, accounts=tuple(own), regions=tuple(sorted(rs))))
     for (region, name), g in sorted(groups.items()):
         formats = list(g["formats"].values())
-        # several formats into one group: resolve() reads DescribeFlowLogs again and says which
+        # several formats into one group: resolve_group() reads DescribeFlowLogs again and says which
         fmt = formats[0] if len(formats) == 1 else None
         sources.append(LogGroupSource(name, region, fmt, tuple(sorted(g["ids"]))))
     for resource, where in sorted(destinations.items()):

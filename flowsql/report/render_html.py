@@ -1,15 +1,15 @@
 """report.html: one self-contained file, readable offline and printable.
 
 Inline CSS, charts as inline SVG (flowsql.report.charts), no script, no font, no image or link
-to fetch; a Content-Security-Policy that forbids any fetch says so to the browser too. The page is
-the summary, then each section's own HTML (sections/*.py), in the sections' order.
+to fetch; a Content-Security-Policy that forbids any fetch says so to the browser too. Here: the
+building blocks the sections (sections/*.py) write their HTML with; the page: flowsql/report/pages.py.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from .text import cell_text, plural, usd
+from .text import cell_text, plural
 
 CSS = """
 :root { color-scheme: light; }
@@ -93,53 +93,3 @@ def badge(kind: str, value: str) -> str:
 
 def evidence_link(eid: str | None) -> str:
     return f'<a href="#{esc(eid)}">{esc(eid)}</a>' if eid else "–"
-
-
-def page(report: dict) -> str:
-    from .sections import discover
-
-    title = f"Flow-log report {report['month']}"
-    parts = [_summary(report)]
-    for section in discover():
-        if section.KEY in report:
-            parts.append(f'<section id="{esc(section.KEY)}"><h2>{esc(section.TITLE)}</h2>'
-                         f"{section.html(report[section.KEY], report)}</section>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{esc(title)}</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>{CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(parts) + "\n</body>\n</html>\n")
-
-
-def _summary(report: dict) -> str:
-    s, scope, w = report["summary"], report["scope"], report["window"]
-    where = [f"engine <b>{esc(scope['engine'])}</b>"]
-    if scope.get("source"):
-        where.append(f"source <code>{esc(scope['source'])}</code>")
-    if scope.get("table"):
-        where.append(f"table <code>{esc(scope['table'])}</code>")
-    if scope.get("accounts"):
-        where.append("accounts " + esc(", ".join(scope["accounts"])))
-    if scope.get("regions"):
-        where.append("regions " + esc(", ".join(scope["regions"])))
-    findings = report.get("findings", {}).get("summary", {})
-    kpis = [
-        ("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
-        ("findings with rows", f"{findings.get('with_rows', 0)} / {findings.get('evaluated', 0)}"),
-        ("coverage gaps", str(s["coverage_gaps"])),
-        ("not evaluated", str(s["not_evaluated"])),
-        ("queries run", str(s["queries_run"])),
-    ]
-    if s.get("cost_usd") is not None:
-        kpis.append(("Athena cost", usd(s["cost_usd"])))
-    links = " · ".join(f'<a href="#{esc(k)}">{esc(k.replace("_", " "))}</a>' for k in report["sections"])
-    return (f"<header><h1>Flow-log report {esc(report['month'])}</h1>"
-            f"<p class=\"muted\">{esc(w['since'])} … {esc(w['until'])} (UTC days, inclusive) · "
-            + " · ".join(where) + f" · flowsql {esc(report['flowsql_version'])}</p>"
-            + (f'<p class="banner">NOT EVALUATED: {esc(s["reason"])}.</p>' if not s["evaluated"] else "")
-            + '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
-                                           for k, v in kpis) + "</div>"
-            f"<p class=\"small\">{links}</p>"
-            "<p class=\"small muted\">Every figure names its evidence (E1, E2, …): the query, its parameters, "
-            "the SQL as it ran, what was read or scanned, and the SHA-256 of its rows, in the appendix.</p>"
-            "</header>")

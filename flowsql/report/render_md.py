@@ -1,11 +1,12 @@
 """report.md: the report as Markdown (GitHub's flavour: pipe tables, fenced code), for a pull
-request, a wiki or a ticket. The same content as the HTML, tables in place of charts."""
+request, a wiki or a ticket. The same content as the HTML, tables in place of charts. Here: the
+building blocks the sections write their Markdown with; the page: flowsql/report/pages.py."""
 
 from __future__ import annotations
 
 import re
 
-from .text import cell_text, plural, usd
+from .text import cell_text, plural
 
 # What Markdown would read as markup inside a line: escapes, code spans, emphasis, strikethrough,
 # links and images, table cells. Each is escaped with a backslash (CommonMark: any ASCII punctuation).
@@ -77,33 +78,3 @@ def code(text: str, lang: str = "") -> str:
     while fence in text:
         fence += "`"
     return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
-
-
-def page(report: dict) -> str:
-    from .sections import discover
-
-    s, scope, w = report["summary"], report["scope"], report["window"]
-    lines = [f"# Flow-log report {text(report['month'])}", "",
-             f"{text(w['since'])} … {text(w['until'])} (UTC days, inclusive) · engine {text(scope['engine'])}"
-             + (f" · source {code_span(scope['source'])}" if scope.get("source") else "")
-             + (f" · table {code_span(scope['table'])}" if scope.get("table") else "")
-             + (f" · accounts {text(', '.join(scope['accounts']))}" if scope.get("accounts") else "")
-             + (f" · regions {text(', '.join(scope['regions']))}" if scope.get("regions") else "")
-             + f" · flowsql {text(report['flowsql_version'])}", ""]
-    if not s["evaluated"]:
-        lines += [f"**NOT EVALUATED: {text(s['reason'])}.**", ""]
-    findings = report.get("findings", {}).get("summary", {})
-    pairs = [("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
-             ("findings with rows", f"{findings.get('with_rows', 0)} of {findings.get('evaluated', 0)} evaluated"),
-             ("coverage gaps", str(s["coverage_gaps"])),
-             ("not evaluated", str(s["not_evaluated"])),
-             ("queries run", str(s["queries_run"]))]
-    if s.get("cost_usd") is not None:
-        pairs.append(("Athena cost", usd(s["cost_usd"])))
-    lines += [kv_table(pairs), "",
-              "Every figure names its evidence (E1, E2, …): the query, its parameters, the SQL as it ran, what "
-              "was read or scanned, and the SHA-256 of its rows, in the appendix.", ""]
-    for section in discover():
-        if section.KEY in report:
-            lines += [f"## {text(section.TITLE)}", "", section.markdown(report[section.KEY], report).rstrip(), ""]
-    return "\n".join(lines).rstrip() + "\n"

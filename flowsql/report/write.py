@@ -25,7 +25,7 @@ MEDIA_TYPES = {"report.html": "text/html; charset=utf-8", "report.md": "text/mar
 TAG = "tmp"  # .OUT.tmp-PID-XXXXXXXX
 
 
-def to_json(report: dict) -> str:
+def report_json(report: dict) -> str:
     """report.json's text: sorted keys, two-space indent, UTF-8 unescaped, a final line feed."""
     from ..files import dumps_json
 
@@ -34,11 +34,10 @@ def to_json(report: dict) -> str:
 
 def render(report: dict) -> dict[str, bytes]:
     """The three files' bytes."""
-    from .render_html import page as html_page
-    from .render_md import page as md_page
+    from .pages import html_page, md_page
 
     return {"report.html": html_page(report).encode("utf-8"), "report.md": md_page(report).encode("utf-8"),
-            "report.json": to_json(report).encode("utf-8")}
+            "report.json": report_json(report).encode("utf-8")}
 
 
 def check_out(out: Path, names=FILES) -> None:

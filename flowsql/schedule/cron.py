@@ -39,9 +39,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import FlowsqlError, UsageError
-from .host import HostJob, check_text, state_dir
+from .host import HostJob, check_text, host_job, state_dir
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, runnable_engine
+from .target_spec import TargetSpec
 
 _BEGIN = re.compile(r"^# BEGIN (" + PREFIX + r"[a-z0-9-]*) \(" + MANAGED_BY + r"\)[ \t]*\r?\n?$")
 _END = re.compile(r"^# END (" + PREFIX + r"[a-z0-9-]*) \(" + MANAGED_BY + r"\)[ \t]*\r?\n?$")
@@ -291,3 +292,11 @@ def _check_zone_on_host(name: str) -> None:
         raise UsageError(f"--timezone {name}: this host's time zone database ({ZONEINFO_DIR}) lacks it, so "
                          "cron could not check the time there; install tzdata, or give the time in the "
                          "host's zone")
+
+
+def _target(install: bool = False, flowsql: str | None = None, workdir: str | None = None,
+            log: str | None = None) -> CronTarget:
+    return CronTarget(host_job(flowsql, workdir) if install else None, log=log)
+
+
+TARGET = TargetSpec("cron", options=("--flowsql", "--workdir", "--log"), factory=_target)

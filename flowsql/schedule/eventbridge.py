@@ -35,12 +35,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import __version__
-from ..aws import Aws, aws_errors, error_code, errors, is_code, partition_for_region, split_s3_uri, translate
+from ..aws import Aws, aws_errors, error_code, errors, is_code, map_error, partition_for_region, split_s3_uri
 from ..engines import get as get_engine
 from ..errors import UsageError
 from ..files import dumps_json, loads_json
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, option_value, report_engine
+from .target_spec import TargetSpec
 
 TAG_KEY, TAG_VALUE = "flowsql:managed", "true"
 MARK = f"{TAG_KEY}={TAG_VALUE}"  # how a schedule's description starts
@@ -301,7 +302,7 @@ class EventBridgeTarget:
                 retry = new_roles and error_code(e) in ("InvalidInputException", "ValidationException") \
                     and ("role" in str(e).lower() or "assume" in str(e).lower())
                 if not retry or time.monotonic() >= deadline:
-                    raise translate(e, action) from None
+                    raise map_error(e, action) from None
                 self.sleep(5)
 
     def _get_role(self, name: str) -> dict | None:
@@ -436,3 +437,15 @@ def _schedule_view(s: dict) -> tuple:
     target = s.get("Target") or {}
     return (s.get("Description"), s.get("ScheduleExpression"), s.get("ScheduleExpressionTimezone") or "UTC",
             _normal(s.get("FlexibleTimeWindow")), target.get("Arn"), target.get("RoleArn"), s.get("State"))
+
+
+def _target(install: bool = False, region: str | None = None, profile: str | None = None,
+            scheduler_role_arn: str | None = None, codebuild_role_arn: str | None = None,
+            package: str | None = None, flexible_window: int = 0) -> EventBridgeTarget:
+    return EventBridgeTarget(Aws.connect(profile, region), scheduler_role_arn=scheduler_role_arn,
+                             codebuild_role_arn=codebuild_role_arn, package=package, flexible_window=flexible_window)
+
+
+TARGET = TargetSpec("eventbridge", options=("--region", "--profile", "--scheduler-role-arn", "--codebuild-role-arn",
+                                            "--package", "--flexible-window"),
+                    factory=_target, removal_options={"--all": "everything"})

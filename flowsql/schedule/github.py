@@ -35,6 +35,7 @@ from ..files import dumps_json
 from .owned import read_ours, remove_ours, write_ours
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, option_value, runnable_engine
+from .target_spec import TargetSpec
 
 DEFAULT_OUT = "report"
 PYTHON = "3.12"
@@ -256,3 +257,11 @@ def _check_value(value: str, what: str) -> None:
         raise UsageError(f"{what} {value!r}: GitHub Actions would evaluate the `${{{{` in it as an expression")
     if any(c in value for c in "\n\r\0"):
         raise UsageError(f"{what} {value!r}: a line break cannot be scheduled")
+
+
+def _target(install: bool = False, repo: str | None = None, role_arn: str | None = None, region: str | None = None,
+            package: str | None = None) -> GithubTarget:
+    return GithubTarget(repo, role_arn=role_arn, region=region, package=package)
+
+
+TARGET = TargetSpec("github", options=("--repo", "--role-arn", "--region", "--package"), factory=_target)

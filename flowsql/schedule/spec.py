@@ -13,10 +13,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
+from ..engines.athena.defaults import SCHEDULE_PREFIX
 from ..errors import UsageError
 from ..files import dumps_json, loads_json
 
-PREFIX = "flowsql-report"  # every name flowsql installs starts with it: list/remove touch nothing else
+PREFIX = SCHEDULE_PREFIX  # every name flowsql installs starts with it: list/remove touch nothing else
 METADATA = "flowsql-schedule:"
 MANAGED_BY = "managed by flowsql schedule"
 # A name is used for crontab markers, unit files, workflow files, IAM roles (64 chars with a

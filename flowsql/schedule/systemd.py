@@ -26,10 +26,11 @@ import subprocess
 from pathlib import Path
 
 from ..errors import UsageError
-from .host import HostJob, check_text
+from .host import HostJob, check_text, host_job
 from .owned import read_ours, remove_ours, write_ours
 from .plan import Installed, Plan, Step, absent
 from .spec import MANAGED_BY, PREFIX, Schedule, runnable_engine
+from .target_spec import TargetSpec
 
 MAX_UNIT_BYTES = 1 << 20  # a unit flowsql writes is a few hundred bytes
 _SAFE = re.compile(r"^[A-Za-z0-9_+=:,./@-]+$")
@@ -225,3 +226,11 @@ def _user() -> str:
     import pwd
 
     return pwd.getpwuid(os.getuid()).pw_name
+
+
+def _target(install: bool = False, flowsql: str | None = None, workdir: str | None = None,
+            unit_dir: str | None = None) -> SystemdTarget:
+    return SystemdTarget(host_job(flowsql, workdir) if install else None, unit_dir=unit_dir)
+
+
+TARGET = TargetSpec("systemd", options=("--flowsql", "--workdir", "--unit-dir"), factory=_target)

@@ -11,8 +11,8 @@ import pytest
 from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
 from conftest import moto_api
 
-from flowsql.account.discovery import discover
-from flowsql.account.provision import apply, plan
+from flowsql.account.discovery import discover_flow_logs
+from flowsql.account.provision import apply, plan_setup
 from flowsql.engines.athena import config as config_mod
 from flowsql.engines.athena.engine import AthenaEngine, cost_usd
 from flowsql.errors import AwsError, QueryError, UsageError
@@ -30,7 +30,7 @@ def setup_done(boto, aws):
     """`flowsql setup` applied for a default-format flow log; returns the config it would save."""
     fl = make_flow_log(boto, "logs")
     put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     apply(aws, p)
     config_mod.save(p.config)
     return p.config
@@ -200,7 +200,7 @@ def test_a_table_without_the_fields_is_refused_before_sending(boto, aws):
     fl = make_flow_log(boto, "logs", log_format=v3)
     put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl),
                  "version interface-id account-id vpc-id srcaddr dstaddr action")
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     apply(aws, p)
     w = Window(date(2024, 3, 5), date(2024, 3, 5))
     with pytest.raises(UsageError, match=r"top-destinations needs field\(s\) log-status, packets, bytes.*"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowsql.aws import Aws, aws_errors, partition_for_region, split_s3_uri, translate
+from flowsql.aws import Aws, aws_errors, map_error, partition_for_region, split_s3_uri
 from flowsql.errors import AwsError, UsageError
 
 
@@ -72,9 +72,9 @@ def test_an_unparsable_answer_is_one_line(proxy, aws):
 def test_botocore_errors_become_one_line():
     from botocore.exceptions import ParamValidationError, PartialCredentialsError
 
-    e = translate(ParamValidationError(report="Invalid length for parameter Name\nInvalid type for X"), "doing")
+    e = map_error(ParamValidationError(report="Invalid length for parameter Name\nInvalid type for X"), "doing")
     assert isinstance(e, UsageError) and "\n" not in str(e)
-    e = translate(PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY\n"), "doing")
+    e = map_error(PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY\n"), "doing")
     assert isinstance(e, AwsError) and "\n" not in str(e)
 
 
@@ -91,14 +91,14 @@ def test_missing_bucket_and_access_denied(aws):
     from botocore.exceptions import ClientError
 
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
-    assert str(translate(denied, "reading x")) == \
+    assert str(map_error(denied, "reading x")) == \
         "reading x: access denied (GetObject): no; see `flowsql iam-policy` for the permissions flowsql needs"
 
 
 def test_unreachable_endpoint():
     from botocore.exceptions import EndpointConnectionError
 
-    e = translate(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "listing flow logs")
+    e = map_error(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "listing flow logs")
     assert str(e).startswith("listing flow logs: cannot reach the AWS endpoint")
     assert "AWS_ENDPOINT_URL" in str(e)
 
@@ -116,8 +116,8 @@ def test_error_messages_stay_on_one_line():
 
     html = ClientError({"Error": {"Code": "500", "Message": "<!doctype html>\n<html>\n<p>Internal</p>"}},
                        "UpdateWorkGroup")
-    assert str(translate(html, "updating")) == \
+    assert str(map_error(html, "updating")) == \
         "updating: 500 (UpdateWorkGroup): unexpected response from the endpoint"
     long = ClientError({"Error": {"Code": "X", "Message": "a\nb " * 500}}, "Op")
-    msg = str(translate(long, "doing"))
+    msg = str(map_error(long, "doing"))
     assert "\n" not in msg and len(msg) < 400

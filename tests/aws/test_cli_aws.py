@@ -134,9 +134,9 @@ def test_inventory_sync_writes_the_three_files(boto, tmp_path):
                       ("vpcs.json", "Vpcs")):
         doc = json.loads((tmp_path / "inv" / name).read_text())
         assert doc[key], name
-    from flowsql.inventory import load
+    from flowsql.inventory import load_inventory
 
-    assert any(e["is_lambda"] for e in load(tmp_path / "inv").enis)
+    assert any(e["is_lambda"] for e in load_inventory(tmp_path / "inv").enis)
 
 
 def test_iam_policy_is_json_with_scoped_statements():

@@ -11,7 +11,7 @@ import pytest
 from awsfixtures import REGION
 from typer.testing import CliRunner
 
-from flowsql.account.configuration_sync import load_configuration
+from flowsql.diagnose.configuration_snapshot import load_configuration
 from flowsql.account.inventory_sync import sync
 from flowsql.account.provision import inventory_sync_actions
 from flowsql.cli import app

@@ -216,13 +216,13 @@ def test_on_athena_the_inventory_gives_the_configuration(net, boto, aws, moto, t
     from test_athena_engine import queue_result
 
     from flowsql.engines.athena import config as config_mod
-    from flowsql.account.discovery import discover
+    from flowsql.account.discovery import discover_flow_logs
     from flowsql.logs.fields import DEFAULT_FIELDS
-    from flowsql.account.provision import apply, plan
+    from flowsql.account.provision import apply, plan_setup
 
     fl = make_flow_log(boto, "logs", resource=net.vpc)
     put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, DAY, fl), " ".join(DEFAULT_FIELDS))
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     apply(aws, p)
     config_mod.save(p.config)
     inv = synced(aws, tmp_path)

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from flowsql.diagnose.path import (ALL_RULE, ICMP, ICMPV6, TCP, UDP, Configuration, Connection, LINUX_PORTS,
-                                   WINDOWS_PORTS, evaluate)
+                                   WINDOWS_PORTS, evaluate_path)
 
 INTERNET = "93.184.216.34"
 INTERNET6 = "2606:2800:220:1:248:1893:25c8:1946"
@@ -150,7 +150,7 @@ def _steps(ev):
 
 
 def test_all_allowed_names_no_cause_and_lists_every_step_in_the_packets_order(boto, app_db):
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert ev.cause["kind"] == "none" and ev.cause["resource"] is None and ev.cause["rule"] is None
     assert _steps(ev) == [
         ("request", "source", "security-group", "outbound", "allow"),
@@ -177,23 +177,23 @@ def test_a_network_acl_deny_rule_inbound_is_named_with_its_number(boto, app_db):
     acl = app_db.acl("db", [(90, False, "deny", "6", "10.0.1.0/24", (5432, 5432)),
                             (100, False, "allow", "-1", "0.0.0.0/0", None),
                             (100, True, "allow", "-1", "0.0.0.0/0", None)])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert {k: ev.cause[k] for k in ("kind", "resource", "rule", "direction")} == {
         "kind": "network-acl", "resource": acl, "rule": 90, "direction": "inbound"}
     assert "rule 90 denies" in ev.cause["detail"]
     # the same ACL lets another port through (rule 100): only 5432 is denied
-    assert evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5433)).cause["kind"] == "security-group"
+    assert evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5433)).cause["kind"] == "security-group"
 
 
 def test_a_custom_network_acl_without_rules_denies_with_the_star_rule(boto, app_db):
     acl = app_db.acl("db", [])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert (ev.cause["kind"], ev.cause["resource"], ev.cause["rule"], ev.cause["direction"]) == (
         "network-acl", acl, ALL_RULE, "inbound")
 
 
 def test_a_missing_security_group_rule(boto, app_db):
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 6379))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 6379))
     assert {k: ev.cause[k] for k in ("kind", "resource", "rule", "direction")} == {
         "kind": "security-group", "resource": app_db.sg_db, "rule": None, "direction": "inbound"}
     assert "tcp port 6379" in ev.cause["detail"] and "10.0.1.5" in ev.cause["detail"]
@@ -204,7 +204,7 @@ def test_a_missing_security_group_rule(boto, app_db):
 def test_the_source_groups_outbound_rules_decide_first(boto, app_db):
     sg = app_db.sg("locked", egress=[tcp(443, cidr="0.0.0.0/0")])
     client = app_db.eni("app", "10.0.1.6", [sg])
-    ev = evaluate(configuration(boto), Connection("10.0.1.6", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.6", "10.0.2.9", TCP, 5432))
     assert (ev.cause["kind"], ev.cause["resource"], ev.cause["direction"]) == ("security-group", sg, "outbound")
     assert client in ev.cause["detail"]
     # a group reference matches only the referenced group's members: this client is not in app's group
@@ -215,7 +215,7 @@ def test_a_reply_denied_by_a_network_acl(boto, app_db):
     # db's subnet lets requests in but its replies out only to the well-known ports
     acl = app_db.acl("db", [(100, False, "allow", "-1", "0.0.0.0/0", None),
                             (100, True, "allow", "6", "0.0.0.0/0", (0, 1023))])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert {k: ev.cause[k] for k in ("kind", "resource", "rule", "direction")} == {
         "kind": "network-acl", "resource": acl, "rule": ALL_RULE, "direction": "outbound"}
     assert ev.cause["detail"].startswith("the reply: ")
@@ -228,17 +228,17 @@ def test_the_reply_on_the_clients_port_from_the_records_or_the_documented_ranges
     acl = app_db.acl("db", [(100, False, "allow", "-1", "0.0.0.0/0", None),
                             (100, True, "allow", "6", "10.0.0.0/16", (32768, 60999))])
     cfg = configuration(boto)
-    ev = evaluate(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert (ev.cause["kind"], ev.cause["resource"], ev.cause["rule"]) == ("network-acl", acl, ALL_RULE)
     step = [s for s in ev.path if s.verdict == "partial"][0]
     assert {(p["client"], p["from"], p["to"], p["verdict"]) for p in step.ports} == {
         ("a Linux client", 32768, 60999, "allow"), ("a Windows client", 49152, 60999, "allow"),
         ("a Windows client", 61000, 65535, "deny")}
     # the records name the client's ports: inside the allowed range, nothing denies
-    ev = evaluate(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 5432, client_ports=((40000, 51000),)))
+    ev = evaluate_path(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 5432, client_ports=((40000, 51000),)))
     assert ev.cause["kind"] == "none" and ev.ephemeral_ports["basis"] == "records"
     # one port outside it: denied
-    ev = evaluate(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 5432, client_ports=((62011, 62011),)))
+    ev = evaluate_path(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 5432, client_ports=((62011, 62011),)))
     assert ev.cause["kind"] == "network-acl" and ev.cause["direction"] == "outbound"
     assert [s.verdict for s in ev.path if s.leg == "reply"][0] == "deny"
 
@@ -250,7 +250,7 @@ def test_a_nat_gateways_replies_use_awss_range_for_services(boto, app_db):
     for eni in docs["network_interfaces"]:
         if eni["NetworkInterfaceId"] == app_db.app:  # as AWS describes a NAT gateway's ENI
             eni["InterfaceType"] = "nat_gateway"
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert ev.ephemeral_ports["ranges"] == [[1024, 65535]]
     assert (ev.cause["kind"], ev.cause["resource"]) == ("network-acl", acl)
     assert "1024-32767 denied" in ev.cause["detail"]
@@ -264,7 +264,7 @@ def test_a_missing_route_to_a_peered_vpc(boto, app_db):
     pcx = boto.ec2.create_vpc_peering_connection(VpcId=app_db.vpc, PeerVpcId=other)["VpcPeeringConnection"][
         "VpcPeeringConnectionId"]
     # app's subnet has no route to 10.9.0.0/16: only local (the main table)
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
     main = [s for s in ev.path if s.kind == "route"][0].resource
     assert {k: ev.cause[k] for k in ("kind", "resource", "rule", "direction")} == {
         "kind": "route", "resource": main, "rule": None, "direction": None}
@@ -272,12 +272,12 @@ def test_a_missing_route_to_a_peered_vpc(boto, app_db):
 
     # a default route to an internet gateway does not reach a private address either
     rtb = app_db.route_table("app", [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": app_db.igw()}])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("route", rtb) and "internet gateway" in ev.cause["detail"]
 
     # the route there, but none back: the reply's route (the peer's main table) drops it
     boto.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="10.9.0.0/16", VpcPeeringConnectionId=pcx)
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
     assert ev.cause["kind"] == "route" and ev.cause["detail"].startswith("the reply: ")
     assert ev.cause["resource"] != rtb and "no route to 10.0.1.5" in ev.cause["detail"]
     route = [s for s in ev.path if s.kind == "route"][0]
@@ -287,7 +287,7 @@ def test_a_missing_route_to_a_peered_vpc(boto, app_db):
     [peer_main] = [t["RouteTableId"] for t in boto.ec2.describe_route_tables(
         Filters=[{"Name": "vpc-id", "Values": [other]}])["RouteTables"]]
     boto.ec2.create_route(RouteTableId=peer_main, DestinationCidrBlock="10.0.0.0/16", VpcPeeringConnectionId=pcx)
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.9.1.20", TCP, 443))
     assert ev.cause["kind"] == "none", ev.cause
 
 
@@ -300,7 +300,7 @@ def test_a_blackhole_route_drops(boto, app_db):
         for r in t["Routes"]:
             if r.get("NetworkInterfaceId") == appliance:
                 r["State"] = "blackhole"
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", "172.16.5.5", TCP, 443))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", "172.16.5.5", TCP, 443))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("route", rtb) and "blackhole" in ev.cause["detail"]
     assert ev.path[2].rule["State"] == "blackhole" and ev.path[2].rule["DestinationCidrBlock"] == "172.16.0.0/12"
     # the destination is not an ENI of the inventory: only the source's steps (and no reply's) apply
@@ -311,7 +311,7 @@ def test_a_blackhole_route_drops(boto, app_db):
 def test_the_longest_prefix_wins_and_a_more_specific_route_through_an_appliance_is_named(boto, app_db):
     appliance = app_db.eni("app", "10.0.1.99", [app_db.sg_app])
     rtb = app_db.route_table("app", [{"DestinationCidrBlock": "10.0.2.0/24", "NetworkInterfaceId": appliance}])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     route = ev.path[2]
     assert route.resource == rtb and route.rule["NetworkInterfaceId"] == appliance and route.verdict == "allow"
     assert "more specific than the local one" in route.detail and ev.cause["kind"] == "none"
@@ -324,25 +324,25 @@ def test_the_internet_through_an_internet_gateway_needs_a_public_address(boto):
     web = net.eni("web", "10.0.0.10", [sg])
     rtb = net.route_table("web", [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": net.igw()}])
     # no public address: the reply cannot leave through the internet gateway
-    ev = evaluate(configuration(boto), Connection(INTERNET, "10.0.0.10", TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection(INTERNET, "10.0.0.10", TCP, 443))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("route", rtb) and "public IPv4" in ev.cause["detail"]
     assert [s.at for s in ev.path] == ["destination"] * 4  # the client is on the internet: its side is not ours
     net.public_ip(web)
-    ev = evaluate(configuration(boto), Connection(INTERNET, "10.0.0.10", TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection(INTERNET, "10.0.0.10", TCP, 443))
     assert ev.cause["kind"] == "none", ev.cause
     assert any("internet address" in n for n in ev.notes)
     # the group admits 443 only
-    assert evaluate(configuration(boto), Connection(INTERNET, "10.0.0.10", TCP, 22)).cause["kind"] == "security-group"
+    assert evaluate_path(configuration(boto), Connection(INTERNET, "10.0.0.10", TCP, 22)).cause["kind"] == "security-group"
 
 
 def test_icmp_echo_by_security_group_and_network_acl(boto, app_db):
     cfg = configuration(boto)
-    ev = evaluate(cfg, Connection("10.0.1.5", "10.0.2.9", ICMP))  # ping: db's group admits echo requests
+    ev = evaluate_path(cfg, Connection("10.0.1.5", "10.0.2.9", ICMP))  # ping: db's group admits echo requests
     assert ev.cause["kind"] == "none" and any("echo request" in n for n in ev.notes)
     assert ev.path[4].rule["IpProtocol"] == "icmp" and ev.path[4].rule["FromPort"] == 8
     assert ev.ephemeral_ports is None and all(s.ports is None for s in ev.path)
     # a timestamp request (type 13): db's group admits echo only
-    ev = evaluate(cfg, Connection("10.0.1.5", "10.0.2.9", ICMP, icmp_type=13))
+    ev = evaluate_path(cfg, Connection("10.0.1.5", "10.0.2.9", ICMP, icmp_type=13))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("security-group", app_db.sg_db)
     # db's network ACL admits the echo request but lets out no echo reply
     acl = app_db.acl("db", [(100, False, "allow", "1", "0.0.0.0/0", None),
@@ -353,7 +353,7 @@ def test_icmp_echo_by_security_group_and_network_acl(boto, app_db):
         for e in a["Entries"] if a["NetworkAclId"] == acl else ():
             if e["Protocol"] == "1":
                 e["IcmpTypeCode"] = {"Type": 8, "Code": -1}  # echo request only, both ways
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", ICMP))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", ICMP))
     assert {k: ev.cause[k] for k in ("kind", "resource", "rule", "direction")} == {
         "kind": "network-acl", "resource": acl, "rule": ALL_RULE, "direction": "outbound"}
     assert "type 0 code 0" in ev.cause["detail"] and ev.cause["detail"].startswith("the reply: ")
@@ -377,25 +377,25 @@ def test_ipv6_security_groups_network_acls_and_an_egress_only_gateway(boto):
                           (100, True, "allow", "-1", "::/0", None),
                           (120, False, "allow", "-1", "0.0.0.0/0", None)])
     cfg = configuration(boto)
-    ev = evaluate(cfg, Connection(INTERNET6, web6, TCP, 443))
+    ev = evaluate_path(cfg, Connection(INTERNET6, web6, TCP, 443))
     assert ev.cause["kind"] == "none", ev.cause
     assert ev.path[0].rule["Ipv6CidrBlock"] == "::/0" and ev.path[1].rule["matched"] == "::/0"
     # the IPv4 rule 120 does not match an IPv6 packet: SSH falls to rule 101's deny
-    ev = evaluate(cfg, Connection(INTERNET6, web6, TCP, 22))
+    ev = evaluate_path(cfg, Connection(INTERNET6, web6, TCP, 22))
     assert (ev.cause["kind"], ev.cause["resource"], ev.cause["rule"]) == ("network-acl", acl, 101)
     # the IPv6 address of another network, same port: no rule of the ACL matches a UDP packet
-    ev = evaluate(cfg, Connection(INTERNET6, web6, UDP, 53))
+    ev = evaluate_path(cfg, Connection(INTERNET6, web6, UDP, 53))
     assert (ev.cause["kind"], ev.cause["rule"]) == ("network-acl", ALL_RULE)
     # ping over IPv6 (ICMPv6 echo)
-    ev = evaluate(cfg, Connection(INTERNET6, web6, ICMPV6))
+    ev = evaluate_path(cfg, Connection(INTERNET6, web6, ICMPV6))
     assert ev.cause["kind"] == "none" and ev.path[0].rule["Protocol"] == "58"
     # ICMP over IPv6 is not a packet that exists
-    assert evaluate(cfg, Connection(INTERNET6, web6, ICMP)).cause["kind"] == "unknown"
+    assert evaluate_path(cfg, Connection(INTERNET6, web6, ICMP)).cause["kind"] == "unknown"
     # an egress-only gateway lets the server out, but no client in
     boto.ec2.replace_route(RouteTableId=rtb, DestinationIpv6CidrBlock="::/0", EgressOnlyInternetGatewayId=eigw)
-    ev = evaluate(configuration(boto), Connection(INTERNET6, web6, TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection(INTERNET6, web6, TCP, 443))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("route", rtb) and "egress-only" in ev.cause["detail"]
-    ev = evaluate(configuration(boto), Connection(web6, INTERNET6, TCP, 443))
+    ev = evaluate_path(configuration(boto), Connection(web6, INTERNET6, TCP, 443))
     assert [s.verdict for s in ev.path if s.kind == "route"] == ["allow"]
     assert ev.path[2].rule["EgressOnlyInternetGatewayId"] == eigw
 
@@ -406,13 +406,13 @@ def test_a_prefix_list_is_resolved_or_the_verdict_is_unknown(boto, app_db):
     sg = app_db.sg("via-list", ingress=[{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443,
                                          "PrefixListIds": [{"PrefixListId": pl}]}])
     app_db.eni("db", "10.0.2.30", [sg])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.30", TCP, 8443))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.30", TCP, 8443))
     assert ev.cause["kind"] == "none" and ev.path[4].rule["matched"] == pl
     # 10.0.1.5 is in the list; an address that is not is denied
     app_db.eni("app", "10.0.1.77", [app_db.sg_app])
-    assert evaluate(configuration(boto), Connection("10.0.1.77", "10.0.2.30", TCP, 8443)).cause["kind"] == "security-group"
+    assert evaluate_path(configuration(boto), Connection("10.0.1.77", "10.0.2.30", TCP, 8443)).cause["kind"] == "security-group"
     # without the list's entries: not known
-    ev = evaluate(configuration(boto, resolve_prefix_lists=False), Connection("10.0.1.5", "10.0.2.30", TCP, 8443))
+    ev = evaluate_path(configuration(boto, resolve_prefix_lists=False), Connection("10.0.1.5", "10.0.2.30", TCP, 8443))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("unknown", sg) and pl in ev.cause["detail"]
     assert ev.path[4].verdict == "unknown"
 
@@ -424,14 +424,14 @@ def test_a_gateway_endpoints_prefix_list_route(boto, app_db):
     docs = documents(boto)
     [s3] = [p["PrefixListId"] for p in docs["prefix_lists"] if p["PrefixListName"] == "com.amazonaws.us-east-1.s3"]
     s3_address = str(ipaddress.ip_network(docs["prefix_list_entries"][s3][0]["Cidr"])[7])
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", s3_address, TCP, 443))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", s3_address, TCP, 443))
     assert ev.path[2].rule["DestinationPrefixListId"] == s3 and ev.path[2].rule["GatewayId"] == vpce
     # an internet address outside the list takes the default route
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", INTERNET, TCP, 443))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", INTERNET, TCP, 443))
     assert ev.path[2].rule["DestinationCidrBlock"] == "0.0.0.0/0"
     # unresolved, the list could hold the address: the route is not known
     del docs["prefix_list_entries"]
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", INTERNET, TCP, 443))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", INTERNET, TCP, 443))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("unknown", rtb) and s3 in ev.cause["detail"]
 
 
@@ -439,15 +439,15 @@ def test_network_acls_do_not_apply_within_one_subnet(boto, app_db):
     app_db.acl("app", [])  # denies everything that enters or leaves the subnet
     sg = app_db.sg("peer", ingress=[tcp(8080, cidr="10.0.1.0/24")])
     app_db.eni("app", "10.0.1.8", [sg])
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.1.8", TCP, 8080))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.1.8", TCP, 8080))
     assert ev.cause["kind"] == "none"
     assert [s.verdict for s in ev.path if s.kind == "network-acl"] == ["skip"] * 4
     # across subnets the same ACL denies
-    assert evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432)).cause["kind"] == "network-acl"
+    assert evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.9", TCP, 5432)).cause["kind"] == "network-acl"
 
 
 def test_an_address_of_the_vpc_that_no_eni_holds(boto, app_db):
-    ev = evaluate(configuration(boto), Connection("10.0.1.5", "10.0.2.200", TCP, 5432))
+    ev = evaluate_path(configuration(boto), Connection("10.0.1.5", "10.0.2.200", TCP, 5432))
     assert ev.cause["kind"] == "unknown" and "no ENI of the inventory has 10.0.2.200" in ev.cause["detail"]
     assert [s.at for s in ev.path] == ["source"] * 4
 
@@ -461,10 +461,10 @@ def test_a_referenced_group_the_inventory_lacks_is_unknown(boto, app_db):
             g["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 9000, "ToPort": 9000,
                                        "UserIdGroupPairs": [{"GroupId": "sg-0feedfacecafe0001", "UserId": "210987654321"}]})
     cfg = Configuration(**docs)
-    ev = evaluate(cfg, Connection("172.20.0.4", "10.0.2.9", TCP, 9000))
+    ev = evaluate_path(cfg, Connection("172.20.0.4", "10.0.2.9", TCP, 9000))
     assert (ev.cause["kind"], ev.cause["resource"]) == ("unknown", app_db.sg_db) and "sg-0feedfacecafe0001" in ev.cause["detail"]
     # an ENI of the inventory is known not to be in it
-    assert evaluate(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 9000)).cause["kind"] == "security-group"
+    assert evaluate_path(cfg, Connection("10.0.1.5", "10.0.2.9", TCP, 9000)).cause["kind"] == "security-group"
 
 
 def test_what_cannot_be_evaluated_is_unknown(boto, app_db):
@@ -473,16 +473,16 @@ def test_what_cannot_be_evaluated_is_unknown(boto, app_db):
                          (Connection("10.0.1.5", "169.254.169.254", TCP, 80), "instance metadata"),
                          (Connection("10.0.1.5", "10.0.2.9", TCP), "port"),
                          (Connection("10.0.1.5", "2001:db8::1", TCP, 80), "IP version")):
-        ev = evaluate(cfg, conn)
+        ev = evaluate_path(cfg, conn)
         assert ev.cause["kind"] == "unknown" and needle in ev.cause["detail"], (conn, ev.cause)
     # the security groups missing from the documents
     docs = documents(boto)
     docs["security_groups"] = []
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert ev.cause["kind"] == "unknown" and ev.path[0].verdict == "unknown"
     # a deny that is certain decides even when an earlier step is unknown
     app_db.acl("db", [])
     docs = documents(boto)
     docs["security_groups"] = []
-    ev = evaluate(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
+    ev = evaluate_path(Configuration(**docs), Connection("10.0.1.5", "10.0.2.9", TCP, 5432))
     assert ev.cause["kind"] == "network-acl" and "could not be evaluated" in ev.cause["detail"]

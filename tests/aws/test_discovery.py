@@ -8,7 +8,7 @@ import pytest
 from awsfixtures import (ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, make_vpc, parquet_bytes,
                          put_text_log)
 
-from flowsql.account.discovery import Destination, discover, group_flow_logs, parse_destination_arn
+from flowsql.account.discovery import Destination, discover_flow_logs, group_flow_logs, parse_destination_arn
 from flowsql.errors import AwsError, FormatError, UsageError
 from flowsql.logs.fields import DEFAULT_FIELDS, parse_log_format
 
@@ -21,7 +21,7 @@ def test_custom_text_format(proxy, boto, aws):
     put_text_log(boto, "logs-b", log_key("p/q", ACCOUNT, REGION, DAY, fl), fmt.header(),
                  ["5 vpc-1 subnet-1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK ingress"])
 
-    [d] = discover(aws)
+    [d] = discover_flow_logs(aws)
 
     assert (d.bucket, d.prefix, d.file_format, d.hive, d.per_hour) == ("logs-b", "p/q", "plain-text", False, False)
     assert d.log_format.names == fmt.names
@@ -34,7 +34,7 @@ def test_custom_text_format(proxy, boto, aws):
 def test_default_format_without_objects(boto, aws):
     make_flow_log(boto, "logs-d")
 
-    [d] = discover(aws)
+    [d] = discover_flow_logs(aws)
 
     assert d.log_format.names == DEFAULT_FIELDS and d.prefix == ""
     assert d.location == "s3://logs-d/AWSLogs/"
@@ -52,7 +52,7 @@ def test_parquet_hive_per_hour_from_destination_options(proxy, boto, aws, tmp_pa
     # a plain-text tree of another flow log at the same prefix is not this table's
     put_text_log(boto, "logs-h", log_key("x/y", ACCOUNT, REGION, DAY, "fl-other"), " ".join(DEFAULT_FIELDS))
 
-    [d] = discover(aws)
+    [d] = discover_flow_logs(aws)
 
     assert (d.bucket, d.prefix, d.file_format, d.hive, d.per_hour) == ("logs-h", "x/y", "parquet", True, True)
     assert d.log_format.names == ("version", "account-id", "srcaddr", "bytes", "action")
@@ -66,7 +66,7 @@ def test_parquet_types_must_match(proxy, boto, aws, tmp_path):
     boto.s3.put_object(Bucket="logs-t", Key=key,
                        Body=parquet_bytes({"version": "INTEGER", "bytes": "INTEGER"}, tmp_path))
     with pytest.raises(FormatError, match="bytes is int, expected bigint"):
-        discover(aws)
+        discover_flow_logs(aws)
 
 
 def test_parquet_hive_per_hour_read_from_the_objects(boto, aws, tmp_path):
@@ -77,7 +77,7 @@ def test_parquet_hive_per_hour_read_from_the_objects(boto, aws, tmp_path):
                           "bytes": "BIGINT", "action": "VARCHAR"}, tmp_path)
     boto.s3.put_object(Bucket="logs-p", Key=key, Body=body)
 
-    [d] = discover(aws)
+    [d] = discover_flow_logs(aws)
 
     assert (d.file_format, d.hive, d.per_hour) == ("parquet", True, True)
     assert d.log_format.names == ("version", "account-id", "srcaddr", "bytes", "action")
@@ -92,7 +92,7 @@ def test_parquet_schema_mismatch(boto, aws, tmp_path):
     body = parquet_bytes({"version": "INTEGER", "dstaddr": "VARCHAR", "bytes": "BIGINT"}, tmp_path)
     boto.s3.put_object(Bucket="logs-p2", Key=key, Body=body)
     with pytest.raises(FormatError, match="version dstaddr bytes.*version srcaddr bytes"):
-        discover(aws)
+        discover_flow_logs(aws)
 
 
 def test_destination_options_from_describe_flow_logs():
@@ -132,7 +132,7 @@ def test_format_mismatch_names_object_and_both_formats(boto, aws):
     key = log_key("", ACCOUNT, REGION, DAY, fl)
     put_text_log(boto, "logs-m", key, " ".join(DEFAULT_FIELDS))
     with pytest.raises(FormatError) as e:
-        discover(aws)
+        discover_flow_logs(aws)
     msg = str(e.value)
     assert f"s3://logs-m/{key}" in msg
     assert "version account-id interface-id" in msg and "version vpc-id subnet-id" in msg
@@ -142,7 +142,7 @@ def test_format_mismatch_names_object_and_both_formats(boto, aws):
 def test_log_format_override_is_verified_too(boto, aws):
     fl = make_flow_log(boto, "logs-o", "", CUSTOM_FORMAT)
     put_text_log(boto, "logs-o", log_key("", ACCOUNT, REGION, DAY, fl), " ".join(DEFAULT_FIELDS))
-    [d] = discover(aws, log_format=" ".join("${%s}" % f for f in DEFAULT_FIELDS))
+    [d] = discover_flow_logs(aws, log_format=" ".join("${%s}" % f for f in DEFAULT_FIELDS))
     assert d.log_format.names == DEFAULT_FIELDS
 
 
@@ -150,18 +150,18 @@ def test_missing_bucket(boto, aws):
     make_flow_log(boto, "logs-gone")
     boto.s3.delete_bucket(Bucket="logs-gone")
     with pytest.raises(AwsError, match="bucket logs-gone does not exist"):
-        discover(aws)
+        discover_flow_logs(aws)
 
 
 def test_missing_bucket_given_directly(aws):
     with pytest.raises(AwsError, match="bucket nowhere does not exist"):
-        discover(aws, bucket="nowhere", log_format="${version}")
+        discover_flow_logs(aws, bucket="nowhere", log_format="${version}")
 
 
 def test_no_flow_logs(boto, aws):
     make_vpc(boto)
     with pytest.raises(UsageError, match="no flow log in account 123456789012 .*publishes to S3.*--bucket"):
-        discover(aws)
+        discover_flow_logs(aws)
 
 
 def test_cloudwatch_only_flow_logs_are_not_enough(boto, aws):
@@ -169,7 +169,7 @@ def test_cloudwatch_only_flow_logs_are_not_enough(boto, aws):
     boto.ec2.create_flow_logs(ResourceType="VPC", ResourceIds=[make_vpc(boto)], TrafficType="ALL",
                               LogGroupName="g", DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/x")
     with pytest.raises(UsageError, match=r"\(1 publish elsewhere\)"):
-        discover(aws)
+        discover_flow_logs(aws)
 
 
 def test_log_archive_bucket_with_many_accounts(boto, aws):
@@ -180,24 +180,24 @@ def test_log_archive_bucket_with_many_accounts(boto, aws):
                          ("333333333333", "eu-west-1")):
         put_text_log(boto, "archive", log_key("org", acct, region, DAY, "fl-0a1b2c3d"), header)
 
-    [d] = discover(aws, bucket="archive", prefix="/org/")
+    [d] = discover_flow_logs(aws, bucket="archive", prefix="/org/")
     assert d.accounts == ("111111111111", "222222222222", "333333333333")
     assert d.regions == ("eu-west-1", "us-east-1")
     assert d.log_format.names == DEFAULT_FIELDS and d.prefix == "org"
 
-    [d2] = discover(aws, bucket="archive", prefix="org", accounts=["222222222222"])
+    [d2] = discover_flow_logs(aws, bucket="archive", prefix="org", accounts=["222222222222"])
     assert d2.accounts == ("222222222222",) and d2.regions == ("us-east-1",)
 
 
 def test_log_archive_without_objects_needs_a_format(boto, aws):
     boto.s3.create_bucket(Bucket="empty-archive")
     with pytest.raises(UsageError, match="--log-format"):
-        discover(aws, bucket="empty-archive", use_flow_logs=False)
+        discover_flow_logs(aws, bucket="empty-archive", use_flow_logs=False)
 
 
 def test_bad_account_id(aws):
     with pytest.raises(UsageError, match="12 digits"):
-        discover(aws, bucket="x", accounts=["123"])
+        discover_flow_logs(aws, bucket="x", accounts=["123"])
 
 
 def test_destination_key_separates_layouts():
@@ -216,9 +216,9 @@ def test_flow_logs_of_several_regions_share_a_table(boto, aws):
     ec2_eu.create_flow_logs(ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL", LogDestinationType="s3",
                             LogDestination="arn:aws:s3:::logs-r")
 
-    [only_here] = discover(aws)
+    [only_here] = discover_flow_logs(aws)
     assert only_here.regions == (REGION,) and len(only_here.flow_log_ids) == 1
-    [both] = discover(aws, regions=["eu-west-1"])
+    [both] = discover_flow_logs(aws, regions=["eu-west-1"])
     assert both.regions == ("eu-west-1", REGION) and len(both.flow_log_ids) == 2
 
 
@@ -228,22 +228,22 @@ def test_two_formats_in_one_place_is_a_clear_error(boto, aws):
     default = make_flow_log(boto, "logs-2f", "", create_bucket=False)
     put_text_log(boto, "logs-2f", log_key("", ACCOUNT, REGION, DAY, custom), parse_log_format(CUSTOM_FORMAT).header())
     with pytest.raises(UsageError) as e:
-        discover(aws)
+        discover_flow_logs(aws)
     msg = str(e.value)
     assert custom in msg and default in msg and "s3://logs-2f/AWSLogs/" in msg
     assert "prefix" in msg and "--log-format" in msg and "\n" not in msg
     # the user says which format the files there have: one table
-    [d] = discover(aws, log_format=CUSTOM_FORMAT)
+    [d] = discover_flow_logs(aws, log_format=CUSTOM_FORMAT)
     assert d.flow_log_ids == tuple(sorted((custom, default)))
 
 
 def test_prefix_alone_narrows_discovery(proxy, boto, aws):
     make_flow_log(boto, "logs-n1", "team-a", CUSTOM_FORMAT)
     make_flow_log(boto, "logs-n2", "team-b")
-    [d] = discover(aws, prefix="team-b/")
+    [d] = discover_flow_logs(aws, prefix="team-b/")
     assert (d.bucket, d.prefix) == ("logs-n2", "team-b")
     with pytest.raises(UsageError, match=r"no flow log .* under prefix 'team-c' .*s3://logs-n1/team-a.*--bucket"):
-        discover(aws, prefix="team-c")
+        discover_flow_logs(aws, prefix="team-c")
 
 
 def test_sample_search_stays_in_our_account_folder(proxy, boto, aws):
@@ -254,7 +254,7 @@ def test_sample_search_stays_in_our_account_folder(proxy, boto, aws):
         put_text_log(boto, "shared-logs", log_key("org", other, REGION, DAY, "fl-0a1b2c3d"), " ".join(DEFAULT_FIELDS))
     proxy.clear()
 
-    [d] = discover(aws)
+    [d] = discover_flow_logs(aws)
 
     assert d.accounts == ("111111111111", "123456789012", "222222222222")  # the table covers all
     assert d.verified_against is None and "not verified" in d.notes[0]
@@ -286,7 +286,7 @@ def test_a_transit_gateway_flow_log_is_left_out_with_a_note(boto, aws):
     fl = make_flow_log(boto, "vpc-logs")
     put_text_log(boto, "vpc-logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
     tgw = _tgw_flow_log(boto, "tgw-logs")
-    found = discover(aws)
+    found = discover_flow_logs(aws)
     assert [d.bucket for d in found] == ["vpc-logs"]
     assert len(found.notes) == 1 and tgw in found.notes[0] and "Transit Gateway" in found.notes[0]
     # its bucket still counts as a flow-log location flowsql never writes to
@@ -297,11 +297,11 @@ def test_a_flow_log_the_options_leave_out_is_never_parsed(boto, aws):
     fl = make_flow_log(boto, "vpc-logs")
     put_text_log(boto, "vpc-logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
     _tgw_flow_log(boto, "tgw-logs")
-    found = discover(aws, bucket="vpc-logs")
+    found = discover_flow_logs(aws, bucket="vpc-logs")
     assert [d.bucket for d in found] == ["vpc-logs"] and found.notes == ()
 
 
 def test_only_a_transit_gateway_flow_log_says_why_nothing_is_set_up(boto, aws):
     _tgw_flow_log(boto, "tgw-logs")
     with pytest.raises(UsageError, match="no VPC flow log to set up: left out .*Transit Gateway"):
-        discover(aws)
+        discover_flow_logs(aws)

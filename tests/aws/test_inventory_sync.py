@@ -10,7 +10,7 @@ from awsfixtures import ACCOUNT, REGION
 
 from flowsql import inventory
 from flowsql.account.inventory_sync import sync
-from flowsql.account.inventory_upload import upload
+from flowsql.account.inventory_upload import upload_inventory
 from flowsql.account.provision import ensure_inventory_tables
 from flowsql.errors import SourceError
 
@@ -56,7 +56,7 @@ def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_pat
     for name in ("network-interfaces.json", "subnets.json", "vpcs.json"):  # today's dated snapshot
         assert (tmp_path / today / name).read_text() == (tmp_path / name).read_text()
 
-    inv = inventory.load(tmp_path)
+    inv = inventory.load_inventory(tmp_path)
     lambdas = [e for e in inv.enis if e["is_lambda"]]
     assert len(lambdas) == 1 and lambdas[0]["subnet_id"] == ids["subnet"]
     assert {c["cidr"] for c in inv.vpc_cidrs if c["vpc_id"] == ids["vpc"]} == {"10.1.0.0/16", "10.2.0.0/16"}
@@ -94,13 +94,13 @@ def test_dated_snapshots_keep_an_eni_deleted_since(boto, aws, tmp_path):
     assert {"2026-11-01", "2026-11-20"} <= {p.name for p in tmp_path.iterdir() if p.is_dir()}
 
     def enis(window):
-        return {e["interface_id"] for e in inventory.load(tmp_path, window=window).enis}
+        return {e["interface_id"] for e in inventory.load_inventory(tmp_path, window=window).enis}
 
     assert gone not in enis(None)  # the latest alone
     assert gone in enis(Window(date(2026, 11, 1), date(2026, 11, 7)))  # the snapshot dated in the window
     assert gone in enis(Window(date(2026, 11, 5), date(2026, 11, 7)))  # the last one before it began
     assert gone not in enis(Window(date(2026, 11, 21), date(2026, 11, 27)))  # deleted before this window
-    assert ids["subnet"] in {s["subnet_id"] for s in inventory.load(tmp_path, window=None).subnets}
+    assert ids["subnet"] in {s["subnet_id"] for s in inventory.load_inventory(tmp_path, window=None).subnets}
 
 
 def test_sync_replaces_files_atomically(boto, aws, tmp_path):
@@ -126,9 +126,9 @@ def test_upload_puts_json_lines_and_registers_tables(boto, aws, tmp_path):
     _arrange(boto, enis=3)
     sync(aws, tmp_path)
     boto.s3.create_bucket(Bucket="res")
-    counts = upload(aws, tmp_path, location="s3://res/inventory", database="flowsql")
+    counts = upload_inventory(aws, tmp_path, location="s3://res/inventory", database="flowsql")
 
-    inv = inventory.load(tmp_path)
+    inv = inventory.load_inventory(tmp_path)
     assert counts == {t: len(inv.table(t)) for t in inventory.TABLES}
     body = boto.s3.get_object(Bucket="res", Key=f"inventory/enis/{ACCOUNT}-{REGION}.json")["Body"].read().decode()
     rows = [json.loads(line) for line in body.splitlines()]
@@ -146,7 +146,7 @@ def test_upload_to_missing_bucket(aws, tmp_path):
     from flowsql.errors import AwsError
 
     with pytest.raises(AwsError, match="does not exist"):
-        upload(aws, tmp_path, location="s3://nope/inventory/")
+        upload_inventory(aws, tmp_path, location="s3://nope/inventory/")
 
 
 def _seed_enis(subnet_id: str, n: int) -> None:
@@ -170,12 +170,12 @@ def test_ten_thousand_enis(proxy, boto, aws, tmp_path):
     counts = sync(aws, tmp_path)
     assert counts["network-interfaces.json"] == 10_000
     assert sorted(set(proxy.pages["DescribeNetworkInterfaces"])) == list(range(0, 10_000, 1000))  # pages of 1,000
-    inv = inventory.load(tmp_path)
+    inv = inventory.load_inventory(tmp_path)
     assert len(inv.enis) == len(inv.eni_ips) == 10_000
     assert sum(e["is_lambda"] for e in inv.enis) == 1_000
 
     boto.s3.create_bucket(Bucket="res")
-    counts = upload(aws, tmp_path, location="s3://res/inventory/")
+    counts = upload_inventory(aws, tmp_path, location="s3://res/inventory/")
     assert counts["enis"] == counts["eni_ips"] == 10_000
     body = boto.s3.get_object(Bucket="res", Key=f"inventory/eni_ips/{ACCOUNT}-{REGION}.json")["Body"].read()
     assert body.count(b"\n") == 10_000

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from awsfixtures import ACCOUNT, CUSTOM_FORMAT, REGION, log_key, make_flow_log, put_text_log
 
-from flowsql.account.discovery import discover
-from flowsql.account.provision import SetupOptions, apply, existing_named_queries, iam_policy, plan
+from flowsql.account.discovery import discover_flow_logs
+from flowsql.account.provision import SetupOptions, apply, existing_named_queries, iam_policy, plan_setup
 from flowsql.engines.athena import config as config_mod
 from flowsql.errors import AwsError, UsageError
 from flowsql.logs.fields import DEFAULT_FIELDS, parse_log_format
@@ -35,9 +35,9 @@ def _log_objects(boto) -> dict:
 
 def test_setup_creates_everything_and_a_second_run_is_a_no_op(flow_log, boto, aws):
     before = _log_objects(boto)
-    dests = discover(aws)
+    dests = discover_flow_logs(aws)
     options = SetupOptions(named_queries=QUERIES)
-    p = plan(aws, dests, options)
+    p = plan_setup(aws, dests, options)
     kinds = [a.kind for a in p]
     assert kinds == ["create-bucket", "put-public-access-block", "put-bucket-encryption", "put-bucket-lifecycle",
                      "create-database", "create-table", "create-table", "create-table", "create-table",
@@ -76,7 +76,7 @@ def test_setup_creates_everything_and_a_second_run_is_a_no_op(flow_log, boto, aw
         {n: (sql, "flowsql") for n, _, sql in QUERIES}
     assert "LIKE '10.%'" in saved["flowsql-top-destinations"]["QueryString"]
 
-    again = plan(aws, discover(aws), options)
+    again = plan_setup(aws, discover_flow_logs(aws), options)
     assert list(again) == []
     assert len(existing_named_queries(boto.athena, "flowsql")) == 2
     assert _log_objects(boto) == before  # nothing written under the flow-log prefix
@@ -91,7 +91,7 @@ def test_setup_creates_everything_and_a_second_run_is_a_no_op(flow_log, boto, aw
 
 
 def test_dry_run_changes_nothing(flow_log, boto, aws):
-    p = plan(aws, discover(aws), SetupOptions(named_queries=QUERIES))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=QUERIES))
     assert p
     assert RESULTS not in [b["Name"] for b in boto.s3.list_buckets()["Buckets"]]
     assert boto.glue.get_databases()["DatabaseList"] == []
@@ -100,13 +100,13 @@ def test_dry_run_changes_nothing(flow_log, boto, aws):
 
 
 def test_schema_change_needs_update(flow_log, boto, aws):
-    apply(aws, plan(aws, discover(aws)))
+    apply(aws, plan_setup(aws, discover_flow_logs(aws)))
     default = " ".join("${%s}" % f for f in DEFAULT_FIELDS)
-    changed = discover(aws, log_format=default, verify=False)
+    changed = discover_flow_logs(aws, log_format=default, verify=False)
     with pytest.raises(UsageError, match=r"table flowsql.vpc_flow_logs differs .*columns: .*pass --update"):
-        plan(aws, changed)
+        plan_setup(aws, changed)
 
-    p = plan(aws, changed, SetupOptions(update=True))
+    p = plan_setup(aws, changed, SetupOptions(update=True))
     [a] = [a for a in p if a.kind == "update-table"]
     assert "columns" in a.description and a.ddl
     # the named queries follow the table: those that read subnet_id render it for the new columns
@@ -114,14 +114,14 @@ def test_schema_change_needs_update(flow_log, boto, aws):
     apply(aws, [a])  # moto lacks UpdateNamedQuery
     t = boto.glue.get_table(DatabaseName="flowsql", Name="vpc_flow_logs")["Table"]
     assert [c["Name"] for c in t["StorageDescriptor"]["Columns"]] == [f.replace("-", "_") for f in DEFAULT_FIELDS]
-    assert list(plan(aws, changed)) == []
+    assert list(plan_setup(aws, changed)) == []
 
 
 def test_workgroup_with_other_settings_is_updated(flow_log, proxy, boto, aws):
     boto.athena.create_work_group(Name="flowsql", Configuration={
         "ResultConfiguration": {"OutputLocation": "s3://elsewhere/"}, "EnforceWorkGroupConfiguration": False,
         "BytesScannedCutoffPerQuery": 10_000_000})
-    p = plan(aws, discover(aws), SetupOptions(scan_limit=2 * 10**9))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(scan_limit=2 * 10**9))
     [a] = [a for a in p if a.kind.endswith("workgroup")]
     assert a.kind == "update-workgroup"
     assert "BytesScannedCutoffPerQuery 10000000 -> 2000000000" in a.description
@@ -134,7 +134,7 @@ def test_workgroup_with_other_settings_is_updated(flow_log, proxy, boto, aws):
         "OutputLocation": f"s3://{RESULTS}/results/", "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"}}
     assert sent["ConfigurationUpdates"]["BytesScannedCutoffPerQuery"] == 2 * 10**9
     assert sent["ConfigurationUpdates"]["EnforceWorkGroupConfiguration"] is True
-    assert list(plan(aws, discover(aws), SetupOptions(scan_limit=2 * 10**9))) == []
+    assert list(plan_setup(aws, discover_flow_logs(aws), SetupOptions(scan_limit=2 * 10**9))) == []
 
 
 def test_workgroup_update_keeps_its_kms_encryption(flow_log, proxy, boto, aws):
@@ -144,7 +144,7 @@ def test_workgroup_update_keeps_its_kms_encryption(flow_log, proxy, boto, aws):
         "EnforceWorkGroupConfiguration": True, "PublishCloudWatchMetricsEnabled": True,
         "BytesScannedCutoffPerQuery": 10_000_000,
         "EngineVersion": {"SelectedEngineVersion": "Athena engine version 3"}})
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     [a] = [a for a in p if a.kind.endswith("workgroup")]
     assert a.kind == "update-workgroup" and "encryption" not in a.description
 
@@ -154,29 +154,29 @@ def test_workgroup_update_keeps_its_kms_encryption(flow_log, proxy, boto, aws):
     wg = boto.athena.get_work_group(WorkGroup="flowsql")["WorkGroup"]["Configuration"]
     assert wg["ResultConfiguration"]["EncryptionConfiguration"] == kms  # not downgraded to SSE-S3
     assert wg["BytesScannedCutoffPerQuery"] == 10 * 1000**3
-    assert list(plan(aws, discover(aws))) == []
+    assert list(plan_setup(aws, discover_flow_logs(aws))) == []
 
 
 def test_named_queries_are_not_duplicated_and_updated_only_on_request(flow_log, boto, aws):
-    apply(aws, plan(aws, discover(aws), SetupOptions(named_queries=QUERIES)))
+    apply(aws, plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=QUERIES)))
     changed = [(n, d, sql + " LIMIT 5") for n, d, sql in QUERIES] + [("flowsql-new", "New", "SELECT 2")]
-    p = plan(aws, discover(aws), SetupOptions(named_queries=changed))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=changed))
     assert [(a.kind, a.params["Name"]) for a in p] == [("create-named-query", "flowsql-new")]
-    p = plan(aws, discover(aws), SetupOptions(named_queries=changed, update=True))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=changed, update=True))
     assert sorted(a.kind for a in p) == ["create-named-query", "update-named-query", "update-named-query"]
 
 
 def test_a_later_window_is_no_change_even_with_update(flow_log, boto, aws):
     """Named queries render for the 7 days ending on the day setup runs: a run on a later day
     (only the window's days differ) changes nothing, with --update too."""
-    apply(aws, plan(aws, discover(aws), SetupOptions(named_queries=QUERIES)))
+    apply(aws, plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=QUERIES)))
     later = [(n, d, sql.replace("'2024/03/01' AND '2024/03/07'", "'2024/04/10' AND '2024/04/16'"))
              for n, d, sql in QUERIES]
     assert later != QUERIES
-    assert list(plan(aws, discover(aws), SetupOptions(named_queries=later, update=True))) == []
+    assert list(plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=later, update=True))) == []
     # a change besides the window is still seen
     edited = [(n, d, sql.replace("srcaddr", "dstaddr")) for n, d, sql in later]
-    p = plan(aws, discover(aws), SetupOptions(named_queries=edited, update=True))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(named_queries=edited, update=True))
     assert [(a.kind, a.params["Name"]) for a in p] == [("update-named-query", "flowsql-top-destinations")]
 
 
@@ -186,7 +186,7 @@ def test_existing_results_bucket_keeps_its_other_lifecycle_rules(flow_log, boto,
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     other = {"ID": "keep-me", "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 9}}
     boto.s3.put_bucket_lifecycle_configuration(Bucket=RESULTS, LifecycleConfiguration={"Rules": [other]})
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     bucket_actions = [a for a in p if a.service == "s3"]
     assert [a.kind for a in bucket_actions] == ["put-bucket-encryption", "put-bucket-lifecycle"]
     apply(aws, p)
@@ -196,7 +196,7 @@ def test_existing_results_bucket_keeps_its_other_lifecycle_rules(flow_log, boto,
 
 def test_results_location_must_not_be_under_the_flow_logs(flow_log, aws):
     with pytest.raises(UsageError, match="never writes there"):
-        plan(aws, discover(aws), SetupOptions(results_location="s3://logs/org/acme/AWSLogs/athena/"))
+        plan_setup(aws, discover_flow_logs(aws), SetupOptions(results_location="s3://logs/org/acme/AWSLogs/athena/"))
 
 
 def test_results_location_keeps_clear_of_every_flow_log(proxy, boto, aws):
@@ -205,33 +205,33 @@ def test_results_location_keeps_clear_of_every_flow_log(proxy, boto, aws):
     make_flow_log(boto, "logs-a", "", CUSTOM_FORMAT)
     make_flow_log(boto, "logs-b", "x")
     boto.s3.create_bucket(Bucket="elsewhere")
-    dests = discover(aws, bucket="logs-a")
+    dests = discover_flow_logs(aws, bucket="logs-a")
     assert [d.bucket for d in dests] == ["logs-a"]
     for results in ("s3://elsewhere/AWSLogs/", "s3://elsewhere/a/AWSLogs/b/", "s3://logs-b/",
                     "s3://logs-b/x/AWSLogs/123456789012/", "s3://logs-a/"):
         with pytest.raises(UsageError, match="never writes there"):
-            plan(aws, dests, SetupOptions(results_location=results))
-    assert plan(aws, dests, SetupOptions(results_location="s3://logs-b/athena/")).config.results_location == \
+            plan_setup(aws, dests, SetupOptions(results_location=results))
+    assert plan_setup(aws, dests, SetupOptions(results_location="s3://logs-b/athena/")).config.results_location == \
         "s3://logs-b/athena/"
 
 
 def test_two_tables_with_one_name_are_refused(flow_log, aws):
-    [d] = discover(aws)
+    [d] = discover_flow_logs(aws)
     from dataclasses import replace
 
     other = replace(d, log_format=parse_log_format(""))  # same place and layout, another format
     with pytest.raises(UsageError, match="two tables named flowsql.vpc_flow_logs"):
-        plan(aws, [d, other])
+        plan_setup(aws, [d, other])
     with pytest.raises(UsageError, match="two tables named flowsql.inventory_enis"):
-        plan(aws, [d], SetupOptions(table="inventory_enis"))
+        plan_setup(aws, [d], SetupOptions(table="inventory_enis"))
 
 
 def test_new_results_location_moves_the_inventory_tables(flow_log, boto, aws):
     """The inventory tables are flowsql's own: they follow --results without --update, as
     `inventory sync --upload` would update them."""
-    apply(aws, plan(aws, discover(aws)))
+    apply(aws, plan_setup(aws, discover_flow_logs(aws)))
     boto.s3.create_bucket(Bucket="my-results")
-    p = plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena/"))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(results_location="s3://my-results/athena/"))
     tables = [a for a in p if a.service == "glue"]
     assert {a.kind for a in tables} == {"update-table"} and len(tables) == 4
     assert all("inventory_" in a.params["TableInput"]["Name"] for a in tables)
@@ -243,12 +243,12 @@ def test_new_results_location_moves_the_inventory_tables(flow_log, boto, aws):
 
 def test_given_results_location_must_exist(flow_log, aws):
     with pytest.raises(AwsError, match="results bucket my-results does not exist"):
-        plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena/"))
+        plan_setup(aws, discover_flow_logs(aws), SetupOptions(results_location="s3://my-results/athena/"))
 
 
 def test_given_results_location_is_not_managed(flow_log, boto, aws):
     boto.s3.create_bucket(Bucket="my-results")
-    p = plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena"))
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions(results_location="s3://my-results/athena"))
     assert not [a for a in p if a.service == "s3"]
     assert p.config.results_location == "s3://my-results/athena/"
 
@@ -256,25 +256,25 @@ def test_given_results_location_is_not_managed(flow_log, boto, aws):
 def test_several_destinations_get_suffixed_tables_that_stay_put(proxy, boto, aws):
     make_flow_log(boto, "logs-a", "", CUSTOM_FORMAT)
     make_flow_log(boto, "logs-b", "x")
-    first = plan(aws, discover(aws))
+    first = plan_setup(aws, discover_flow_logs(aws))
     tables = {a.params["TableInput"]["Name"]: a.params["TableInput"]["StorageDescriptor"]["Location"]
               for a in first if a.kind == "create-table" and "vpc_flow" in a.params["TableInput"]["Name"]}
     assert tables == {"vpc_flow_logs": "s3://logs-a/AWSLogs/", "vpc_flow_logs_2": "s3://logs-b/x/AWSLogs/"}
     assert [t.name for t in first.config.tables] == ["vpc_flow_logs", "vpc_flow_logs_2"]
     apply(aws, first)
-    assert list(plan(aws, discover(aws))) == []
+    assert list(plan_setup(aws, discover_flow_logs(aws))) == []
 
 
 def test_bad_options(flow_log, aws):
-    dests = discover(aws)
+    dests = discover_flow_logs(aws)
     with pytest.raises(UsageError, match="at least 10,000,000 bytes"):
-        plan(aws, dests, SetupOptions(scan_limit=1000))
+        plan_setup(aws, dests, SetupOptions(scan_limit=1000))
     with pytest.raises(UsageError, match="invalid database"):
-        plan(aws, dests, SetupOptions(database="Bad-Name"))
+        plan_setup(aws, dests, SetupOptions(database="Bad-Name"))
 
 
 def test_config_is_saved_and_loaded(flow_log, aws, tmp_path):
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     assert p.config.profile is None  # no --profile: the default chain finds it again
     path = config_mod.save(p.config)
     assert path == config_mod.config_path()
@@ -309,7 +309,7 @@ def test_iam_policy_for_a_saved_setup(flow_log, boto, aws):
 
     from flowsql.account.provision import iam_policy_for
 
-    cfg = plan(aws, discover(aws)).config
+    cfg = plan_setup(aws, discover_flow_logs(aws)).config
     policy = iam_policy_for(cfg)
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["FlowsqlQueryReadFlowLogs"]["Resource"] == ["arn:aws:s3:::logs/org/acme/AWSLogs/*"]
@@ -320,7 +320,7 @@ def test_iam_policy_for_a_saved_setup(flow_log, boto, aws):
 
     # the locations setup recorded, wherever they are; the region's partition
     boto.s3.create_bucket(Bucket="my-results")
-    cfg = plan(aws, discover(aws), SetupOptions(results_location="s3://my-results/athena")).config
+    cfg = plan_setup(aws, discover_flow_logs(aws), SetupOptions(results_location="s3://my-results/athena")).config
     statements = {s["Sid"]: s for s in iam_policy_for(cfg)["Statement"]}
     assert statements["FlowsqlQueryResults"]["Resource"] == ["arn:aws:s3:::my-results/athena/*"]
     assert statements["FlowsqlInventoryUpload"]["Resource"] == ["arn:aws:s3:::my-results/flowsql-inventory/*"]
@@ -340,7 +340,7 @@ def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(f
     key = boto.kms.create_key(Description="flow logs")["KeyMetadata"]["Arn"]
     boto.s3.put_bucket_encryption(Bucket="logs", ServerSideEncryptionConfiguration={"Rules": [{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]})
-    cfg = plan(aws, discover(aws)).config
+    cfg = plan_setup(aws, discover_flow_logs(aws)).config
     assert (cfg.tables[0].sse, cfg.tables[0].kms_key) == ("aws:kms", key)
     config_mod.save(cfg)
     assert config_mod.load() == cfg
@@ -353,7 +353,7 @@ def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(f
     # SSE-S3: nothing to grant
     boto.s3.put_bucket_encryption(Bucket="logs", ServerSideEncryptionConfiguration={"Rules": [{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    cfg = plan(aws, discover(aws)).config
+    cfg = plan_setup(aws, discover_flow_logs(aws)).config
     assert (cfg.tables[0].sse, cfg.tables[0].kms_key) == ("AES256", None)
     assert not [s for s in iam_policy_for(cfg)["Statement"] if "kms:Decrypt" in s["Action"]]
     # not known (a config from before flowsql recorded it, or no setup): any key, but only through S3
@@ -372,11 +372,11 @@ def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(f
 
 def test_the_inventory_sync_policy_is_what_the_checks_declare():
     from flowsql.account.snapshot_sync import SYNC_IAM_ACTIONS
-    from flowsql.posture import checks
+    from flowsql.posture import all_checks
 
     policy = iam_policy(account=ACCOUNT, region=REGION, log_locations=["s3://logs/org/acme/"])
     sync = {s["Sid"]: s for s in policy["Statement"] if s["Sid"].startswith("FlowsqlInventorySync")}
-    declared = {a for c in checks() for a in c.iam_actions} | set(SYNC_IAM_ACTIONS)
+    declared = {a for c in all_checks() for a in c.iam_actions} | set(SYNC_IAM_ACTIONS)
     assert {a for s in sync.values() for a in s["Action"]} == declared
     assert {"logs:DescribeLogGroups", "s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"} <= declared
     assert sync["FlowsqlInventorySyncBuckets"]["Resource"] == ["arn:aws:s3:::logs"]
@@ -389,7 +389,7 @@ def test_plan_as_a_library_saves_the_canned_queries_as_setup_does(flow_log, boto
     from flowsql.account.named_queries import canned_named_queries
     from flowsql.pack.queries import load_pack
 
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     saved = {a.params["Name"]: a.params["QueryString"] for a in p if a.kind == "create-named-query"}
     assert set(saved) == {f"flowsql-{q.name}" for q in load_pack()}
     assert saved == {name: sql for name, _, sql in canned_named_queries(p.config)}

@@ -14,8 +14,8 @@ from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
 from test_athena_engine import queue_result
 from typer.testing import CliRunner
 
-from flowsql.account.discovery import discover
-from flowsql.account.provision import apply, plan
+from flowsql.account.discovery import discover_flow_logs
+from flowsql.account.provision import apply, plan_setup
 from flowsql.cli import app
 from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.athena import config as config_mod
@@ -126,7 +126,7 @@ def setup_done(boto, aws):
     """`flowsql setup` applied for a default-format flow log (as in test_athena_engine)."""
     fl = make_flow_log(boto, "logs")
     put_text_log(boto, "logs", log_key("", ACCOUNT, REGION, date(2025, 2, 5), fl), " ".join(DEFAULT_FIELDS))
-    p = plan(aws, discover(aws))
+    p = plan_setup(aws, discover_flow_logs(aws))
     apply(aws, p)
     config_mod.save(p.config)
     return p.config

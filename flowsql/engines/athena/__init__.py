@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..base import EngineOptions, EngineSpec, Target
+from . import defaults
 
 
 class Athena(EngineSpec):
@@ -11,7 +12,7 @@ class Athena(EngineSpec):
     dialect = "athena"
     needs_aws = True
     needs_setup = True
-    lint_flow_logs = "flowsql.vpc_flow_logs"  # the names setup gives by default
+    lint_flow_logs = f"{defaults.DATABASE}.{defaults.TABLE}"  # the names setup gives by default
     options = ("table", "profile")
     evidence_fields = (("execution id", "text", ("execution_id",)), ("workgroup", "text", ("workgroup",)),
                        ("data scanned", "bytes", ("data_scanned_bytes",)), ("cost", "usd", ("cost_usd",)))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ...errors import UsageError
 from ...files import dumps_json, write_atomic
+from . import defaults
 
 VERSION = 1
 MAX_CONFIG_BYTES = 16 << 20  # setup's config of hundreds of accounts' tables is kilobytes
@@ -67,8 +68,8 @@ class TableConfig:
 @dataclass
 class Config:
     region: str
-    database: str = "flowsql"
-    workgroup: str = "flowsql"
+    database: str = defaults.DATABASE
+    workgroup: str = defaults.WORKGROUP
     profile: str | None = None
     account: str | None = None
     results_location: str | None = None  # s3://…/ where the workgroup writes results
@@ -110,15 +111,14 @@ def athena_target(config: Config | None, table: str | None = None):
     Without settings (setup not run): flowsql's default names, every column, the plain day format.
     """
     from ..base import Target, default_inventory_names
-    from . import ENGINE
 
     if config is None:
-        return Target(engine=ENGINE.name, flow_logs="flowsql.vpc_flow_logs",
-                      inventory=default_inventory_names("flowsql."))
+        return Target(engine="athena", flow_logs=f"{defaults.DATABASE}.{defaults.TABLE}",
+                      inventory=default_inventory_names(f"{defaults.DATABASE}."))
     t = config.table(table)
     db = config.database
     inventory = config.inventory or default_inventory_names()
-    return Target(engine=ENGINE.name, flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
+    return Target(engine="athena", flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
                   day_format=t.day_format, inventory={k: f"{db}.{v}" for k, v in inventory.items()})
 
 

@@ -18,7 +18,7 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-from ...aws import Aws, client_config, translate
+from ...aws import Aws, client_config, map_error
 from ...errors import QueryError, UsageError
 from ..base import Result, Stats, Target
 from .config import Config, athena_target, load
@@ -113,7 +113,7 @@ class AthenaEngine:
         except PyAthenaError as e:
             cause = e.__cause__
             if cause is not None and cause.__class__.__module__.startswith("botocore"):
-                raise translate(cause, "Athena query") from None
+                raise map_error(cause, "Athena query") from None
             qid = query_id[0] if query_id else cursor.query_id
             scanned = cursor.data_scanned_in_bytes or 0
             billed = f" (scanned {scanned:,} bytes, billed ${cost_usd(scanned):.6f})" if scanned else ""

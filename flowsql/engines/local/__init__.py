@@ -20,13 +20,13 @@ class Local(EngineSpec):
     per_window = True
 
     def create(self, options: EngineOptions, *, window, accounts=(), regions=()):
-        from ...inventory import load
+        from ...inventory import load_inventory
         from .engine import LocalEngine
 
         if options.source is None:
             raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree); "
                              "for Athena, run `flowsql setup` first")
-        return LocalEngine(options.source, window, inventory=load(options.inventory, window=window),
+        return LocalEngine(options.source, window, inventory=load_inventory(options.inventory, window=window),
                            accounts=accounts, regions=regions, skip_bad_files=options.skip_bad_files)
 
     def render_target(self, options=None) -> Target:

@@ -35,7 +35,7 @@ from pathlib import Path
 from ...errors import DataError, UsageError
 from ...logs.fields import LogFormat
 from ...logs.layout import LogFile, awslogs_root, day_prefix, local_files
-from ...pack.params import Window, today_utc
+from ...logs.window import Window, today_utc
 
 STATE = ".flowsql-convert"
 FIRST_DAY = date(2015, 1, 1)  # flow logs began in 2015

@@ -20,7 +20,7 @@ from ...inventory import TABLES, Inventory
 from ...inventory.documents import check_inventory
 from ...logs.fields import BY_NAME, FIELDS, LogFormat
 from ...logs.layout import LogFile, local_files
-from ...pack.params import Window
+from ...logs.window import Window
 from ...resources import local_functions_sql
 from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb

@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...cache import cache_dir, read_json, write_json
+from ...cache import cache_dir, read_cached, write_cached
 from ...errors import FormatError
 from ...logs.fields import BY_COLUMN, BY_NAME, FIELDS, LogFormat, parse_header
 from ...logs.layout import LogFile
@@ -458,7 +458,7 @@ class _Cache:
 
     def _folder(self, folder: Path) -> dict:
         if folder not in self.folders:
-            doc = read_json(self._file(folder))
+            doc = read_cached(self._file(folder))
             ok = isinstance(doc, dict) and doc.get("rules") == RULES_VERSION and isinstance(doc.get("files"), dict)
             self.folders[folder] = doc["files"] if ok else {}
         return self.folders[folder]
@@ -484,7 +484,7 @@ class _Cache:
 
     def save(self) -> None:
         for folder in self.dirty:
-            write_json(self._file(folder), {"rules": RULES_VERSION, "folder": str(folder),
+            write_cached(self._file(folder), {"rules": RULES_VERSION, "folder": str(folder),
                                             "files": self.folders[folder]})
         self.dirty.clear()
 

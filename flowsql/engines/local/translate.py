@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from ...cache import cache_dir, read_json, write_json
+from ...cache import cache_dir, read_cached, write_cached
 
 
 def package_version(package: str) -> str:
@@ -44,11 +44,11 @@ def package_version(package: str) -> str:
 def to_duckdb(sql: str) -> str:
     key = hashlib.sha256(f"trino>duckdb\0{package_version('sqlglot')}\0{sql}".encode()).hexdigest()
     path = cache_dir("duckdb-sql") / f"{key}.json"
-    cached = read_json(path)
+    cached = read_cached(path)
     if isinstance(cached, str):
         return cached
     import sqlglot
 
     duck = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
-    write_json(path, duck)
+    write_cached(path, duck)
     return duck

@@ -11,8 +11,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...cache import cache_dir, read_json, write_json
+from ...cache import cache_dir, read_cached, write_cached
 from .partition_bound import DEFAULT_TABLES
+from .settings import LINT_ACCOUNTS, engine_names, lint_target, lint_window
 
 DIALECT = "athena"  # the pack's SQL; each engine says the dialect its rendered SQL is linted in
 # Rules left out, and why:
@@ -58,11 +59,11 @@ def _key(sql: str, table: str | None, dialect: str = DIALECT) -> str:
 
 
 def _cached(key: str) -> list[dict] | None:
-    return read_json(_cache_dir() / f"{key}.json")
+    return read_cached(_cache_dir() / f"{key}.json")
 
 
 def _store(key: str, findings: list[dict]) -> None:
-    write_json(_cache_dir() / f"{key}.json", findings)
+    write_cached(_cache_dir() / f"{key}.json", findings)
 
 
 _linters: dict = {}  # flow-log table names -> a Linter whose FS01 looks for them
@@ -153,38 +154,15 @@ def _sqlfluff(sql: str, tables: tuple[str, ...], dialect: str = DIALECT) -> list
 
 # --- linting the pack and files ---------------------------------------------------------------
 
-def engine_names() -> tuple[str, ...]:
-    """The engines a pack template is rendered and linted for: every registered one."""
-    from ...engines import names
-
-    return names()
-
-
 # Table names that the partition rule looks for in plain .sql files.
 PLAIN_FLOW_LOG_TABLES = DEFAULT_TABLES
-# What a pack template is linted with besides its parameters (`sqlfluff lint`'s flowsql templater too).
-LINT_ACCOUNTS = ("123456789012",)
-
-
-def lint_window():
-    from datetime import date
-
-    from ..params import Window
-
-    return Window(date(2024, 1, 1), date(2024, 1, 7))
-
-
-def lint_target(engine: str):
-    """The tables a pack template is linted against: the names setup and the local engine use."""
-    from ...engines import get
-
-    return get(engine).lint_target()
 
 
 def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     """A pack template: validate its header, then lint it rendered for every engine, with its
     example parameters and with its defaults (an optional block must lint both ways)."""
     from ...errors import FlowsqlError
+    from ...engines import get
     from ..queries import HeaderError, parse_query
     from ..render import RenderLimit, render
 
@@ -194,8 +172,6 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
         return [Finding(str(path), 1, 1, "FS00", str(e).split(": ", 1)[-1])]
     engines_of: dict[tuple, list[str]] = {}  # a finding -> the engines it was found for
     findings: list[Finding] = []
-    from ...engines import get
-
     for engine in engine_names():
         target = lint_target(engine)
         dialect = get(engine).dialect

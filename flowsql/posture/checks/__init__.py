@@ -1,6 +1,6 @@
 """The posture checks: one module per check, its id the module's name, found by discovery.
 
-A check module holds `META` (a `flowsql.posture.CheckMeta`) and `run(facts)`, a pure function of
+A check module holds `META` (a `flowsql.posture.model.CheckMeta`) and `run(facts)`, a pure function of
 the snapshot and the policy (`flowsql.posture.facts.Facts`) that yields `CheckResult`s. Adding a
 check is adding a file here (and its test); there is no list to edit.
 """
@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Callable
 
 from ...errors import FlowsqlError
-from .. import SEVERITIES, CheckMeta
+from ..model import SEVERITIES, CheckMeta
 
 # FRAMEWORK:REQUIREMENT, e.g. CIS-3.0:3.7, AWS-FSBP:EC2.6
 _COMPLIANCE = re.compile(r"^[A-Za-z][A-Za-z0-9.-]*:[A-Za-z0-9.]+$")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import CheckMeta
+from ..model import CheckMeta
 from ..facts import CLOUDWATCH_LOGS, Facts, account_of_arn, region_of_arn
 
 META = CheckMeta(

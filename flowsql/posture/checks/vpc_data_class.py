@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import CheckMeta
+from ..model import CheckMeta
 from ..facts import Facts
 
 META = CheckMeta(

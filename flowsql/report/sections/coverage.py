@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..build import Job
+from ..model import Job
 
 KEY = "coverage"
 TITLE = "Coverage"

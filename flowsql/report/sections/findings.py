@@ -4,14 +4,14 @@ whose format lacks a field it needs, an inventory file it needs) is shown with t
 
 from __future__ import annotations
 
-from ..build import Job
+from ..model import Job
 from ..text import SEVERITY_ORDER
 
 KEY = "findings"
 TITLE = "Findings"
 ORDER = 20
 
-ROWS_SHOWN = 25  # per finding in HTML and Markdown; report.json keeps up to build.MAX_ROWS
+ROWS_SHOWN = 25  # per finding in HTML and Markdown; report.json keeps up to model.MAX_ROWS
 
 
 def _findings(ctx) -> list:

@@ -47,7 +47,7 @@ def build(ctx) -> dict:
         "evaluated": True,
         "counts": counts,
         "checks": [{"id": c.id, "title": c.title, "severity": c.severity, "why": c.why,
-                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.checks()],
+                    "remediation": c.remediation, "compliance": list(c.compliance)} for c in posture.all_checks()],
         "rows": [r.as_dict() for r in rows],
         "design_sheet": sheet,
         "snapshot": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..build import Job
+from ..model import Job
 
 KEY = "trends"
 TITLE = "Trends"

@@ -69,7 +69,7 @@ def _query(in_str: str, fname: str):
 
 
 def _engines(config) -> list[str]:
-    from ..gate import engine_names
+    from ..settings import engine_names
 
     known = engine_names()
     # default: the first registered engine (Athena, whose SQL the pack is written in)
@@ -86,7 +86,7 @@ def renderings(in_str: str, fname: str, config=None) -> list[_Rendering]:
     """Every rendering `flowsql lint` checks a file with: per engine, the example values, then the
     defaults (required parameters from the example; a duplicate left out)."""
     from ....errors import FlowsqlError
-    from ..gate import LINT_ACCOUNTS, lint_target, lint_window
+    from ..settings import LINT_ACCOUNTS, lint_target, lint_window
     from ...params import resolve
     from ...render import context_for
 
