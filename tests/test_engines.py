@@ -24,7 +24,7 @@ def test_every_registered_engine_is_complete():
     for name in engines.names():
         spec = engines.get(name)
         assert spec.name == name and (FLOWSQL / "engines" / name / "__init__.py").is_file()
-        engines.check(spec, f"flowsql.engines.{name}")  # raises EngineError naming what is missing
+        engines.check_engine(spec, f"flowsql.engines.{name}")  # raises EngineError naming what is missing
     assert engines.FALLBACK in engines.names()
 
 
@@ -100,8 +100,8 @@ def _macros_of_every_dispatch(name: str, leave_out=()) -> dict[str, str]:
 def test_a_complete_fake_engine_passes(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     module = _fake_engine(tmp_path, "fake_ok", COMPLETE.format(more=""), _macros_of_every_dispatch("fake"))
-    spec = engines.load(module)
-    engines.check(spec, module)
+    spec = engines.load_engine(module)
+    engines.check_engine(spec, module)
     assert spec.macros() == engines.dispatched_macros()
 
 
@@ -110,7 +110,7 @@ def test_an_engine_without_an_attribute_is_named(tmp_path, monkeypatch):
     body = COMPLETE.format(more="").replace('        dialect = "ansi"\n', "")
     module = _fake_engine(tmp_path, "fake_no_dialect", body, _macros_of_every_dispatch("fake"))
     with pytest.raises(engines.EngineError, match="fake_no_dialect: missing dialect"):
-        engines.load(module)
+        engines.load_engine(module)
 
 
 def test_an_engine_without_a_method_is_named(tmp_path, monkeypatch):
@@ -118,16 +118,16 @@ def test_an_engine_without_a_method_is_named(tmp_path, monkeypatch):
     body = COMPLETE.format(more="").replace("        def read_summary(self, stats):\n            return \"read nothing\"\n", "")
     module = _fake_engine(tmp_path, "fake_no_summary", body, _macros_of_every_dispatch("fake"))
     with pytest.raises(engines.EngineError, match="missing read_summary"):
-        engines.load(module)
+        engines.load_engine(module)
 
 
 def test_an_engine_without_a_dispatched_macro_is_named(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     module = _fake_engine(tmp_path, "fake_no_macro", COMPLETE.format(more=""),
                           _macros_of_every_dispatch("fake", leave_out=("in_block",)))
-    spec = engines.load(module)  # loading reads no macro file (start-up)…
+    spec = engines.load_engine(module)  # loading reads no macro file (start-up)…
     with pytest.raises(engines.EngineError, match=r"no fake__in_block in .*fake_no_macro/macros"):
-        engines.check(spec, module)  # …the check does
+        engines.check_engine(spec, module)  # …the check does
 
 
 def test_an_engine_with_an_option_flowsql_does_not_have_is_named(tmp_path, monkeypatch):
@@ -135,14 +135,14 @@ def test_an_engine_with_an_option_flowsql_does_not_have_is_named(tmp_path, monke
     body = COMPLETE.format(more="").replace('options = ("source",)', 'options = ("source", "bucket")')
     module = _fake_engine(tmp_path, "fake_bad_option", body, _macros_of_every_dispatch("fake"))
     with pytest.raises(engines.EngineError, match="unknown option.*bucket"):
-        engines.load(module)
+        engines.load_engine(module)
 
 
 def test_a_module_without_engine_is_named(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     module = _fake_engine(tmp_path, "fake_empty", "X = 1\n")
     with pytest.raises(engines.EngineError, match="fake_empty has no ENGINE"):
-        engines.load(module)
+        engines.load_engine(module)
 
 
 def _pack(tmp_path: Path, macros: dict[str, str]) -> Path:

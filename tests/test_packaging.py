@@ -29,7 +29,7 @@ def test_wheel_ships_sql_and_glue(tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = ("import flowsql.pack.queries as p, flowsql.engines as e; qs = [q.name for q in p.load_pack()]; "
-            "[e.check(x) for x in e.all_engines()]; print(p.sql_dir().parent.name, len(qs))")
+            "[e.check_engine(x) for x in e.all_engines()]; print(p.sql_dir().parent.name, len(qs))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["flowsql", str(len(list((ROOT / "sql" / "queries").glob("*.sql"))))]

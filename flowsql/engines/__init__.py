@@ -5,7 +5,7 @@ rest of flowsql asks of it: its name, the SQL dialect its rendered SQL is linted
 needs AWS, its own command-line options, how it describes what it read, its macros (the SQL of each
 `dispatch()`ed macro, in `<name>/macros/*.sql`) and a factory that imports its heavy modules (DuckDB,
 pyathena) only when an engine is made. Adding an engine is adding its folder and its name to
-MODULES; `check()` (and tests/test_engines.py) say what an incomplete one lacks.
+MODULES; `check_engine()` (and tests/test_engines.py) say what an incomplete one lacks.
 
 Importing this module imports no engine: `names()` is MODULES, and an engine's light module is
 imported by `get()` the first time it is asked for.
@@ -35,7 +35,7 @@ def get(name: str):
     if name not in MODULES:
         raise UsageError(f"unknown engine {name!r} (known: {', '.join(MODULES)})")
     if name not in _loaded:
-        _loaded[name] = load(f"{__name__}.{name}")
+        _loaded[name] = load_engine(f"{__name__}.{name}")
     return _loaded[name]
 
 
@@ -43,13 +43,13 @@ def all_engines() -> list:
     return [get(n) for n in MODULES]
 
 
-def load(module: str):
+def load_engine(module: str):
     """The ENGINE of an engine package, checked (EngineError when it is incomplete)."""
     spec = getattr(importlib.import_module(module), "ENGINE", None)
     if spec is None:
         raise EngineError(f"engine module {module} has no ENGINE")
     engine = spec() if isinstance(spec, type) else spec
-    check(engine, module, macros=False)  # the macros are the tests' to check: no file read at start-up
+    check_engine(engine, module, macros=False)  # the macros are the tests' to check: no file read at start-up
     return engine
 
 
@@ -94,7 +94,7 @@ class EngineError(Exception):
     """An engine package that lacks something every engine must have (a defect, not a user error)."""
 
 
-def check(engine, module: str = "", *, macros: bool = True) -> None:
+def check_engine(engine, module: str = "", *, macros: bool = True) -> None:
     """Raise EngineError naming what `engine` lacks: an attribute of EngineSpec left unset, a method
     left unimplemented, or a dispatched macro of the shipped pack without `<name>__<macro>` in its
     macros folder."""

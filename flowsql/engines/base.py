@@ -119,7 +119,7 @@ class Engine(Protocol):
 
 class EngineSpec:
     """What flowsql knows of an engine without starting it: each engine package's `ENGINE` is a
-    subclass. `flowsql.engines.check()` names what a subclass leaves unset."""
+    subclass. `flowsql.engines.check_engine()` names what a subclass leaves unset."""
 
     # the engine options of the command line, each with its flag; an engine owns some of them
     OPTIONS = OPTIONS
