@@ -250,3 +250,23 @@ def test_the_athena_profile_is_refused_on_local_but_reports_use_it_for_uploads(t
     # report: --profile is for --upload too, so the local engine takes it (and then needs --source)
     _one_error_line(_invoke("report", "--month", "2025-01", "--engine", "local", "--profile", "p",
                             "--out", tmp_path / "r", env=env), 2, "needs --source")
+
+
+def test_the_json_schemas_list_every_engine():
+    """report.json and case.json name the engine: their schemas must know every registered one (a new
+    engine fails here until they do)."""
+    import json
+
+    def enums(node):
+        if isinstance(node, dict):
+            if "engine" in node and isinstance(node["engine"], dict) and "enum" in node["engine"]:
+                yield node["engine"]["enum"]
+            for v in node.values():
+                yield from enums(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from enums(v)
+
+    for schema in ("report/schema/report.schema.json", "investigate/schema/case.schema.json"):
+        found = list(enums(json.loads((FLOWSQL / schema).read_text())))
+        assert found and all(set(e) == set(engines.names()) for e in found), (schema, found)
