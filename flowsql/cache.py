@@ -1,4 +1,4 @@
-"""Where flowsql keeps what it can recompute: lint results, files already verified.
+"""Where flowsql keeps what it can recompute: renderings, lint results, files already verified.
 
 `$FLOWSQL_CACHE_DIR`, else `$XDG_CACHE_HOME/flowsql`, else `~/.cache/flowsql`. Everything here is
 an optimisation: an unreadable or read-only cache only costs time, never an answer.
@@ -18,6 +18,35 @@ def cache_dir(kind: str) -> Path:
 
 
 MAX_ENTRY_BYTES = 64 << 20
+_digests: dict[tuple[str, ...], str] = {}
+
+
+def source_digest(*folders: Path) -> str:
+    """A digest of every file under `folders` (relative names and bytes, compiled files left out), for
+    the key of entries that any of them can change: a new module or macro counts without being listed.
+    Computed once per process."""
+    key = tuple(str(f) for f in folders)
+    if key not in _digests:
+        import hashlib
+
+        h = hashlib.sha256()
+        for folder in key:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+                for name in sorted(filenames):
+                    if name.endswith((".pyc", ".pyo")):
+                        continue
+                    path = os.path.join(dirpath, name)
+                    h.update(os.path.relpath(path, folder).encode() + b"\0")
+                    try:
+                        with open(path, "rb") as f:
+                            h.update(f.read())
+                    except OSError:
+                        h.update(b"?")
+                    h.update(b"\0")
+            h.update(b"\1")
+        _digests[key] = h.hexdigest()
+    return _digests[key]
 
 
 def read_cached(path: Path):

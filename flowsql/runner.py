@@ -23,7 +23,7 @@ def prepare(query: Query, given: dict[str, str], engine: Engine, window: Window,
     """Render for the engine's tables and lint; LintError (with the findings) stops a bad query."""
     target = engine.target()
     rendered = render(query, given, target, window, accounts=accounts, regions=regions)
-    findings = lint_sql(rendered.sql, str(query.path), flow_log_table=target.flow_logs)
+    findings = lint_sql(rendered.sql, str(query.path), flow_log_table=target.flow_log_tables)
     if findings:
         raise LintError(locate_in_template(findings, query.path, rendered.sql))
     return rendered

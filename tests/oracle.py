@@ -19,13 +19,13 @@ from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
-from flowsql.inventory import FILES, is_lambda_eni
-
 # DESIGN.md's private ranges for lambda-egress, checked after the inventory's VPC CIDRs.
 PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8",
     "fc00::/7", "fe80::/10", "::1/128",
 ))
+# IANA's protocol numbers of the names a `protocol` parameter takes (docs/queries.md).
+PROTOCOL_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "icmpv6": 58}
 
 
 class _NullsLast:
@@ -96,7 +96,10 @@ def _sum(values):
     return sum(values) if values else None
 
 
+# Each inventory file: the top-level key and the id of its items, as the EC2 API's describe-network-interfaces,
+# describe-subnets and describe-vpcs answer (and the AWS CLI writes).
 _ID = {"network-interfaces.json": "NetworkInterfaceId", "subnets.json": "SubnetId", "vpcs.json": "VpcId"}
+_KEY = {"network-interfaces.json": "NetworkInterfaces", "subnets.json": "Subnets", "vpcs.json": "Vpcs"}
 
 
 def _folders(inventory_dir: Path, since: date | None, until: date | None) -> list[Path]:
@@ -116,7 +119,7 @@ def _read(inventory_dir: Path, name: str, since: date | None = None, until: date
     for folder in _folders(inventory_dir, since, until):
         path = folder / name
         if path.exists():
-            for item in json.loads(path.read_text(encoding="utf-8")).get(FILES[name], []):
+            for item in json.loads(path.read_text(encoding="utf-8")).get(_KEY[name], []):
                 items[item.get(_ID[name])] = item
     return list(items.values())
 
@@ -124,6 +127,12 @@ def _read(inventory_dir: Path, name: str, since: date | None = None, until: date
 def _enis(inventory_dir: Path, since: date | None = None, until: date | None = None) -> dict[str, dict]:
     return {e["NetworkInterfaceId"]: e for e in _read(inventory_dir, "network-interfaces.json", since, until)
             if e.get("NetworkInterfaceId")}
+
+
+def is_lambda(eni: dict) -> bool:
+    """docs/queries.md, lambda-egress: a Lambda ENI has the InterfaceType `lambda`, or (ENIs Lambda created
+    before that type existed) a Description starting `AWS Lambda VPC ENI`."""
+    return eni.get("InterfaceType") == "lambda" or str(eni.get("Description") or "").startswith("AWS Lambda VPC ENI")
 
 
 def _eni_ips(eni: dict) -> set[str]:
@@ -170,12 +179,45 @@ class Refused(Exception):
     the field (the exception's argument) that the query needs."""
 
 
-def oracle(name: str, *cases: dict):
-    """Register `fn` as the oracle of query `name`, checked with each parameter set in `cases`."""
+def oracle(name: str, *cases):
+    """Register `fn` as the oracle of query `name`, checked with each parameter set in `cases`: a dict,
+    or a `Picked` whose values come from the generated tree."""
     def register(fn):
         ORACLES[name] = (fn, list(cases) or [{}])
         return fn
     return register
+
+
+class Picked:
+    """A case whose values are picked from the generated records (an ENI id is random per tree, and an
+    address pair is a conversation only if the records have it): `pick(records, inventory_dir)` gives
+    the parameters; `label` names the case in test ids."""
+
+    def __init__(self, label: str, pick):
+        self.label, self.pick = label, pick
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def case_params(case, records, inventory_dir) -> dict:
+    """The parameters of one case of ORACLES for this tree."""
+    return case.pick(records, inventory_dir) if isinstance(case, Picked) else dict(case)
+
+
+def case_id(case) -> str:
+    return str(case) if isinstance(case, Picked) else "-".join(case.values()) or "defaults"
+
+
+def busiest(records, *columns, where=lambda r: True):
+    """The values of `columns` on the most OK records of the whole tree (ties: the smallest), records
+    with a NULL in one of them left out."""
+    counts: dict = defaultdict(int)
+    for r in as_addresses(records):
+        key = tuple(r[c] for c in columns)
+        if r["log_status"] == "OK" and None not in key and where(r):
+            counts[key] += 1
+    return min(counts, key=lambda k: (-counts[k], k))
 
 
 @oracle("top-destinations", {}, {"action": "REJECT", "limit": "25"}, {"action": "ANY", "limit": "1000"})
@@ -248,7 +290,7 @@ def rejects_by_subnet(records, inventory_dir, *, since, until, accounts=None, re
 def lambda_egress(records, inventory_dir, *, since, until, accounts=None, regions=None,
                   limit=100) -> list[dict]:
     lambda_ips = {eni_id: _eni_ips(eni) for eni_id, eni in _enis(inventory_dir, since, until).items()
-                  if is_lambda_eni(eni)}
+                  if is_lambda(eni)}
     vpc_networks = _vpc_networks(inventory_dir, since, until)
     groups: dict = defaultdict(list)
     for r in _selected(records, since, until, accounts, regions):
@@ -306,3 +348,4 @@ import oracle_case  # noqa: E402,F401
 import oracle_diagnose  # noqa: E402,F401
 import oracle_exposure  # noqa: E402,F401
 import oracle_traffic  # noqa: E402,F401
+import oracle_tgw  # noqa: E402,F401

@@ -15,7 +15,8 @@ from collections import defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from oracle import PRIVATE_NETWORKS, _folders, _NullsLast, _selected, _sum, classify, oracle
+from oracle import (PRIVATE_NETWORKS, Picked, _eni_ips, _enis, _folders, _NullsLast, _selected, _sum, busiest,
+                    classify, oracle)
 
 
 def _matcher(kind: str, params: dict):
@@ -147,7 +148,18 @@ def case_cidr(records, inventory_dir, params, *, since, until, accounts=None, re
     return case_rows(records, "cidr", params, _window(since, until, accounts, regions))
 
 
-@oracle("case-eni", {"eni": "eni-0a1b2c3d4e5f60718"})  # real ENIs: tests/test_investigate.py
+def _busiest_eni(region: str, with_addresses: bool):
+    """The ENI on the most records of `region`, and (as investigate gives them) its addresses from the
+    inventory: us-east-1's default format has no flow-direction, so they tell sent from received."""
+    def pick(records, inventory_dir) -> dict:
+        known = _enis(inventory_dir) if with_addresses else None
+        [eni] = busiest(records, "interface_id",
+                        where=lambda r: r["aws_region"] == region and (known is None or r["interface_id"] in known))
+        return {"eni": eni, "addresses": ",".join(sorted(_eni_ips(known[eni])))} if known else {"eni": eni}
+    return Picked(f"busiest-eni-{region}{'-addresses' if with_addresses else ''}", pick)
+
+
+@oracle("case-eni", _busiest_eni("us-east-1", True), _busiest_eni("eu-west-1", False))  # more: test_investigate.py
 def case_eni(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
     return case_rows(records, "eni", params, _window(since, until, accounts, regions))
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from oracle import _NullsLast, _selected, _sum, address, oracle
-from flowsql.pack.params import PROTOCOLS
+from oracle import PROTOCOL_NUMBERS, Picked, _NullsLast, _selected, _sum, address, busiest, oracle
 
 
 def _direction(r, src, dst, port, protocol):
@@ -27,12 +26,23 @@ def _client_ports(direction, rs):
     return []
 
 
-@oracle("conversation", {"src": "10.0.1.5", "dst": "10.0.2.9", "port": "443", "protocol": "tcp"})
+def _busiest_tcp_conversation(records, inventory_dir) -> dict:
+    src, dst, port = busiest(records, "srcaddr", "dstaddr", "dstport", where=lambda r: r["protocol"] == 6)
+    return {"src": src, "dst": dst, "port": str(port), "protocol": "tcp"}
+
+
+def _busiest_ipv6_pair(records, inventory_dir) -> dict:
+    src, dst = busiest(records, "srcaddr", "dstaddr", where=lambda r: ":" in r["srcaddr"])
+    return {"src": src, "dst": dst}
+
+
+@oracle("conversation", Picked("busiest-tcp", _busiest_tcp_conversation),
+        Picked("busiest-ipv6-pair", _busiest_ipv6_pair))
 def conversation(records, inventory_dir, params, **window):
     src, dst = address(params["src"]), address(params["dst"])  # compared as addresses, as the records' are
     port = int(params["port"]) if params.get("port") is not None else None
     p = params.get("protocol")
-    protocol = None if p is None else PROTOCOLS.get(p.lower(), int(p) if p.isdigit() else None)
+    protocol = None if p is None else PROTOCOL_NUMBERS.get(p.lower(), int(p) if p.isdigit() else None)
     groups = defaultdict(list)
     for r in _selected(records, **window):
         if src not in (r["srcaddr"], r["dstaddr"]) and dst not in (r["srcaddr"], r["dstaddr"]):

@@ -10,11 +10,9 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 
-from oracle import PRIVATE_NETWORKS, _inside, _NullsLast, _selected, _sum, oracle
-
-# The protocol names a `list[protocol]` parameter takes (IANA numbers), read here on their own so the
-# oracle does not reuse the parser it checks.
-_PROTOCOL_NAMES = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "icmpv6": 58}
+# PROTOCOL_NUMBERS: the protocol names a `list[protocol]` parameter takes (IANA numbers), read in the
+# oracle on their own so it does not reuse the parser it checks.
+from oracle import PRIVATE_NETWORKS, PROTOCOL_NUMBERS, _inside, _NullsLast, _selected, _sum, oracle
 
 
 def _ints(text: str, names=None) -> set[int]:
@@ -79,7 +77,7 @@ def large_egress_case(records, inventory_dir, params, **window):
 
 @oracle("unusual-protocols", {})
 def unusual_protocols_case(records, inventory_dir, params, **window):
-    return unusual_protocols(records, expected=_ints(params.get("expected", "1,6,17,58"), _PROTOCOL_NAMES),
+    return unusual_protocols(records, expected=_ints(params.get("expected", "1,6,17,58"), PROTOCOL_NUMBERS),
                              **window)
 
 

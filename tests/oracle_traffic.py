@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from oracle import _enis, _NullsLast, _selected, _sum, address, oracle
+from oracle import Picked, _enis, _NullsLast, _selected, _sum, address, busiest, oracle
 
 
 def _order(rows: list[dict], *keys: str, desc: str | None = None) -> list[dict]:
@@ -147,7 +147,7 @@ def address_first_last_seen(records, inventory_dir, params, *, since, until, acc
     return _order(rows, "first_seen", "interface_id")
 
 
-@oracle("eni-timeline", {"eni": "eni-0a1b2c3d4e5f60718"})  # a real ENI: tests/test_oracle_traffic.py
+@oracle("eni-timeline", Picked("busiest-eni", lambda records, _: {"eni": busiest(records, "interface_id")[0]}))
 def eni_timeline(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
     groups: dict = defaultdict(list)
     for r in _selected(records, since, until, accounts, regions):

@@ -228,7 +228,7 @@ def trees(tmp_path_factory):
 
 def _params(g, name):
     """The query's cases, and for the one-address queries an IPv6 address the records spell otherwise."""
-    cases = list(oracle.ORACLES[name][1])
+    cases = [oracle.case_params(case, g.records, g.inventory_dir) for case in oracle.ORACLES[name][1]]
     if name == "top-talkers":  # every pair, IPv6 ones included
         cases.append({"limit": "1000"})
     written = [r["srcaddr"] for r in g.records

@@ -3,6 +3,7 @@
 import gzip
 import os
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -493,24 +494,30 @@ def test_a_template_that_prints_without_end_is_a_finding(tmp_path):
     assert r.exit_code == 1 and "FS02" in r.stdout and "characters of SQL" in r.stdout
 
 
+# A rendering that reaches a bound: which of the two (memory, time) it reaches first depends on the
+# machine's speed and load, and the code promises only that either ends it as one finding.
+A_BOUND = re.compile(r"needs more than [\d,]+ MiB to render|took more than [\d.]+ s to render")
+
+
 @pytest.mark.parametrize("body,needle", [
     ("SELECT '{{ \"x\" * 1000000000 }}' AS x", "more than 1,000,000 items"),  # folded at compile time before
     ("SELECT {{ 2 ** 100000 }} AS x", "power above 64"),
     ("{% for i in range(100001) %}{% endfor %}SELECT 1 AS x", "Range too big"),
     ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}SELECT 1 AS x", "calls itself"),
     ("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
-     "{{ ns.s|length }}SELECT 1 AS x", "MiB to render"),
-    ("{{ ('%02000000000d' % 1)|length }}SELECT 1 AS x", "MiB to render"),
-    ("{{ [1]|batch(300000000, 0)|list|length }}SELECT 1 AS x", "MiB to render"),
+     "{{ ns.s|length }}SELECT 1 AS x", A_BOUND),
+    ("{{ ('%02000000000d' % 1)|length }}SELECT 1 AS x", A_BOUND),
+    ("{{ [1]|batch(300000000, 0)|list|length }}SELECT 1 AS x", A_BOUND),
     ("{{ ((10**64)**64)**2 }}SELECT 1 AS x", "template error"),
 ])
 def test_a_template_that_would_exhaust_memory_or_the_stack_is_a_finding(tmp_path, body, needle):
-    """Bounded in memory as in time: each is one FS02 finding, at once, not a crash or gigabytes."""
+    """Bounded in memory as in time: each is one FS02 finding, not a crash or gigabytes."""
     t = tmp_path / "bad.sql"
     t.write_text("{#-\ntitle: T\ndescription: D\nseverity: info\n-#}\n" + body
                  + " FROM {{ flow_logs }} WHERE {{ window() }}\n")
     r = invoke("lint", t)
-    assert r.exit_code == 1 and "FS02" in r.stdout and needle in r.stdout, r.output
+    assert r.exit_code == 1 and "FS02" in r.stdout, r.output
+    assert (needle.search(r.stdout) if isinstance(needle, re.Pattern) else needle in r.stdout), r.output
     assert "internal error" not in r.output
 
 

@@ -70,6 +70,7 @@ COMPLETE = """
         dialect = "ansi"
         needs_aws = False
         lint_flow_logs = "flow_logs"
+        lint_tgw_flow_logs = "tgw_flow_logs"
         options = ("source",)
         evidence_fields = (("files read", "files", ("files_read", "bytes_read")),)
 

@@ -11,7 +11,7 @@ import json
 import re
 import shlex
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,21 +20,19 @@ from typer.testing import CliRunner
 import oracle
 import oracle_case
 from flowsql.cli import app
-from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.investigate import SCHEMA_PATH
 from flowsql.pack.params import Window
+from test_oracle import PLAIN_SCENARIO, START
 
-START = date(2026, 9, 28)
-ACCOUNTS = ("111122223333", "444455556666")
 SINCE, UNTIL = START + timedelta(days=2), START + timedelta(days=5)
 FILES = ("case.html", "case.md", "case.json")
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    scenario = Scenario(start=START, days=9, accounts=ACCOUNTS, flows_per_day=260, files_per_day=3, seed=11)
-    return generate(tmp_path_factory.mktemp("tree"), scenario)
+def tree(generated_tree):
+    # the traffic of tests/test_oracle.py in AWS's spelling, one tree per session
+    return generated_tree(PLAIN_SCENARIO)
 
 
 def invoke(*args):

@@ -8,13 +8,12 @@ from datetime import timedelta
 import pytest
 
 import oracle
-from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
-from test_oracle import ACCOUNTS, START
+from test_oracle import PLAIN_SCENARIO, START
 
 WINDOW = Window(START, START + timedelta(days=8))
 
@@ -33,10 +32,9 @@ EXTRA_CASES = [
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    # the scenario of tests/test_oracle.py, so both see the same traffic
-    scenario = Scenario(start=START, days=9, accounts=ACCOUNTS, flows_per_day=260, files_per_day=3, seed=11)
-    return generate(tmp_path_factory.mktemp("tree"), scenario)
+def tree(generated_tree):
+    # the traffic of tests/test_oracle.py in AWS's spelling, one tree per session
+    return generated_tree(PLAIN_SCENARIO)
 
 
 def _run(tree, name, params):

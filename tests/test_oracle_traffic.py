@@ -1,37 +1,35 @@
 """The traffic queries against the oracle with addresses and ENIs picked from the generated tree.
 
-tests/test_oracle.py checks every traffic query, but the cases of the queries with a required address
-or ENI are fixed there (an ENI id is random per tree); here the values come from the records, in both
-log formats (us-east-1: default, eu-west-1: custom v5), IPv4 and IPv6.
+tests/test_oracle.py checks every traffic query with one value of a required address or ENI; here more
+values come from the records, in both log formats (us-east-1: default, eu-west-1: custom v5), IPv4 and
+IPv6.
 """
 
 import ipaddress
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from typer.testing import CliRunner
 
 import oracle
 from flowsql.cli import app
-from flowsql.demo.generate import Scenario, generate
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
+from test_oracle import PLAIN_SCENARIO, START
 
-START = date(2026, 9, 28)
-ACCOUNTS = ("111122223333", "444455556666")
 WINDOW = Window(START + timedelta(days=2), START + timedelta(days=5))
 REGIONS = ("us-east-1", "eu-west-1")
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    scenario = Scenario(start=START, days=9, accounts=ACCOUNTS, flows_per_day=260, files_per_day=3, seed=11)
-    return generate(tmp_path_factory.mktemp("tree"), scenario)
+def tree(generated_tree):
+    # the traffic of tests/test_oracle.py in AWS's spelling, one tree per session
+    return generated_tree(PLAIN_SCENARIO)
 
 
 def _run(tree, name, params, w=WINDOW, accounts=(), regions=()):

@@ -38,7 +38,7 @@ def test_query_contract(query, tmp_path):
         for given in (query.example, query.required_example()):
             sql = render(query, given, target, WINDOW, accounts=["123456789012"]).sql
             # lints clean, including the partition-bound rule
-            assert lint_sql(sql, query.name, flow_log_table=target.flow_logs, dialect=engine.dialect) == []
+            assert lint_sql(sql, query.name, flow_log_table=target.flow_log_tables, dialect=engine.dialect) == []
             # parses as Trino (what Athena engine v3 runs)
             sqlglot.parse_one(sql, read="trino")
             assert "2026/10/01" in sql and "2026/10/03" in sql
@@ -59,6 +59,7 @@ def test_the_declared_fields_are_enough(query):
 
     from flowsql.engines.base import PARTITION_COLUMNS
     from flowsql.logs.fields import BY_COLUMN
+    from flowsql.logs.tgw_fields import TGW_BY_COLUMN
     from flowsql.inventory import TABLES
     from flowsql.resources import local_functions_sql
     from flowsql.engines.local.translate import to_duckdb
@@ -66,8 +67,9 @@ def test_the_declared_fields_are_enough(query):
     columns = query.needs.columns
     con = duckdb.connect()
     con.execute(local_functions_sql())
-    cols = [f'"{c}" {BY_COLUMN[c].duckdb_type}' for c in sorted(columns)] + [f"{p} VARCHAR" for p in PARTITION_COLUMNS]
-    con.execute(f"CREATE TABLE flow_logs ({', '.join(cols)})")
+    by_column, table = (TGW_BY_COLUMN, "tgw_flow_logs") if query.table == "tgw" else (BY_COLUMN, "flow_logs")
+    cols = [f'"{c}" {by_column[c].duckdb_type}' for c in sorted(columns)] + [f"{p} VARCHAR" for p in PARTITION_COLUMNS]
+    con.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
     types = {"string": "VARCHAR", "boolean": "BOOLEAN"}
     for table, tcols in TABLES.items():
         con.execute(f"CREATE TABLE inventory_{table} ({', '.join(f'{c} {types[t]}' for c, t in tcols)})")
@@ -130,10 +132,11 @@ def _flow_log_reads(sql: str, table: str = "vpc_flow_logs") -> int:
 @pytest.mark.parametrize("query", PACK, ids=lambda q: q.name)
 def test_athena_reads_the_flow_log_table_once(query):
     """Athena bills every read of the table: a query reads it once (a CTE used twice reads it twice)."""
-    target = Target("athena", flow_logs="flowsql.vpc_flow_logs")
+    target = Target("athena", flow_logs="flowsql.vpc_flow_logs", tgw_flow_logs="flowsql.tgw_flow_logs")
+    table, other = ("tgw_flow_logs", "vpc_flow_logs") if query.table == "tgw" else ("vpc_flow_logs", "tgw_flow_logs")
     for given in (query.example, query.required_example()):
         sql = render(query, given, target, WINDOW, accounts=["123456789012"]).sql
-        assert _flow_log_reads(sql) == 1, sql
+        assert _flow_log_reads(sql, table) == 1 and _flow_log_reads(sql, other) == 0, sql
 
 
 @pytest.mark.parametrize("query", PACK, ids=lambda q: q.name)

@@ -18,6 +18,7 @@ from ..aws import Aws, aws_errors, errors, is_code, map_error
 from ..errors import AwsError, FormatError, UsageError
 from ..logs.fields import BY_COLUMN, LogFormat, parse_header, parse_log_format
 from ..logs.layout import parse_key
+from ..logs.tgw_fields import is_tgw, parse_tgw_log_format
 
 PLAIN_TEXT = "plain-text"
 PARQUET = "parquet"
@@ -43,6 +44,7 @@ class Destination:
     regions: tuple[str, ...] = ()
     verified_against: str | None = None  # s3:// URI of the object whose header matched (setup prints it)
     notes: tuple[str, ...] = ()  # things the user should know (e.g. nothing to verify against)
+    kind: str = "vpc"  # "vpc" | "tgw": Transit Gateway flow logs have a table of their own
 
     @property
     def awslogs_key(self) -> str:
@@ -58,12 +60,13 @@ class Destination:
     def key(self) -> str:
         """What makes two destinations different tables (stored on the table as flowsql.destination)."""
         return (f"{self.location}|{self.file_format}|{'hive' if self.hive else 'plain'}|"
-                f"{'hourly' if self.per_hour else 'daily'}")
+                f"{'hourly' if self.per_hour else 'daily'}" + ("|tgw" if self.kind == "tgw" else ""))
 
     def describe(self) -> str:
         layout = ("Hive-compatible" if self.hive else "plain") + (", per hour" if self.per_hour else "")
         fmt = "default format" if self.log_format.is_default else f"{len(self.log_format.names)}-field format"
-        return f"{self.location} ({self.file_format}, {layout} prefixes, {fmt})"
+        what = "Transit Gateway flow logs, " if self.kind == "tgw" else ""
+        return f"{self.location} ({what}{self.file_format}, {layout} prefixes, {fmt})"
 
 
 def parse_destination_arn(arn: str) -> tuple[str, str]:
@@ -100,6 +103,7 @@ class FlowLogGroup:
     per_hour: bool | None
     flow_log_ids: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()  # regions of the flow logs (DescribeFlowLogs is per region)
+    kind: str = "vpc"  # "vpc" | "tgw"
 
 
 def _is_s3(fl: dict) -> bool:
@@ -117,8 +121,9 @@ def group_flow_logs(items: Iterable[dict], notes: list[str] | None = None) -> li
 
     Flow logs that publish elsewhere (CloudWatch Logs, Firehose) are left out. Several flow logs
     (VPCs, subnets, ENIs) publishing with the same format to the same place share one table.
-    Transit Gateway flow logs, and flow logs whose format names fields flowsql does not know, are
-    left out too, each with a line in `notes`: their records are not VPC flow-log records.
+    Transit Gateway flow logs (ResourceId tgw-… or tgw-attach-…) are groups of their own (`kind`
+    "tgw"): their records have other fields, and their own table. Flow logs whose format names
+    fields flowsql does not know are left out, each with a line in `notes`.
     """
     groups: dict[tuple, dict] = {}
     for fl in items:
@@ -126,13 +131,9 @@ def group_flow_logs(items: Iterable[dict], notes: list[str] | None = None) -> li
             continue
         bucket, prefix = parse_destination_arn(fl["LogDestination"])
         where = f"s3://{bucket}/{prefix + '/' if prefix else ''}"
-        if _is_transit_gateway(fl):
-            if notes is not None:
-                notes.append(f"left out flow log {fl.get('FlowLogId', '?')} of {fl.get('ResourceId', '?')} "
-                             f"({where}): a Transit Gateway flow log, whose records flowsql's VPC tables do not read")
-            continue
+        kind = "tgw" if _is_transit_gateway(fl) else "vpc"
         try:
-            log_format = parse_log_format(fl.get("LogFormat"))
+            log_format = (parse_tgw_log_format if kind == "tgw" else parse_log_format)(fl.get("LogFormat"))
         except FormatError as e:
             if notes is not None:
                 notes.append(f"left out flow log {fl.get('FlowLogId', '?')} of {fl.get('ResourceId', '?')} "
@@ -143,17 +144,17 @@ def group_flow_logs(items: Iterable[dict], notes: list[str] | None = None) -> li
         file_format = opts.get("FileFormat")
         hive = opts.get("HiveCompatiblePartitions")
         per_hour = opts.get("PerHourPartition")
-        k = (bucket, prefix, log_format.names, file_format, hive, per_hour)
-        g = groups.setdefault(k, {"ids": [], "regions": []})
+        k = (bucket, prefix, log_format.names, file_format, hive, per_hour, kind)
+        g = groups.setdefault(k, {"ids": [], "regions": [], "format": log_format})
         g["ids"].append(fl.get("FlowLogId", ""))
         g["regions"].append(fl.get("Region", ""))  # added by describe_s3_flow_logs
     out = []
-    for (bucket, prefix, names, file_format, hive, per_hour), g in groups.items():
-        d = FlowLogGroup(bucket, prefix, LogFormat(names), file_format, hive, per_hour,
+    for (bucket, prefix, names, file_format, hive, per_hour, kind), g in groups.items():
+        d = FlowLogGroup(bucket, prefix, g["format"], file_format, hive, per_hour,
                          tuple(sorted(set(filter(None, g["ids"])))),
-                         tuple(sorted(set(filter(None, g["regions"])))))
+                         tuple(sorted(set(filter(None, g["regions"])))), kind)
         out.append(d)
-    out.sort(key=lambda d: (d.bucket, d.prefix, str(d.file_format), str(d.hive), str(d.per_hour)))
+    out.sort(key=lambda d: (d.kind == "tgw", d.bucket, d.prefix, str(d.file_format), str(d.hive), str(d.per_hour)))
     return out
 
 
@@ -255,7 +256,7 @@ def discover_flow_logs(
             raise UsageError("pass --bucket (and --prefix) when flow-log discovery is off")
         partials = [FlowLogGroup(bucket, prefix_n or "", None, None, None, None)]
     if override is not None:
-        partials = [replace(p, log_format=override) for p in partials]
+        partials = [replace(p, log_format=override) if p.kind == "vpc" else p for p in partials]
 
     s3 = aws.client("s3")
     for b in sorted({p.bucket for p in partials}):
@@ -267,7 +268,23 @@ def discover_flow_logs(
                      default_region=aws.region, verify=verify)
         out.append(d)
     where = sorted({(b, f"{p}/AWSLogs/" if p else "AWSLogs/") for b, p in locations})
-    return Discovered(_merge(out), where, notes)
+    return Discovered(_merge(_apart(out, notes)), where, notes)
+
+
+def _apart(dests: list[Destination], notes: list[str]) -> list[Destination]:
+    """Transit Gateway destinations that share a place with VPC flow logs are left out (with a
+    note): an Athena table reads every file under its location, so neither table could tell the
+    other's files from its own. The local engine tells them apart by their header."""
+    vpc = {d.location for d in dests if d.kind == "vpc"}
+    out = []
+    for d in dests:
+        if d.kind == "tgw" and d.location in vpc:
+            notes.append(f"left out Transit Gateway flow log(s) {', '.join(d.flow_log_ids) or '?'} ({d.location}): "
+                         "they write where VPC flow logs write, and an Athena table reads every file under its "
+                         "location; give them a key prefix of their own (a new flow log) for a table of their own")
+            continue
+        out.append(d)
+    return out
 
 
 def check_bucket(s3, bucket: str, what: str = "bucket") -> None:
@@ -494,7 +511,7 @@ def _resolve(s3, p: FlowLogGroup, wanted_accounts: tuple[str, ...], *, own_accou
             actual = read_header(s3, p.bucket, sample)
         if log_format is None:
             log_format = actual
-        elif actual.names != log_format.names:
+        elif actual.names != log_format.names or is_tgw(actual) != is_tgw(log_format):
             said = ("--log-format says" if format_from_flag else "the flow log's format is")
             fix = ("fix --log-format" if format_from_flag else "pass --log-format to say which is right")
             raise FormatError(
@@ -515,7 +532,7 @@ def _resolve(s3, p: FlowLogGroup, wanted_accounts: tuple[str, ...], *, own_accou
     return Destination(
         bucket=p.bucket, prefix=p.prefix, log_format=log_format, file_format=file_format, hive=hive,
         per_hour=per_hour, flow_log_ids=p.flow_log_ids, accounts=tuple(sorted(accounts)),
-        regions=tuple(sorted(regions)), verified_against=verified, notes=tuple(notes),
+        regions=tuple(sorted(regions)), verified_against=verified, notes=tuple(notes), kind=p.kind,
     )
 
 

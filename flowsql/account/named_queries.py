@@ -24,12 +24,19 @@ def canned_named_queries(cfg: Config) -> list[tuple[str, str, str]]:
     accounts, regions = table.partition_filters()
     window = Window.from_options(None, None)
     day_words = table.day_format.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
+    tgw = cfg.tgw_table()
     out = []
     for q in load_pack():
+        if q.table == "tgw" and tgw is None:  # no Transit Gateway flow-log table to read
+            continue
         # a required parameter (an address, an ENI) takes the query's example value: edit it in the console
         given = q.required_example()
-        sql = render(q, given, target, window, accounts=accounts, regions=regions).sql
-        findings = lint_sql(sql, str(q.path), flow_log_table=target.flow_logs)
+        if q.table == "tgw":  # rendered for the Transit Gateway table's own layout and projection
+            t_accounts, t_regions = tgw.partition_filters()
+            sql = render(q, given, athena_target(cfg, tgw.name), window, accounts=t_accounts, regions=t_regions).sql
+        else:
+            sql = render(q, given, target, window, accounts=accounts, regions=regions).sql
+        findings = lint_sql(sql, str(q.path), flow_log_table=target.flow_log_tables)
         if findings:  # never save a query the gate would refuse to run; a broken pack is an error
             raise FlowsqlError(f"canned query {q.name} rendered for {target.flow_logs} fails lint "
                                f"({findings[0]}); nothing was changed")

@@ -70,6 +70,7 @@ class SetupOptions:
     database: str = defaults.DATABASE
     workgroup: str = defaults.WORKGROUP
     table: str = defaults.TABLE  # further flow-log tables get _2, _3, …
+    tgw_table: str = defaults.TGW_TABLE  # Transit Gateway flow logs' tables, likewise
     scan_limit: int = DEFAULT_SCAN_LIMIT  # bytes; BytesScannedCutoffPerQuery
     results_location: str | None = None  # default s3://flowsql-results-{account}-{region}/results/
     inventory_location: str | None = None  # default: the results bucket's inventory/ folder
@@ -147,7 +148,7 @@ def plan_setup(aws: Aws, destinations: Sequence, options: SetupOptions | None = 
                               ddl=f"CREATE DATABASE IF NOT EXISTS `{o.database}`"))
     existing = _existing_tables(glue, o.database) if db_exists else {}
 
-    names = _table_names(destinations, existing, o.table)
+    names = _table_names(destinations, existing, o.table, o.tgw_table)
     flow_tables = [FlowLogTable.from_destination(names[d.key], d, day_start=o.day_start,
                                                  account_projection=o.account_projection,
                                                  region_projection=o.region_projection)
@@ -348,8 +349,10 @@ def _existing_tables(glue, database: str) -> dict[str, dict]:
     return out
 
 
-def _table_names(destinations: Sequence, existing: dict[str, dict], base: str) -> dict[str, str]:
-    """Destination key -> table name: the table already made for it, else the first free name."""
+def _table_names(destinations: Sequence, existing: dict[str, dict], base: str,
+                 tgw_base: str = "tgw_flow_logs") -> dict[str, str]:
+    """Destination key -> table name: the table already made for it, else the first free name
+    (`tgw_base`, `tgw_base_2`, … for Transit Gateway flow logs)."""
     by_key = {(t.get("Parameters") or {}).get(DESTINATION): n for n, t in existing.items()
               if (t.get("Parameters") or {}).get(MANAGED) == "true"}
     taken = set(existing)
@@ -357,13 +360,16 @@ def _table_names(destinations: Sequence, existing: dict[str, dict], base: str) -
     for d in destinations:
         if d.key in by_key and by_key[d.key] not in out.values():
             out[d.key] = by_key[d.key]
-    n = 1
+    counters = {"vpc": 1, "tgw": 1}
     for d in destinations:
         if d.key in out:
             continue
+        kind = getattr(d, "kind", "vpc")
+        stem = tgw_base if kind == "tgw" else base
         while True:
-            name = base if n == 1 else f"{base}_{n}"
-            n += 1
+            n = counters[kind]
+            name = stem if n == 1 else f"{stem}_{n}"
+            counters[kind] += 1
             if name not in taken and name not in out.values():
                 break
         out[d.key] = name
@@ -394,7 +400,7 @@ def _table_config(t: FlowLogTable, encryption: tuple[str | None, str | None] = (
         hive=t.hive, per_hour=t.per_hour, day_format=day_format(t.hive), accounts=list(t.accounts),
         regions=list(t.regions), account_projection=t.resolved_account_projection,
         region_projection=t.resolved_region_projection, day_start=t.day_start.isoformat(),
-        sse=encryption[0], kms_key=encryption[1],
+        sse=encryption[0], kms_key=encryption[1], kind=t.kind,
     )
 
 

@@ -158,13 +158,14 @@ class FlowLogTable:
     region_projection: str | None = None
     day_start: date = DEFAULT_DAY_START
     destination_key: str = ""
+    kind: str = "vpc"  # "vpc" | "tgw" (Transit Gateway flow logs: their own fields, same layout)
 
     @classmethod
     def from_destination(cls, name: str, dest, **kw) -> "FlowLogTable":
         columns = tuple((f.column, f.athena_type) for f in dest.log_format.fields)
         return cls(name=name, location=dest.location, columns=columns, file_format=dest.file_format,
                    hive=dest.hive, per_hour=dest.per_hour, accounts=tuple(dest.accounts),
-                   regions=tuple(dest.regions), destination_key=dest.key, **kw)
+                   regions=tuple(dest.regions), destination_key=dest.key, kind=getattr(dest, "kind", "vpc"), **kw)
 
     @property
     def resolved_account_projection(self) -> str:
@@ -215,7 +216,8 @@ def flow_log_spec(database: str, t: FlowLogTable) -> TableSpec:
 
     serde, serde_params, delimited = _row_format(storage)
     return TableSpec(
-        database=database, name=t.name, description=d["description"].format(location=t.location),
+        database=database, name=t.name,
+        description=d["tgw_description" if t.kind == "tgw" else "description"].format(location=t.location),
         columns=t.columns, partition_keys=tuple(keys), location=t.location, serde=serde,
         serde_parameters=serde_params, input_format=storage["input_format"],
         output_format=storage["output_format"], parameters=params, delimited=delimited,

@@ -85,6 +85,15 @@ def diagnose_cmd(
                     for p in d.path], OutputFormat.table,
                    title=f"path (the configuration in {snap['folder']}, {snap['day']}): cause {d.cause['kind']}")
         out("")
+    if d.transit_gateway is not None:
+        from ..diagnose.tgw import QUERY as TGW_QUERY
+
+        tcols = ["direction", "tgw_id", "tgw_attachment_id", "flow_direction", "flows", "packets",
+                 "packets_lost_no_route", "packets_lost_blackhole", "packets_lost_mtu_exceeded",
+                 "packets_lost_ttl_expired"]
+        print_rows(tcols, [tuple(r.get(c) for c in tcols) for r in d.transit_gateway["evidence"]], OutputFormat.table,
+                   title=f"transit gateways (the {TGW_QUERY} query)")
+        out("")
     columns = ["direction", "interface_id", "action", "protocol", "port", "flow_direction", "tcp_flags", "flows",
                "packets", "bytes", "first_seen", "last_seen"]
     print_rows(columns, [tuple(r.get(c) for c in columns) for r in d.evidence], OutputFormat.table,

@@ -84,7 +84,7 @@ def render_cmd(
                          "for --engine athena (after `flowsql setup`)")
     target = spec.render_target(options)
     rendered = render(q, parse_assignments(param or []), target, w, accounts=accounts, regions=regions)
-    findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_logs, dialect=spec.dialect)
+    findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_log_tables, dialect=spec.dialect)
     if findings:
         raise LintError(locate_in_template(findings, q.path, rendered.sql))
     if explain:

@@ -65,6 +65,10 @@ class Generated:
     inventory_dir: Path  # network-interfaces.json, subnets.json, vpcs.json
     records: list[dict]  # every record written, in file order (empty with keep_records=False)
     files: list[Path]  # every .log.gz written, header-only ones included
+    # Transit Gateway flow logs (Scenario.transit_gateways): their records (the TGW table's columns)
+    # and files, kept apart from the VPC flow logs' above
+    tgw_records: list[dict] = field(default_factory=list)
+    tgw_files: list[Path] = field(default_factory=list)
 
 
 def _default_regions() -> dict[str, str]:
@@ -87,6 +91,9 @@ class Scenario:
     # IPv6 addresses written in other spellings than AWS's RFC 5952 form, half of the time (upper case,
     # leading zeros, no `::`): a writer other than AWS may, and the same address must still match
     ipv6_spellings: bool = False
+    # transit gateways per region, each attached to every VPC of the region and a VPN, with their flow
+    # logs beside the VPC flow logs (generate_tgw.py); 0 writes none
+    transit_gateways: int = 0
 
 
 def demo_scenario(today: date | None = None) -> Scenario:
@@ -155,7 +162,13 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
                         pending.pop(0).result()
         for p in pending:
             p.result()
-    return Generated(root=out_dir, inventory_dir=inventory_dir, records=records, files=files)
+    generated = Generated(root=out_dir, inventory_dir=inventory_dir, records=records, files=files)
+    if scenario.transit_gateways:
+        from .generate_tgw import generate_tgw
+
+        tgw = generate_tgw(out_dir, topologies, scenario, keep_records=keep_records)
+        generated.tgw_records, generated.tgw_files = tgw.records, tgw.files
+    return generated
 
 
 def _check(s: Scenario) -> None:
@@ -166,6 +179,8 @@ def _check(s: Scenario) -> None:
     bad = [a for a in s.accounts if not (len(a) == 12 and a.isdigit())]
     if bad:
         raise ValueError(f"account ids are 12 digits: {bad}")
+    if not 0 <= s.transit_gateways <= 4:
+        raise ValueError("a scenario has 0 to 4 transit gateways per region")
     if len(s.accounts) * len(s.regions) > _MAX_TOPOLOGIES:
         raise ValueError(f"at most {_MAX_TOPOLOGIES} account×region pairs")
 

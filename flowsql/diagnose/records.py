@@ -63,10 +63,14 @@ class Diagnosis:
     cause: dict | None = None
     path: list[dict] | None = None
     configuration: dict | None = None
+    # the transit gateways' records of the conversation (diagnose/tgw.py): {"evidence": rows, "cause"?}
+    transit_gateway: dict | None = None
 
     def to_dict(self) -> dict:
         doc = {"verdict": self.verdict, "direction": self.direction, "explanation": self.explanation,
                "next_steps": list(self.next_steps), "evidence": self.evidence, "sql": self.sql}
+        if self.transit_gateway is not None:
+            doc["transit_gateway"] = self.transit_gateway
         if self.configuration is not None:
             doc.update(cause=self.cause, path=self.path, configuration=self.configuration)
         return doc
@@ -110,6 +114,9 @@ def diagnose(engine: Engine, window: Window, *, src: str, dst: str, port=None, p
                 port=int(port) if port is not None else None, protocol=_protocol(protocol),
                 inventory=inventory)
     d.sql, d.stats = result.rendered.sql, result.result.stats
+    from . import tgw  # Transit Gateway flow logs: drops that VPC flow logs cannot show
+
+    tgw.explain(d, tgw.evidence(engine, window, given, accounts=accounts, regions=regions))
     if inventory is not None and getattr(inventory, "directory", None) is not None:
         from .configuration import configure
 

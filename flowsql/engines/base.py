@@ -34,11 +34,18 @@ class Target:
 
     engine: str  # an engine's name (flowsql.engines.names()): whose dispatched macros render
     flow_logs: str = "flow_logs"  # (qualified) name of the flow-log table or view
+    # (qualified) name of the Transit Gateway flow-log table or view (queries with `table: tgw`)
+    tgw_flow_logs: str = "tgw_flow_logs"
     columns: frozenset[str] = ALL_COLUMNS  # flow-log columns present in that table
     # strftime pattern of the `day` partition values; lexicographic order must equal date order.
     day_format: str = "%Y/%m/%d"
     # logical inventory table ("enis", "eni_ips", "subnets", "vpc_cidrs") -> (qualified) table name
     inventory: dict[str, str] = field(default_factory=default_inventory_names)
+
+    @property
+    def flow_log_tables(self) -> tuple[str, str]:
+        """Every flow-log table a template may read: the partition rule bounds each of them."""
+        return (self.flow_logs, self.tgw_flow_logs)
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class EngineSpec:
     OPTIONS = OPTIONS
     FLAGS = FLAGS
     # what every engine sets, and the methods it implements
-    REQUIRED = ("name", "title", "dialect", "needs_aws", "lint_flow_logs", "evidence_fields")
+    REQUIRED = ("name", "title", "dialect", "needs_aws", "lint_flow_logs", "lint_tgw_flow_logs", "evidence_fields")
     METHODS = ("create", "render_target", "read_summary", "set_up", "unready")
 
     name: str = ""  # the --engine value and its folder's name
@@ -134,6 +141,7 @@ class EngineSpec:
     needs_aws: bool | None = None  # does a run reach AWS (a schedule then needs credentials)
     needs_setup: bool = False  # does it run on the settings `flowsql setup` saves (set_up())
     lint_flow_logs: str = ""  # the flow-log table a pack template is linted against
+    lint_tgw_flow_logs: str = ""  # and the Transit Gateway flow-log table
     options: tuple[str, ...] = ()  # the engine options (OPTIONS) that belong to it
     selected_by: tuple[str, ...] = ()  # options that choose it when --engine is not given
     # what the report's and a case's evidence show of a query's run: (label, kind, keys), kind one
@@ -188,7 +196,7 @@ class EngineSpec:
 
     def lint_target(self) -> Target:
         """The tables a pack template is linted against."""
-        return Target(self.name, flow_logs=self.lint_flow_logs)
+        return Target(self.name, flow_logs=self.lint_flow_logs, tgw_flow_logs=self.lint_tgw_flow_logs)
 
     def macros_dir(self) -> Path:
         """The engine's dispatched macros: `<name>__<macro>` in macros/*.sql beside its module."""

@@ -17,7 +17,10 @@ from .params import ParamSpec
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _HEADER = re.compile(r"\A\s*\{#-?(?P<body>.*?)-?#\}", re.S)
 _HEADER_KEYS = {"title", "description", "severity", "tags", "compliance", "parameters", "semantics", "example",
-                "needs", "without", "why", "remediation", "columns"}
+                "needs", "without", "why", "remediation", "columns", "table"}
+# The flow-log table a query reads (`table:` in the header): VPC flow logs unless it says `tgw`, the
+# Transit Gateway flow logs' own table (their records have other fields; the two are never mixed).
+TABLES = ("vpc", "tgw")
 # What a result column may be declared as (`columns:` in the header), beyond what its SQL type says:
 # how a human-readable output shows it (output.as_declared). JSON and CSV keep the value as it is.
 COLUMN_TYPES = {"unix_seconds": "a time in Unix seconds, shown as ISO 8601 UTC (2026-11-03T14:00:00Z) in tables "
@@ -52,9 +55,7 @@ class Needs:
 
     @property
     def columns(self) -> frozenset[str]:
-        from ..logs.fields import BY_NAME
-
-        return frozenset(BY_NAME[f].column for f in self.fields)
+        return frozenset(f.replace("-", "_") for f in self.fields)
 
     def missing_fields(self, fmt_names) -> list[str]:
         have = set(fmt_names)
@@ -62,8 +63,12 @@ class Needs:
 
 
 def _needs(path: Path, meta: dict) -> Needs:
-    from ..logs.fields import BY_COLUMN, BY_NAME
     from ..inventory import FILES
+
+    if meta.get("table") == "tgw":  # a Transit Gateway query names the Transit Gateway fields
+        from ..logs.tgw_fields import TGW_BY_COLUMN as BY_COLUMN, TGW_BY_NAME as BY_NAME
+    else:
+        from ..logs.fields import BY_COLUMN, BY_NAME
 
     stems = [n.removesuffix(".json") for n in FILES]
     raw = meta.get("needs") or {}
@@ -107,6 +112,7 @@ class Query:
     why: str = ""  # why its rows matter (findings)
     remediation: str = ""  # what to do about them (findings)
     columns: dict = field(default_factory=dict)  # result column -> one of COLUMN_TYPES (`columns:` in the header)
+    table: str = "vpc"  # one of TABLES: the flow-log table it reads
 
     def required_example(self) -> dict:
         """The example's values of the required parameters only: the query with its defaults."""
@@ -134,6 +140,7 @@ class Query:
             "compliance": list(self.compliance),
             "needs": {"fields": list(self.needs.fields), "inventory": list(self.needs.inventory)},
             "columns": dict(self.columns),
+            "table": self.table,
             "parameters": [
                 {
                     "name": p.name,
@@ -217,6 +224,9 @@ def parse_query(path: Path) -> Query:
     for p in params:
         if p.required and p.name not in example:
             raise HeaderError(f"{path}: required parameter {p.name} needs a value in `example` (lint renders with it)")
+    table = meta.get("table", "vpc")
+    if table not in TABLES:
+        raise HeaderError(f"{path}: table must be one of {', '.join(TABLES)} (the flow-log table the query reads)")
     columns = meta.get("columns") or {}
     if not isinstance(columns, dict):
         raise HeaderError(f"{path}: columns must map result column names to a type ({', '.join(COLUMN_TYPES)})")
@@ -240,6 +250,7 @@ def parse_query(path: Path) -> Query:
         why=" ".join(str(meta.get("why") or "").split()),
         remediation=" ".join(str(meta.get("remediation") or "").split()),
         columns={str(c): str(k) for c, k in columns.items()},
+        table=table,
     )
 
 

@@ -26,7 +26,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 # Names a template may use besides its parameters (given by the renderer, not the user).
 CONTEXT_NAMES = frozenset({
-    "engine", "flow_logs", "columns", "window_since", "window_until", "window_start_second", "window_end_second",
+    "engine", "flow_logs", "tgw_flow_logs", "columns", "window_since", "window_until", "window_start_second", "window_end_second",
     "accounts", "regions", "col",
     "cidr", "column", "dispatch", *(f"inventory_{t}" for t in INVENTORY_TABLES),
 })
@@ -155,6 +155,7 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
         "dispatch": jinja2.pass_context(_dispatch),
         "engine": target.engine,
         "flow_logs": col(target.flow_logs),
+        "tgw_flow_logs": col(target.tgw_flow_logs),
         **{f"inventory_{k}": col(v) for k, v in target.inventory.items()},
         "columns": sorted(target.columns),
         "window_since": day(window.since),
@@ -331,13 +332,16 @@ def _tidy(sql: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent  # flowsql/
+
+
 def render(query: Query, given: dict[str, str], target: Target, window: Window, *, accounts=(),
            regions=(), root: Path | None = None) -> Rendered:
     """Parse the user's parameters against the query's declaration and render it for `target`.
 
-    Renderings are cached by everything they depend on (the template's and macros' text, the
-    parameters' SQL literals, the target, the window, the filters, this module's own code), so a
-    query rendered once before does not even import Jinja."""
+    Renderings are cached by everything they depend on (the template, the macros, the parameters'
+    SQL literals, the target, the window, the filters, the code of the pack, the engines and the
+    fields, Jinja's version), so a query rendered once before does not even import Jinja."""
     from ..cache import cache_dir, read_cached, write_cached
 
     values = resolve(list(query.parameters), given)
@@ -355,6 +359,8 @@ def _render_key(query: Query, values: dict, target: Target, window: Window, acco
     import hashlib
 
     from .. import __version__
+    from ..cache import source_digest
+    from ..engines.local.translate import package_version
 
     h = hashlib.sha256()
 
@@ -363,15 +369,15 @@ def _render_key(query: Query, values: dict, target: Target, window: Window, acco
         h.update(b"\0")
 
     part(__version__)
-    part(Path(__file__).read_bytes())
+    # everything a rendering can depend on, whole folders rather than a list that forgets a new file:
+    # this package (the renderer, parameters, headers), the engines' and the fields' code, the macros
+    part(source_digest(_PACKAGE / "pack", _PACKAGE / "engines", _PACKAGE / "logs", Path(root, "macros")))
+    part(package_version("jinja2"))
     part(query.path.read_bytes())
-    for macro in [*sorted(Path(root, "macros").glob("*.sql")), *engine_macro_files(target.engine)]:
-        part(macro.name)
-        part(macro.read_bytes())
     for name in sorted(values):
         part(name)
         part(None if values[name] is None else values[name].sql)
-    part(repr((target.engine, target.flow_logs, sorted(target.columns), target.day_format,
+    part(repr((target.engine, target.flow_logs, target.tgw_flow_logs, sorted(target.columns), target.day_format,
                sorted(target.inventory.items()), window.since, window.until, window_end_second(window),
                list(accounts), list(regions))))
     return h.hexdigest()

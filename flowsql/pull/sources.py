@@ -38,7 +38,8 @@ def discover_sources(aws, regions: list[str], accounts: tuple[str, ...]) -> tupl
             fid = fl.get("FlowLogId", "?")
             if _is_transit_gateway(fl):
                 notes.append(f"left out flow log {fid} of {fl.get('ResourceId', '?')}: a Transit Gateway flow log, "
-                             "whose records flowsql does not read")
+                             "which pull does not copy (`aws s3 sync` its files into the tree: the local engine "
+                             "reads them into tgw_flow_logs)")
                 continue
             if kind == "s3" and fl.get("LogDestination"):
                 try:

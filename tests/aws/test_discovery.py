@@ -282,26 +282,9 @@ def _tgw_flow_log(boto, bucket):
     return resp["FlowLogIds"][0]
 
 
-def test_a_transit_gateway_flow_log_is_left_out_with_a_note(boto, aws):
-    fl = make_flow_log(boto, "vpc-logs")
-    put_text_log(boto, "vpc-logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
-    tgw = _tgw_flow_log(boto, "tgw-logs")
-    found = discover_flow_logs(aws)
-    assert [d.bucket for d in found] == ["vpc-logs"]
-    assert len(found.notes) == 1 and tgw in found.notes[0] and "Transit Gateway" in found.notes[0]
-    # its bucket still counts as a flow-log location flowsql never writes to
-    assert ("tgw-logs", "AWSLogs/") in found.flow_log_locations
-
-
 def test_a_flow_log_the_options_leave_out_is_never_parsed(boto, aws):
     fl = make_flow_log(boto, "vpc-logs")
     put_text_log(boto, "vpc-logs", log_key("", ACCOUNT, REGION, date(2024, 3, 5), fl), " ".join(DEFAULT_FIELDS))
     _tgw_flow_log(boto, "tgw-logs")
     found = discover_flow_logs(aws, bucket="vpc-logs")
     assert [d.bucket for d in found] == ["vpc-logs"] and found.notes == ()
-
-
-def test_only_a_transit_gateway_flow_log_says_why_nothing_is_set_up(boto, aws):
-    _tgw_flow_log(boto, "tgw-logs")
-    with pytest.raises(UsageError, match="no VPC flow log to set up: left out .*Transit Gateway"):
-        discover_flow_logs(aws)

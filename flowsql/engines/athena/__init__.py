@@ -13,6 +13,7 @@ class Athena(EngineSpec):
     needs_aws = True
     needs_setup = True
     lint_flow_logs = f"{defaults.DATABASE}.{defaults.TABLE}"  # the names setup gives by default
+    lint_tgw_flow_logs = f"{defaults.DATABASE}.{defaults.TGW_TABLE}"
     options = ("table", "profile")
     evidence_fields = (("execution id", "text", ("execution_id",)), ("workgroup", "text", ("workgroup",)),
                        ("data scanned", "bytes", ("data_scanned_bytes",)), ("cost", "usd", ("cost_usd",)))

@@ -50,6 +50,7 @@ class TableConfig:
     # grants kms:Decrypt on it.
     sse: str | None = None
     kms_key: str | None = None
+    kind: str = "vpc"  # "vpc" | "tgw": a Transit Gateway flow-log table (queries with `table: tgw`)
 
     def partition_filters(self, accounts=(), regions=()) -> tuple[list[str], list[str]]:
         """The account/region filters a query over this table sends. An `injected` column must be
@@ -83,13 +84,17 @@ class Config:
         """The named flow-log table, or the default (first) one."""
         if not self.tables:
             raise UsageError("the flowsql config names no flow-log table; run `flowsql setup`")
-        if name is None:
-            return self.tables[0]
+        if name is None:  # the first VPC flow-log table (a config of Transit Gateway tables only: the first)
+            return next((t for t in self.tables if t.kind != "tgw"), self.tables[0])
         for t in self.tables:
             if t.name == name:
                 return t
         raise UsageError(f"no flow-log table {name!r} in the flowsql config "
                          f"(known: {', '.join(t.name for t in self.tables)})")
+
+    def tgw_table(self) -> TableConfig | None:
+        """The first Transit Gateway flow-log table, or None when setup made none."""
+        return next((t for t in self.tables if t.kind == "tgw"), None)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -114,11 +119,14 @@ def athena_target(config: Config | None, table: str | None = None):
 
     if config is None:
         return Target(engine="athena", flow_logs=f"{defaults.DATABASE}.{defaults.TABLE}",
+                      tgw_flow_logs=f"{defaults.DATABASE}.{defaults.TGW_TABLE}",
                       inventory=default_inventory_names(f"{defaults.DATABASE}."))
     t = config.table(table)
     db = config.database
     inventory = config.inventory or default_inventory_names()
+    tgw = t if t.kind == "tgw" else config.tgw_table()
     return Target(engine="athena", flow_logs=f"{db}.{t.name}", columns=frozenset(t.columns),
+                  tgw_flow_logs=f"{db}.{tgw.name if tgw else 'tgw_flow_logs'}",
                   day_format=t.day_format, inventory={k: f"{db}.{v}" for k, v in inventory.items()})
 
 

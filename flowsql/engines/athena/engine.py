@@ -71,16 +71,25 @@ class AthenaEngine:
         log format) must hold every field the query reads, the inventory tables must have been
         uploaded if it joins them, and the window must be one partition projection can plan.
         UsageError otherwise; notes for optional inputs."""
-        if window is not None:
-            check_partitions(self.table, window, accounts, regions)
         from ...logs.fields import BY_COLUMN
+        from ...logs.tgw_fields import TGW_BY_COLUMN
         from ...inventory.documents import check_inventory
 
-        have = {BY_COLUMN[c].name for c in self.table.columns if c in BY_COLUMN}
+        table, by_column = self.table, BY_COLUMN
+        if getattr(query, "table", "vpc") == "tgw":  # the Transit Gateway flow logs' own table
+            by_column = TGW_BY_COLUMN
+            table = self.table if self.table.kind == "tgw" else self.config.tgw_table()
+            if table is None:
+                raise UsageError(f"{query.name} reads Transit Gateway flow logs, and the flowsql config names no "
+                                 "table of them; `flowsql setup` makes one when it finds a transit gateway's flow "
+                                 "log in S3")
+        if window is not None:
+            check_partitions(table, window, accounts, regions)
+        have = {by_column[c].name for c in table.columns if c in by_column}
         missing = query.needs.missing_fields(have)
         if missing:
             raise UsageError(f"{query.name} needs field(s) {', '.join(missing)}, which table "
-                             f"{self.config.database}.{self.table.name} does not have (its flow logs' format "
+                             f"{self.config.database}.{table.name} does not have (its flow logs' format "
                              "lacks them); add them to the flow log's format, or query another table with --table")
         present = {"network-interfaces", "subnets", "vpcs"} if self.config.inventory_synced else set()
         self.notes = check_inventory(query.name, query.needs, present, upload_hint=True)

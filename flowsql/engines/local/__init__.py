@@ -14,6 +14,7 @@ class Local(EngineSpec):
     dialect = "athena"
     needs_aws = False
     lint_flow_logs = "flow_logs"
+    lint_tgw_flow_logs = "tgw_flow_logs"  # the views the engine makes (engine.py, tgw.py)
     options = ("source", "inventory", "skip_bad_files")
     selected_by = ("source",)
     evidence_fields = (("files read", "files", ("files_read", "bytes_read")),)

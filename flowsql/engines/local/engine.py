@@ -5,8 +5,9 @@ read it is checked in full, once (engines/integrity.py): a file that cannot be r
 the query with its name, or with --skip-bad-files is left out and named. Files of one tree may have
 different log formats (text or Parquet); each is read by its own header or schema, and the view
 `flow_logs` has every field of versions 2-8 (NULL where a file's format lacks it) plus the
-partition columns. A query that needs fields some files lack runs on the others and names them;
-when no file can answer, it is refused. Nothing under the request is passed over in silence.
+partition columns; Transit Gateway flow-log files have their own view (tgw.py). A query that needs
+fields some files lack runs on the others and names them; when no file can answer, it is refused.
+Nothing under the request is passed over in silence.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ...resources import local_functions_sql
 from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb
 from .integrity import ADDRESS_FIELDS, Checked, excerpt, forget, sql_path, verify
+from . import tgw
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
 # The partition of a row, read back from its file's path (plain or Hive-compatible layout). DuckDB
@@ -70,7 +72,11 @@ class LocalEngine:
         needs = query.needs
         self._notes = check_inventory(query.name, needs, self.inventory.present, self.inventory.directory,
                                       folders=self.inventory.folders)
-        checked = self._check_files()
+        # a query reads one kind of flow log (its header's `table:`): the other kind is left out
+        vpc_files, tgw_files = tgw.split(self._check_files())
+        checked = tgw_files if query.table == "tgw" else vpc_files
+        if query.table != "tgw" and tgw_files:
+            self._notes.append(tgw.left_out_note(len(tgw_files)))
         usable, left_out = [], []
         for c in checked:
             missing = needs.missing_fields(c.fmt.names)
@@ -135,6 +141,9 @@ class LocalEngine:
             if rows:
                 marks = ", ".join("?" for _ in cols)
                 session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
+        files, tgw_files = tgw.split(files)
+        if "tgw_flow_logs" in named:
+            session.run(tgw.view_sql(tgw_files, self._duck_path, _PARTITION_RE))
         groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)
         for c in files:
             groups[(c.file.kind, c.fmt, c.canonical)].append(self._duck_path(c.file.path))

@@ -35,7 +35,8 @@ from pathlib import Path
 
 from ...cache import cache_dir, read_cached, write_cached
 from ...errors import FormatError
-from ...logs.fields import BY_COLUMN, BY_NAME, FIELDS, LogFormat, parse_header
+from ...logs.fields import BY_COLUMN, FIELDS, LogFormat, parse_header
+from ...logs.tgw_fields import MARKER_COLUMNS, TGW_BY_COLUMN, TgwFormat
 from ...logs.layout import LogFile
 
 RULES_VERSION = 3  # bump when what "verified" means changes: older cache entries are ignored
@@ -362,16 +363,19 @@ def check_parquet(session, path: str) -> LogFormat:
             "max(TRY_CAST(stats_max_value AS HUGEINT)) FROM parquet_metadata(?) GROUP BY path_in_schema", [path])
     except duckdb().Error as e:
         raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
-    unknown = [n for n, _ in schema if n not in BY_COLUMN]
+    # a Transit Gateway flow log's columns (resource_type, tgw_id, …) are read by its own table
+    tgw = any(n in MARKER_COLUMNS for n, _ in schema)
+    by_column = TGW_BY_COLUMN if tgw else BY_COLUMN
+    unknown = [n for n, _ in schema if n not in by_column]
     if unknown:
         raise DataProblem(f"Parquet columns that are no flow-log field: {', '.join(unknown)}")
     if not schema:
         raise DataProblem("a Parquet file with no columns")
     wrong = [f"{n} is {t}" for n, t in schema
-             if _PARQUET_PHYSICAL.get(t or "", "?") != BY_COLUMN[n].kind]
+             if _PARQUET_PHYSICAL.get(t or "", "?") != by_column[n].kind]
     if wrong:
         raise DataProblem(f"Parquet column types differ from the flow-log types: {'; '.join(wrong)}")
-    numeric = [n for n, _ in schema if BY_COLUMN[n].kind != "string"]
+    numeric = [n for n, _ in schema if by_column[n].kind != "string"]
     known = {c: (lo, hi) for c, lo, hi in stats}
     blind = [n for n in numeric if None in known.get(n, (None, None))]
     if blind:  # a writer that kept no statistics: the columns themselves are read
@@ -382,15 +386,15 @@ def check_parquet(session, path: str) -> LogFormat:
             raise DataProblem(f"not a readable Parquet file ({excerpt(str(e).splitlines()[0], 120)})") from None
         known.update({n: (row[2 * i], row[2 * i + 1]) for i, n in enumerate(blind)})
     stats = [(c, lo, hi) for c, (lo, hi) in known.items()]
-    negative = [c for c, lo, _ in stats if lo is not None and lo < 0 and c in BY_COLUMN
-                and BY_COLUMN[c].kind != "string"]
+    negative = [c for c, lo, _ in stats if lo is not None and lo < 0 and c in by_column
+                and by_column[c].kind != "string"]
     if negative:
         raise DataProblem(f"negative values in {', '.join(negative)} (flow-log numbers are unsigned)")
-    too_big = [f"{c} up to {hi}" for c, _, hi in stats if c in BY_COLUMN and hi is not None
-               and BY_COLUMN[c].name in FIELD_MAX and hi > FIELD_MAX[BY_COLUMN[c].name]]
+    too_big = [f"{c} up to {hi}" for c, _, hi in stats if c in by_column and hi is not None
+               and by_column[c].name in FIELD_MAX and hi > FIELD_MAX[by_column[c].name]]
     if too_big:
         raise DataProblem(f"values beyond their field's range: {', '.join(too_big)}")
-    return LogFormat(tuple(BY_COLUMN[n].name for n, _ in schema))
+    return (TgwFormat if tgw else LogFormat)(tuple(by_column[n].name for n, _ in schema))
 
 
 def check_parquet_addresses(session, files: list[tuple[str, LogFormat]]) -> tuple[dict[str, str], set[str]]:
@@ -467,13 +471,16 @@ class _Cache:
         entry = self._folder(path.parent).get(path.name)
         if not isinstance(entry, list) or len(entry) != 6 or stamp is None or entry[:4] != stamp:
             return None
-        try:
-            return LogFormat(tuple(entry[4].split())), entry[5] is True
-        except (AttributeError, IndexError):
+        try:  # the header read again: a Transit Gateway file's format is no VPC one
+            return parse_header(entry[4]), entry[5] is True
+        except (AttributeError, IndexError, FormatError):
             return None
 
     def put(self, path: Path, stamp, fmt: LogFormat, canonical: bool) -> None:
-        if stamp is None or any(n not in BY_NAME for n in fmt.names):
+        try:
+            if stamp is None or parse_header(fmt.header()) != fmt:
+                return
+        except FormatError:
             return
         self._folder(path.parent)[path.name] = [*stamp, fmt.header(), bool(canonical)]
         self.dirty.add(path.parent)

@@ -21,7 +21,7 @@ CODE = "FS01"
 NAME = "flowsql.partition_bound"  # sqlfluff's name of the rule: its config section is rules:<NAME>
 # the names `flowsql lint FILE` looks for, and the plugin's default (plugin_default_config.cfg):
 # `flowsql setup` names further flow-log tables vpc_flow_logs_2, _3, …
-DEFAULT_TABLES = ("flow_logs", "vpc_flow_logs", "vpc_flow_logs_*")
+DEFAULT_TABLES = ("flow_logs", "vpc_flow_logs", "vpc_flow_logs_*", "tgw_flow_logs", "tgw_flow_logs_*")
 
 
 @dataclass(frozen=True)
