@@ -86,6 +86,7 @@ class Aws:
     profile: str | None = None
     _clients: dict = field(default_factory=dict, repr=False)
     _account: str | None = field(default=None, repr=False)
+    _region: str | None = field(default=None, repr=False)  # another region than the session's (`at`)
 
     @classmethod
     def connect(cls, profile: str | None = None, region: str | None = None) -> "Aws":
@@ -93,7 +94,12 @@ class Aws:
 
     @property
     def region(self) -> str:
-        return self.session.region_name
+        return self._region or self.session.region_name
+
+    def at(self, region: str, account: str | None = None) -> "Aws":
+        """The same session's credentials in another region (one session for many regions: a new
+        boto3 Session per region would load botocore's data again each time)."""
+        return Aws(self.session, profile=self.profile, _account=account or self._account, _region=region)
 
     def client(self, service: str, region: str | None = None):
         key = (service, region or self.region)

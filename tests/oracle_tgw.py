@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from oracle import _NullsLast, _sum, address, oracle
-from flowsql.pack.params import PROTOCOLS
+from oracle import PROTOCOL_NUMBERS, _NullsLast, _sum, address, oracle
+
 
 LOST = ("packets_lost_no_route", "packets_lost_blackhole", "packets_lost_mtu_exceeded", "packets_lost_ttl_expired")
 
@@ -89,7 +89,7 @@ def tgw_conversation(records, inventory_dir, params, *, since, until, accounts=N
     src, dst = address(params["src"]), address(params["dst"])
     port = int(params["port"]) if params.get("port") is not None else None
     p = params.get("protocol")
-    protocol = None if p is None else PROTOCOLS.get(p.lower(), int(p) if p.isdigit() else None)
+    protocol = None if p is None else PROTOCOL_NUMBERS.get(p.lower(), int(p) if p.isdigit() else None)
     groups = defaultdict(list)
     for r in _tgw_selected(records, since, until, accounts, regions):
         if protocol is not None and r["protocol"] != protocol:

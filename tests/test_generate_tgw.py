@@ -11,7 +11,7 @@ import pytest
 
 from flowsql.demo.generate import Scenario, generate
 from flowsql.demo.generate_tgw import BLACKHOLE_CIDR, NO_ROUTE_CIDR
-from flowsql.logs.fields import parse_header
+from flowsql.logs.header import parse_header
 from flowsql.logs.layout import parse_key
 from flowsql.logs.tgw_fields import TGW_DEFAULT_FIELDS, TGW_FIELDS, is_tgw
 

@@ -68,6 +68,8 @@ SHARED = {
     "design_sheet": "flowsql.posture's interface", "evaluate": "flowsql.posture's interface",
     "has_snapshot": "flowsql.posture's interface", "load_policy": "flowsql.posture's interface",
     "load_snapshot": "flowsql.posture's interface",
+    "has_snapshots": "flowsql.posture's interface", "load_snapshots": "flowsql.posture's interface",
+    "evaluate_snapshots": "flowsql.posture's interface", "design_snapshots": "flowsql.posture's interface",
     # to rename with the report's orchestration (cli/report.py) in one change
     "render": "pack.render.render; report.write.render and investigate.write.render (the files' bytes)",
     "sweep": "engines.local.duck.sweep; report.write.sweep",

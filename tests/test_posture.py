@@ -969,3 +969,72 @@ def test_the_demo_writes_a_realistic_mix(tmp_path):
                and r.check != "vpc_data_class")
     sheet = posture.design_sheet(snap, posture.load_policy())
     assert all(row["est_monthly_usd"] > 0 for row in sheet if row["destinations"])
+
+
+# -- a tree of snapshots (one per account and region) ------------------------------------------------
+
+def _tree(tmp_path, manifest: dict):
+    """A tree whose one snapshot is the acceptance one, placed at ACCOUNT/REGION, and this manifest."""
+    import shutil
+
+    (tmp_path / "single").mkdir()
+    root, ids = _acceptance(tmp_path / "single")
+    tree = tmp_path / "tree"
+    shutil.copytree(root, tree / ACCOUNT / REGION)
+    (tree / "manifest.json").write_text(json.dumps(manifest))
+    return tree, ids
+
+
+def _manifest(**over) -> dict:
+    doc = {"format": "flowsql-inventory-tree/1", "regions": [REGION, "eu-west-1"],
+           "accounts": [{"account": ACCOUNT, "access": "caller", "regions": [REGION], "skipped_regions": []}],
+           "not_evaluated": [{"account": ACCOUNT, "region": "eu-west-1", "reason": "access denied (DescribeVpcs)"}],
+           "warnings": []}
+    doc.update(over)
+    return doc
+
+
+def test_a_tree_gives_the_same_rows_plus_a_not_evaluated_row(tmp_path):
+    tree, ids = _tree(tmp_path, _manifest())
+    single = json.loads(invoke("posture", "--inventory", tmp_path / "single", "-o", "json").stdout)
+    r = invoke("posture", "--inventory", tree, "-o", "json")
+    assert r.exit_code == 1
+    rows = json.loads(r.stdout)
+    unread = [row for row in rows if row["status"] == "not evaluated"]
+    assert unread == [{"check": "inventory_sync", "resource": f"{ACCOUNT}/eu-west-1", "status": "not evaluated",
+                       "reason": "access denied (DescribeVpcs)", "account": ACCOUNT, "region": "eu-west-1",
+                       "vpc": None}]
+    placed = [{**row, "account": row["account"] or ACCOUNT, "region": row["region"] or REGION} for row in single]
+    assert sorted(map(json.dumps, (row for row in rows if row not in unread))) == sorted(map(json.dumps, placed))
+    assert "1 not evaluated" in r.stderr
+
+
+def test_a_tree_with_nothing_unread_and_no_alarm_exits_0(tmp_path):
+    (tmp_path / "single").mkdir()
+    s = Snap(tmp_path / "single")
+    vpc = s.vpc("internal")
+    s.s3_log(vpc, "good")
+    s.good_bucket("good")
+    tree = tmp_path / "tree"
+    import shutil
+
+    shutil.copytree(s.write(), tree / ACCOUNT / REGION)
+    (tree / "manifest.json").write_text(json.dumps(_manifest(not_evaluated=[])))
+    assert invoke("posture", "--inventory", tree).exit_code == 0
+    # a folder the manifest does not list is never read (an account that has left, say)
+    (tree / "999999999999" / REGION).mkdir(parents=True)
+    (tree / "999999999999" / REGION / "flow-logs.json").write_text("not json")
+    assert invoke("posture", "--inventory", tree).exit_code == 0
+
+
+@pytest.mark.parametrize("manifest, words", [
+    (_manifest(format="other/1"), "format"),
+    (_manifest(accounts=[{"account": "12", "regions": []}]), "12-digit"),
+    (_manifest(accounts=[{"account": ACCOUNT, "regions": ["eu-west-1"]}]), "no folder"),
+    (_manifest(not_evaluated=[{"account": ACCOUNT}]), "not_evaluated"),
+    ([1, 2], "format"),
+])
+def test_a_malformed_manifest_is_exit_2(tmp_path, manifest, words):
+    tree, _ = _tree(tmp_path, manifest)
+    r = invoke("posture", "--inventory", tree)
+    assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output

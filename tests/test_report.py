@@ -693,7 +693,7 @@ def test_daily_traffic_names_the_day_alike_on_every_layout(tmp_path):
 def test_sections_are_found_by_discovery():
     from flowsql.report.sections import discover
 
-    assert [s.KEY for s in discover()] == ["coverage", "posture", "trends", "findings", "not_evaluated", "evidence"]
+    assert [s.KEY for s in discover()] == ["accounts", "coverage", "posture", "trends", "findings", "not_evaluated", "evidence"]
 
 
 def test_the_current_month_is_reported_over_its_days_so_far(tmp_path):

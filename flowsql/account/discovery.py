@@ -16,7 +16,8 @@ from typing import Iterable
 
 from ..aws import Aws, aws_errors, errors, is_code, map_error
 from ..errors import AwsError, FormatError, UsageError
-from ..logs.fields import BY_COLUMN, LogFormat, parse_header, parse_log_format
+from ..logs.fields import BY_COLUMN, LogFormat, parse_log_format
+from ..logs.header import parse_header
 from ..logs.layout import parse_key
 from ..logs.tgw_fields import is_tgw, parse_tgw_log_format
 

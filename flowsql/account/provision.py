@@ -558,12 +558,38 @@ def _s3_parts(uri: str) -> tuple[str, str]:
 
 
 def inventory_sync_actions() -> list[str]:
-    """What `inventory sync` needs: its own describe calls and every posture check's facts (each
-    check declares its IAM actions; a new check adds to the policy by itself)."""
+    """What `inventory sync` needs: its own describe calls (DescribeRegions for `--regions all`) and
+    every posture check's facts (each check declares its IAM actions; a new check adds to the policy
+    by itself)."""
     from .snapshot_sync import SYNC_IAM_ACTIONS
+    from .tree_sync import TREE_IAM_ACTIONS
     from ..posture import all_checks
 
-    return sorted({*SYNC_IAM_ACTIONS, *(a for c in all_checks() for a in c.iam_actions)})
+    return sorted({*SYNC_IAM_ACTIONS, *TREE_IAM_ACTIONS, *(a for c in all_checks() for a in c.iam_actions)})
+
+
+def inventory_role_policy(region: str = "*") -> dict:
+    """The policy of the role `inventory sync --accounts/--organization --role-name` assumes in each
+    account: what one snapshot reads (every region's, so no region in the ARNs), nothing else."""
+    p = partition_for_region(region) if region != "*" else "aws"
+    actions = inventory_sync_actions()
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "FlowsqlInventoryRoleRead", "Effect": "Allow",
+         "Action": sorted(a for a in actions if not a.startswith("s3:")), "Resource": ["*"]},
+        {"Sid": "FlowsqlInventoryRoleBuckets", "Effect": "Allow",
+         "Action": sorted(a for a in actions if a.startswith("s3:")), "Resource": [f"arn:{p}:s3:::*"]},
+    ]}
+
+
+def inventory_trust_policy(trusted_account: str, external_id: str | None = None, region: str = "*") -> dict:
+    """The role's trust policy: the account flowsql runs from (its administrators decide, with IAM,
+    who there may assume it) may assume it, with the external id when one is given."""
+    p = partition_for_region(region) if region != "*" else "aws"
+    statement = {"Sid": "FlowsqlInventoryTrust", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:{p}:iam::{trusted_account}:root"}, "Action": "sts:AssumeRole"}
+    if external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Sequence[str] | None) -> list[dict]:
@@ -595,7 +621,8 @@ def _kms_statements(sid: str, p: str, account: str, region: str, kms_keys: Seque
 def iam_policy(*, account: str = "*", region: str = "*", database: str = defaults.DATABASE,
                workgroup: str = defaults.WORKGROUP,
                log_locations: Sequence[str] = ("s3://*/",), results_location: str | None = None,
-               inventory_location: str | None = None, kms_keys: Sequence[str] | None = None) -> dict:
+               inventory_location: str | None = None, kms_keys: Sequence[str] | None = None,
+               role_name: str = "*") -> dict:
     """The least-privilege IAM policy document for flowsql (`flowsql iam-policy`).
 
     Statements are grouped by what needs them — `FlowsqlSetup…` for `flowsql setup`,
@@ -608,7 +635,10 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = default
     SSE-KMS keys of the flow-log buckets (None: not known; see `_kms_statements`).
     `FlowsqlInventorySync…` is built from what the posture checks declare (`inventory_sync_actions`);
     `FlowsqlPull…` is for `flowsql pull`; `FlowsqlInvestigate…` for `flowsql investigate` on Athena.
+    `role_name`: the role `inventory sync --role-name` assumes in each account (any, by default).
     """
+    from .tree_sync import ASSUME_IAM_ACTIONS, ORGANIZATION_IAM_ACTIONS
+
     p = partition_for_region(region) if region != "*" else "aws"
     rb = results_bucket_name(account, region) if "*" not in (account, region) else (
         defaults.RESULTS_BUCKET.split("{", 1)[0] + "*")  # any account's, any region's
@@ -671,6 +701,10 @@ def iam_policy(*, account: str = "*", region: str = "*", database: str = default
                  [results_objects]),
             stmt("FlowsqlQueryInventory", ["s3:GetObject"], [inventory_objects]),
             stmt("FlowsqlInventorySync", [a for a in sync_actions if not a.startswith("s3:")], ["*"]),
+            # --organization and --accounts: list the organization's accounts, enter each through
+            # the role (`--for inventory-role` is that role's policy, `--for inventory-trust` its trust)
+            stmt("FlowsqlInventoryOrganization", list(ORGANIZATION_IAM_ACTIONS), ["*"]),
+            stmt("FlowsqlInventoryAssumeRole", list(ASSUME_IAM_ACTIONS), [f"arn:{p}:iam::*:role/{role_name}"]),
             # the flow-log buckets' settings (lifecycle, encryption, public access): the buckets
             # setup found, or any bucket before setup (sync finds them through DescribeFlowLogs)
             stmt("FlowsqlInventorySyncBuckets", [a for a in sync_actions if a.startswith("s3:")], log_buckets),
@@ -744,14 +778,14 @@ def _pull_statements(p: str, account: str, region: str, log_buckets: list[str], 
     ]
 
 
-def iam_policy_for(config: Config | None) -> dict:
+def iam_policy_for(config: Config | None, role_name: str = "*") -> dict:
     """`iam_policy()` for what setup recorded (tables, workgroup, results bucket); wildcards without it."""
     if config is None:
-        return iam_policy()
+        return iam_policy(role_name=role_name)
     # a table whose bucket's encryption setup could not read (or an older config) leaves the keys unknown
     known = config.tables and all(t.sse is not None for t in config.tables)
     keys = sorted({t.kms_key for t in config.tables if t.kms_key and (t.sse or "").startswith("aws:kms")})
     return iam_policy(account=config.account or "*", region=config.region, database=config.database,
                       workgroup=config.workgroup, log_locations=[t.location for t in config.tables] or ("s3://*/",),
                       results_location=config.results_location, inventory_location=config.inventory_location,
-                      kms_keys=keys if known else None)
+                      kms_keys=keys if known else None, role_name=role_name)

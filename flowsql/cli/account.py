@@ -99,6 +99,8 @@ class PolicyScope(str, Enum):
     setup = "setup"
     query = "query"
     inventory = "inventory"
+    inventory_role = "inventory-role"
+    inventory_trust = "inventory-trust"
     schedule = "schedule"
     pull = "pull"
     investigate = "investigate"
@@ -107,19 +109,43 @@ class PolicyScope(str, Enum):
 @command(app, "iam-policy")
 def iam_policy_cmd(
     scope: PolicyScope = typer.Option(PolicyScope.all, "--for", help="Statements for: all, setup, query (and report "
-                                      "on Athena), inventory (sync), schedule (--target eventbridge), pull, "
-                                      "investigate (on Athena)."),
+                                      "on Athena), inventory (sync, --organization and --accounts included), "
+                                      "inventory-role (the policy of the role sync assumes in each account), "
+                                      "inventory-trust (that role's trust policy, with --trusted-account), "
+                                      "schedule (--target eventbridge), pull, investigate (on Athena)."),
+    role_name: Optional[str] = typer.Option(None, "--role-name", metavar="NAME",
+                                            help="The role `inventory sync --role-name` assumes (default: any)."),
+    trusted_account: Optional[str] = typer.Option(None, "--trusted-account", metavar="ID",
+                                                  help="inventory-trust: the account flowsql runs from."),
+    external_id: Optional[str] = typer.Option(None, "--external-id", metavar="ID",
+                                              help="inventory-trust: the external id the role requires."),
 ):
     """Print the least-privilege IAM policy flowsql needs (for the resources setup recorded, if any).
 
     Example: flowsql iam-policy --for query > flowsql-query-policy.json
+
+    Example: flowsql iam-policy --for inventory-trust --trusted-account 111122223333 --external-id ops-2026
     """
     from ..files import dumps_json
 
     from ..engines.athena import config
-    from ..account.provision import iam_policy_for
+    from ..account.provision import iam_policy_for, inventory_role_policy, inventory_trust_policy
+    from ..account.tree_sync import check_external_id, check_role_name
 
-    doc = iam_policy_for(config.load(required=False))
+    check_role_name(role_name)  # as `inventory sync` checks them
+    if scope is PolicyScope.inventory_trust:
+        if not trusted_account or not (len(trusted_account) == 12 and trusted_account.isdigit()):
+            raise UsageError("--for inventory-trust needs --trusted-account ID (12 digits): the account "
+                             "`flowsql inventory sync` runs from")
+        check_external_id(external_id)
+        out(dumps_json(inventory_trust_policy(trusted_account, external_id), indent=2))
+        return
+    if trusted_account is not None or external_id is not None:
+        raise UsageError("--trusted-account and --external-id go with --for inventory-trust")
+    if scope is PolicyScope.inventory_role:
+        out(dumps_json(inventory_role_policy(), indent=2))
+        return
+    doc = iam_policy_for(config.load(required=False), role_name=role_name or "*")
     if scope is not PolicyScope.all:
         prefix = "Flowsql" + scope.value.capitalize()
         doc = {**doc, "Statement": [s for s in doc["Statement"] if s["Sid"].startswith(prefix)]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -20,6 +21,23 @@ def inventory_sync_cmd(
                                  "(flow-logs.json, log-groups.json, buckets/)."),
     upload: bool = typer.Option(False, "--upload", help="Also put the rows in S3 and register the inventory "
                                 "Glue tables (needs `flowsql setup`)."),
+    regions: Optional[str] = typer.Option(None, "--regions", metavar="all|R1,R2",
+                                          help="One snapshot per region under DIR/ACCOUNT/REGION/ and "
+                                               "DIR/manifest.json: all (every region enabled for the account; "
+                                               "opt-in regions not enabled are listed as skipped) or names."),
+    accounts: Optional[str] = typer.Option(None, "--accounts", metavar="A,B",
+                                           help="These accounts (with --role-name): the caller's own is read "
+                                                "directly, each other one through sts:AssumeRole."),
+    organization: bool = typer.Option(False, "--organization",
+                                      help="Every ACTIVE account of the organization (organizations:ListAccounts; "
+                                           "from the management account or a delegated administrator), with "
+                                           "--role-name."),
+    role_name: Optional[str] = typer.Option(None, "--role-name", metavar="NAME",
+                                            help="The role to assume in each account (e.g. "
+                                                 "OrganizationAccountAccessRole; `flowsql iam-policy --for "
+                                                 "inventory-role` prints one)."),
+    external_id: Optional[str] = typer.Option(None, "--external-id", metavar="ID",
+                                              help="The external id the role's trust policy requires."),
     profile: Optional[str] = ProfileOpt,
     region: Optional[str] = AwsRegionOpt,
 ):
@@ -29,13 +47,29 @@ def inventory_sync_cmd(
     configuration or posture file that cannot be read is named on stderr and the command exits 1
     after writing everything else.
 
+    With --regions, --accounts or --organization: one snapshot per account and region under
+    DIR/ACCOUNT/REGION/ and DIR/manifest.json (what was read, skipped, and not evaluated and why); an
+    account or region that cannot be read is not evaluated, the others are written, and the command
+    exits 1.
+
     Example: flowsql inventory sync --out ./inv && flowsql query lambda-egress --engine local --source ./logs --inventory ./inv
+
+    Example: flowsql inventory sync --out ./org --organization --role-name OrganizationAccountAccessRole --regions all
     """
     from ..engines.athena import config
     from ..aws import Aws
     from ..account.inventory_sync import sync
+    from ..account.tree_sync import check_tree_options
 
     out_dir = out_folder(out_dir)  # '' or a file: exit 2 before any AWS call
+    plan = check_tree_options(regions=regions, accounts=accounts, organization=organization, role_name=role_name,
+                              external_id=external_id)
+    if plan.is_tree:
+        if upload:
+            raise UsageError("--upload takes one snapshot: sync each account and region's folder without "
+                             "--regions/--accounts to upload it")
+        _sync_tree(plan, out_dir, profile, region)
+        return
     # Only --upload needs setup's settings (and its region, where the Glue tables are); a plain
     # sync follows the AWS CLI's region chain like any describe call.
     cfg = config.load(required=True) if upload else None
@@ -69,3 +103,29 @@ def inventory_sync_cmd(
         raise AwsError(f"the posture snapshot or network configuration in {out_dir} is incomplete: "
                        f"{len(synced.warnings)} part(s) could "
                        "not be read (see the warnings above); everything else was written")
+
+
+def _sync_tree(plan, out_dir: Path, profile, region) -> None:
+    from ..aws import Aws
+    from ..account.tree_sync import sync_tree
+    from ..output import terminal_text
+
+    aws = Aws.connect(profile, region)
+    with Spinner("reading the accounts' regions") as spin:
+        done = sync_tree(aws, out_dir, plan, progress=spin.update)
+    for (account, where), synced in sorted(done.snapshots.items()):
+        out(f"{out_dir / account / where}: " + ", ".join(f"{n:,} {name.removesuffix('.json')}"
+                                                        for name, n in synced.items()))
+    for s in done.skipped:
+        note(f"flowsql: skipped {s['account']} {s['region']}: opt-in region not enabled ({s['opt_in_status']})")
+    for w in done.warnings:
+        note(f"flowsql: warning: {w['account']} {w['region']}: {terminal_text(w['warning'])}")
+    for e in done.not_evaluated:
+        note(f"flowsql: NOT EVALUATED: {e['account']}{' ' + e['region'] if e['region'] else ''}: "
+             f"{terminal_text(e['reason'])}")
+    out(f"{out_dir / 'manifest.json'}: {len(done.snapshots)} snapshot(s), {len(done.not_evaluated)} not evaluated, "
+        f"{len(done.skipped)} region(s) skipped")
+    if done.not_evaluated or done.warnings:
+        raise AwsError(f"the inventory tree in {out_dir} is incomplete: {len(done.not_evaluated)} account(s)/"
+                       f"region(s) not evaluated, {len(done.warnings)} part(s) not read (see above); everything "
+                       "else was written")

@@ -19,7 +19,8 @@ _DESIGN_CSV = ("vpc", "name", "account", "region", "class", "class_source", "exe
 @command(app, "posture")
 def posture_cmd(
     inventory: Optional[Path] = typer.Option(None, "--inventory", metavar="DIR",
-                                             help="The snapshot folder (`flowsql inventory sync --out DIR`)."),
+                                             help="The snapshot folder (`flowsql inventory sync --out DIR`), or "
+                                                  "a tree of them (`… --regions/--accounts/--organization`)."),
     policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE",
                                           help="A YAML policy merged over the defaults (see --show-policy)."),
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o",
@@ -30,7 +31,9 @@ def posture_cmd(
                                      "--policy the effective one) and exit."),
 ):
     """Check that flow logging is designed and working: one row per check and resource (ok, alarm,
-    skip, info), and a design sheet per VPC. Exit 1 when any check alarms.
+    skip, info), and a design sheet per VPC. Over a tree of snapshots (one per account and region),
+    every account and region; one the sync could not read is a "not evaluated" row. Exit 1 when any
+    check alarms or anything is not evaluated.
 
     Example: flowsql posture --inventory ./inv -o json
     """
@@ -43,9 +46,11 @@ def posture_cmd(
         return
     if inventory is None:
         raise UsageError("--inventory DIR is required (the folder `flowsql inventory sync --out DIR` writes)")
-    snapshot = posture.load_snapshot(inventory)
-    rows = posture.evaluate(snapshot, pol)
-    sheet = posture.design_sheet(snapshot, pol) if design or output is OutputFormat.table else []
+    inv = posture.load_snapshots(inventory)
+    rows = posture.evaluate_snapshots(inv, pol)
+    sheet = posture.design_snapshots(inv, pol) if design or output is OutputFormat.table else []
+    for s in inv.skipped:
+        note(f"posture: {s['account']} {s['region']}: skipped (opt-in region not enabled: {s['opt_in_status']})")
     if design:
         _print_design(sheet, output)
     else:
@@ -56,7 +61,7 @@ def posture_cmd(
             _print_design(sheet, output)
     counts = {s: sum(r.status == s for r in rows) for s in posture.STATUSES}
     note(f"posture: {len(rows)} row(s): " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    if counts["alarm"]:
+    if counts["alarm"] or counts[posture.NOT_EVALUATED]:
         raise typer.Exit(1)
 
 

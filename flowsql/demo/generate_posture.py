@@ -252,4 +252,127 @@ def write_posture_snapshot(directory: Path, topologies: list, scenario) -> None:
 
 def _write(path: Path, doc: dict) -> None:
     # indent=4 and key order as given: what the AWS CLI's `--output json` looks like
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps_json(doc, indent=4) + "\n", encoding="utf-8")
+
+
+# -- the demo's inventory as an organization's tree ----------------------------------------------------
+# A second account whose Sydney VPC logs nothing (a posture alarm, and an account and region that must
+# log and sends no record: the report's finding), a region an SCP denies (not evaluated) and an opt-in
+# region not enabled (skipped): what `inventory sync --organization --regions all` writes.
+SECOND_ACCOUNT = "210987654321"
+SECOND_REGION = "ap-southeast-2"
+DENIED_REGION = "eu-central-1"
+SKIPPED_REGION = "ap-east-1"
+ROLE_NAME = "OrganizationAccountAccessRole"
+
+
+def _region_of(doc: dict) -> str | None:
+    from ..posture.facts import region_of_arn, region_of_az
+
+    return region_of_arn(doc.get("SubnetArn")) or region_of_az(doc.get("AvailabilityZone"))
+
+
+def _split(docs: dict[str, list], place_of_vpc: dict) -> dict[tuple, dict[str, list]]:
+    """vpcs/subnets/ENIs (file -> items) -> (account, region) -> file -> items."""
+    out: dict = {}
+    subnet_vpc = {s["SubnetId"]: s["VpcId"] for s in docs.get("subnets.json", [])}
+    for name, items in docs.items():
+        for item in items:
+            vpc = item.get("VpcId") or subnet_vpc.get(item.get("SubnetId"))
+            place = place_of_vpc.get(vpc)
+            if place is not None:
+                out.setdefault(place, {n: [] for n in docs}).setdefault(name, []).append(item)
+    return out
+
+
+def _second_account(rng: random.Random) -> tuple[dict, dict]:
+    """The second account's Sydney VPC (production, no flow logs) and its subnets."""
+    vpc_id = "vpc-" + _hex(rng, 17)
+    vpc = {"CidrBlock": "10.199.0.0/16", "DhcpOptionsId": "dopt-" + _hex(rng, 17), "State": "available",
+           "VpcId": vpc_id, "OwnerId": SECOND_ACCOUNT, "InstanceTenancy": "default", "IsDefault": False,
+           "CidrBlockAssociationSet": [{"AssociationId": "vpc-cidr-assoc-" + _hex(rng, 17),
+                                        "CidrBlock": "10.199.0.0/16", "CidrBlockState": {"State": "associated"}}],
+           "Tags": [{"Key": "Name", "Value": "edge-sydney"}, {"Key": "data-class", "Value": "production"}]}
+    subnets = []
+    for j, az in enumerate("ab"):
+        sid = "subnet-" + _hex(rng, 17)
+        subnets.append({"AvailabilityZone": SECOND_REGION + az, "AvailableIpAddressCount": 251,
+                        "CidrBlock": f"10.199.{j}.0/24", "DefaultForAz": False, "MapPublicIpOnLaunch": False,
+                        "State": "available", "SubnetId": sid, "VpcId": vpc_id, "OwnerId": SECOND_ACCOUNT,
+                        "AssignIpv6AddressOnCreation": False, "Ipv6CidrBlockAssociationSet": [],
+                        "Tags": [{"Key": "Name", "Value": f"edge-sydney-{az}"}],
+                        "SubnetArn": f"arn:aws:ec2:{SECOND_REGION}:{SECOND_ACCOUNT}:subnet/{sid}"})
+    return vpc, {"vpcs.json": [vpc], "subnets.json": subnets, "network-interfaces.json": []}
+
+
+def write_inventory_tree(directory: Path, scenario) -> list[tuple[str, str]]:
+    """Turn the single snapshot the generator wrote in `directory` into a tree (DIR/ACCOUNT/REGION/
+    and manifest.json, flowsql.inventory.tree) and add the second account; returns the (account,
+    region) pairs written. Every file keeps the AWS CLI's shape; a bucket's files go to each snapshot
+    whose flow logs deliver there."""
+    import shutil
+
+    from ..files import dumps_json
+    from ..inventory import FILES
+    from ..inventory.tree import MANIFEST, manifest_document
+    from ..posture.facts import account_of_arn, parse_s3_destination, region_of_arn
+
+    directory = Path(directory)
+    latest = {name: read_json(directory / name)[key] for name, key in FILES.items()}
+    dated = sorted(p for p in directory.iterdir() if p.is_dir() and p.name[:1].isdigit())
+    regions_of: dict[str, set] = {}
+    for s in latest["subnets.json"]:
+        if _region_of(s):
+            regions_of.setdefault(s["VpcId"], set()).add(_region_of(s))
+    place_of_vpc = {v["VpcId"]: (v["OwnerId"], min(regions_of[v["VpcId"]])) for v in latest["vpcs.json"]
+                    if regions_of.get(v["VpcId"])}
+    parts = _split(latest, place_of_vpc)
+    rng = random.Random(f"flowsql:{scenario.seed}:{SECOND_ACCOUNT}:posture")
+    vpc, docs = _second_account(rng)
+    place_of_vpc[vpc["VpcId"]] = (SECOND_ACCOUNT, SECOND_REGION)
+    parts[(SECOND_ACCOUNT, SECOND_REGION)] = docs
+    olds = {d.name: _split({n: read_json(d / n)[k] for n, k in FILES.items()}, place_of_vpc) for d in dated}
+    resource_place = dict(place_of_vpc)
+    for files in parts.values():
+        for s in files["subnets.json"]:
+            resource_place[s["SubnetId"]] = place_of_vpc[s["VpcId"]]
+        for e in files["network-interfaces.json"]:
+            resource_place[e["NetworkInterfaceId"]] = place_of_vpc.get(e.get("VpcId"))
+    flow_logs = read_json(directory / "flow-logs.json")["FlowLogs"]
+    groups = read_json(directory / "log-groups.json")["logGroups"]
+    for place in parts:
+        mine = [fl for fl in flow_logs if resource_place.get(fl["ResourceId"]) == place]
+        account, region = place
+        target = directory / account / region
+        for name in FILES:
+            _write(target / name, {FILES[name]: parts[place].get(name, [])})
+        _write(target / "flow-logs.json", {"FlowLogs": mine})
+        _write(target / "log-groups.json", {"logGroups": [
+            g for g in groups if (account_of_arn(g.get("logGroupArn")), region_of_arn(g.get("logGroupArn")))
+            == place]})
+        for day, old in olds.items():
+            for name in FILES:
+                _write(target / day / name, {FILES[name]: old.get(place, {}).get(name, [])})
+        buckets = {parse_s3_destination(fl["LogDestination"])[0] for fl in mine
+                   if fl.get("LogDestinationType") == "s3" and parse_s3_destination(fl.get("LogDestination"))}
+        for bucket in sorted(buckets):
+            if (directory / "buckets" / bucket).is_dir():
+                shutil.copytree(directory / "buckets" / bucket, target / "buckets" / bucket)
+    for name in (*FILES, "flow-logs.json", "log-groups.json"):
+        (directory / name).unlink()
+    for d in dated:
+        shutil.rmtree(d)
+    shutil.rmtree(directory / "buckets", ignore_errors=True)
+    accounts = sorted({a for a, _ in parts})
+    entries = [{"account": a, "access": "caller" if a == accounts[0] else f"arn:aws:iam::{a}:role/{ROLE_NAME}",
+                "regions": sorted(r for acc, r in parts if acc == a),
+                "skipped_regions": [{"region": SKIPPED_REGION, "opt_in_status": "not-opted-in"}]}
+               for a in accounts]
+    not_evaluated = [{"account": SECOND_ACCOUNT, "region": DENIED_REGION,
+                      "reason": f"inventory: ec2:DescribeNetworkInterfaces: access denied (DescribeNetworkInterfaces): "
+                                f"explicitly denied by a service control policy ({DENIED_REGION} is not an approved "
+                                "region); see `flowsql iam-policy` for the permissions flowsql needs"}]
+    (directory / MANIFEST).write_text(dumps_json(manifest_document("all", entries, not_evaluated, []), indent=2)
+                                      + "\n", encoding="utf-8")
+    return sorted(parts)

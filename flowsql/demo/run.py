@@ -17,6 +17,7 @@ from ..pack.params import Window
 from ..pack.queries import get_query
 from ..runner import run
 from .generate import Scenario, demo_scenario, generate
+from .generate_posture import SECOND_ACCOUNT, SECOND_REGION, write_inventory_tree
 
 MARKER = ".flowsql-demo.json"
 
@@ -163,6 +164,9 @@ def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7,
         staging = temporary_folder(directory, "new")
         try:
             g = generate(staging, scenario)
+            # the inventory as `inventory sync --organization --regions all` writes it: a tree, with
+            # a second account (flowsql.demo.generate_posture)
+            write_inventory_tree(staging / "inventory", scenario)
             new_files, _ = _contents(staging)
             _install(staging, directory, new_files, set(old["files"]) if old else set(), wanted)
         finally:
@@ -173,7 +177,8 @@ def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7,
     except OSError as e:
         raise UsageError(f"--dir {directory}: cannot write the demo there ({e.strerror or e})") from None
     echo(f"wrote {len(g.files)} files, {len(g.records):,} records "
-         f"(us-east-1: default format, eu-west-1: custom v5 format) and an inventory", err=True)
+         f"(us-east-1: default format, eu-west-1: custom v5 format) and an inventory tree of two accounts "
+         f"({SECOND_ACCOUNT} {SECOND_REGION}: a VPC that does not log)", err=True)
     return scenario
 
 

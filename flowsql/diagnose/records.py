@@ -116,7 +116,7 @@ def diagnose(engine: Engine, window: Window, *, src: str, dst: str, port=None, p
     d.sql, d.stats = result.rendered.sql, result.result.stats
     from . import tgw  # Transit Gateway flow logs: drops that VPC flow logs cannot show
 
-    tgw.explain(d, tgw.evidence(engine, window, given, accounts=accounts, regions=regions))
+    tgw.explain_losses(d, tgw.evidence(engine, window, given, accounts=accounts, regions=regions))
     if inventory is not None and getattr(inventory, "directory", None) is not None:
         from .configuration import configure
 

@@ -5,7 +5,7 @@ request with no reply (`one-way`) or no record at the destination. The transit g
 log says why: `packets-lost-no-route` (no route to the destination in the route table associated
 with the attachment it came in by), `packets-lost-blackhole` (a blackhole route: a deleted
 attachment, or one made to drop), `packets-lost-mtu-exceeded` and `packets-lost-ttl-expired`.
-`explain()` adds that cause to a Diagnosis read from the VPC flow logs; the verdict stays the VPC
+`explain_losses()` adds that cause to a Diagnosis read from the VPC flow logs; the verdict stays the VPC
 flow logs' own.
 """
 
@@ -37,7 +37,7 @@ def _lost(rows, reason) -> int:
     return sum(r.get(reason) or 0 for r in rows)
 
 
-def explain(d, rows: list[dict]) -> None:
+def explain_losses(d, rows: list[dict]) -> None:
     """Add the transit gateways' records of the conversation to `d` (a records.Diagnosis): their
     drops as the cause, with what to check; their forwarding as evidence that the gateway is not it."""
     if not rows:

@@ -284,6 +284,16 @@ def snapshot_folders(directory: Path, window=None) -> list[Path]:
     return before + inside + [directory]
 
 
+def _folders(directory: Path, window) -> list[Path]:
+    """The folders to read: a single inventory's, or those of every snapshot of a tree (one per
+    account and region, as its manifest lists them: flowsql.inventory.tree)."""
+    from .tree import is_tree, read_manifest
+
+    if not is_tree(directory):
+        return snapshot_folders(directory, window)
+    return [f for place in read_manifest(directory).places for f in snapshot_folders(place.directory, window)]
+
+
 def load_inventory(directory: Path | None, *, window=None) -> Inventory:
     """Read an inventory folder (and, for a window, the dated snapshots that cover it; an item in a
     later snapshot replaces the same item in an earlier one). No folder (None): an empty inventory
@@ -301,7 +311,7 @@ def load_inventory(directory: Path | None, *, window=None) -> Inventory:
     docs: dict[str, dict] = {key: {} for key in FILES.values()}
     present = set()
     folders = []
-    for folder in snapshot_folders(directory, window):
+    for folder in _folders(directory, window):
         here = set()
         for name, key in FILES.items():
             path = folder / name

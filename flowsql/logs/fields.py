@@ -139,14 +139,3 @@ def parse_log_format(text: str | None) -> LogFormat:
     if leftover:
         raise FormatError(f"log format has text outside ${{field}} tokens: {leftover[:40]!r}")
     return _checked(names, "log format")
-
-
-def parse_header(line: str) -> LogFormat:
-    """Parse a text file's first line (space-separated field names). A Transit Gateway flow log's
-    header (`resource-type`, `tgw-id`) gives a tgw_fields.TgwFormat: the path cannot tell them apart."""
-    names = line.split()
-    from .tgw_fields import looks_tgw, tgw_format
-
-    if looks_tgw(names):
-        return tgw_format(names, "header line")
-    return _checked(names, "header line")

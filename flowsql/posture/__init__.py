@@ -14,11 +14,19 @@ This is the interface the CLI and the monthly report build on:
     evaluate(snapshot, policy) -> [CheckResult]   sorted by check, account, region, vpc, resource
     design_sheet(snapshot, policy) -> [dict]      one per VPC: class, destinations, retention, cost
     has_snapshot(directory)  -> bool             does the folder hold posture files (flow-logs.json)?
+
+Over one snapshot or a tree of them, one per account and region (flowsql.inventory.tree):
+
+    has_snapshots(directory) -> bool             a tree's manifest.json, or a snapshot
+    load_snapshots(directory) -> Snapshots       every snapshot, with its account and region
+    evaluate_snapshots(snaps, policy) -> [CheckResult]   with a "not evaluated" row per account or
+                                                         region the sync could not read
+    design_snapshots(snaps, policy) -> [dict]    one per VPC of every account and region
 """
 
 from __future__ import annotations
 
-from .model import COLUMNS, SEVERITIES, STATUSES, CheckMeta, CheckResult
+from .model import COLUMNS, NOT_EVALUATED, SEVERITIES, STATUSES, CheckMeta, CheckResult
 
 
 def load_snapshot(directory):
@@ -31,6 +39,30 @@ def has_snapshot(directory) -> bool:
     from .snapshot import has_snapshot as _has
 
     return _has(directory)
+
+
+def has_snapshots(directory) -> bool:
+    from .tree import has_snapshots as _has
+
+    return _has(directory)
+
+
+def load_snapshots(directory):
+    from .tree import load_snapshots as _load
+
+    return _load(directory)
+
+
+def evaluate_snapshots(snaps, policy) -> list[CheckResult]:
+    from .tree import evaluate_snapshots as _evaluate
+
+    return _evaluate(snaps, policy)
+
+
+def design_snapshots(snaps, policy) -> list[dict]:
+    from .tree import design_snapshots as _design
+
+    return _design(snaps, policy)
 
 
 def load_policy(path=None):
@@ -57,5 +89,6 @@ def design_sheet(snapshot, policy) -> list[dict]:
     return _design_sheet(snapshot, policy)
 
 
-__all__ = ["COLUMNS", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "all_checks", "design_sheet", "evaluate",
-           "has_snapshot", "load_policy", "load_snapshot"]
+__all__ = ["COLUMNS", "NOT_EVALUATED", "STATUSES", "SEVERITIES", "CheckMeta", "CheckResult", "all_checks",
+           "design_sheet", "design_snapshots", "evaluate", "evaluate_snapshots", "has_snapshot", "has_snapshots",
+           "load_policy", "load_snapshot", "load_snapshots"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATUSES = ("ok", "alarm", "skip", "info")
+NOT_EVALUATED = "not evaluated"  # an account or region of an inventory tree the sync could not read: never ok
+STATUSES = ("ok", "alarm", "skip", "info", NOT_EVALUATED)
 SEVERITIES = ("low", "medium", "high", "critical")
 COLUMNS = ("check", "resource", "status", "reason", "account", "region", "vpc")
 
@@ -16,7 +17,7 @@ class CheckResult:
 
     check: str
     resource: str
-    status: str  # "ok" | "alarm" | "skip" | "info"
+    status: str  # "ok" | "alarm" | "skip" | "info" | "not evaluated"
     reason: str
     account: str | None
     region: str | None

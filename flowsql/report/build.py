@@ -203,13 +203,15 @@ def build_report(ctx: Context, progress: Callable[[int, int, str], None] | None 
 def _summary(ctx: Context, report: dict) -> dict:
     scanned = [e["data_scanned_bytes"] for e in ctx.evidence if e["data_scanned_bytes"] is not None]
     costs = [e["cost_usd"] for e in ctx.evidence if e["cost_usd"] is not None]
-    alarms = (report.get("posture") or {}).get("counts", {}).get("alarm", 0)
+    counts = (report.get("posture") or {}).get("counts", {})
+    alarms, unread = counts.get("alarm", 0), counts.get("not evaluated", 0)
     coverage = report.get("coverage") or {}
     gaps = coverage.get("gaps", 0)
-    # Exit 1 (after writing) when the report is no clean answer: a posture alarm, a month without
-    # any record (not evaluated), or an account, region or day that should have logged and did not
-    # (or whose coverage could not be read).
-    incomplete = ctx.halt is not None or gaps > 0 or not coverage.get("evaluated", False)
+    silent = (report.get("accounts") or {}).get("findings", 0)
+    # Exit 1 (after writing) when the report is no clean answer: a posture alarm, an account or
+    # region the inventory could not read, a month without any record (not evaluated), or an
+    # account, region or day that should have logged and did not (or whose coverage could not be read).
+    incomplete = ctx.halt is not None or gaps > 0 or not coverage.get("evaluated", False) or unread > 0 or silent > 0
     return {
         "evaluated": ctx.halt is None,
         "reason": ctx.halt,
@@ -219,5 +221,7 @@ def _summary(ctx: Context, report: dict) -> dict:
         "data_scanned_bytes": sum(scanned) if scanned else None,
         "cost_usd": round(sum(costs), 10) if costs else None,
         "posture_alarms": alarms,
+        "posture_not_evaluated": unread,
+        "accounts_without_records": silent,
         "exit_code": 1 if alarms or incomplete else 0,
     }

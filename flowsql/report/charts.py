@@ -17,7 +17,8 @@ BAR = "#3f7f5f"
 GRID = "#d8dde3"
 INK = "#1f2933"
 MUTED = "#616e7c"
-STATUS_COLORS = {"ok": "#2e7d32", "alarm": "#c62828", "skip": "#9e9e9e", "info": "#1565c0"}
+STATUS_COLORS = {"ok": "#2e7d32", "alarm": "#c62828", "skip": "#9e9e9e", "info": "#1565c0",
+                 "not evaluated": "#ef6c00"}
 
 _FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"'
 

@@ -40,6 +40,7 @@ def _html_summary(report: dict) -> str:
         ("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
         ("findings with rows", f"{findings.get('with_rows', 0)} / {findings.get('evaluated', 0)}"),
         ("coverage gaps", str(s["coverage_gaps"])),
+        ("accounts and regions without records", str(s.get("accounts_without_records", 0))),
         ("not evaluated", str(s["not_evaluated"])),
         ("queries run", str(s["queries_run"])),
     ]
@@ -74,6 +75,8 @@ def md_page(report: dict) -> str:
     pairs = [("posture alarms", str(s["posture_alarms"]) if report.get("posture", {}).get("evaluated") else "–"),
              ("findings with rows", f"{findings.get('with_rows', 0)} of {findings.get('evaluated', 0)} evaluated"),
              ("coverage gaps", str(s["coverage_gaps"])),
+             ("accounts and regions without records", str(s.get("accounts_without_records", 0))),
+        ("accounts and regions without records", str(s.get("accounts_without_records", 0))),
              ("not evaluated", str(s["not_evaluated"])),
              ("queries run", str(s["queries_run"]))]
     if s.get("cost_usd") is not None:

@@ -22,7 +22,10 @@
   applied to the moto server's CodeBuild backend (same process).
 - `deny = {"BUCKET?SUBRESOURCE", …}`: S3 requests on that bucket's subresource (`lifecycle`,
   `encryption`, `publicAccessBlock`) get 403 AccessDenied, as a bucket policy would answer; an EC2
-  operation's name there (`DescribeFlowLogs`) gets UnauthorizedOperation, as IAM would answer.
+  operation's name there (`DescribeFlowLogs`) gets UnauthorizedOperation, as IAM would answer, and
+  `OPERATION@REGION` (`DescribeVpcs@eu-west-1`) only in that region (from the request's SigV4 scope),
+  as an SCP denying a region would. `deny_roles = {role ARN, …}`: sts:AssumeRole of that role gets
+  AccessDenied (moto lets any role be assumed, existing or not).
 - CloudWatch Logs and S3 for `flowsql pull`: `logs_page_size = n` makes FilterLogEvents answer at
   most n events a page (a `limit` added to requests that have none: moto answers 10,000, AWS pages
   by 1 MB too); `throttle_paged[operation] = n` throttles the next n calls of that operation that
@@ -77,6 +80,7 @@ class FaultProxy:
         self.garble: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, str, str]]] = {}
         self.deny: set[str] = set()
+        self.deny_roles: set[str] = set()
         self.workgroup_updates: list[dict] = []
         self.project_updates: list[dict] = []
         self.requests: list[tuple[str, str, str, str]] = []
@@ -226,7 +230,17 @@ class FaultProxy:
                 return 403, {"Content-Type": "application/xml"}, (
                     b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
                     b"<Message>Access Denied</Message><RequestId>proxy</RequestId></Error>")
-        if op in self.deny:
+        if op == "AssumeRole" and form is not None and (form.get("RoleArn") or [""])[0] in self.deny_roles:
+            with self._lock:
+                self.calls.append(op)
+                self.requests.append((scope[1], op, method, path))
+                self.bodies.append(body)
+            arn = (form.get("RoleArn") or [""])[0]
+            return 403, {"Content-Type": "text/xml"}, (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized "
+                f"to perform: sts:AssumeRole on resource: {arn}</Message></Error><RequestId>proxy</RequestId>"
+                "</ErrorResponse>").encode()
+        if op in self.deny or (op and f"{op}@{scope[0]}" in self.deny):
             with self._lock:
                 self.calls.append(op)
                 self.requests.append((scope[1], op, method, path))

@@ -372,11 +372,13 @@ def test_setup_records_the_buckets_kms_key_and_the_query_policy_grants_decrypt(f
 
 def test_the_inventory_sync_policy_is_what_the_checks_declare():
     from flowsql.account.snapshot_sync import SYNC_IAM_ACTIONS
+    from flowsql.account.tree_sync import TREE_IAM_ACTIONS
     from flowsql.posture import all_checks
 
     policy = iam_policy(account=ACCOUNT, region=REGION, log_locations=["s3://logs/org/acme/"])
     sync = {s["Sid"]: s for s in policy["Statement"] if s["Sid"].startswith("FlowsqlInventorySync")}
-    declared = {a for c in all_checks() for a in c.iam_actions} | set(SYNC_IAM_ACTIONS)
+    # DescribeRegions: `inventory sync --regions all`
+    declared = {a for c in all_checks() for a in c.iam_actions} | set(SYNC_IAM_ACTIONS) | set(TREE_IAM_ACTIONS)
     assert {a for s in sync.values() for a in s["Action"]} == declared
     assert {"logs:DescribeLogGroups", "s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"} <= declared
     assert sync["FlowsqlInventorySyncBuckets"]["Resource"] == ["arn:aws:s3:::logs"]

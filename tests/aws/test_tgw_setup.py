@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from awsfixtures import ACCOUNT, REGION, log_key, make_flow_log, put_text_log
 
-from flowsql.account.discovery import discover, group_flow_logs
-from flowsql.account.provision import SetupOptions, apply, existing_named_queries, plan
+from flowsql.account.discovery import discover_flow_logs, group_flow_logs
+from flowsql.account.provision import SetupOptions, apply, existing_named_queries, plan_setup
 from flowsql.engines.athena.config import athena_target
 from flowsql.errors import FormatError
 from flowsql.logs.fields import DEFAULT_FIELDS
@@ -45,7 +45,7 @@ def test_a_transit_gateway_flow_log_gets_a_destination_of_its_own(boto, aws):
     tgw = _tgw_flow_log(boto, "tgw-logs")
     key = log_key("", ACCOUNT, REGION, DAY, tgw)
     put_text_log(boto, "tgw-logs", key, parse_tgw_log_format(TGW_FORMAT).header())
-    found = discover(aws)
+    found = discover_flow_logs(aws)
     assert [(d.bucket, d.kind) for d in found] == [("vpc-logs", "vpc"), ("tgw-logs", "tgw")]
     d = found[1]
     assert is_tgw(d.log_format) and d.log_format.log_format() == TGW_FORMAT
@@ -64,13 +64,13 @@ def test_an_attachment_flow_log_in_the_default_format_and_an_object_that_is_no_t
     # its files must be Transit Gateway files: a VPC header there is a clear error
     put_text_log(boto, "tgw-logs", log_key("", ACCOUNT, REGION, DAY, tgw), " ".join(DEFAULT_FIELDS))
     with pytest.raises(FormatError, match="has header `version account-id interface-id"):
-        discover(aws)
+        discover_flow_logs(aws)
 
 
 def test_a_tgw_flow_log_beside_vpc_flow_logs_is_left_out_with_why(boto, aws):
     _vpc_flow_log(boto)
     tgw = _tgw_flow_log(boto, "vpc-logs", create_bucket=False)
-    found = discover(aws)
+    found = discover_flow_logs(aws)
     assert [d.kind for d in found] == ["vpc"]
     [note] = found.notes
     assert tgw in note and "Transit Gateway" in note and "key prefix of their own" in note
@@ -80,7 +80,7 @@ def test_setup_makes_the_tgw_table_with_projection_and_its_queries(boto, aws):
     _vpc_flow_log(boto)
     tgw = _tgw_flow_log(boto, "tgw-logs", log_format=TGW_DEFAULT_LOG_FORMAT)
     put_text_log(boto, "tgw-logs", log_key("", ACCOUNT, REGION, DAY, tgw), " ".join(TGW_DEFAULT_FIELDS))
-    p = plan(aws, discover(aws), SetupOptions())
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions())
     apply(aws, p)
     t = boto.glue.get_table(DatabaseName="flowsql", Name="tgw_flow_logs")["Table"]
     assert [(c["Name"], c["Type"]) for c in t["StorageDescriptor"]["Columns"]] == \
@@ -104,12 +104,12 @@ def test_setup_makes_the_tgw_table_with_projection_and_its_queries(boto, aws):
     saved = existing_named_queries(boto.athena, "flowsql")
     assert "FROM flowsql.tgw_flow_logs" in saved["flowsql-tgw-packets-lost"]["QueryString"]
     assert "tgw_flow_logs" not in saved["flowsql-top-talkers"]["QueryString"]
-    assert list(plan(aws, discover(aws), SetupOptions())) == []  # a second run changes nothing
+    assert list(plan_setup(aws, discover_flow_logs(aws), SetupOptions())) == []  # a second run changes nothing
 
 
 def test_without_a_tgw_table_no_tgw_query_is_saved(boto, aws):
     _vpc_flow_log(boto)
-    p = plan(aws, discover(aws), SetupOptions())
+    p = plan_setup(aws, discover_flow_logs(aws), SetupOptions())
     assert p.config.tgw_table() is None
     names = [a.params["Name"] for a in p if a.kind == "create-named-query"]
     assert "flowsql-top-talkers" in names and not [n for n in names if n.startswith("flowsql-tgw-")]

@@ -73,7 +73,7 @@ class LocalEngine:
         self._notes = check_inventory(query.name, needs, self.inventory.present, self.inventory.directory,
                                       folders=self.inventory.folders)
         # a query reads one kind of flow log (its header's `table:`): the other kind is left out
-        vpc_files, tgw_files = tgw.split(self._check_files())
+        vpc_files, tgw_files = tgw.split_by_kind(self._check_files())
         checked = tgw_files if query.table == "tgw" else vpc_files
         if query.table != "tgw" and tgw_files:
             self._notes.append(tgw.left_out_note(len(tgw_files)))
@@ -141,7 +141,7 @@ class LocalEngine:
             if rows:
                 marks = ", ".join("?" for _ in cols)
                 session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
-        files, tgw_files = tgw.split(files)
+        files, tgw_files = tgw.split_by_kind(files)
         if "tgw_flow_logs" in named:
             session.run(tgw.view_sql(tgw_files, self._duck_path, _PARTITION_RE))
         groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)

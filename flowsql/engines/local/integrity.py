@@ -35,7 +35,8 @@ from pathlib import Path
 
 from ...cache import cache_dir, read_cached, write_cached
 from ...errors import FormatError
-from ...logs.fields import BY_COLUMN, FIELDS, LogFormat, parse_header
+from ...logs.fields import BY_COLUMN, FIELDS, LogFormat
+from ...logs.header import parse_header
 from ...logs.tgw_fields import MARKER_COLUMNS, TGW_BY_COLUMN, TgwFormat
 from ...logs.layout import LogFile
 

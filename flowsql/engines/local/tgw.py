@@ -16,7 +16,7 @@ from .integrity import ADDRESS_FIELDS, sql_path
 VIEW = "tgw_flow_logs"
 
 
-def split(checked: list) -> tuple[list, list]:
+def split_by_kind(checked: list) -> tuple[list, list]:
     """(VPC flow-log files, Transit Gateway flow-log files) of checked files (integrity.Checked)."""
     vpc, tgw = [], []
     for c in checked:

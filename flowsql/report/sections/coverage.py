@@ -85,24 +85,25 @@ def _posture_pairs(ctx) -> dict[tuple[str, str], list[str]]:
     from ...posture.facts import S3, Facts
     from ...aws import split_s3_uri
 
-    policy, snapshot = state[0], state[1]
+    policy, inv = state[0], state[1]
     bucket = None
     table = getattr(ctx.engine, "table", None)
     if getattr(table, "location", None):  # a table's files (Athena's), in a bucket
         bucket = split_s3_uri(table.location, "table location")[0]
-    facts = Facts(snapshot, policy)
     out: dict = {}
-    for vpc in facts.vpcs:
-        account, region = facts.account(vpc), facts.region(vpc)
-        if not account or not region:
-            continue
-        for fl, _level in facts.flow_logs_of(vpc):
-            dest = facts.destination(fl)
-            if dest.kind != S3 or fl.get("FlowLogStatus") != "ACTIVE" or (bucket and dest.bucket != bucket):
+    for part in inv.parts:  # one snapshot, or each of the tree's (its account and region where unnamed)
+        facts = Facts(part.snapshot, policy)
+        for vpc in facts.vpcs:
+            account, region = facts.account(vpc) or part.account, facts.region(vpc) or part.region
+            if not account or not region:
                 continue
-            ids = out.setdefault((account, region), [])
-            if fl["FlowLogId"] not in ids:
-                ids.append(fl["FlowLogId"])
+            for fl, _level in facts.flow_logs_of(vpc):
+                dest = facts.destination(fl)
+                if dest.kind != S3 or fl.get("FlowLogStatus") != "ACTIVE" or (bucket and dest.bucket != bucket):
+                    continue
+                ids = out.setdefault((account, region), [])
+                if fl["FlowLogId"] not in ids:
+                    ids.append(fl["FlowLogId"])
     return out
 
 

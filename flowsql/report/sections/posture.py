@@ -1,6 +1,7 @@
 """Posture: is flow logging designed and working? The checks and the design sheet of the inventory's
-snapshot (flowsql.posture), when the inventory holds one; the snapshot's files and their SHA-256
-are its evidence."""
+snapshot, or of every snapshot of its tree (one per account and region: flowsql.posture.tree), when
+the inventory holds one; the snapshots' files and their SHA-256 are its evidence. An account or
+region the sync could not read is a "not evaluated" row, listed under Not evaluated too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ KEY = "posture"
 TITLE = "Posture"
 ORDER = 10
 
-_STATUSES = ("alarm", "ok", "info", "skip")
+_STATUSES = ("alarm", "not evaluated", "ok", "info", "skip")
 
 
 def plan(ctx) -> list:
@@ -20,13 +21,13 @@ def plan(ctx) -> list:
 
     if ctx.inventory is None:
         ctx.state[KEY] = "no --inventory was given, so there is no posture snapshot to check"
-    elif not posture.has_snapshot(ctx.inventory):
-        ctx.state[KEY] = (f"the inventory {ctx.inventory} holds no posture snapshot (flow-logs.json): "
-                          "`flowsql inventory sync --out DIR` writes one")
+    elif not posture.has_snapshots(ctx.inventory):
+        ctx.state[KEY] = (f"the inventory {ctx.inventory} holds no posture snapshot (flow-logs.json) nor a tree of "
+                          "them (manifest.json): `flowsql inventory sync --out DIR` writes one")
     else:
         policy = posture.load_policy(ctx.policy)
-        snapshot = posture.load_snapshot(ctx.inventory)
-        ctx.state[KEY] = (policy, snapshot, posture.evaluate(snapshot, policy), posture.design_sheet(snapshot, policy))
+        inv = posture.load_snapshots(ctx.inventory)
+        ctx.state[KEY] = (policy, inv, posture.evaluate_snapshots(inv, policy), posture.design_snapshots(inv, policy))
     return []
 
 
@@ -38,11 +39,14 @@ def build(ctx) -> dict:
     if isinstance(state, str):
         ctx.not_evaluated_item(KEY, "posture checks", state)
         return {"evaluated": False, "reason": state}
-    policy, snapshot, rows, sheet = state
+    policy, inv, rows, sheet = state
     # --account/--region narrow the posture too (a row about no account or region stays)
     rows = [r for r in rows if _in_scope(r.account, r.region, ctx)]
     sheet = [v for v in sheet if _in_scope(v["account"], v["region"], ctx)]
     counts = {s: sum(r.status == s for r in rows) for s in posture.STATUSES}
+    for r in rows:
+        if r.status == posture.NOT_EVALUATED:
+            ctx.not_evaluated_item(KEY, " ".join(x for x in (r.account, r.region) if x), r.reason)
     return {
         "evaluated": True,
         "counts": counts,
@@ -51,8 +55,8 @@ def build(ctx) -> dict:
         "rows": [r.as_dict() for r in rows],
         "design_sheet": sheet,
         "snapshot": {
-            "taken": snapshot.taken.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "files": _files(Path(ctx.inventory)),
+            "taken": inv.taken.strftime("%Y-%m-%dT%H:%M:%SZ") if inv.taken else None,
+            "files": _tree_files(inv) if inv.tree else _files(Path(ctx.inventory)),
         },
         "policy": {"source": str(policy.source), "effective": policy_yaml(policy)},
     }
@@ -63,11 +67,22 @@ def _in_scope(account, region, ctx) -> bool:
         (not ctx.regions or region is None or region in ctx.regions)
 
 
-def _files(folder: Path) -> list[dict]:
+def _tree_files(inv) -> list[dict]:
+    """The tree's manifest and every snapshot's files, relative to the tree's folder."""
+    from ...inventory.tree import MANIFEST
+
+    out = _files(inv.directory, [inv.directory / MANIFEST])
+    for part in inv.parts:
+        prefix = f"{part.account}/{part.region}/"
+        out += [{**f, "path": prefix + f["path"]} for f in _files(part.snapshot.directory)]
+    return sorted(out, key=lambda f: f["path"])
+
+
+def _files(folder: Path, only: list | None = None) -> list[dict]:
     """The snapshot's files (the top folder's JSON and buckets/…), with size and SHA-256."""
-    paths = [p for p in folder.glob("*.json") if p.is_file()]
+    paths = only if only is not None else [p for p in folder.glob("*.json") if p.is_file()]
     buckets = folder / "buckets"
-    if buckets.is_dir():
+    if only is None and buckets.is_dir():
         paths += [p for p in buckets.rglob("*") if p.is_file()]
     from ...errors import SourceError
     from ...files import error_reason, read_regular_bytes
@@ -81,6 +96,11 @@ def _files(folder: Path) -> list[dict]:
         out.append({"path": p.relative_to(folder).as_posix(), "bytes": len(data),
                     "sha256": hashlib.sha256(data).hexdigest()})
     return out
+
+
+def _taken(part: dict) -> str:
+    """When the snapshot was taken (a tree's: its oldest), or that none was read."""
+    return part["snapshot"]["taken"] or "never (no account or region could be read)"
 
 
 def _rows_for_display(part: dict) -> list[dict]:
@@ -119,7 +139,7 @@ def html(part: dict, report: dict) -> str:
     c = part["counts"]
     out = [charts.stacked_bar([(s, charts.STATUS_COLORS[s], c[s]) for s in _STATUSES],
                               title="Posture check rows by status"),
-           f"<p>Snapshot taken {esc(part['snapshot']['taken'])}; policy: {esc(part['policy']['source'])}. "
+           f"<p>Snapshot taken {esc(_taken(part))}; policy: {esc(part['policy']['source'])}. "
            "A check row is one check on one resource; the run exits 1 when any row alarms.</p>"]
     alarms = _alarm_rows(part)
     if alarms:
@@ -155,7 +175,7 @@ def markdown(part: dict, report: dict) -> str:
     if not part["evaluated"]:
         return f"Not evaluated: {text(part['reason'])}."
     c = part["counts"]
-    out = [" · ".join(f"{s}: {c[s]}" for s in _STATUSES) + f" (snapshot taken {text(part['snapshot']['taken'])}; "
+    out = [" · ".join(f"{s}: {c[s]}" for s in _STATUSES) + f" (snapshot taken {text(_taken(part))}; "
            f"policy: {text(part['policy']['source'])})", ""]
     alarms = _alarm_rows(part)
     if alarms:
