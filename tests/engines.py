@@ -1,7 +1,6 @@
-"""The engines tests run every engine-wide check for: the registry's names, never a list of our own.
+"""The engines tests run every engine-wide check for: the registry's names, never a list of our own
+(a test that walks ENGINES covers a new engine without an edit)."""
 
-Until flowsql.engines has its registry (flowsql.engines.names()), the names it will answer; point
-ENGINES at it then, and a test that walks ENGINES covers a new engine without an edit.
-"""
+from flowsql.engines import names
 
-ENGINES: tuple[str, ...] = ("athena", "local")
+ENGINES: tuple[str, ...] = names()

@@ -322,4 +322,4 @@ def test_an_athena_option_with_the_local_engine_is_a_usage_error(tree, tmp_path,
                        capture_output=True, text=True, env=env(tmp_path))
     assert r.returncode == 2 and r.stdout == "", r.stderr
     [line] = r.stderr.strip().splitlines()
-    assert "--table is for the Athena engine" in line
+    assert "--table is an option of Athena" in line

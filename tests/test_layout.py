@@ -73,6 +73,8 @@ SHARED = {
     # to rename with the report's orchestration (cli/report.py) in one change
     "render": "pack.render.render; report.write.render and investigate.write.render (the files' bytes)",
     "sweep": "engines.local.duck.sweep; report.write.sweep",
+    "names": "a registry's API (flowsql.engines, schedule/targets.py)",
+    "get": "a registry's API (flowsql.engines, schedule/targets.py)",
 }
 
 

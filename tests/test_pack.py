@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import sqlglot
 
-from engines import ENGINES
+from flowsql import engines
 from flowsql.engines.base import Target
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.pack.lint.gate import lint_sql
@@ -33,13 +33,12 @@ def test_query_contract(query, tmp_path):
     assert used_names(query) == {p.name for p in query.parameters}
     assert set(query.example) <= {p.name for p in query.parameters}
 
-    for engine in ENGINES:
-        target = Target(engine, flow_logs="flowsql.vpc_flow_logs" if engine == "athena" else "flow_logs",
-                        tgw_flow_logs="flowsql.tgw_flow_logs" if engine == "athena" else "tgw_flow_logs")
+    for engine in engines.all_engines():  # every registered engine
+        target = engine.lint_target()
         for given in (query.example, query.required_example()):
             sql = render(query, given, target, WINDOW, accounts=["123456789012"]).sql
             # lints clean, including the partition-bound rule
-            assert lint_sql(sql, query.name, flow_log_table=target.flow_log_tables) == []
+            assert lint_sql(sql, query.name, flow_log_table=target.flow_log_tables, dialect=engine.dialect) == []
             # parses as Trino (what Athena engine v3 runs)
             sqlglot.parse_one(sql, read="trino")
             assert "2026/10/01" in sql and "2026/10/03" in sql

@@ -18,6 +18,8 @@ def test_wheel_ships_sql_and_glue(tmp_path):
     for m in (ROOT / "sql" / "macros").glob("*.sql"):
         assert f"flowsql/sql/macros/{m.name}" in names
     assert "flowsql/engines/local/functions.sql" in names
+    engine_macros = list((ROOT / "flowsql" / "engines").glob("*/macros/*.sql"))  # what dispatch() finds
+    assert engine_macros and all(str(m.relative_to(ROOT)) in names for m in engine_macros)
     assert any(n.startswith("flowsql/glue/") for n in names)
     # the sqlfluff plugin: its default config, and the entry point sqlfluff finds it by
     assert "flowsql/pack/lint/sqlfluff_plugin/plugin_default_config.cfg" in names
@@ -26,8 +28,8 @@ def test_wheel_ships_sql_and_glue(tmp_path):
     # installed from the wheel alone (no source tree beside it), the pack is found and runs
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import flowsql.pack.queries as p; qs = [q.name for q in p.load_pack()]; "
-            "print(p.sql_dir().parent.name, len(qs))")
+    code = ("import flowsql.pack.queries as p, flowsql.engines as e; qs = [q.name for q in p.load_pack()]; "
+            "[e.check_engine(x) for x in e.all_engines()]; print(p.sql_dir().parent.name, len(qs))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["flowsql", str(len(list((ROOT / "sql" / "queries").glob("*.sql"))))]

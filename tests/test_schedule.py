@@ -25,6 +25,7 @@ import yaml
 from typer.testing import CliRunner
 
 from flowsql.cli import app
+from flowsql.engines import names as engine_names
 from flowsql.engines.athena import config
 
 runner = CliRunner()
@@ -69,7 +70,7 @@ def _setup_was_run():
     (False, ("--", "--engine=athena", "--upload", "s3://b/p/"), ("fail every month", "flowsql setup")),
     (True, ("--", "--engine", "local"), ("fail every month", "--source")),
     (True, ("--", "-e", "local", "--out", "./r"), ("fail every month", "--source")),
-    (True, ("--", "--engine", "duckdb"), ("--engine", "local or athena")),
+    (True, ("--", "--engine", "duckdb"), ("--engine", " or ".join(engine_names()))),
     (True, ("--", "--source="), ("fail every month", "--source")),  # an empty folder name is none
 ])
 def test_a_schedule_that_could_only_fail_is_refused(target, setup, args, needles, tmp_path, monkeypatch):

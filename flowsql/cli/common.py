@@ -175,11 +175,6 @@ def command(group: typer.Typer, name: str):
 
 # --- shared options and helpers -----------------------------------------------------------------
 
-class EngineName(str, Enum):
-    athena = "athena"
-    local = "local"
-
-
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"

@@ -8,12 +8,13 @@ from typing import List, Optional
 
 import typer
 
-from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
-                  command, ids, note, out, print_rows, window)
-from .query import QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
+from .common import (AccountOpt, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app, command, ids,
+                     note, out, print_rows, window)
+from .engine_options import engine_options
 
 
 @command(app, "diagnose")
+@engine_options(exclude=("inventory",))
 def diagnose_cmd(
     src: str = typer.Option(..., "--src", metavar="IP", help="The client: the address that sends the request."),
     dst: str = typer.Option(..., "--dst", metavar="IP", help="The server: the address the request goes to."),
@@ -21,8 +22,7 @@ def diagnose_cmd(
     protocol: Optional[str] = typer.Option(None, "--protocol", metavar="P", help="tcp, udp, icmp or a number."),
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    engine: Optional[EngineName] = engine_option(),
-    source: Optional[Path] = SourceOpt,
+    engine=None,
     inventory: Optional[Path] = typer.Option(
         None, "--inventory", "-i", metavar="DIR",
         help="Folder with network-interfaces.json, subnets.json, vpcs.json and, from `inventory sync`, "
@@ -31,9 +31,6 @@ def diagnose_cmd(
     account: Optional[List[str]] = AccountOpt,
     region: Optional[List[str]] = RegionOpt,
     output: ListFormat = typer.Option(ListFormat.table, "--output", "-o", help="table or json."),
-    skip_bad_files: bool = SkipOpt,
-    table: Optional[str] = TableOpt,
-    profile: Optional[str] = QueryProfileOpt,
 ):
     """Why does SRC not reach DST? Reads both directions of the conversation and gives a verdict —
     rejected (request or response), one-way, no-records or accepted — with its evidence (the records,
@@ -54,19 +51,20 @@ def diagnose_cmd(
     w = window(since, until)
     accounts = ids(account, "--account", "account_id")
     regions = ids(region, "--region", "region")
-    name = engine or default_engine(source)
-    local = name is EngineName.local
-    # on Athena the inventory is read here: for the sides of the conversation and its configuration
-    inv = None if local or inventory is None else load_inventory(inventory, window=w)
-    eng = make_engine(name, source=source, inventory=inventory if local else None, window=w, accounts=accounts,
-                      regions=regions, skip_bad_files=skip_bad_files, table=table, profile=profile)
+    joins = engine.spec.reads_inventory
+    # an engine that does not join the inventory itself (Athena): it is read here, for the sides of the
+    # conversation and its configuration
+    inv = None if joins or inventory is None else load_inventory(inventory, window=w)
+    eng = engine.create(window=w, accounts=accounts, regions=regions, inventory=inventory)
     try:
-        with Spinner(f"reading the conversation {src} → {dst} on {name.value} ({w.since} … {w.until})"):
+        with Spinner(f"reading the conversation {src} → {dst} on {engine.name} ({w.since} … {w.until})"):
             d = diagnose(eng, w, src=src, dst=dst, port=port, protocol=protocol, accounts=accounts,
-                         regions=regions, inventory=getattr(eng, "inventory", None) if local else inv)
+                         regions=regions, inventory=getattr(eng, "inventory", None) if joins else inv)
     finally:
         eng.close()
-    for line in d.stats.lines():
+    from ..engines import stats_lines
+
+    for line in stats_lines(d.stats):
         note(line)
     if output is ListFormat.json:
         doc = d.to_dict()

@@ -7,21 +7,22 @@ from typing import List, Optional
 
 import typer
 
-from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
-                     command, ids, note, out, out_folder, print_rows, window)
-from .query import QueryProfileOpt, SkipOpt, SourceOpt, TableOpt, default_engine, engine_option, make_engine
+from ..errors import UsageError
+from .common import (AccountOpt, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app, command, ids,
+                     note, out, out_folder, print_rows, window)
+from .engine_options import engine_options
 
 TOP = 10  # peers and interfaces in the table summary (the case files have them all)
 
 
 @command(app, "investigate")
+@engine_options(exclude=("inventory",))
 def investigate_cmd(
     subject: str = typer.Argument(..., metavar="SUBJECT",
                                   help="An IPv4 or IPv6 address, a CIDR block or an ENI id (eni-…)."),
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    engine: Optional[EngineName] = engine_option(),
-    source: Optional[Path] = SourceOpt,
+    engine=None,
     inventory: Optional[Path] = typer.Option(
         None, "--inventory", "-i", metavar="DIR",
         help="The inventory folder (and its dated snapshots): whose ENIs logged the subject, which peers are "
@@ -33,9 +34,6 @@ def investigate_cmd(
                                                "cases/SUBJECT-SINCE-UNTIL)."),
     output: ListFormat = typer.Option(ListFormat.table, "--output", "-o",
                                       help="table (a summary) or json (case.json) on stdout."),
-    skip_bad_files: bool = SkipOpt,
-    table: Optional[str] = TableOpt,
-    profile: Optional[str] = QueryProfileOpt,
 ):
     """Write the case file of an address, a CIDR block or an ENI for the window: when it was first and
     last seen, every peer per direction (ports, protocols, flows, bytes, accepted and rejected; in a
@@ -55,14 +53,13 @@ def investigate_cmd(
     accounts = tuple(ids(account, "--account", "account_id"))
     regions = tuple(ids(region, "--region", "region"))
     target = out_folder(out_dir) or Path("cases") / f"{subj.safe_name()}-{w.since}-{w.until}"
-    name = engine or default_engine(source)
     attribution = load_attribution(inventory, w)  # a missing folder or a malformed file: exit 2, before any query
-    eng = make_engine(name, source=source, inventory=None, window=w, accounts=accounts, regions=regions,
-                      skip_bad_files=skip_bad_files, table=table, profile=profile)
-    options = Options(engine=name.value, source=source, inventory=inventory, accounts=accounts, regions=regions,
-                      table=table, skip_bad_files=skip_bad_files, out=out_dir)
+    eng = engine.create(window=w, accounts=accounts, regions=regions)
+    given = engine.options
+    options = Options(engine=engine.name, source=given.source, inventory=inventory, accounts=accounts,
+                      regions=regions, table=given.table, skip_bad_files=given.skip_bad_files, out=out_dir)
     try:
-        with Spinner(f"investigating {subj.value} on {name.value} ({w.since} … {w.until})") as spin:
+        with Spinner(f"investigating {subj.value} on {engine.name} ({w.since} … {w.until})") as spin:
             case = build_case(eng, w, subj, attribution, options, progress=spin.update)
     finally:
         eng.close()
@@ -85,13 +82,10 @@ def investigate_cmd(
 
 def _stats_lines(case: dict) -> list[str]:
     """What the query read or scanned, as `flowsql query` says it on stderr."""
+    from ..engines import get
+
     e = case["evidence"]["queries"][0]
-    lines = []
-    if e["engine"] == "local":
-        lines.append(f"read {e['files_read'] or 0:,} file(s), {e['bytes_read'] or 0:,} bytes")
-    else:
-        lines.append(f"data scanned: {(e['data_scanned_bytes'] or 0) / 1e6:,.1f} MB, cost ≈ ${e['cost_usd'] or 0:,.6f} "
-                     f"($5/TB, 10 MB minimum; query {e['execution_id'] or '?'})")
+    lines = [get(e["engine"]).read_summary(e)]
     if e["skipped"]:
         lines.append(f"SKIPPED {len(e['skipped'])} unreadable file(s):")
         lines += [f"  skipped {f['path']}: {f['reason']}" for f in e["skipped"]]

@@ -8,22 +8,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import FlowsqlError, LintError, UsageError
-from .common import (AccountOpt, EngineName, ListFormat, OutputFormat, ParamOpt, RegionOpt, SinceOpt, Spinner,
-                  UntilOpt, app, command, ids, note, out, print_rows, window)
-
-SourceOpt = typer.Option(None, "--source", "-s", metavar="DIR",
-                         help="Local engine: a folder holding AWSLogs/ (or AWSLogs itself).")
-InventoryOpt = typer.Option(None, "--inventory", "-i", metavar="DIR",
-                            help="Local engine: folder with network-interfaces.json, subnets.json, vpcs.json "
-                                 "(and dated snapshots).")
-SkipOpt = typer.Option(False, "--skip-bad-files",
-                       help="Local engine: leave out unreadable files (counted and listed on stderr).")
-TableOpt = typer.Option(None, "--table", help="Athena: which flow-log table setup made (default: the first).")
-QueryProfileOpt = typer.Option(None, "--profile", help="Athena: the AWS CLI profile to use.")
-
-
-def engine_option(default_help: str = "athena (default once `flowsql setup` ran) or local."):
-    return typer.Option(None, "--engine", "-e", help=default_help)
+from .common import (AccountOpt, ListFormat, OutputFormat, ParamOpt, RegionOpt, SinceOpt, Spinner, UntilOpt, app,
+                     command, ids, note, out, print_rows, window)
+from .engine_options import engine_options
 
 
 def load_query(name: str):
@@ -33,48 +20,6 @@ def load_query(name: str):
         return get_query(name)
     except HeaderError as e:
         raise FlowsqlError(f"the query pack is broken: {e}") from None
-
-
-def default_engine(source) -> EngineName:
-    """local when given files; athena once `flowsql setup` has written its settings; else local."""
-    if source is not None:
-        return EngineName.local
-    from ..engines.athena import config
-
-    return EngineName.athena if config.exists() else EngineName.local
-
-
-def target_for(engine: EngineName):
-    """The tables a query renders against when only rendering (no engine is started)."""
-    from ..engines.base import Target
-
-    if engine is EngineName.local:
-        return Target("local")
-    from ..engines.athena import config
-
-    return config.athena_target(config.load(required=False))
-
-
-def make_engine(engine: EngineName, *, source, inventory, window, accounts, regions, skip_bad_files=False,
-                table=None, profile=None):
-    """The engine a command runs on, from its options (nothing is read until it executes)."""
-    if engine is EngineName.local:
-        from ..engines.local.engine import LocalEngine
-        from ..inventory import load_inventory
-
-        if table is not None:
-            raise UsageError("--table is for the Athena engine (a Glue table); the local engine reads --source")
-        if source is None:
-            raise UsageError("the local engine needs --source DIR (a folder holding an AWSLogs/ tree); "
-                             "for Athena, run `flowsql setup` first")
-        return LocalEngine(source, window, inventory=load_inventory(inventory, window=window), accounts=accounts,
-                           regions=regions, skip_bad_files=skip_bad_files)
-    if source is not None or inventory is not None:
-        raise UsageError("--source and --inventory are for the local engine; add --engine local")
-    from ..engines.athena import config
-    from ..engines.athena.engine import AthenaEngine
-
-    return AthenaEngine.from_config(config.load(required=True), table=table, profile=profile)
 
 
 @command(app, "queries")
@@ -107,19 +52,17 @@ def queries_cmd(
 
 
 @command(app, "render")
+@engine_options(exclude=("source", "inventory", "skip_bad_files"))
 def render_cmd(
     query: str = typer.Argument(..., help="Query name (see `flowsql queries`)."),
     param: Optional[List[str]] = ParamOpt,
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    engine: Optional[EngineName] = engine_option(
-        "athena or local (default: athena once `flowsql setup` ran, else local)."),
+    engine=None,
     account: Optional[List[str]] = AccountOpt,
     region: Optional[List[str]] = RegionOpt,
     explain: bool = typer.Option(False, "--explain", help="Athena: first say which partitions and columns the "
                                  "query reads and what it would scan and cost (lists the partitions in S3)."),
-    table: Optional[str] = TableOpt,
-    profile: Optional[str] = QueryProfileOpt,
 ):
     """Print a query's rendered SQL as the lint gate passes it (the local engine runs its DuckDB
     translation); a query with lint findings is not printed, the findings are (exit 1). With
@@ -134,49 +77,33 @@ def render_cmd(
 
     q = load_query(query)
     w = window(since, until)
-    name = engine or default_engine(None)
+    spec, options = engine.spec, engine.options
     accounts, regions = ids(account, "--account", "account_id"), ids(region, "--region", "region")
-    if explain and name is not EngineName.athena:
-        raise UsageError("--explain estimates what Athena scans: it is for --engine athena (after `flowsql setup`)")
-    if explain or table:
-        from ..engines.athena import config
-
-        cfg = config.load(required=True)
-        target = config.athena_target(cfg, table)
-    else:
-        target = target_for(name)
+    if explain and not spec.estimates_cost:
+        raise UsageError(f"--explain estimates what a query scans and costs, which {spec.title} does not: it is "
+                         "for --engine athena (after `flowsql setup`)")
+    target = spec.render_target(options)
     rendered = render(q, parse_assignments(param or []), target, w, accounts=accounts, regions=regions)
-    findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_log_tables)
+    findings = lint_sql(rendered.sql, str(q.path), flow_log_table=target.flow_log_tables, dialect=spec.dialect)
     if findings:
         raise LintError(locate_in_template(findings, q.path, rendered.sql))
     if explain:
-        from ..aws import Aws
-        from ..engines.athena.engine import check_partitions
-        from ..engines.athena.cost_estimate import explain as explain_query
-
-        t = cfg.table(table)
-        check_partitions(t, w, *t.partition_filters(accounts, regions))
-        e = explain_query(Aws.connect(profile or cfg.profile, cfg.region), cfg, rendered.sql, w, table=table,
-                          accounts=accounts, regions=regions)
-        out("".join(f"-- {line}\n" for line in e.lines()), nl=False)
+        lines = spec.cost_estimate(options, rendered.sql, w, accounts=accounts, regions=regions)
+        out("".join(f"-- {line}\n" for line in lines), nl=False)
     out(rendered.sql, nl=False, raw=True)  # the SQL byte for byte, as it runs
 
 
 @command(app, "query")
+@engine_options()
 def query_cmd(
     query: str = typer.Argument(..., help="Query name (see `flowsql queries`)."),
     param: Optional[List[str]] = ParamOpt,
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    engine: Optional[EngineName] = engine_option(),
-    source: Optional[Path] = SourceOpt,
-    inventory: Optional[Path] = InventoryOpt,
+    engine=None,
     account: Optional[List[str]] = AccountOpt,
     region: Optional[List[str]] = RegionOpt,
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="table, json or csv."),
-    skip_bad_files: bool = SkipOpt,
-    table: Optional[str] = TableOpt,
-    profile: Optional[str] = QueryProfileOpt,
 ):
     """Run a canned query and print its rows.
 
@@ -190,15 +117,15 @@ def query_cmd(
     w = window(since, until)
     accounts = ids(account, "--account", "account_id")
     regions = ids(region, "--region", "region")
-    name = engine or default_engine(source)
-    eng = make_engine(name, source=source, inventory=inventory, window=w, accounts=accounts, regions=regions,
-                      skip_bad_files=skip_bad_files, table=table, profile=profile)
+    eng = engine.create(window=w, accounts=accounts, regions=regions)
     try:
-        with Spinner(f"running {q.name} on {name.value} ({w.since} … {w.until})"):
+        with Spinner(f"running {q.name} on {engine.name} ({w.since} … {w.until})"):
             result = run(q, given, eng, w, accounts=accounts, regions=regions).result
     finally:
         eng.close()
-    for line in result.stats.lines():
+    from ..engines import stats_lines
+
+    for line in stats_lines(result.stats):
         note(line)
     print_rows(result.columns, result.rows, output, title=q.title, types=q.columns)
 

@@ -33,7 +33,7 @@ SHOWN = 200
 class Options:
     """What the command was given, as given: the case's scope and the command that makes it again."""
 
-    engine: str  # "local" | "athena"
+    engine: str  # the engine's name (flowsql.engines.names())
     source: Path | None = None
     inventory: Path | None = None
     accounts: tuple[str, ...] = ()
@@ -63,7 +63,7 @@ def build_case(engine, window: Window, subject: Subject, attribution: Attributio
     addresses = attribution.addresses(subject.value) if subject.kind == "eni" else []
     if addresses:
         given["addresses"] = ",".join(addresses)
-    local = engine.name == "local"
+    local = _spec(engine.name).reads_files  # its files are hashed for the evidence
     # the files' digests are computed while the query runs (the same files, in a thread of their own)
     hasher = Hasher([("source", f.path, options.source) for f in engine.files] if local else [])
     hasher.start()
@@ -108,7 +108,7 @@ def build_case(engine, window: Window, subject: Subject, attribution: Attributio
         "scope": {
             "engine": engine.name,
             "source": os.fspath(options.source) if options.source is not None else None,
-            "table": engine.target().flow_logs if engine.name == "athena" else None,
+            "table": engine.target().flow_logs if _spec(engine.name).named_table else None,
             "inventory": os.fspath(options.inventory) if options.inventory is not None else None,
             "inventory_folders": attribution.labels,
             "accounts": list(options.accounts),
@@ -170,17 +170,24 @@ def _plain(rows: list[tuple], width: int) -> bool:
     return True
 
 
+def _spec(name: str):
+    from ..engines import get
+
+    return get(name)
+
+
 def _not_evaluated(stats, options: Options) -> str | None:
     """Why the case could not look at all: no log file of the window was read (local), or Athena
     scanned nothing. A window whose logs were read without a record of the subject is an answer
     (the subject was not seen), not this."""
-    if stats.engine == "local" and not stats.files_read:
+    spec = _spec(stats.engine)
+    if spec.reads_files and not stats.files_read:
         said = [n for n in stats.notes if n.startswith("no log files in ")]
         if said:
             return said[0]
         return (f"no log file of the window in {options.source} could be read"
                 + (f" ({len(stats.skipped)} skipped as unreadable)" if stats.skipped else ""))
-    if stats.engine == "athena" and not stats.data_scanned_bytes:
+    if spec.named_table and not stats.data_scanned_bytes:
         return (f"Athena scanned nothing in {options.table or 'the flow-log table'} for the window: its "
                 "partitions hold no object (the logs were not delivered, or the table points elsewhere)")
     return None

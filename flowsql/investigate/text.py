@@ -75,8 +75,10 @@ def verdict_line(case: dict) -> str | None:
         return f"NOT EVALUATED: {s['reason']}."
     if s["seen"]:
         return None
+    from ..engines import get
+
     e = case["evidence"]["queries"][0]
-    if e["engine"] == "local":
+    if get(e["engine"]).reads_files:
         read = f"{plural(e['files_read'] or 0, 'log file')} ({human_bytes(e['bytes_read'] or 0)}) were read"
     else:
         read = f"Athena scanned {e['data_scanned_bytes'] or 0:,} bytes of the table"
@@ -200,16 +202,13 @@ def internet_lines(part: dict) -> list[str]:
 
 
 def evidence_facts(e: dict) -> list[tuple[str, str]]:
+    from ..report.sections.evidence import run_facts
+
     facts = [("query", e["query"] + " " + " ".join(f"{k}={v}" for k, v in sorted(e["parameters"].items())
                                                     if v is not None)),
              ("days", f"{e['window']['since']} … {e['window']['until']} (UTC)"),
              ("used by", ", ".join(e["used_by"])), ("engine", e["engine"])]
-    if e["engine"] == "athena":
-        facts += [("execution id", e["execution_id"] or "–"), ("workgroup", e["workgroup"] or "–"),
-                  ("data scanned", f"{e['data_scanned_bytes'] or 0:,} bytes"), ("cost", usd(e["cost_usd"]))]
-    else:
-        facts.append(("files read", f"{e['files_read'] or 0:,} ({human_bytes(e['bytes_read'] or 0)}, "
-                                    f"{e['bytes_read'] or 0:,} bytes)"))
+    facts += run_facts(e)
     if e["skipped"]:
         facts.append(("skipped (unreadable)", "; ".join(f"{f['path']}: {f['reason']}" for f in e["skipped"])))
     if e["left_out"]:

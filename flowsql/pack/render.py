@@ -28,7 +28,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 CONTEXT_NAMES = frozenset({
     "engine", "flow_logs", "tgw_flow_logs", "columns", "window_since", "window_until", "window_start_second", "window_end_second",
     "accounts", "regions", "col",
-    "cidr", "column", *(f"inventory_{t}" for t in INVENTORY_TABLES),
+    "cidr", "column", "dispatch", *(f"inventory_{t}" for t in INVENTORY_TABLES),
 })
 
 
@@ -149,7 +149,10 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
         sql_type = {"int": "INTEGER", "bigint": "BIGINT", "string": "VARCHAR"}[field.kind]
         return Identifier(None, f"cast(NULL AS {sql_type})")
 
+    import jinja2
+
     return {
+        "dispatch": jinja2.pass_context(_dispatch),
         "engine": target.engine,
         "flow_logs": col(target.flow_logs),
         "tgw_flow_logs": col(target.tgw_flow_logs),
@@ -170,6 +173,17 @@ def context_for(target: Target, window: Window, accounts=(), regions=()) -> dict
     }
 
 
+def _dispatch(context, name):
+    """`dispatch('m')`: the engine's own macro `<engine>__m` (flowsql/engines/<engine>/macros/), as
+    dbt's adapter.dispatch. An engine without it is a render error, never another engine's SQL."""
+    engine = context.get("engine")
+    macro = context.get(f"{engine}__{name}")
+    if macro is None or not callable(macro):
+        raise RenderError(f"macro {name!r} has no implementation for engine {engine!r}: no macro "
+                          f"{engine}__{name} in flowsql/engines/{engine}/macros/")
+    return macro
+
+
 def window_end_second(window: Window, now: float | None = None) -> int:
     """The second after the window's last hour: the day after `until` at 00:00 UTC, or the start of
     the current hour when that is earlier."""
@@ -183,20 +197,29 @@ def _epoch(d) -> int:
     return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
 
 
-def _macros(env, root: Path) -> dict:
-    """Every macro of sql/macros/*.sql (one macro per file), callable from templates and each other.
+def _macros(env, root: Path, engine_files=()) -> dict:
+    """Every macro of sql/macros/*.sql and of the engine's macros folder (`engine_files`: the
+    implementations `dispatch()` finds), callable from templates and each other.
 
     A module sees the globals of the moment it is made, so the macros are made once per file:
     after n passes a chain of n macros calling each other resolves, in any file order.
     """
-    paths = sorted((root / "macros").glob("*.sql"))
+    templates = [env.get_template(f"macros/{p.name}") for p in sorted((root / "macros").glob("*.sql"))]
+    templates += [env.from_string(Path(p).read_text(encoding="utf-8")) for p in engine_files]
     out: dict = {}
-    for _ in range(max(1, len(paths))):
+    for _ in range(max(1, len(templates))):
         env.globals.update(out)
-        for path in paths:
-            module = env.get_template(f"macros/{path.name}").make_module(dict(env.globals))
+        for template in templates:
+            module = template.make_module(dict(env.globals))
             out.update({n: getattr(module, n) for n in dir(module) if not n.startswith("_")})
     return out
+
+
+def engine_macro_files(engine: str) -> list[Path]:
+    """The files of the engine's dispatched macros (UsageError for an engine flowsql does not have)."""
+    from ..engines import get
+
+    return get(engine).macro_files()
 
 
 def render_text(body: str, values: dict, target: Target, window: Window, *, accounts=(), regions=(),
@@ -207,7 +230,7 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
     root = root or sql_dir()
     env = _environment(root)
     env.globals.update(context_for(target, window, accounts, regions))
-    env.globals.update(_macros(env, root))
+    env.globals.update(_macros(env, root, engine_macro_files(target.engine)))
     try:
         sql = _bounded(lambda: env.from_string(body), values)
     except RenderError:

@@ -136,6 +136,12 @@ class Context:
         return {"path": path, "reason": f.reason}
 
 
+def _named_table(engine) -> bool:
+    from ..engines import get
+
+    return get(engine.name).named_table
+
+
 def _text(value) -> str | None:
     """A parameter default as `-p` text (lists comma-separated, as the pack's examples)."""
     if value is None:
@@ -181,7 +187,7 @@ def build_report(ctx: Context, progress: Callable[[int, int, str], None] | None 
         "scope": {
             "engine": ctx.engine.name,
             "source": os.fspath(ctx.source) if ctx.source is not None else None,
-            "table": target.flow_logs if ctx.engine.name == "athena" else None,
+            "table": target.flow_logs if _named_table(ctx.engine) else None,
             "inventory": os.fspath(ctx.inventory) if ctx.inventory is not None else None,
             "accounts": list(ctx.accounts),
             "regions": list(ctx.regions),

@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..aws import Aws, aws_errors, error_code, errors, is_code, map_error, partition_for_region, split_s3_uri
+from ..engines import get as get_engine
 from ..errors import UsageError
 from ..files import dumps_json, loads_json
 from .plan import Installed, Plan, Step, absent
@@ -97,7 +98,7 @@ class EventBridgeTarget:
             raise UsageError("the eventbridge target runs the report in CodeBuild, whose disk does not outlive the "
                              "build: add --upload s3://BUCKET/PREFIX/ to the report options")
         bucket, key = split_s3_uri(upload, "--upload")
-        if report_engine(args, config.exists()) != "athena":
+        if not get_engine(report_engine(args, config.exists())).needs_aws:
             raise UsageError("the eventbridge target runs the report on Athena (CodeBuild has no local logs): leave "
                              "out --engine local and --source, and run `flowsql setup` first")
         cfg = config.load(required=True)

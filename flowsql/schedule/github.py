@@ -29,6 +29,7 @@ import subprocess
 from pathlib import Path
 
 from .. import __version__
+from ..engines import get as get_engine
 from ..errors import UsageError
 from ..files import dumps_json
 from .owned import read_ours, remove_ours, write_ours
@@ -87,8 +88,9 @@ class GithubTarget:
                              "actions/upload-artifact, which reads its path as a pattern; choose a folder name "
                              "without * ? [ ] !")
         engine = runnable_engine(schedule.report_args, config.exists())  # a workflow that could only fail: refused
-        cfg = config.load(required=True) if engine == "athena" else None
-        needs_aws = engine == "athena" or option_value(schedule.report_args, "--upload") is not None
+        reads_aws = get_engine(engine).needs_aws  # it runs on AWS's settings (`flowsql setup`'s)
+        cfg = config.load(required=True) if reads_aws else None
+        needs_aws = reads_aws or option_value(schedule.report_args, "--upload") is not None
         if needs_aws and not self.role_arn:
             raise UsageError("--role-arn: the report reads AWS (Athena or an --upload): give the IAM role the "
                              "workflow assumes through GitHub's OIDC provider")

@@ -155,27 +155,30 @@ def runnable_engine(args: Sequence[str], config_exists: bool) -> str:
     """The engine the scheduled report runs on, refused (UsageError, before anything is written)
     when the run could only fail, every month: the local engine without --source (there is nothing
     to read), Athena without the settings `flowsql setup` saves, an engine flowsql does not have."""
+    from ..engines import get, names
+
     engine = report_engine(args, config_exists)
-    if engine not in ("local", "athena"):
-        raise UsageError(f"report option --engine {engine!r}: the report runs on local or athena")
-    if engine == "local" and not (option_value(args, "--source") or "").strip():
-        how = "" if config_exists else " (no `flowsql setup` settings here, so the report would run on the local engine)"
-        raise UsageError(f"the scheduled report would fail every month: the local engine needs --source DIR{how}; "
-                         "add `--source DIR` (a folder holding an AWSLogs/ tree) to the report options, or run "
-                         "`flowsql setup` and report on Athena")
-    if engine == "athena" and not config_exists:
-        raise UsageError("the scheduled report would fail every month: Athena needs the settings `flowsql setup` "
-                         "saves, and there are none here; run `flowsql setup` first (or report on local files "
-                         "with `--engine local --source DIR`)")
+    if engine not in names():
+        raise UsageError(f"report option --engine {engine!r}: the report runs on {' or '.join(names())}")
+    why = get(engine).unready(lambda flag: option_value(args, flag), config_exists)
+    if why:
+        raise UsageError(f"the scheduled report would fail every month: {why}")
     return engine
 
 
 def report_engine(args: Sequence[str], config_exists: bool) -> str:
-    """The engine the report will run on, as `flowsql report` chooses it: --engine, else local when
-    given --source, else athena once setup has saved its settings, else local."""
+    """The engine the report will run on, as `flowsql report` chooses it (flowsql.engines.default):
+    --engine, else the one its options select (local when given --source), else athena once setup has
+    saved its settings (`config_exists`), else local."""
+    from ..engines import FALLBACK, all_engines
+
     engine = option_value(args, "--engine", "-e")
     if engine:
         return engine
-    if option_value(args, "--source") is not None:
-        return "local"
-    return "athena" if config_exists else "local"
+    for e in all_engines():
+        if any(option_value(args, e.FLAGS[o]) is not None for o in e.selected_by):
+            return e.name
+    for e in all_engines():
+        if e.needs_setup and config_exists:
+            return e.name
+    return FALLBACK

@@ -539,7 +539,7 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
         for c, stamp in todo:
             if c.file.kind == "text":
                 try:
-                    c.fmt, c.pending, c.stamp = read_header(c.file.path), True, stamp
+                    c.fmt, c.pending, c.stamp = read_file_header(c.file.path), True, stamp
                     continue
                 except (DataProblem, OSError):
                     pass  # checked now, which names the problem
@@ -626,7 +626,7 @@ ONE_PASS_MARK = "flowsql: a record fails the check"
 _BARRIER = 9_000_000_000_000_000_000
 
 
-def read_header(path: Path) -> LogFormat:
+def read_file_header(path: Path) -> LogFormat:
     """The LogFormat of a text log file's first line, from its first bytes only (the rest, CRC and
     all, is checked beside the query: ByteChecks)."""
     header = bytearray()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ...cache import cache_dir, read_cached, write_cached
 from .partition_bound import DEFAULT_TABLES
-from .settings import ENGINES, LINT_ACCOUNTS, lint_target, lint_window
+from .settings import LINT_ACCOUNTS, engine_names, lint_target, lint_window
 
-DIALECT = "athena"
+DIALECT = "athena"  # the pack's SQL; each engine says the dialect its rendered SQL is linted in
 # Rules left out, and why:
 #   LT05 line length: macro output (CIDR lists, the window) is one line by design.
 #   AM04 "unknown number of result columns": never true of our explicit selects, noisy on CTEs.
@@ -42,7 +42,7 @@ def _cache_dir() -> Path:
     return cache_dir("lint")
 
 
-def _key(sql: str, table: str | None) -> str:
+def _key(sql: str, table: str | None, dialect: str = DIALECT) -> str:
     """The cache key of a lint result. The installed versions come from package metadata, so a warm
     query imports neither sqlfluff nor sqlglot (0.4 s and 0.2 s of start-up)."""
     from ... import __version__
@@ -51,7 +51,7 @@ def _key(sql: str, table: str | None) -> str:
 
     h = hashlib.sha256()
     rules = source_digest(_HERE)
-    for part in (__version__, package_version("sqlfluff"), package_version("sqlglot"), rules, DIALECT,
+    for part in (__version__, package_version("sqlfluff"), package_version("sqlglot"), rules, dialect,
                  ",".join(EXCLUDED_RULES), table or "", sql):
         h.update(part.encode())
         h.update(b"\0")
@@ -69,8 +69,8 @@ def _store(key: str, findings: list[dict]) -> None:
 _linters: dict = {}  # flow-log table names -> a Linter whose FS01 looks for them
 
 
-def _get_linter(tables: tuple[str, ...]):
-    if tables not in _linters:
+def _get_linter(tables: tuple[str, ...], dialect: str = DIALECT):
+    if (tables, dialect) not in _linters:
         from sqlfluff.core import FluffConfig, Linter
 
         from .partition_bound import CODE, NAME
@@ -78,26 +78,28 @@ def _get_linter(tables: tuple[str, ...]):
 
         ensure_registered()
         excluded = EXCLUDED_RULES if tables else (*EXCLUDED_RULES, CODE)
-        overrides = {"dialect": DIALECT, "templater": "raw", "exclude_rules": ",".join(excluded)}
+        overrides = {"dialect": dialect, "templater": "raw", "exclude_rules": ",".join(excluded)}
         configs = {"rules": {NAME: {"flow_log_tables": ",".join(tables)}}}
         # `-- noqa` silences any rule but FS01: the gate never lets a full scan through
         codes = [r.code for r in Linter(config=FluffConfig(configs=configs, overrides=overrides)).rule_tuples()]
         overrides["disable_noqa_except"] = ",".join([c for c in codes if c != CODE] + ["PRS", "LXR", "TMP"])
-        _linters[tables] = Linter(config=FluffConfig(configs=configs, overrides=overrides))
-    return _linters[tables]
+        _linters[tables, dialect] = Linter(config=FluffConfig(configs=configs, overrides=overrides))
+    return _linters[tables, dialect]
 
 
-def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | None = None) -> list[Finding]:
-    """Lint one rendered SQL text. `flow_log_table`: the name(s) the partition rule looks for."""
+def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | None = None,
+             dialect: str = DIALECT) -> list[Finding]:
+    """Lint one rendered SQL text. `flow_log_table`: the name(s) the partition rule looks for;
+    `dialect`: the engine's (EngineSpec.dialect)."""
     tables = (flow_log_table,) if isinstance(flow_log_table, str) else tuple(flow_log_table or ())
-    key = _key(sql, ",".join(tables))
+    key = _key(sql, ",".join(tables), dialect)
     found = _cached(key)
-    if found is None and _shipped_clean(sql, file, tables):
+    if found is None and _shipped_clean(sql, file, tables, dialect):
         runs["shipped"] += 1
         return []
     if found is None:
         runs["sqlfluff"] += 1
-        found = _sqlfluff(sql, tables)
+        found = _sqlfluff(sql, tables, dialect)
         _store(key, found)
     return [Finding(file=file, **f) for f in found]
 
@@ -107,11 +109,11 @@ def lint_sql(sql: str, file: str, *, flow_log_table: str | tuple[str, ...] | Non
 runs = {"sqlfluff": 0, "shipped": 0}
 
 
-def _shipped_clean(sql: str, file: str, tables: tuple[str, ...]) -> bool:
+def _shipped_clean(sql: str, file: str, tables: tuple[str, ...], dialect: str = DIALECT) -> bool:
     """Whether this text's shape was linted clean at install, for this very template."""
     from . import shipped
 
-    return shipped.known_clean(file, _key(shipped.shape(sql), ",".join(tables)))
+    return shipped.known_clean(file, _key(shipped.shape(sql), ",".join(tables), dialect))
 
 
 def _line_pattern(line: str):
@@ -152,8 +154,8 @@ def locate_in_template(findings: list[Finding], template: Path, sql: str) -> lis
     return out
 
 
-def _sqlfluff(sql: str, tables: tuple[str, ...]) -> list[dict]:
-    result = _get_linter(tables).lint_string(sql)
+def _sqlfluff(sql: str, tables: tuple[str, ...], dialect: str = DIALECT) -> list[dict]:
+    result = _get_linter(tables, dialect).lint_string(sql)
     out = []
     for v in result.get_violations():
         d = v.to_dict() if hasattr(v, "to_dict") else {}
@@ -176,6 +178,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
     """A pack template: validate its header, then lint it rendered for every engine, with its
     example parameters and with its defaults (an optional block must lint both ways)."""
     from ...errors import FlowsqlError
+    from ...engines import get
     from ..queries import HeaderError, parse_query
     from ..render import RenderLimit, render
 
@@ -185,8 +188,9 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
         return [Finding(str(path), 1, 1, "FS00", str(e).split(": ", 1)[-1])]
     engines_of: dict[tuple, list[str]] = {}  # a finding -> the engines it was found for
     findings: list[Finding] = []
-    for engine in ENGINES:
+    for engine in engine_names():
         target = lint_target(engine)
+        dialect = get(engine).dialect
         for given in (query.example, query.required_example()):
             try:
                 sql = render(query, given, target, lint_window(), accounts=LINT_ACCOUNTS, root=root).sql
@@ -195,7 +199,7 @@ def lint_template(path: Path, *, root: Path | None = None) -> list[Finding]:
             except FlowsqlError as e:
                 findings.append(Finding(str(path), 1, 1, "FS02", f"does not render for {engine}: {e}"))
                 continue
-            found = lint_sql(sql, str(path), flow_log_table=target.flow_log_tables)
+            found = lint_sql(sql, str(path), flow_log_table=target.flow_log_tables, dialect=dialect)
             for f in locate_in_template(found, path, sql):
                 engines = engines_of.setdefault((f.file, f.line, f.col, f.code, f.message), [])
                 if engine not in engines:

@@ -4,7 +4,14 @@ lint the same renderings."""
 
 from __future__ import annotations
 
-ENGINES = ("athena", "local")
+
+def engine_names() -> tuple[str, ...]:
+    """The engines a pack template is rendered and linted for: every registered one."""
+    from ...engines import names
+
+    return names()
+
+
 # What a pack template is linted with besides its parameters (`sqlfluff lint`'s flowsql templater too).
 LINT_ACCOUNTS = ("123456789012",)
 
@@ -18,9 +25,7 @@ def lint_window():
 
 
 def lint_target(engine: str):
-    """The tables a pack template is linted against: the names setup and the local engine use."""
-    from ...engines.base import Target
+    """The tables a pack template is linted against: the names each engine's setup gives."""
+    from ...engines import get
 
-    if engine == "athena":
-        return Target(engine, flow_logs="flowsql.vpc_flow_logs", tgw_flow_logs="flowsql.tgw_flow_logs")
-    return Target(engine, flow_logs="flow_logs", tgw_flow_logs="tgw_flow_logs")
+    return get(engine).lint_target()

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from . import gate
-from .settings import LINT_ACCOUNTS, lint_window
+from ...engines import get
+from .settings import LINT_ACCOUNTS, engine_names, lint_target, lint_window
 from .shipped import VERSION, _loaded, _own_hash, path, shape, template_hash
 
 
@@ -39,8 +40,9 @@ def build(root: Path | None = None, out: Path | None = None) -> dict:
             continue
         keys: set[str] = set()
         seen: set[tuple] = set()
-        for engine in gate.ENGINES:
-            target = gate.lint_target(engine)
+        for engine in engine_names():
+            target = lint_target(engine)
+            dialect = get(engine).dialect
             for given in (query.example, query.required_example()):
                 for window, accounts, regions in _variants():
                     try:
@@ -50,13 +52,13 @@ def build(root: Path | None = None, out: Path | None = None) -> dict:
                     except FlowsqlError:
                         continue  # the gate lints what renders; `flowsql lint` reports the rest
                     s = shape(sql)
-                    if (s, target.flow_logs) in seen:
+                    tables = target.flow_log_tables  # as the runner lints a query's SQL
+                    if (s, tables, dialect) in seen:
                         continue
-                    seen.add((s, target.flow_logs))
+                    seen.add((s, tables, dialect))
                     linted += 1
-                    tables = (target.flow_logs,)
-                    if not gate._sqlfluff(s, tables):
-                        keys.add(gate._key(s, ",".join(tables)))
+                    if not gate._sqlfluff(s, tables, dialect):
+                        keys.add(gate._key(s, ",".join(tables), dialect))
         templates[digest] = sorted(keys)
     out = out or path()
     write_atomic(out, dumps_json({"version": VERSION, "shapes": _own_hash(), "templates": templates}, separators=(",", ":")))
@@ -64,7 +66,7 @@ def build(root: Path | None = None, out: Path | None = None) -> dict:
     return {"templates": len(templates), "shapes": sum(map(len, templates.values())), "linted": linted}
 
 
-def main() -> int:
+def compute_at_install() -> int:
     try:
         figures = build()
     except Exception as e:  # noqa: BLE001 - an optimisation: install goes on without it
@@ -77,4 +79,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(compute_at_install())

@@ -49,10 +49,12 @@ def plan(ctx) -> list[Job]:
 
 
 def _where(ctx) -> str:
-    if ctx.engine.name == "local":
-        where = f"in {ctx.source}"
-    else:
+    from ...engines import get
+
+    if get(ctx.engine.name).named_table:
         where = f"in table {ctx.engine.target().flow_logs}"
+    else:
+        where = f"in {ctx.source}"
     narrowed = [x for x in (", ".join(ctx.accounts), ", ".join(ctx.regions)) if x]
     return where + (f" ({'; '.join(narrowed)})" if narrowed else "")
 
@@ -86,7 +88,7 @@ def _posture_pairs(ctx) -> dict[tuple[str, str], list[str]]:
     policy, inv = state[0], state[1]
     bucket = None
     table = getattr(ctx.engine, "table", None)
-    if ctx.engine.name == "athena" and getattr(table, "location", None):
+    if getattr(table, "location", None):  # a table's files (Athena's), in a bucket
         bucket = split_s3_uri(table.location, "table location")[0]
     out: dict = {}
     for part in inv.parts:  # one snapshot, or each of the tree's (its account and region where unnamed)

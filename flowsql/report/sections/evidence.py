@@ -23,17 +23,17 @@ def plan(ctx) -> list:
 
 
 def _command(ctx, entry: dict) -> str:
-    """The `flowsql query` command that gives the same rows (`-o json`, then hash them)."""
-    argv = ["flowsql", "query", entry["query"], "--engine", ctx.engine.name]
-    if ctx.source is not None:
-        argv += ["--source", str(ctx.source)]
-    if ctx.inventory is not None and ctx.engine.name == "local":
-        argv += ["--inventory", str(ctx.inventory)]
+    """The `flowsql query` command that gives the same rows (`-o json`, then hash them): the engine's
+    own options as the report was given them (the inventory where the engine joins it)."""
+    from ...engines import get
+    from ...engines.base import EngineOptions
+
+    spec = get(ctx.engine.name)
+    options = EngineOptions(source=ctx.source, inventory=ctx.inventory, skip_bad_files=ctx.skip_bad_files,
+                            table=ctx.table)
+    argv = ["flowsql", "query", entry["query"], "--engine", spec.name, *spec.option_args(options, ("source", "inventory"))]
     argv += ["--since", entry["window"]["since"], "--until", entry["window"]["until"]]
-    if ctx.table is not None:
-        argv += ["--table", ctx.table]
-    if ctx.skip_bad_files:
-        argv.append("--skip-bad-files")
+    argv += spec.option_args(options, ("table", "skip_bad_files"))
     for a in ctx.accounts:
         argv += ["--account", a]
     for r in ctx.regions:
@@ -50,20 +50,12 @@ def build(ctx) -> dict:
 
 
 def _facts(e: dict, report: dict) -> list[tuple[str, str]]:
-    from ..charts import human_bytes
-    from ..text import usd
-
     facts = [("query", e["query"] + (" " + " ".join(f"{k}={v}" for k, v in sorted(e["parameters"].items())
                                                      if v is not None) if e["parameters"] else "")),
              ("used by", ", ".join(e["used_by"]) or "–"), ("engine", e["engine"])]
     if e["window"] != report["window"]:  # the month before's coverage: other days than the report's
         facts.append(("days", f"{e['window']['since']} … {e['window']['until']} (UTC)"))
-    if e["engine"] == "athena":
-        facts += [("execution id", e["execution_id"] or "–"), ("workgroup", e["workgroup"] or "–"),
-                  ("data scanned", f"{e['data_scanned_bytes'] or 0:,} bytes"), ("cost", usd(e["cost_usd"]))]
-    else:
-        facts += [("files read", f"{e['files_read'] or 0:,} ({human_bytes(e['bytes_read'] or 0)}, "
-                                 f"{e['bytes_read'] or 0:,} bytes)")]
+    facts += run_facts(e)
     if e["skipped"]:
         facts.append(("skipped (unreadable)", "; ".join(f"{f['path']}: {f['reason']}" for f in e["skipped"])))
     if e["left_out"]:
@@ -71,6 +63,27 @@ def _facts(e: dict, report: dict) -> list[tuple[str, str]]:
     for n in e["notes"]:
         facts.append(("note", n))
     facts += [("rows", f"{e['row_count']:,}"), ("rows SHA-256", e["rows_sha256"]), ("re-run", e["command"])]
+    return facts
+
+
+def run_facts(e: dict) -> list[tuple[str, str]]:
+    """What the engine says of a query's run (EngineSpec.evidence_fields), as the evidence shows it."""
+    from ...engines import get
+    from ..charts import human_bytes
+    from ..text import usd
+
+    facts = []
+    for label, kind, keys in get(e["engine"]).evidence_fields:
+        values = [e.get(k) for k in keys]
+        if kind == "files":
+            files, size = (v or 0 for v in values)
+            facts.append((label, f"{files:,} ({human_bytes(size)}, {size:,} bytes)"))
+        elif kind == "bytes":
+            facts.append((label, f"{values[0] or 0:,} bytes"))
+        elif kind == "usd":
+            facts.append((label, usd(values[0])))
+        else:
+            facts.append((label, values[0] or "–"))
     return facts
 
 

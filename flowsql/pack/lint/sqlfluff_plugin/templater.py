@@ -69,14 +69,16 @@ def _query(in_str: str, fname: str):
 
 
 def _engines(config) -> list[str]:
-    from ..settings import ENGINES
+    from ..settings import engine_names
 
-    raw = (config.get_section(("templater", "flowsql", "engines")) if config else None) or "athena"
+    known = engine_names()
+    # default: the first registered engine (Athena, whose SQL the pack is written in)
+    raw = (config.get_section(("templater", "flowsql", "engines")) if config else None) or known[0]
     engines = [e.strip() for e in str(raw).split(",") if e.strip()]
-    bad = [e for e in engines if e not in ENGINES]
+    bad = [e for e in engines if e not in known]
     if bad or not engines:
         raise SQLTemplaterError(f"[sqlfluff:templater:flowsql] engines: {raw!r} is not a list of "
-                                f"{', '.join(ENGINES)}", line_no=1, line_pos=1)
+                                f"{', '.join(known)}", line_no=1, line_pos=1)
     return engines
 
 
@@ -185,8 +187,12 @@ class FlowsqlTemplater(JinjaTemplater):
         if configured or key != "load_macros_from_path":
             return configured
         root = (self._rendering.root if self._rendering else None) or _pack_root("")
-        macros = root / "macros"
-        return [str(macros)] if macros.is_dir() else None
+        macros = [root / "macros"]
+        if self._rendering is not None:  # and the implementations dispatch() finds for its engine
+            from ...render import engine_macro_files
+
+            macros += engine_macro_files(self._rendering.engine)
+        return [str(m) for m in macros if m.exists()] or None
 
     def _get_loader_search_path(self, config):
         # like the renderer's loader: templates resolve `{% import %}` paths from the pack root
