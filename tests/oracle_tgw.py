@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from oracle import PROTOCOL_NUMBERS, _NullsLast, _sum, address, oracle
+from oracle import PROTOCOL_NUMBERS, Picked, _NullsLast, _sum, address, busiest, oracle
 
 
 LOST = ("packets_lost_no_route", "packets_lost_blackhole", "packets_lost_mtu_exceeded", "packets_lost_ttl_expired")
@@ -84,7 +84,14 @@ def tgw_cross_account(records, inventory_dir, params, *, since, until, accounts=
     return rows[: int(params.get("limit", 50))]
 
 
-@oracle("tgw-conversation", {"src": "10.0.1.5", "dst": "10.0.2.9", "port": "443", "protocol": "tcp"})
+def _busiest_tgw_tcp(records, _inventory_dir) -> dict:
+    """The TCP conversation with the most Transit Gateway records (its example's addresses are no
+    conversation of the generated tree)."""
+    src, dst, port = busiest(records, "srcaddr", "dstaddr", "dstport", where=lambda r: r["protocol"] == 6)
+    return {"src": src, "dst": dst, "port": str(port), "protocol": "tcp"}
+
+
+@oracle("tgw-conversation", Picked("busiest-tgw-tcp", _busiest_tgw_tcp))
 def tgw_conversation(records, inventory_dir, params, *, since, until, accounts=None, regions=None):
     src, dst = address(params["src"]), address(params["dst"])
     port = int(params["port"]) if params.get("port") is not None else None

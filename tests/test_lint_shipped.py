@@ -52,7 +52,7 @@ def _lint(root: Path, window: Window, accounts=(), limit="7"):
     query = parse_query(root / "queries" / "top-destinations.sql")
     target = gate.lint_target("local")
     sql = render(query, {"limit": limit}, target, window, accounts=accounts, root=root).sql
-    return sql, gate.lint_sql(sql, str(query.path), flow_log_table=target.flow_logs)
+    return sql, gate.lint_sql(sql, str(query.path), flow_log_table=target.flow_log_tables)  # as the runner does
 
 
 def test_an_unchanged_template_is_not_linted_and_a_changed_one_is(pack):

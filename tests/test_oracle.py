@@ -57,9 +57,14 @@ NARROWING = [
 ]
 
 
+def records_of(g, name):
+    """The generated records of the table the query reads (its header's `table:`)."""
+    return g.tgw_records if get_query(name).table == "tgw" else g.records
+
+
 def _expected(name, g, params, window, accounts, regions):
     fn, _ = oracle.ORACLES[name]
-    records = g.tgw_records if get_query(name).table == "tgw" else g.records  # the table the query reads
+    records = records_of(g, name)
     return fn(records, g.inventory_dir, params, since=window.since, until=window.until,
               accounts=accounts or None, regions=regions or None)
 
@@ -82,8 +87,8 @@ def test_every_case_has_rows(tree, name, case):
     """A case whose expected rows are empty in every window compares `[] == []` and proves nothing (an
     ENI or an address pair the tree does not have): each has a window with rows, the empty ones stay."""
     fn, _ = oracle.ORACLES[name]
-    params = oracle.case_params(case, tree.records, tree.inventory_dir)
-    records = tree.tgw_records if get_query(name).table == "tgw" else tree.records
+    records = records_of(tree, name)
+    params = oracle.case_params(case, records, tree.inventory_dir)
     counts = []
     for since, until in WINDOWS:
         try:
@@ -98,7 +103,7 @@ def test_every_case_has_rows(tree, name, case):
 @pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]:%m%d}-{w[1]:%m%d}")
 @pytest.mark.parametrize("accounts,regions", NARROWING, ids=lambda x: ",".join(x) or "all")
 def test_local_engine_equals_oracle(tree, name, case, window, accounts, regions):
-    params = oracle.case_params(case, tree.records, tree.inventory_dir)
+    params = oracle.case_params(case, records_of(tree, name), tree.inventory_dir)
     w = Window(*window)
     engine = LocalEngine(tree.root, w, inventory=load_inventory(tree.inventory_dir, window=w), accounts=accounts, regions=regions)
     try:

@@ -3,6 +3,7 @@ tree must show, refusals through the CLI, and hand-made trees for the rules the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime, timedelta, timezone
 
@@ -16,10 +17,17 @@ from flowsql.inventory import load_inventory
 from flowsql.pack.params import Window
 from flowsql.pack.queries import get_query
 from flowsql.runner import run
-from test_oracle import ACCOUNTS, START, tree  # noqa: F401 (the module-scoped generated tree)
+from test_oracle import ACCOUNTS, SCENARIO, START
 from trees import record, write_log
 
 WHOLE = Window(START, START + timedelta(days=8))
+
+
+@pytest.fixture(scope="module")
+def tree(generated_tree):
+    """tests/test_oracle.py's tree without its ECS service: the properties below (the logging gap of the
+    first account's first region, the default format of us-east-1) are of the generator's base traffic."""
+    return generated_tree(dataclasses.replace(SCENARIO, ecs=False))
 
 
 def _engine_rows(root, inventory_dir, name, window, **narrow):
@@ -40,7 +48,7 @@ def _epoch(d: date, hour: int = 0) -> int:
     return int(datetime(d.year, d.month, d.day, hour, tzinfo=timezone.utc).timestamp())
 
 
-def test_the_logging_gap_of_the_generated_tree_is_found(tree):  # noqa: F811
+def test_the_logging_gap_of_the_generated_tree_is_found(tree):
     """The generator's gap: nothing at all from the first account's first region on the fourth day,
     10:00-13:00 UTC. The engine finds those three hours, and the hours around them only if the oracle
     (the spec over the records) says no record started in them."""
@@ -55,7 +63,7 @@ def test_the_logging_gap_of_the_generated_tree_is_found(tree):  # noqa: F811
     assert gaps == {h for h in range(_epoch(w.since), _epoch(w.until + timedelta(days=1)), 3600)} - starts
 
 
-def test_the_generated_tree_reaches_every_kind_of_row(tree):  # noqa: F811
+def test_the_generated_tree_reaches_every_kind_of_row(tree):
     """The comparisons of tests/test_oracle.py would be weak if the interesting cases were absent."""
     def rows(name, **params):
         return _oracle_rows(name, tree.records, tree.inventory_dir, WHOLE, {k: str(v) for k, v in params.items()})
@@ -74,7 +82,7 @@ def test_the_generated_tree_reaches_every_kind_of_row(tree):  # noqa: F811
     assert {r["log_status"] for r in rows("nodata-skipdata")} == {"NODATA", "SKIPDATA"}
 
 
-def test_a_query_that_needs_a_v5_field_is_refused_on_a_default_format_region(tree):  # noqa: F811
+def test_a_query_that_needs_a_v5_field_is_refused_on_a_default_format_region(tree):
     """`flowsql query aws-service-traffic --region us-east-1`: that region's flow log has the default
     format, so no file can answer: exit 2, the field named. The custom-format region answers."""
     args = ["query", "aws-service-traffic", "--engine", "local", "--source", str(tree.root),
@@ -90,7 +98,7 @@ def test_a_query_that_needs_a_v5_field_is_refused_on_a_default_format_region(tre
     assert json.loads(answered.stdout) == want and want
 
 
-def test_nat_gateway_egress_without_pkt_dstaddr_says_what_is_missing(tree):  # noqa: F811
+def test_nat_gateway_egress_without_pkt_dstaddr_says_what_is_missing(tree):
     r = CliRunner().invoke(app, ["query", "nat-gateway-egress", "--engine", "local", "--source", str(tree.root),
                                  "--inventory", str(tree.inventory_dir), "--region", "us-east-1", "-o", "json",
                                  "--since", WHOLE.since.isoformat(), "--until", WHOLE.until.isoformat()])

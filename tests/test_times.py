@@ -34,6 +34,7 @@ TIME_COLUMNS = {
     "rejected-inbound-from-internet": {"first_seen", "last_seen"},
     "traffic-from-address": {"first_seen", "last_seen"},
     "traffic-to-address": {"first_seen", "last_seen"},
+    "tgw-conversation": {"first_seen", "last_seen"},
 }
 
 

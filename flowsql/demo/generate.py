@@ -165,6 +165,12 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
                         pending.pop(0).result()
         for p in pending:
             p.result()
+    # the transit gateways first: they attach to the VPCs of the traffic above, not to the ECS ones
+    tgw = None
+    if scenario.transit_gateways:
+        from .generate_tgw import generate_tgw
+
+        tgw = generate_tgw(out_dir, topologies, scenario, keep_records=keep_records)
     if scenario.ecs:
         from .generate_ecs import write_ecs
 
@@ -173,10 +179,7 @@ def _generate(out_dir: Path, scenario: Scenario, keep_records: bool) -> Generate
         records.extend(ecs_records)
         files.extend(ecs_files)
     generated = Generated(root=out_dir, inventory_dir=inventory_dir, records=records, files=files)
-    if scenario.transit_gateways:
-        from .generate_tgw import generate_tgw
-
-        tgw = generate_tgw(out_dir, topologies, scenario, keep_records=keep_records)
+    if tgw is not None:
         generated.tgw_records, generated.tgw_files = tgw.records, tgw.files
     return generated
 

@@ -263,9 +263,12 @@ def test_inventory_sync_uses_the_region_chain_without_upload(boto, tmp_path):
 
 def test_inventory_sync_to_an_unwritable_place(boto, tmp_path):
     (tmp_path / "a-file").write_text("x")
-    r = invoke("inventory", "sync", "--out", tmp_path / "a-file")
+    r = invoke("inventory", "sync", "--out", tmp_path / "a-file" / "inv")  # below a file: no folder can be made
     assert r.exit_code == 2 and no_traceback(r), r.output
     assert r.stderr.startswith("flowsql: error: cannot write the inventory to") and r.stderr.count("\n") == 1
+    r = invoke("inventory", "sync", "--out", tmp_path / "a-file")  # a file in the folder's place: before any call
+    assert r.exit_code == 2 and no_traceback(r), r.output
+    assert r.stderr.startswith("flowsql: error: --out ") and "is a file, not a folder" in r.stderr
 
 
 # -- the printed IAM policy allows every call flowsql makes ------------------------------------

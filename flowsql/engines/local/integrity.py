@@ -683,10 +683,11 @@ def reads_every_record(session, sql: str) -> bool:
     """Whether DuckDB's plan for `sql` reads every record of every one-pass reader: between each such
     scan and the first operator that consumes all its input (an aggregate, a sort, a join's build side)
     there are only projections, filters, unions and the reader's own LIMIT."""
-    import json
+
+    from ...files import dumps_json, loads_json
 
     _, rows = session.run("EXPLAIN (FORMAT json) " + sql)
-    plan = json.loads(rows[0][1])
+    plan = loads_json(rows[0][1])
     found = [False]
 
     def fine(path: list[tuple[dict, int]]) -> bool:
@@ -694,7 +695,7 @@ def reads_every_record(session, sql: str) -> bool:
             name = node.get("name", "")
             if name in _PASS:
                 continue
-            if name == "STREAMING_LIMIT" and str(_BARRIER) in json.dumps(node.get("extra_info", "")):
+            if name == "STREAMING_LIMIT" and str(_BARRIER) in dumps_json(node.get("extra_info", "")):
                 continue
             if name in _READS_ALL or (name == "CTE" and child == 0):  # a CTE's first child: materialized
                 return True
@@ -708,7 +709,7 @@ def reads_every_record(session, sql: str) -> bool:
         return False  # the records reach the result as they are: nothing proves they were all read
 
     def walk(node: dict, path: list) -> bool:
-        if node.get("name") == "FILTER" and ONE_PASS_MARK in json.dumps(node.get("extra_info", "")):
+        if node.get("name") == "FILTER" and ONE_PASS_MARK in dumps_json(node.get("extra_info", "")):
             found[0] = True
             if not fine(path):
                 return False
