@@ -39,6 +39,8 @@ class Snap:
         self.root = root
         self.vpcs, self.subnets, self.enis, self.flow_logs, self.groups = [], [], [], [], []
         self.buckets: dict[str, dict] = {}
+        self.tgws: list | None = None  # None: the transit-gateway files are not written (an older snapshot)
+        self.attachments: list | None = None
         self.n = 0
 
     def _id(self, prefix: str) -> str:
@@ -95,6 +97,28 @@ class Snap:
         self.flow_logs.append(doc)
         return fl
 
+    def tgw(self, *, attachments: int = 2, state: str = "available") -> str:
+        tgw = self._id("tgw")
+        self.tgws = (self.tgws or []) + [{
+            "TransitGatewayId": tgw, "TransitGatewayArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/{tgw}",
+            "State": state, "OwnerId": ACCOUNT, "CreationTime": TAKEN.isoformat(), "Tags": []}]
+        self.attachments = self.attachments or []
+        for _ in range(attachments):
+            vpc = self.vpc("internal")
+            self.attachments.append({
+                "TransitGatewayAttachmentId": self._id("tgw-attach"), "TransitGatewayId": tgw,
+                "TransitGatewayOwnerId": ACCOUNT, "ResourceOwnerId": ACCOUNT, "ResourceType": "vpc",
+                "ResourceId": vpc, "State": "available", "Association": {"State": "associated"}, "Tags": []})
+        return tgw
+
+    def attachments_of(self, tgw: str) -> list[str]:
+        return [a["TransitGatewayAttachmentId"] for a in self.attachments if a["TransitGatewayId"] == tgw]
+
+    def tgw_log(self, resource: str, bucket: str = "tgw-logs", *, delivery: str = "SUCCESS") -> str:
+        fl = self.s3_log(resource, bucket, delivery=delivery)
+        self.flow_logs[-1].pop("TrafficType")  # a transit gateway's flow log has none
+        return fl
+
     def group(self, name: str, retention: int | None, *, stored: int = 0, age_days: float = 100) -> None:
         arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"
         g = {"logGroupName": name, "creationTime": int((TAKEN - timedelta(days=age_days)).timestamp() * 1000),
@@ -115,6 +139,9 @@ class Snap:
         docs = {"vpcs.json": {"Vpcs": self.vpcs}, "subnets.json": {"Subnets": self.subnets},
                 "network-interfaces.json": {"NetworkInterfaces": self.enis},
                 "log-groups.json": {"logGroups": self.groups}}
+        if self.tgws is not None:
+            docs["transit-gateways.json"] = {"TransitGateways": self.tgws}
+            docs["transit-gateway-attachments.json"] = {"TransitGatewayAttachments": self.attachments}
         for name, doc in docs.items():
             (self.root / name).write_text(json.dumps(doc, indent=4))
         for bucket, files in self.buckets.items():
@@ -279,7 +306,60 @@ def _bucket_resource(tag="internal", **bucket):
     return arrange
 
 
+def _tgw_logged(s):
+    tgw = s.tgw()
+    s.tgw_log(tgw)
+    return tgw
+
+
+def _tgw_every_attachment(s):
+    tgw = s.tgw(attachments=3)
+    for a in s.attachments_of(tgw):
+        s.tgw_log(a)
+    return tgw
+
+
+def _tgw_some_attachments(s):
+    tgw = s.tgw(attachments=3)
+    s.tgw_log(s.attachments_of(tgw)[0])
+    return tgw
+
+
+def _tgw_failing(s):
+    tgw = s.tgw()
+    s.tgw_log(tgw, delivery="FAILED")
+    return tgw
+
+
+def _tgw_attachment(logged: bool):
+    def arrange(s):
+        tgw = s.tgw()
+        s.tgw_log(tgw)  # the transit gateway's own log: not the attachment's
+        first = s.attachments_of(tgw)[0]
+        if logged:
+            s.tgw_log(first)
+        return first
+    return arrange
+
+
+def _tgw_not_synced(s):
+    s.vpc("internal")  # an older snapshot: no transit-gateway files at all
+    return "transit gateways"
+
+
 CASES = [
+    ("tgw_flow_logs_enabled", "tgw-level", _tgw_logged, None, "ok", "logged on the transit gateway"),
+    ("tgw_flow_logs_enabled", "every-attachment", _tgw_every_attachment, None, "ok", "on every attachment (3)"),
+    ("tgw_flow_logs_enabled", "none", lambda s: s.tgw(), None, "alarm", "no flow log on the transit gateway"),
+    ("tgw_flow_logs_enabled", "some-attachments", _tgw_some_attachments, None, "alarm", "on 1 of 3 attachments"),
+    ("tgw_flow_logs_enabled", "failed", _tgw_failing, None, "alarm", "delivery FAILED"),
+    ("tgw_flow_logs_enabled", "not-required", lambda s: s.tgw(), "transit_gateways: {require_flow_logs: false}",
+     "skip", "does not require"),
+    ("tgw_flow_logs_enabled", "not-synced", _tgw_not_synced, None, "skip", "transit gateways not synced"),
+    ("tgw_flow_logs_enabled", "attachment-own", _tgw_attachment(True), "transit_gateways: {attachment_flow_logs: true}",
+     "ok", "logged on the attachment"),
+    ("tgw_flow_logs_enabled", "attachment-tgw-only", _tgw_attachment(False),
+     "transit_gateways: {attachment_flow_logs: true}", "alarm", "no flow log on the attachment"),
     ("vpc_flow_logs_enabled", "vpc-level", _vpc_level, None, "ok", "at VPC level"),
     ("vpc_flow_logs_enabled", "every-subnet", _every_subnet, None, "ok", "on every subnet (3)"),
     ("vpc_flow_logs_enabled", "every-eni", _every_eni, None, "ok", "on every ENI (2)"),
