@@ -39,8 +39,9 @@ class Snap:
         self.root = root
         self.vpcs, self.subnets, self.enis, self.flow_logs, self.groups = [], [], [], [], []
         self.buckets: dict[str, dict] = {}
-        self.tgws: list | None = None  # None: the transit-gateway files are not written (an older snapshot)
-        self.attachments: list | None = None
+        # as today's sync writes them; None: the transit-gateway files are not written (an older snapshot)
+        self.tgws: list | None = []
+        self.attachments: list | None = []
         self.n = 0
 
     def _id(self, prefix: str) -> str:
@@ -102,7 +103,6 @@ class Snap:
         self.tgws = (self.tgws or []) + [{
             "TransitGatewayId": tgw, "TransitGatewayArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/{tgw}",
             "State": state, "OwnerId": ACCOUNT, "CreationTime": TAKEN.isoformat(), "Tags": []}]
-        self.attachments = self.attachments or []
         for _ in range(attachments):
             vpc = self.vpc("internal")
             self.attachments.append({
@@ -343,7 +343,8 @@ def _tgw_attachment(logged: bool):
 
 
 def _tgw_not_synced(s):
-    s.vpc("internal")  # an older snapshot: no transit-gateway files at all
+    s.vpc("internal")
+    s.tgws = s.attachments = None  # an older snapshot: no transit-gateway files at all
     return "transit gateways"
 
 
