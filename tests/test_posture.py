@@ -1052,6 +1052,50 @@ def test_the_demo_writes_a_realistic_mix(tmp_path):
     assert all(row["est_monthly_usd"] > 0 for row in sheet if row["destinations"])
 
 
+
+def test_the_demo_snapshot_holds_its_transit_gateways(tmp_path):
+    from datetime import date
+
+    from flowsql.demo.generate import Scenario, generate
+
+    g = generate(tmp_path, Scenario(start=date(2026, 10, 1), days=1, flows_per_day=20, transit_gateways=1))
+    snap = posture.load_snapshot(g.inventory_dir)
+    rows = [r for r in posture.evaluate(snap, posture.load_policy()) if r.check == "tgw_flow_logs_enabled"]
+    # the transit gateways whose records the generator wrote: each logged by the flow log of those files
+    seen = {r["tgw_id"] for r in g.tgw_records}
+    written = {p.name.split("_")[3] for p in g.tgw_files}
+    assert len(seen) == 2 and len(written) == 2
+    logs = {f["ResourceId"]: f["FlowLogId"] for f in snap.flow_logs if f["ResourceId"].startswith("tgw-")}
+    assert {logs[t] for t in seen} == written
+    attached = {a["TransitGatewayAttachmentId"] for a in snap.tgw_attachments if a["TransitGatewayId"] in seen}
+    assert attached == {r["tgw_attachment_id"] for r in g.tgw_records}
+    by = {r.resource: r for r in rows}
+    assert all(by[t].status == "ok" and logs[t] in by[t].reason for t in seen)
+    assert {(by[t].account, by[t].region) for t in seen} == {(r["account_id"], r["region"]) for r in g.tgw_records}
+    # the posture-only legacy hub: logged on its VPN attachment only
+    (legacy,) = [r for r in rows if r.resource not in seen]
+    assert legacy.status == "alarm" and "logged on 1 of 2 attachments" in legacy.reason
+    # asked for attachment-level logging: every attachment of the generated gateways alarms (their
+    # traffic is logged on the transit gateway, not on them), the VPN of the legacy hub is ok
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("transit_gateways: {attachment_flow_logs: true}\n")
+    rows = [r for r in posture.evaluate(snap, posture.load_policy(policy))
+            if r.check == "tgw_flow_logs_enabled" and r.resource.startswith("tgw-attach-")]
+    assert {r.resource for r in rows if r.status == "alarm"} >= attached
+    assert sorted(r.status for r in rows if r.resource not in attached) == ["alarm", "ok"]
+
+
+def test_a_demo_without_transit_gateways_has_them_synced_and_none(tmp_path):
+    from datetime import date
+
+    from flowsql.demo.generate import Scenario, generate
+
+    g = generate(tmp_path, Scenario(start=date(2026, 10, 1), days=1, flows_per_day=20))
+    snap = posture.load_snapshot(g.inventory_dir)
+    assert snap.transit_gateways == [] and snap.tgw_attachments == []
+    assert not [r for r in posture.evaluate(snap, posture.load_policy()) if r.check == "tgw_flow_logs_enabled"]
+
+
 # -- a tree of snapshots (one per account and region) ------------------------------------------------
 
 def _tree(tmp_path, manifest: dict):
