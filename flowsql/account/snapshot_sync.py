@@ -43,8 +43,8 @@ class PostureSync:
 
 
 def sync_posture(aws, out, *, now: datetime | None = None) -> PostureSync:
-    """Write flow-logs.json, log-groups.json, the transit-gateway files and buckets/BUCKET/… into `out`, a folder or a files.Tree
-    on one (see the module doc)."""
+    """Write flow-logs.json, log-groups.json, the transit-gateway files and buckets/BUCKET/… into `out`,
+    a folder or a files.Tree on one (see the module doc)."""
     from ..aws import errors
     from ..files import Tree
 

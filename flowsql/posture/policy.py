@@ -106,7 +106,8 @@ def load_policy(path=None) -> Policy:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise UsageError(f"policy {path}: expected a mapping of settings (data_class, cloudwatch_logs, s3, transit_gateways, prices)")
+        raise UsageError(f"policy {path}: expected a mapping of settings (data_class, cloudwatch_logs, s3, "
+                         "transit_gateways, prices)")
     return _build(_merge(defaults, data, str(path), ""), str(path))
 
 

@@ -88,7 +88,8 @@ SPECS = {
 SIZE_SPEC = {"Label": str, "Datapoints": Req([{"Timestamp": Req(_TIME), "Average": Req(_METRIC_BYTES),
                                                "Unit": str}])}
 # the key that names an item of a list, for the messages
-_ITEM_NAMES = ("logGroupName", "FlowLogId", "TransitGatewayAttachmentId", "TransitGatewayId", "VpcId", "SubnetId", "NetworkInterfaceId", "ID", "Timestamp")
+_ITEM_NAMES = ("logGroupName", "FlowLogId", "TransitGatewayAttachmentId", "TransitGatewayId", "VpcId", "SubnetId",
+               "NetworkInterfaceId", "ID", "Timestamp")
 
 
 @dataclass(frozen=True)
