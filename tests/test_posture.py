@@ -342,6 +342,12 @@ def _tgw_attachment(logged: bool):
     return arrange
 
 
+def _tgw_shared(s):
+    tgw = s.tgw(attachments=1)
+    s.tgws[-1]["OwnerId"] = "444455556666"  # shared with this account through AWS RAM
+    return tgw
+
+
 def _tgw_not_synced(s):
     s.vpc("internal")
     s.tgws = s.attachments = None  # an older snapshot: no transit-gateway files at all
@@ -357,6 +363,8 @@ CASES = [
     ("tgw_flow_logs_enabled", "not-required", lambda s: s.tgw(), "transit_gateways: {require_flow_logs: false}",
      "skip", "does not require"),
     ("tgw_flow_logs_enabled", "not-synced", _tgw_not_synced, None, "skip", "transit gateways not synced"),
+    ("tgw_flow_logs_enabled", "shared-from-another-account", _tgw_shared, None, "skip",
+     "owned by account 444455556666 and shared"),
     ("tgw_flow_logs_enabled", "attachment-own", _tgw_attachment(True), "transit_gateways: {attachment_flow_logs: true}",
      "ok", "logged on the attachment"),
     ("tgw_flow_logs_enabled", "attachment-tgw-only", _tgw_attachment(False),

@@ -40,9 +40,17 @@ def run(facts: Facts):
     for a in sorted(snap.tgw_attachments, key=lambda a: a["TransitGatewayAttachmentId"]):
         if a.get("State") not in _INACTIVE:
             attachments.setdefault(a["TransitGatewayId"], []).append(a)
+    # the snapshot's own account(s), by its VPCs' owners: a transit gateway another account shares
+    # with this one (AWS RAM) is listed here too, but its flow logs are in its owner's snapshot
+    owners = {v.get("OwnerId") for v in snap.vpcs if v.get("OwnerId")}
     for tgw_id in sorted(gateways):
         g = gateways[tgw_id]
         account, region = g.get("OwnerId"), region_of_arn(g.get("TransitGatewayArn"))
+        if owners and account and account not in owners:
+            yield facts.row(META.id, tgw_id, "skip", f"owned by account {account} and shared with this one: its "
+                            "flow logs are in its owner's snapshot (sync that account too)", account=account,
+                            region=region)
+            continue
         if not policy.tgw_require_flow_logs:
             yield facts.row(META.id, tgw_id, "skip", "the policy does not require transit gateway flow logs "
                             "(transit_gateways.require_flow_logs: false)", account=account, region=region)
