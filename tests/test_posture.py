@@ -39,6 +39,9 @@ class Snap:
         self.root = root
         self.vpcs, self.subnets, self.enis, self.flow_logs, self.groups = [], [], [], [], []
         self.buckets: dict[str, dict] = {}
+        # as today's sync writes them; None: the transit-gateway files are not written (an older snapshot)
+        self.tgws: list | None = []
+        self.attachments: list | None = []
         self.n = 0
 
     def _id(self, prefix: str) -> str:
@@ -95,6 +98,27 @@ class Snap:
         self.flow_logs.append(doc)
         return fl
 
+    def tgw(self, *, attachments: int = 2, state: str = "available") -> str:
+        tgw = self._id("tgw")
+        self.tgws = (self.tgws or []) + [{
+            "TransitGatewayId": tgw, "TransitGatewayArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/{tgw}",
+            "State": state, "OwnerId": ACCOUNT, "CreationTime": TAKEN.isoformat(), "Tags": []}]
+        for _ in range(attachments):
+            vpc = self.vpc("internal")
+            self.attachments.append({
+                "TransitGatewayAttachmentId": self._id("tgw-attach"), "TransitGatewayId": tgw,
+                "TransitGatewayOwnerId": ACCOUNT, "ResourceOwnerId": ACCOUNT, "ResourceType": "vpc",
+                "ResourceId": vpc, "State": "available", "Association": {"State": "associated"}, "Tags": []})
+        return tgw
+
+    def attachments_of(self, tgw: str) -> list[str]:
+        return [a["TransitGatewayAttachmentId"] for a in self.attachments if a["TransitGatewayId"] == tgw]
+
+    def tgw_log(self, resource: str, bucket: str = "tgw-logs", *, delivery: str = "SUCCESS") -> str:
+        fl = self.s3_log(resource, bucket, delivery=delivery)
+        self.flow_logs[-1].pop("TrafficType")  # a transit gateway's flow log has none
+        return fl
+
     def group(self, name: str, retention: int | None, *, stored: int = 0, age_days: float = 100) -> None:
         arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"
         g = {"logGroupName": name, "creationTime": int((TAKEN - timedelta(days=age_days)).timestamp() * 1000),
@@ -115,6 +139,9 @@ class Snap:
         docs = {"vpcs.json": {"Vpcs": self.vpcs}, "subnets.json": {"Subnets": self.subnets},
                 "network-interfaces.json": {"NetworkInterfaces": self.enis},
                 "log-groups.json": {"logGroups": self.groups}}
+        if self.tgws is not None:
+            docs["transit-gateways.json"] = {"TransitGateways": self.tgws}
+            docs["transit-gateway-attachments.json"] = {"TransitGatewayAttachments": self.attachments}
         for name, doc in docs.items():
             (self.root / name).write_text(json.dumps(doc, indent=4))
         for bucket, files in self.buckets.items():
@@ -279,7 +306,69 @@ def _bucket_resource(tag="internal", **bucket):
     return arrange
 
 
+def _tgw_logged(s):
+    tgw = s.tgw()
+    s.tgw_log(tgw)
+    return tgw
+
+
+def _tgw_every_attachment(s):
+    tgw = s.tgw(attachments=3)
+    for a in s.attachments_of(tgw):
+        s.tgw_log(a)
+    return tgw
+
+
+def _tgw_some_attachments(s):
+    tgw = s.tgw(attachments=3)
+    s.tgw_log(s.attachments_of(tgw)[0])
+    return tgw
+
+
+def _tgw_failing(s):
+    tgw = s.tgw()
+    s.tgw_log(tgw, delivery="FAILED")
+    return tgw
+
+
+def _tgw_attachment(logged: bool):
+    def arrange(s):
+        tgw = s.tgw()
+        s.tgw_log(tgw)  # the transit gateway's own log: not the attachment's
+        first = s.attachments_of(tgw)[0]
+        if logged:
+            s.tgw_log(first)
+        return first
+    return arrange
+
+
+def _tgw_shared(s):
+    tgw = s.tgw(attachments=1)
+    s.tgws[-1]["OwnerId"] = "444455556666"  # shared with this account through AWS RAM
+    return tgw
+
+
+def _tgw_not_synced(s):
+    s.vpc("internal")
+    s.tgws = s.attachments = None  # an older snapshot: no transit-gateway files at all
+    return "transit gateways"
+
+
 CASES = [
+    ("tgw_flow_logs_enabled", "tgw-level", _tgw_logged, None, "ok", "logged on the transit gateway"),
+    ("tgw_flow_logs_enabled", "every-attachment", _tgw_every_attachment, None, "ok", "on every attachment (3)"),
+    ("tgw_flow_logs_enabled", "none", lambda s: s.tgw(), None, "alarm", "no flow log on the transit gateway"),
+    ("tgw_flow_logs_enabled", "some-attachments", _tgw_some_attachments, None, "alarm", "on 1 of 3 attachments"),
+    ("tgw_flow_logs_enabled", "failed", _tgw_failing, None, "alarm", "delivery FAILED"),
+    ("tgw_flow_logs_enabled", "not-required", lambda s: s.tgw(), "transit_gateways: {require_flow_logs: false}",
+     "skip", "does not require"),
+    ("tgw_flow_logs_enabled", "not-synced", _tgw_not_synced, None, "skip", "transit gateways not synced"),
+    ("tgw_flow_logs_enabled", "shared-from-another-account", _tgw_shared, None, "skip",
+     "owned by account 444455556666 and shared"),
+    ("tgw_flow_logs_enabled", "attachment-own", _tgw_attachment(True), "transit_gateways: {attachment_flow_logs: true}",
+     "ok", "logged on the attachment"),
+    ("tgw_flow_logs_enabled", "attachment-tgw-only", _tgw_attachment(False),
+     "transit_gateways: {attachment_flow_logs: true}", "alarm", "no flow log on the attachment"),
     ("vpc_flow_logs_enabled", "vpc-level", _vpc_level, None, "ok", "at VPC level"),
     ("vpc_flow_logs_enabled", "every-subnet", _every_subnet, None, "ok", "on every subnet (3)"),
     ("vpc_flow_logs_enabled", "every-eni", _every_eni, None, "ok", "on every ENI (2)"),
@@ -594,6 +683,12 @@ def test_a_missing_snapshot_file_is_exit_2_naming_it(tmp_path, name):
     ("log-groups.json", '{"logGroups": [{"logGroupName": "/g", "retentionInDays": "30"}]}',
      "logGroups[0].retentionInDays must be a whole number"),
     ("vpcs.json", '{"Vpcs": [{"OwnerId": "1"}]}', "Vpcs[0].VpcId is missing"),
+    ("transit-gateways.json", '{"TransitGateways": [{"TransitGatewayId": "tgw-1", "State": 1}]}',
+     "TransitGateways[0].State must be a string, not 1, in the item with TransitGatewayId tgw-1"),
+    ("transit-gateway-attachments.json",
+     '{"TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "tgw-attach-1"}]}',
+     "TransitGatewayAttachments[0].TransitGatewayId is missing"),
+    ("transit-gateway-attachments.json", '', "empty"),
     ("buckets/b/lifecycle.json", '{"Rules": [{"ID": "x"}]}', "Rules[0].Status is missing"),
     ("buckets/b/encryption.json", '{"ServerSideEncryptionConfiguration": {}}', "Rules is missing"),
     ("buckets/b/public-access-block.json", '{"PublicAccessBlockConfiguration": {"BlockPublicAcls": "yes"}}',
@@ -969,6 +1064,50 @@ def test_the_demo_writes_a_realistic_mix(tmp_path):
                and r.check != "vpc_data_class")
     sheet = posture.design_sheet(snap, posture.load_policy())
     assert all(row["est_monthly_usd"] > 0 for row in sheet if row["destinations"])
+
+
+
+def test_the_demo_snapshot_holds_its_transit_gateways(tmp_path):
+    from datetime import date
+
+    from flowsql.demo.generate import Scenario, generate
+
+    g = generate(tmp_path, Scenario(start=date(2026, 10, 1), days=1, flows_per_day=20, transit_gateways=1))
+    snap = posture.load_snapshot(g.inventory_dir)
+    rows = [r for r in posture.evaluate(snap, posture.load_policy()) if r.check == "tgw_flow_logs_enabled"]
+    # the transit gateways whose records the generator wrote: each logged by the flow log of those files
+    seen = {r["tgw_id"] for r in g.tgw_records}
+    written = {p.name.split("_")[3] for p in g.tgw_files}
+    assert len(seen) == 2 and len(written) == 2
+    logs = {f["ResourceId"]: f["FlowLogId"] for f in snap.flow_logs if f["ResourceId"].startswith("tgw-")}
+    assert {logs[t] for t in seen} == written
+    attached = {a["TransitGatewayAttachmentId"] for a in snap.tgw_attachments if a["TransitGatewayId"] in seen}
+    assert attached == {r["tgw_attachment_id"] for r in g.tgw_records}
+    by = {r.resource: r for r in rows}
+    assert all(by[t].status == "ok" and logs[t] in by[t].reason for t in seen)
+    assert {(by[t].account, by[t].region) for t in seen} == {(r["account_id"], r["region"]) for r in g.tgw_records}
+    # the posture-only legacy hub: logged on its VPN attachment only
+    (legacy,) = [r for r in rows if r.resource not in seen]
+    assert legacy.status == "alarm" and "logged on 1 of 2 attachments" in legacy.reason
+    # asked for attachment-level logging: every attachment of the generated gateways alarms (their
+    # traffic is logged on the transit gateway, not on them), the VPN of the legacy hub is ok
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("transit_gateways: {attachment_flow_logs: true}\n")
+    rows = [r for r in posture.evaluate(snap, posture.load_policy(policy))
+            if r.check == "tgw_flow_logs_enabled" and r.resource.startswith("tgw-attach-")]
+    assert {r.resource for r in rows if r.status == "alarm"} >= attached
+    assert sorted(r.status for r in rows if r.resource not in attached) == ["alarm", "ok"]
+
+
+def test_a_demo_without_transit_gateways_has_them_synced_and_none(tmp_path):
+    from datetime import date
+
+    from flowsql.demo.generate import Scenario, generate
+
+    g = generate(tmp_path, Scenario(start=date(2026, 10, 1), days=1, flows_per_day=20))
+    snap = posture.load_snapshot(g.inventory_dir)
+    assert snap.transit_gateways == [] and snap.tgw_attachments == []
+    assert not [r for r in posture.evaluate(snap, posture.load_policy()) if r.check == "tgw_flow_logs_enabled"]
 
 
 # -- a tree of snapshots (one per account and region) ------------------------------------------------

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
 from ..inventory.catalog import BUCKET_SETTINGS
-from ..posture.snapshot import BUCKETS, FLOW_LOGS, LOG_GROUPS, SIZE_PREFIX, STORAGE_TYPE
+from ..posture.snapshot import (BUCKETS, FLOW_LOGS, LOG_GROUPS, SIZE_PREFIX, STORAGE_TYPE, TGW_ATTACHMENTS,
+                                TRANSIT_GATEWAYS)
 from .configuration_sync import IAM_ACTIONS as CONFIGURATION_IAM_ACTIONS
 
 # What `inventory sync` itself calls beyond the checks' own facts (flowsql.posture.checks declare
@@ -26,7 +27,8 @@ from .configuration_sync import IAM_ACTIONS as CONFIGURATION_IAM_ACTIONS
 # settings it writes, and the S3 storage metrics the design sheet prices; and the network
 # configuration diagnose evaluates.
 SYNC_IAM_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
-                    "ec2:DescribeFlowLogs", *(s.iam_action for s in BUCKET_SETTINGS),
+                    "ec2:DescribeFlowLogs", "ec2:DescribeTransitGateways", "ec2:DescribeTransitGatewayAttachments",
+                    *(s.iam_action for s in BUCKET_SETTINGS),
                     "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics", *CONFIGURATION_IAM_ACTIONS)
 # S3 publishes BucketSizeBytes once a day; two weeks of daily points survive a few missed days.
 SIZE_DAYS = 14
@@ -41,8 +43,8 @@ class PostureSync:
 
 
 def sync_posture(aws, out, *, now: datetime | None = None) -> PostureSync:
-    """Write flow-logs.json, log-groups.json and buckets/BUCKET/… into `out`, a folder or a files.Tree
-    on one (see the module doc)."""
+    """Write flow-logs.json, log-groups.json, the transit-gateway files and buckets/BUCKET/… into `out`,
+    a folder or a files.Tree on one (see the module doc)."""
     from ..aws import errors
     from ..files import Tree
 
@@ -59,6 +61,7 @@ def sync_posture(aws, out, *, now: datetime | None = None) -> PostureSync:
         return result
     result.counts[FLOW_LOGS] = _write_doc(out, FLOW_LOGS, {"FlowLogs": flow_logs})
     result.counts[LOG_GROUPS] = _sync_log_groups(aws, out, flow_logs, result)
+    _sync_transit_gateways(ec2, out, result)
     _sync_buckets(aws, out, flow_logs, result, now)
     return result
 
@@ -87,6 +90,22 @@ def _sync_log_groups(aws, out, flow_logs: list, result: PostureSync) -> int:
             result.warnings.append(_failed(e, f"log group {name} ({region}) left out of {LOG_GROUPS}"))
     groups.sort(key=lambda g: (g.get("logGroupName", ""), g.get("logGroupArn") or g.get("arn") or ""))
     return _write_doc(out, LOG_GROUPS, {"logGroups": groups})
+
+
+def _sync_transit_gateways(ec2, out, result: PostureSync) -> None:
+    """transit-gateways.json and transit-gateway-attachments.json. A call that fails removes its file
+    (an older one would speak for gateways that may be gone): posture then says "not synced"."""
+    from ..aws import errors
+
+    for rel, method, key in ((TRANSIT_GATEWAYS, "describe_transit_gateways", "TransitGateways"),
+                             (TGW_ATTACHMENTS, "describe_transit_gateway_attachments", "TransitGatewayAttachments")):
+        try:
+            items = [item for page in ec2.get_paginator(method).paginate() for item in page.get(key, [])]
+        except errors() as e:
+            out.remove(rel)
+            result.warnings.append(_failed(e, f"{rel} not written (posture: transit gateways not synced)"))
+            continue
+        result.counts[rel] = _write_doc(out, rel, {key: items})
 
 
 def _sync_buckets(aws, out, flow_logs: list, result: PostureSync, now: datetime) -> None:

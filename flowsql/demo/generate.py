@@ -102,7 +102,7 @@ class Scenario:
 def demo_scenario(today: date | None = None) -> Scenario:
     """About a month of logs ending yesterday (UTC), so the default 7-day window has data."""
     today = today or datetime.now(timezone.utc).date()
-    return Scenario(start=today - timedelta(days=30), days=30)
+    return Scenario(start=today - timedelta(days=30), days=30, transit_gateways=1)
 
 
 def generate(out_dir: Path, scenario: Scenario, *, keep_records: bool = True) -> Generated:

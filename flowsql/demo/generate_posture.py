@@ -20,6 +20,12 @@ The mix, per account (rows of `flowsql posture` in brackets):
 - partner-edge (production): S3 is fine, but its CloudWatch Logs flow log points at a group that
   does not exist and fails delivery [flow logging and retention alarms];
 - data-lake (tagged `confidential`, a class the policy does not know) [data class alarm].
+
+With `scenario.transit_gateways`, transit-gateways.json and transit-gateway-attachments.json hold the
+generated transit gateways (flowsql.demo.generate_tgw: the same ids), each with the flow log whose
+records the generator writes [ok], and a posture-only `legacy-hub` in the first account and region,
+attached to legacy-batch and a VPN, whose only flow log is on the VPN's attachment [transit gateway
+flow logging alarm]. Without transit gateways both files are there and empty, as a sync writes them.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from ..files import dumps_json, read_json
+from ..logs.tgw_fields import TGW_DEFAULT_LOG_FORMAT
+from ..posture.snapshot import TGW_ATTACHMENTS, TRANSIT_GATEWAYS
 
 GIB = 2**30
 CENTRAL_RULES = [{"ID": "flow-logs-archive-then-expire", "Filter": {"Prefix": "AWSLogs/"}, "Status": "Enabled",
@@ -182,6 +190,50 @@ class _Account:
             elif name == "data-lake":
                 self.flow_log(vpc, s3=self.central, created_days_ago=300)
 
+    def transit_gateways(self, gws: list, legacy_vpc: str | None) -> tuple[list, list]:
+        """This account's transit gateways and their attachments (describe-transit-gateways and
+        -attachments), the generated ones' flow logs, and the posture-only legacy hub."""
+        tgws, attachments = [], []
+
+        def gateway(tgw_id: str, region: str, name: str, created: int) -> None:
+            tgws.append({"TransitGatewayId": tgw_id,
+                         "TransitGatewayArn": f"arn:aws:ec2:{region}:{self.account}:transit-gateway/{tgw_id}",
+                         "State": "available", "OwnerId": self.account, "Description": name,
+                         "CreationTime": _iso(self.days_ago(created)),
+                         "Options": {"AmazonSideAsn": 64512, "AutoAcceptSharedAttachments": "disable",
+                                     "DefaultRouteTableAssociation": "enable", "DnsSupport": "enable",
+                                     "VpnEcmpSupport": "enable"},
+                         "Tags": [{"Key": "Name", "Value": name}]})
+
+        def attachment(att_id: str, tgw_id: str, kind: str, resource: str, owner: str, created: int) -> None:
+            attachments.append({"TransitGatewayAttachmentId": att_id, "TransitGatewayId": tgw_id,
+                                "TransitGatewayOwnerId": self.account, "ResourceOwnerId": owner,
+                                "ResourceType": kind, "ResourceId": resource, "State": "available",
+                                "Association": {"TransitGatewayRouteTableId": "tgw-rtb-" + _hex(self.rng, 17),
+                                                "State": "associated"},
+                                "CreationTime": _iso(self.days_ago(created)), "Tags": []})
+
+        for gw in gws:
+            if gw.owner != self.account:
+                continue
+            gateway(gw.id, gw.region, f"hub-{gw.region}", 300)
+            for a in gw.attachments:
+                resource = a.vpc_id if a.kind == "vpc" else "vpn-" + _hex(self.rng, 17)
+                attachment(a.id, gw.id, a.kind, resource, a.account or self.account, 300)
+            self.flow_log(gw.id, s3=self.central, fl_id=gw.flow_log_id, log_format=TGW_DEFAULT_LOG_FORMAT,
+                          created_days_ago=300, name=f"hub-{gw.region}-to-s3")
+            self.flow_logs[-1].pop("TrafficType")  # a transit gateway's flow log has none
+        if legacy_vpc is not None:
+            tgw_id = "tgw-" + _hex(self.rng, 17)
+            gateway(tgw_id, self.regions[0], "legacy-hub", 900)
+            attachment("tgw-attach-" + _hex(self.rng, 17), tgw_id, "vpc", legacy_vpc, self.account, 900)
+            vpn = "tgw-attach-" + _hex(self.rng, 17)
+            attachment(vpn, tgw_id, "vpn", "vpn-" + _hex(self.rng, 17), self.account, 900)
+            self.flow_log(vpn, s3=self.central, log_format=TGW_DEFAULT_LOG_FORMAT, created_days_ago=900,
+                          name="legacy-hub-vpn-to-s3")
+            self.flow_logs[-1].pop("TrafficType")
+        return tgws, attachments
+
     def buckets(self) -> dict[str, dict]:
         """Relative path -> document for this account's buckets."""
         docs = {}
@@ -218,11 +270,21 @@ def posture_documents(topologies: list, scenario) -> tuple[dict[str, dict], dict
     for t in topologies:
         by_account.setdefault(t.account, []).append(t)
     files: dict[str, dict] = {}
-    tags, vpcs, subnets, flow_logs, groups = {}, [], [], [], []
-    for account, tops in by_account.items():
+    tags, vpcs, subnets, flow_logs, groups, tgws, attachments = {}, [], [], [], [], [], []
+    gws = []
+    if scenario.transit_gateways:
+        from .generate_tgw import gateways
+
+        gws = gateways(topologies, scenario)
+    for n, (account, tops) in enumerate(by_account.items()):
         a = _Account(account, tops, scenario, as_of)
         a.build()
-        files.update(a.buckets())
+        files.update(a.buckets())  # (before the transit gateways: they draw from the same generator)
+        if gws:
+            legacy = next(v["VpcId"] for v in a.vpcs if {"Key": "Name", "Value": "legacy-batch"} in v["Tags"])
+            t, att = a.transit_gateways(gws, legacy if n == 0 else None)
+            tgws += t
+            attachments += att
         tags.update(a.tags)
         vpcs += a.vpcs
         subnets += a.subnets
@@ -230,6 +292,8 @@ def posture_documents(topologies: list, scenario) -> tuple[dict[str, dict], dict
         groups += a.groups
     files["flow-logs.json"] = {"FlowLogs": flow_logs}
     files["log-groups.json"] = {"logGroups": sorted(groups, key=lambda g: g["logGroupName"])}
+    files[TRANSIT_GATEWAYS] = {"TransitGateways": tgws}
+    files[TGW_ATTACHMENTS] = {"TransitGatewayAttachments": attachments}
     return files, tags, vpcs, subnets
 
 
@@ -341,6 +405,13 @@ def write_inventory_tree(directory: Path, scenario) -> list[tuple[str, str]]:
             resource_place[e["NetworkInterfaceId"]] = place_of_vpc.get(e.get("VpcId"))
     flow_logs = read_json(directory / "flow-logs.json")["FlowLogs"]
     groups = read_json(directory / "log-groups.json")["logGroups"]
+    # a transit gateway and its attachments are in its owner's snapshot of its region (where its
+    # flow logs are too); every other snapshot has both files, empty: synced, none there
+    tgws = read_json(directory / TRANSIT_GATEWAYS)["TransitGateways"]
+    attachments = read_json(directory / TGW_ATTACHMENTS)["TransitGatewayAttachments"]
+    tgw_place = {g["TransitGatewayId"]: (g["OwnerId"], region_of_arn(g["TransitGatewayArn"])) for g in tgws}
+    resource_place.update(tgw_place)
+    resource_place.update({a["TransitGatewayAttachmentId"]: tgw_place[a["TransitGatewayId"]] for a in attachments})
     for place in parts:
         mine = [fl for fl in flow_logs if resource_place.get(fl["ResourceId"]) == place]
         account, region = place
@@ -348,6 +419,10 @@ def write_inventory_tree(directory: Path, scenario) -> list[tuple[str, str]]:
         for name in FILES:
             _write(target / name, {FILES[name]: parts[place].get(name, [])})
         _write(target / "flow-logs.json", {"FlowLogs": mine})
+        _write(target / TRANSIT_GATEWAYS, {"TransitGateways": [g for g in tgws if tgw_place[g["TransitGatewayId"]]
+                                                               == place]})
+        _write(target / TGW_ATTACHMENTS, {"TransitGatewayAttachments": [
+            a for a in attachments if tgw_place[a["TransitGatewayId"]] == place]})
         _write(target / "log-groups.json", {"logGroups": [
             g for g in groups if (account_of_arn(g.get("logGroupArn")), region_of_arn(g.get("logGroupArn")))
             == place]})
@@ -359,7 +434,7 @@ def write_inventory_tree(directory: Path, scenario) -> list[tuple[str, str]]:
         for bucket in sorted(buckets):
             if (directory / "buckets" / bucket).is_dir():
                 shutil.copytree(directory / "buckets" / bucket, target / "buckets" / bucket)
-    for name in (*FILES, "flow-logs.json", "log-groups.json"):
+    for name in (*FILES, "flow-logs.json", "log-groups.json", TRANSIT_GATEWAYS, TGW_ATTACHMENTS):
         (directory / name).unlink()
     for d in dated:
         shutil.rmtree(d)

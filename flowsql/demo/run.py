@@ -145,8 +145,10 @@ def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7,
     days = days if days is not None else default_days()
     # with the ECS service (generate_ecs.py): its traffic, and the report's posture row for a flow log
     # that cannot read ECS
-    scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed, ecs=True)
-    wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed, "ecs": True}
+    scenario = Scenario(start=base.start + timedelta(days=base.days - days), days=days, seed=seed, ecs=True,
+                        transit_gateways=base.transit_gateways)
+    wanted = {"start": scenario.start.isoformat(), "days": days, "seed": seed, "ecs": True,
+              "transit_gateways": scenario.transit_gateways}
     try:
         old = None
         if directory.exists() or directory.is_symlink():
@@ -179,9 +181,10 @@ def prepare_scenario(directory: Path, *, days: int | None = None, seed: int = 7,
         raise UsageError(f"--dir {directory}: {e.strerror}; the demo writes and deletes only its own files") from None
     except OSError as e:
         raise UsageError(f"--dir {directory}: cannot write the demo there ({e.strerror or e})") from None
-    echo(f"wrote {len(g.files)} files, {len(g.records):,} records "
+    echo(f"wrote {len(g.files) + len(g.tgw_files)} files, {len(g.records) + len(g.tgw_records):,} records "
          f"(us-east-1: default format, eu-west-1: custom v5 format, an ECS service in us-east-1: v7 format "
-         f"with the ecs-* fields) and an inventory tree of two accounts "
+         f"with the ecs-* fields, a transit gateway in each region: its own flow logs) and an inventory tree "
+         f"of two accounts "
          f"({SECOND_ACCOUNT} {SECOND_REGION}: a VPC that does not log)", err=True)
     return scenario
 

@@ -1,4 +1,5 @@
-"""The posture policy: data classes, retention day counts, exempt classes and list prices.
+"""The posture policy: data classes, retention day counts, exempt classes, transit-gateway logging
+and list prices.
 
 The defaults are `policy.yaml` beside this module (`flowsql posture --show-policy` prints it). A
 user's file is merged over them key by key (a list replaces the default list), then the whole is
@@ -59,6 +60,8 @@ class Policy:
     archive_storage_classes: tuple[str, ...]
     require_sse_kms: bool
     prices: Prices
+    tgw_require_flow_logs: bool  # every transit gateway's traffic is logged (tgw_flow_logs_enabled)
+    tgw_attachment_flow_logs: bool  # every attachment has a flow log of its own as well
     source: str  # the user's file, or "defaults"
 
     def known(self, name: str | None) -> bool:
@@ -103,7 +106,8 @@ def load_policy(path=None) -> Policy:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise UsageError(f"policy {path}: expected a mapping of settings (data_class, cloudwatch_logs, s3, prices)")
+        raise UsageError(f"policy {path}: expected a mapping of settings (data_class, cloudwatch_logs, s3, "
+                         "transit_gateways, prices)")
     return _build(_merge(defaults, data, str(path), ""), str(path))
 
 
@@ -221,7 +225,7 @@ def _shown(value) -> str:
 
 def _build(data: dict, source: str) -> Policy:
     r = _Reader(source)
-    top = r.mapping(data, "the policy", ("data_class", "cloudwatch_logs", "s3", "prices"))
+    top = r.mapping(data, "the policy", ("data_class", "cloudwatch_logs", "s3", "transit_gateways", "prices"))
     dc = r.mapping(top["data_class"], "data_class", ("tag_key", "default", "exempt", "classes"))
     classes = {}
     for name, rule in r.mapping(dc["classes"], "data_class.classes").items():
@@ -241,6 +245,7 @@ def _build(data: dict, source: str) -> Policy:
         r.fail("data_class.default", f"{default!r} is no class of data_class.classes or data_class.exempt")
     cwl = r.mapping(top["cloudwatch_logs"], "cloudwatch_logs", ("max_retention_days",))
     s3 = r.mapping(top["s3"], "s3", ("archive_storage_classes", "require_sse_kms"))
+    tgw = r.mapping(top["transit_gateways"], "transit_gateways", ("require_flow_logs", "attachment_flow_logs"))
     archive = s3["archive_storage_classes"]
     if not isinstance(archive, list) or not archive:
         r.fail("s3.archive_storage_classes", "must be a non-empty list of storage classes (GLACIER, …)")
@@ -271,6 +276,8 @@ def _build(data: dict, source: str) -> Policy:
                                              most=CLOUDWATCH_MAX_RETENTION),
         archive_storage_classes=archive, require_sse_kms=r.flag(s3["require_sse_kms"], "s3.require_sse_kms"),
         prices=prices, source=source,
+        tgw_require_flow_logs=r.flag(tgw["require_flow_logs"], "transit_gateways.require_flow_logs"),
+        tgw_attachment_flow_logs=r.flag(tgw["attachment_flow_logs"], "transit_gateways.attachment_flow_logs"),
     )
 
 
@@ -287,6 +294,8 @@ def policy_yaml(policy: Policy) -> str:
         "cloudwatch_logs": {"max_retention_days": policy.cloudwatch_max_retention_days},
         "s3": {"archive_storage_classes": list(policy.archive_storage_classes),
                "require_sse_kms": policy.require_sse_kms},
+        "transit_gateways": {"require_flow_logs": policy.tgw_require_flow_logs,
+                             "attachment_flow_logs": policy.tgw_attachment_flow_logs},
         "prices": {
             "currency": p.currency, "region": p.region, "bytes_per_gb": p.bytes_per_gb,
             "cloudwatch_logs_storage_gb_month": p.cloudwatch_logs_storage_gb_month,

@@ -3,6 +3,8 @@
     DIR/vpcs.json, subnets.json, network-interfaces.json   aws ec2 describe-vpcs / -subnets / -network-interfaces
     DIR/flow-logs.json                                     aws ec2 describe-flow-logs
     DIR/log-groups.json                                    aws logs describe-log-groups
+    DIR/transit-gateways.json                              aws ec2 describe-transit-gateways
+    DIR/transit-gateway-attachments.json                   aws ec2 describe-transit-gateway-attachments
     DIR/buckets/BUCKET/lifecycle.json                      aws s3api get-bucket-lifecycle-configuration
     DIR/buckets/BUCKET/encryption.json                     aws s3api get-bucket-encryption
     DIR/buckets/BUCKET/public-access-block.json            aws s3api get-public-access-block
@@ -10,7 +12,9 @@
     DIR/buckets/BUCKET/size-STORAGETYPE.json               aws cloudwatch get-metric-statistics (AWS/S3
                                                            BucketSizeBytes, one storage type per call)
 
-The five top-level files must be there; a bucket's file that is absent means "no such configuration"
+The five top-level files must be there. The two transit-gateway files came later: where they are
+absent (a snapshot an older flowsql wrote, or a sync whose describe call failed) the transit
+gateways are "not synced" (None), never "none". A bucket's file that is absent means "no such configuration"
 (S3 answers NoSuchLifecycleConfiguration and the like). Every file is read only when it is a regular
 file (a named pipe would block the reader for ever, a device never ends) of strict, bounded JSON
 (files.read_json), and checked against the fields the checks read, every number against the range
@@ -34,6 +38,9 @@ from ..inventory.shapes import LONG, TAGS as _TAGS, TIME as _TIME, Num, Req
 
 FLOW_LOGS = "flow-logs.json"
 LOG_GROUPS = "log-groups.json"
+TRANSIT_GATEWAYS = "transit-gateways.json"
+TGW_ATTACHMENTS = "transit-gateway-attachments.json"
+OPTIONAL_FILES = (TRANSIT_GATEWAYS, TGW_ATTACHMENTS)  # absent: not synced
 BUCKETS = "buckets"
 SIZE_PREFIX = "size-"  # size-StandardStorage.json, size-GlacierStorage.json, …
 
@@ -72,11 +79,17 @@ SPECS = {
     LOG_GROUPS: ("logGroups", {"logGroupName": Req(str), "arn": str, "logGroupArn": str,
                                "retentionInDays": _RETENTION, "storedBytes": _BYTES, "creationTime": _MS,
                                "kmsKeyId": str, "logGroupClass": str}),
+    TRANSIT_GATEWAYS: ("TransitGateways", {"TransitGatewayId": Req(str), "TransitGatewayArn": str, "OwnerId": str,
+                                           "State": str, "Tags": _TAGS}),
+    TGW_ATTACHMENTS: ("TransitGatewayAttachments", {
+        "TransitGatewayAttachmentId": Req(str), "TransitGatewayId": Req(str), "TransitGatewayOwnerId": str,
+        "ResourceOwnerId": str, "ResourceType": str, "ResourceId": str, "State": str, "Tags": _TAGS}),
 }
 SIZE_SPEC = {"Label": str, "Datapoints": Req([{"Timestamp": Req(_TIME), "Average": Req(_METRIC_BYTES),
                                                "Unit": str}])}
 # the key that names an item of a list, for the messages
-_ITEM_NAMES = ("logGroupName", "FlowLogId", "VpcId", "SubnetId", "NetworkInterfaceId", "ID", "Timestamp")
+_ITEM_NAMES = ("logGroupName", "FlowLogId", "TransitGatewayAttachmentId", "TransitGatewayId", "VpcId", "SubnetId",
+               "NetworkInterfaceId", "ID", "Timestamp")
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,8 @@ class Snapshot:
     flow_logs: list
     log_groups: list
     buckets: dict  # name -> Bucket, for every folder under buckets/
+    transit_gateways: list | None = None  # None: not synced (no transit-gateways.json)
+    tgw_attachments: list | None = None  # None: not synced (no transit-gateway-attachments.json)
 
 
 def has_snapshot(directory) -> bool:
@@ -132,6 +147,13 @@ def load_snapshot(directory) -> Snapshot:
         data = _read_json(path)
         _validate(data, {key: Req([item_spec])}, path, "")
         docs[name] = data[key]
+    for name in OPTIONAL_FILES:
+        key, item_spec = SPECS[name]
+        path = directory / name
+        if os.path.lexists(path):  # anything by the name is read (a pipe is named, never "absent")
+            data = _read_json(path)
+            _validate(data, {key: Req([item_spec])}, path, "")
+            docs[name] = data[key]
     buckets = {}
     root = directory / BUCKETS
     if root.is_dir():
@@ -145,7 +167,8 @@ def load_snapshot(directory) -> Snapshot:
     taken = datetime.fromtimestamp((directory / FLOW_LOGS).stat().st_mtime, tz=timezone.utc)
     return Snapshot(directory=directory, taken=taken, vpcs=docs["vpcs.json"], subnets=docs["subnets.json"],
                     enis=docs["network-interfaces.json"], flow_logs=docs[FLOW_LOGS],
-                    log_groups=docs[LOG_GROUPS], buckets=buckets)
+                    log_groups=docs[LOG_GROUPS], buckets=buckets, transit_gateways=docs.get(TRANSIT_GATEWAYS),
+                    tgw_attachments=docs.get(TGW_ATTACHMENTS))
 
 
 def _load_bucket(folder: Path) -> Bucket:

@@ -52,6 +52,7 @@ def test_sync_writes_the_cli_shapes_over_several_pages(proxy, boto, aws, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == [today, "flow-logs.json", "log-groups.json",
                                                           "network-acls.json", "network-interfaces.json",
                                                           "route-tables.json", "security-groups.json", "subnets.json",
+                                                          "transit-gateway-attachments.json", "transit-gateways.json",
                                                           "vpcs.json"]
     for name in ("network-interfaces.json", "subnets.json", "vpcs.json"):  # today's dated snapshot
         assert (tmp_path / today / name).read_text() == (tmp_path / name).read_text()
@@ -72,6 +73,7 @@ def test_sync_with_nothing(boto, tmp_path):
     counts = sync(boto3.Session(region_name=REGION), tmp_path)
     assert counts == {"network-interfaces.json": 0, "subnets.json": 0, "vpcs.json": 0, "flow-logs.json": 0,
                       "log-groups.json": 0, "security-groups.json": 0, "route-tables.json": 0,
+                      "transit-gateways.json": 0, "transit-gateway-attachments.json": 0,
                       "network-acls.json": counts["network-acls.json"]}  # moto keeps a deleted VPC's default ACL
     assert counts.written == counts.absent == counts.warnings == []
     assert json.loads((tmp_path / "vpcs.json").read_text()) == {"Vpcs": []}
