@@ -26,9 +26,9 @@ from ...logs.window import Window
 from ...resources import local_functions_sql
 from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb
-from .integrity import (ADDRESS_FIELDS, ByteChecks, Checked, excerpt, forget, one_pass_reader,
-                        reads_every_record, remember, sql_path, verify)
-from . import tgw
+from .integrity import (ByteChecks, Checked, excerpt, forget, one_pass_reader, reads_every_record, remember,
+                        verify)
+from . import tgw, view
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
 # The partition of a row, read back from its file's path (plain or Hive-compatible layout). DuckDB
@@ -153,37 +153,12 @@ class LocalEngine:
             groups[(c.file.kind, c.fmt, c.canonical, c.pending)].append(self._duck_path(c.file.path))
         selects = []
         for (kind, fmt, canonical, pending), paths in groups.items():
-            present = set(fmt.columns)
-
-            def column(f) -> str:
-                if f.column not in present:
-                    return f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"'
-                if not canonical and f.name in ADDRESS_FIELDS:  # one text per address (integrity.py)
-                    c = f'"{f.column}"'
-                    return f'CASE WHEN contains({c}, \':\') THEN flowsql_addr({c}) ELSE {c} END AS {c}'
-                return f'CAST("{f.column}" AS {f.duckdb_type}) AS "{f.column}"'
-
-            projection = ", ".join(column(f) for f in FIELDS)
-            listed = ", ".join(sql_path(p) for p in paths)
-            if kind == "parquet":
-                reader = f"read_parquet([{listed}], filename=true)"
-            elif pending:  # read as text and checked in this scan: the casts cannot fail once it passed
-                reader = one_pass_reader(fmt, paths)
+            if pending and kind != "parquet":
+                source = one_pass_reader(fmt, paths)  # read as text and checked in this scan
             else:
-                cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
-                reader = (f"read_csv([{listed}], delim=' ', header=true, nullstr='-', quote='', escape='', "
-                          f"auto_detect=false, compression='auto', filename=true, columns={{{cols}}})")
-            selects.append(
-                f"SELECT {projection}, p.a AS aws_account_id, p.r AS aws_region, "
-                f"p.y || '/' || p.m || '/' || p.d AS day FROM ("
-                f"SELECT *, regexp_extract(filename, '{_PARTITION_RE}', ['a', 'r', 'y', 'm', 'd']) AS p "
-                f"FROM {reader})"
-            )
-        if not selects:
-            empty = ", ".join(f'CAST(NULL AS {f.duckdb_type}) AS "{f.column}"' for f in FIELDS)
-            selects.append(f"SELECT {empty}, CAST(NULL AS VARCHAR) AS aws_account_id, "
-                           f"CAST(NULL AS VARCHAR) AS aws_region, CAST(NULL AS VARCHAR) AS day WHERE false")
-        session.run("CREATE OR REPLACE VIEW flow_logs AS " + "\nUNION ALL\n".join(selects))
+                source = view.reader(kind, fmt, paths)
+            selects.append(view.select(FIELDS, fmt, canonical, source, _PARTITION_RE))
+        session.run(view.create_view("flow_logs", FIELDS, selects))
 
     # -- running -----------------------------------------------------------------------------------
 

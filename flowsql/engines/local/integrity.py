@@ -30,7 +30,6 @@ time, and the query stops with its name (or leaves it out with --skip-bad-files)
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import zlib
 from collections import defaultdict
