@@ -97,7 +97,7 @@ class LogFormat:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(BY_NAME[n].column for n in self.names)
+        return tuple(f.column for f in self.fields)  # a subclass names its own fields (tgw_fields.TgwFormat)
 
     @property
     def version(self) -> int:

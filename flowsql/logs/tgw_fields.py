@@ -78,10 +78,6 @@ class TgwFormat(LogFormat):
         return tuple(TGW_BY_NAME[n] for n in self.names)
 
     @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(TGW_BY_NAME[n].column for n in self.names)
-
-    @property
     def version(self) -> int:
         return 6
 
