@@ -71,6 +71,6 @@ def write_cached(path: Path, data) -> None:
         text = dumps_json(data, separators=(",", ":"))
         path.parent.mkdir(parents=True, exist_ok=True)
         # a fresh temporary name (O_EXCL), never one a link planted beforehand could send elsewhere
-        write_atomic(path, text)
+        write_atomic(path, text, durable=False)  # a torn entry after a crash does not read: it is not used
     except (OSError, DataError):
         pass

@@ -14,8 +14,10 @@ from typing import Iterator, TextIO
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A text handle on a temporary file beside `path`, renamed over it when the block succeeds."""
+def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[TextIO]:
+    """A text handle on a temporary file beside `path`, renamed over it when the block succeeds.
+    `durable`: flushed to disk before the rename (not for a cache, which a crash may empty: a cache
+    entry that does not read is not used)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # mkstemp makes the file private (0600); the result should have the mode `>` would give it
@@ -26,7 +28,8 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -34,8 +37,8 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def write_atomic(path: Path, text: str) -> None:
-    with atomic_writer(path) as f:
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+    with atomic_writer(path, durable=durable) as f:
         f.write(text)
 
 

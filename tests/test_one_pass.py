@@ -1,4 +1,4 @@
-"""The first query over files never checked checks them in its own scan (integrity.py, "one pass"):
+"""The first query over files never checked checks them beside its scan (integrity.py, "one pass"):
 every record, not only those the query keeps; a bad file is named; a checked file is remembered."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ import gzip
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import DataError
@@ -119,3 +121,119 @@ def test_a_bad_record_is_found_whatever_the_plan(tmp_path, sql):
     with pytest.raises(DataError) as e:
         _run(src, sql)
     assert str(d / "a.log.gz") in str(e.value)
+
+
+# --- the record pattern beside the query (integrity.record_pattern) --------------------------------
+
+def test_a_good_new_file_is_checked_beside_the_query_not_before(tmp_path):
+    from flowsql.engines.local import integrity
+
+    src, _ = _tree(tmp_path, {"a.log.gz": GOOD * 10, "b.log.gz": GOOD})
+    full, one = integrity.checks["full"], integrity.checks["one_pass"]
+    _, result = _run(src)
+    assert [tuple(r) for r in result.rows] == _expected(GOOD * 11)
+    assert integrity.checks["full"] == full and integrity.checks["one_pass"] == one + 2
+
+
+def test_a_bad_file_is_checked_in_full_and_named(tmp_path):
+    from flowsql.engines.local import integrity
+
+    src, d = _tree(tmp_path, {"a.log.gz": GOOD, "b.log.gz": [*GOOD, GOOD[0].replace(" 600 ", " +600 ")]})
+    full = integrity.checks["full"]
+    with pytest.raises(DataError, match="b.log.gz"):
+        _run(src)
+    assert integrity.checks["full"] > full
+
+
+@pytest.mark.parametrize("where", ["across the first chunk's end", "the last line, with no newline"])
+def test_a_bad_record_anywhere_in_a_big_file_is_found(tmp_path, where):
+    from flowsql.engines.local import integrity
+    from flowsql.engines.local.integrity import CHUNK
+
+    bad = GOOD[2].replace(" 40 ", " 4e1 ")
+    if where == "the last line, with no newline":
+        lines = GOOD * 30_000 + [bad]
+        text = "\n".join([HEADER, *lines])  # no newline at the end
+    else:
+        body = "\n".join(GOOD * 30_000)
+        cut = CHUNK - len(HEADER) - 1 - 20  # the bad record starts 20 bytes before the chunk's end
+        start = body.rfind("\n", 0, cut) + 1
+        text = "\n".join([HEADER, body[:start] + bad, body[start:]]) + "\n"
+        assert text.index(bad) < CHUNK < text.index(bad) + len(bad)
+    src, d = _tree(tmp_path, {})
+    (d / "a.log.gz").write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(DataError, match="a.log.gz"):
+        _run(src)
+    good = text.replace(bad, GOOD[2])
+    (d / "a.log.gz").write_bytes(gzip.compress(good.encode()))
+    full = integrity.checks["full"]
+    _, result = _run(src)
+    assert integrity.checks["full"] == full  # answered beside the query: the pattern passed every record
+    assert [tuple(r) for r in result.rows] == _expected([x for x in good.split("\n")[1:] if x])
+
+
+NUMBERS = ["0", "7", "65535", "65536", "255", "256", "2147483647", "2147483648", "9223372036854775807",
+           "9223372036854775808", "00000000000000000000000000001", "1e3", "1500.7", "0x10", "-5", "+5", "1_000",
+           "-0", "٣", "", "-", "--", "5-", " 5"]
+ADDRESSES = ["10.0.0.1", "10.0.0.256", "010.0.0.1", "1.2.3", "1.2.3.4.5", "2001:db8::1", "2001:DB8::1",
+             "2001:db8:0:0:1::1", "2001:db8::1:0:0:1", "1:0:0:0:0:0:0:1", "0:0:1::", "::", "::1", "::ffff:1.2.3.4",
+             "::ffff:a:b", "fe80::1%eth0", "2001:db8:0:1:1:1:1:1", "2001:0db8::1", "1::2::3", "-", "", "1.1.1.1 "]
+
+
+@st.composite
+def _records(draw):
+    """A default-format record with one to three of its numbers and addresses drawn from values near
+    every edge (or any text of their characters)."""
+    text = st.text(alphabet="0123456789abcdefABCDEF:.-+x_e", max_size=12)
+    fields = GOOD[draw(st.integers(0, 2))].split(" ")
+    for i in draw(st.lists(st.sampled_from([0, 3, 4, 5, 6, 7, 8, 9, 10, 11]), min_size=1, max_size=3)):
+        edge = ADDRESSES if i in (3, 4) else NUMBERS  # srcaddr, dstaddr; the rest are numbers
+        fields[i] = draw(st.one_of(st.sampled_from(edge), text))
+    return " ".join(fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_records(), min_size=1, max_size=4))
+def test_the_pattern_passes_no_record_the_full_check_finds_bad_or_spelled_otherwise(lines):
+    """Sound: whatever integrity.record_pattern passes (with _Records' tests of the whole text),
+    check_records — the slow check — finds good and in canonical form. (Not complete: a record it does
+    not pass may be good; the slow check then answers.)"""
+    import tempfile
+    from pathlib import Path
+
+    from flowsql.engines.local import integrity
+    from flowsql.engines.local.duck import Session
+    from flowsql.logs.header import parse_header
+
+    fmt = parse_header(HEADER)
+    text = ("\n".join(lines) + "\n").encode()
+    try:
+        records = integrity._Records(integrity.record_pattern(fmt))
+        records.feed(text, 0)
+        records.end()
+    except integrity.Unchecked:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "a.log"
+        path.write_bytes(HEADER.encode() + b"\n" + text)
+        session = Session()
+        try:
+            problems, spelled = integrity.check_records(session, fmt, [str(path)])
+        finally:
+            session.close()
+    assert problems == {} and spelled == set(), lines
+
+
+def test_the_pattern_passes_aws_records_and_refuses_what_the_full_check_refuses():
+    """The other half of the property above, so that it cannot pass by refusing everything."""
+    from flowsql.engines.local import integrity
+    from flowsql.logs.header import parse_header
+
+    pattern = integrity.record_pattern(parse_header(HEADER))
+    good = GOOD + [GOOD[0].replace("10.0.0.1", "2001:db8::1").replace("1.1.1.1", "::1"),
+                   GOOD[0].replace("10.0.0.1", "-").replace(" 600 ", " - "), GOOD[0].replace(" 443 ", " 65535 ")]
+    assert all(pattern.fullmatch((g + "\n").encode()) for g in good)
+    for value in ("1e3", "1500.7", "0x10", "-5", "+5", "1_000", "65536"):
+        assert pattern.fullmatch((GOOD[0].replace(" 443 ", f" {value} ") + "\n").encode()) is None, value
+    for value in ("10.0.0.256", "2001:DB8::1", "2001:0db8::1", "1.2.3"):
+        assert pattern.fullmatch((GOOD[0].replace("10.0.0.1", value) + "\n").encode()) is None, value

@@ -12,7 +12,6 @@ Nothing under the request is passed over in silence.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -26,8 +25,7 @@ from ...logs.window import Window
 from ...resources import local_functions_sql
 from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb
-from .integrity import (ByteChecks, Checked, excerpt, forget, one_pass_reader, reads_every_record, remember,
-                        verify)
+from .integrity import ByteChecks, Checked, excerpt, forget, record_pattern, remember, unchanged, verify
 from . import tgw, view
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
@@ -148,16 +146,11 @@ class LocalEngine:
         files, tgw_files = tgw.split_by_kind(files)
         if "tgw_flow_logs" in named:
             session.run(tgw.view_sql(tgw_files, self._duck_path, _PARTITION_RE))
-        groups: dict[tuple[str, LogFormat, bool, bool], list[str]] = defaultdict(list)
+        groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)
         for c in files:
-            groups[(c.file.kind, c.fmt, c.canonical, c.pending)].append(self._duck_path(c.file.path))
-        selects = []
-        for (kind, fmt, canonical, pending), paths in groups.items():
-            if pending and kind != "parquet":
-                source = one_pass_reader(fmt, paths)  # read as text and checked in this scan
-            else:
-                source = view.reader(kind, fmt, paths)
-            selects.append(view.select(FIELDS, fmt, canonical, source, _PARTITION_RE))
+            groups[(c.file.kind, c.fmt, c.canonical)].append(self._duck_path(c.file.path))
+        selects = [view.select(FIELDS, fmt, canonical, view.reader(kind, fmt, paths), _PARTITION_RE)
+                   for (kind, fmt, canonical), paths in groups.items()]
         session.run(view.create_view("flow_logs", FIELDS, selects))
 
     # -- running -----------------------------------------------------------------------------------
@@ -169,8 +162,17 @@ class LocalEngine:
         checked = self._check_files()
         files = self._usable if self._usable is not None else checked
         session = self._session_for()
-        duck_sql = to_duckdb(sql)
-        answer = self._one_pass(session, files, duck_sql) if any(c.pending for c in checked) else None
+        pending = [c for c in checked if c.pending]
+        # the checks of new files start first: the translation (sqlglot's import, the first time) and the
+        # views are made while they run
+        checks = ByteChecks(pending) if pending and all(record_pattern(c.fmt) for c in pending) else None
+        try:
+            duck_sql = to_duckdb(sql)
+        except BaseException:
+            if checks is not None:
+                checks.stop()
+            raise
+        answer = self._one_pass(session, files, duck_sql, pending, checks) if pending else None
         if answer is None:
             files = self._usable if self._usable is not None else self._checked
             try:
@@ -195,40 +197,27 @@ class LocalEngine:
             notes=notes,
         ))
 
-    def _one_pass(self, session: Session, files: list[Checked], duck_sql: str):
-        """(columns, rows) of the query over files of which some were never checked, the query's own scan
-        checking their records and threads their bytes (integrity.py, "one pass"); None when it cannot be
-        answered so — the pending files have then been checked the slow way (verify, which names a bad
-        file: DataError, or left out with --skip-bad-files) and the query is to run as usual."""
-        read = [c for c in files if c.pending]
-        reading = {id(c) for c in read}  # by identity: a dataclass's == compares every field
-        others = [c for c in (self._checked or []) if c.pending and id(c) not in reading]
+    def _one_pass(self, session: Session, files: list[Checked], duck_sql: str, pending: list[Checked],
+                  checks: ByteChecks | None):
+        """(columns, rows) of the query over `files`, of which the `pending` ones were never checked,
+        `checks` checking them beside it (integrity.py, "one pass"); None when it cannot be answered
+        so — the pending files have then been checked the slow way (verify, which names a bad file:
+        DataError, or left out with --skip-bad-files) and the query is to run as usual. No `checks`:
+        google-re2 is missing, the slow way at once."""
         answer = None
-        # a file the query does not read is checked the slow way, with the rest; so is a Transit Gateway
-        # file (its view, tgw.py, has no checking reader: its records are checked before it is read)
-        if read and not others and not any(tgw.is_tgw(c.fmt) for c in read):
+        if checks is not None:
             try:
                 self._create_views(session, files, duck_sql)
-                every = reads_every_record(session, duck_sql)
+                answer = session.run(duck_sql)
             except duckdb().Error:
-                every = False  # the query runs as usual after the slow check, and says what is wrong
-            if every:
-                bytes_checked = ByteChecks(read)
-                try:
-                    session.run("SET preserve_insertion_order = false")  # the reader's LIMIT then streams
-                    answer = session.run(duck_sql)
-                except duckdb().Error:
-                    answer = None  # a bad record, or DuckDB could not read a file: verify says which
-                except BaseException:
-                    bytes_checked.stop()
-                    raise
-                finally:
-                    with contextlib.suppress(Exception):  # never in place of the query's own error
-                        session.run("RESET preserve_insertion_order")
-                if bytes_checked.wait():
-                    answer = None
+                answer = None  # DuckDB could not read a file, or the query is wrong: the slow way says which
+            except BaseException:
+                checks.stop()
+                raise
+            if checks.wait() or not unchanged(pending):
+                answer = None
         if answer is not None:
-            remember(read)
+            remember(pending)
             return answer
         self._check_pending()
         return None

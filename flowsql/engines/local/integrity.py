@@ -18,9 +18,10 @@ Addresses are compared as addresses: an IPv6 address has many spellings (`2001:D
 with any other spelling is marked (`Checked.canonical` false) and the local engine reads its address
 columns through `flowsql_addr` (flowsql/engines/local/functions.sql), so every query sees one text per address.
 
-The local engine's first query over new text files does both stages in its own scan ("one pass",
-below: one_pass_reader, ByteChecks); `verify` does them before a read, for every other use and
-whenever the one pass cannot answer (it then names the bad file).
+The local engine's first query over new text files does both stages beside the query that reads them
+("one pass", below: ByteChecks, record_pattern: stage 2 as one RE2 pattern over the text); `verify`
+does them before a read, for every other use and whenever the one pass cannot answer (it then names
+the bad file).
 
 A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
 header, so later queries read it at once. A file that fails is never remembered: it is checked again next
@@ -29,6 +30,7 @@ time, and the query stops with its name (or leaves it out with --skip-bad-files)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import zlib
@@ -62,7 +64,7 @@ class Checked:
     fmt: LogFormat | None = None
     problem: str | None = None
     canonical: bool = True  # every address in it is in the one form the engine compares (RFC 5952)
-    pending: bool = False  # only its header read: checked in the query's own scan (one_pass_reader)
+    pending: bool = False  # only its header read: checked beside the query that reads it (ByteChecks)
     stamp: list | None = None  # a pending file's state when its header was read (_stamp)
 
     @property
@@ -123,14 +125,16 @@ def _plain(fh):
         yield chunk
 
 
-def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
-    """Read a text log file (gzip or plain) to its end: its header's LogFormat, or DataProblem."""
+def scan_text(path: Path, cancel: threading.Event | None = None, records=None) -> LogFormat:
+    """Read a text log file (gzip or plain) to its end: its header's LogFormat, or DataProblem.
+    With `records` (record_pattern's), every record after the header is matched too, or Unchecked."""
     header = bytearray()
     have_header = False
     run = 0  # bytes of the line not yet ended
     utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
     after_cr = False  # the previous chunk ended with a carriage return
     too_long = f"a line longer than {MAX_LINE_BYTES:,} bytes (no flow-log record is)"
+    lines = _Records(records) if records is not None else None
     with open(path, "rb") as fh:
         try:
             for chunk in (_gunzip(fh) if path.name.endswith(".gz") else _plain(fh)):
@@ -142,6 +146,10 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
                     have_header = first_nl >= 0
                     if len(header) > MAX_HEADER_BYTES:
                         raise DataProblem(f"no header line in the first {MAX_HEADER_BYTES // 1024} KiB")
+                    if lines is not None and have_header:
+                        lines.feed(chunk, first_nl + 1)
+                elif lines is not None:
+                    lines.feed(chunk, 0)
                 stray = chunk.translate(None, _TEXT_BYTES)
                 if stray:
                     raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
@@ -169,6 +177,8 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
                 utf8.decode(b"", final=True)
             if after_cr:
                 raise DataProblem("a carriage return that does not end a line")
+            if lines is not None:
+                lines.end()
         except _GZIP_ERRORS as e:
             raise DataProblem(f"corrupt gzip data ({e})") from None
         except UnicodeDecodeError as e:
@@ -184,6 +194,48 @@ def scan_text(path: Path, cancel: threading.Event | None = None) -> LogFormat:
 
 class DataProblem(Exception):
     """Why a file cannot be read in full (one line)."""
+
+
+class Unchecked(Exception):
+    """A record that record_pattern does not pass: check_records says whether the file is bad (or only
+    spells an address otherwise, or has an empty text field, which the pattern does not allow)."""
+
+
+class _Records:
+    """Decompressed text, chunk by chunk, matched against a pattern of whole records; a line that a
+    chunk's end cuts is carried to the next chunk (scan_text bounds its length)."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+        self.rest = b""
+
+    def feed(self, data: bytes, start: int) -> None:
+        if self.rest:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                self.rest += data[start:]
+                return
+            line = self.rest + data[start:nl + 1]
+            self._test(line, 0, len(line))
+            start, self.rest = nl + 1, b""
+        end = data.rfind(b"\n", start) + 1
+        if end:
+            self._test(data, start, end)
+            start = end
+        self.rest = data[start:]
+
+    def end(self) -> None:
+        if self.rest:  # a last record with no newline: DuckDB reads it too
+            line = self.rest + b"\n"
+            self._test(line, 0, len(line))
+
+    def _test(self, data: bytes, start: int, end: int) -> None:
+        # what _canonical_sql tests beside its pattern (RE2 has no look-ahead), for the whole text at once:
+        # rarely anywhere in AWS's records, and when it is, check_records looks
+        if (self.pattern.fullmatch(data, start, end) is None or data.find(b":0:0", start, end) >= 0
+                or data.find(b" 0:0:", start, end) >= 0 or data.find(b"\n0:0:", start, end) >= 0
+                or data.startswith(b"0:0:", start)):
+            raise Unchecked()
 
 
 # --- stage 2: the records (DuckDB) -------------------------------------------------------------
@@ -208,7 +260,7 @@ def at_most(bound: str) -> str:
         if d != "0":
             alternatives.append(f"{bound[:i]}[0-{int(d) - 1}][0-9]{{{n - i - 1}}}")
     alternatives.append(bound)
-    return "(" + "|".join(alternatives) + ")"
+    return "(?:" + "|".join(alternatives) + ")"  # no capture: RE2 then matches with its DFA
 
 
 def _number_ok(field) -> str:
@@ -260,6 +312,33 @@ def _canonical_sql(c: str) -> str:
             f"AND NOT starts_with({c}, '0:0:')))")
 
 
+@functools.lru_cache(maxsize=None)
+def record_pattern(fmt: LogFormat):
+    """A compiled RE2 pattern of lines of records of `fmt` that check_records passes: each has the
+    header's number of fields, one space apart; a number is `-` or an unsigned decimal integer within
+    its field's range (at_most); an address is `-` or in RFC 5952 form (_CANONICAL; _Records tests
+    the rest of _canonical_sql); a text field is not empty. A line the pattern does not pass is not
+    necessarily bad (check_records decides). None when google-re2 is not installed."""
+    try:
+        import re2
+    except ImportError:
+        return None
+
+    def field(f) -> str:
+        if f.kind in _INT_DIGITS:
+            return f"(?:-|{at_most(_max_of(f))})"
+        if f.name in ADDRESS_FIELDS:
+            return _CANONICAL
+        return r"[^ \r\n]+"
+
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are: UTF-8 is scan_text's check
+    options.never_capture = True
+    options.max_mem = 64 << 20  # the DFA of a 29-field line with IPv6 addresses outgrows RE2's 8 MiB default
+    line = " ".join(field(f) for f in fmt.fields)
+    return re2.compile(f"(?:{line}\\r?\\n)*".encode(), options)
+
+
 def _addresses(session, source: str, columns: list[tuple[str, str]], *,
                known_suspect: bool) -> dict[str, tuple]:
     """filename -> (a field and value that is no address, or None; whether an address is spelled
@@ -293,6 +372,10 @@ def _addresses(session, source: str, columns: list[tuple[str, str]], *,
     return out
 
 
+# how files were checked in this process: in full (check_records) or beside their query (remember)
+checks = {"full": 0, "one_pass": 0}
+
+
 def check_records(session, fmt: LogFormat, paths: list[str]) -> tuple[dict[str, str], set[str]]:
     """(path -> problem, paths whose addresses are not all in canonical form) for the text files of
     one format (`session`: a duck.Session). One pass over the files tests every record's numbers
@@ -311,6 +394,7 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> tuple[dict[str, 
                 + ("store_rejects=true, " if rejects else "")
                 + f"ignore_errors=true, columns={{{cols}}})")
 
+    checks["full"] += len(paths)
     problems: dict[str, str] = {}
     spelled: set[str] = set()
     session.run("DROP TABLE IF EXISTS reject_errors")
@@ -610,20 +694,16 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
     return out
 
 
-# --- one pass: the query's own scan checks the records -----------------------------------------
+# --- one pass: the files are checked while the query reads them ----------------------------------
 #
-# A file never checked is read once, by the query itself: its reader reads every field as text and a
-# filter right above the scan lets a record through only if every check of check_records holds (else
-# DuckDB's error()), while the byte checks of scan_text run in threads beside it. The filter sits below
-# a LIMIT no query reaches, so DuckDB cannot move the query's own filters below it (it puts filters
-# that can fail last): every record is checked, not only the ones the query keeps. A query plan that
-# might stop reading early (a LIMIT over records, a join that ends when its other side is empty) is
-# not answered this way (reads_every_record). Whatever fails — a record, a byte check, DuckDB — the
-# files are checked the slow way (verify), which names the bad file, and the query runs again.
-
-ONE_PASS_MARK = "flowsql: a record fails the check"
-_BARRIER = 9_000_000_000_000_000_000
-
+# A file never checked is read once by the query, as a checked file is (typed, only the fields it
+# needs), while threads beside it read the same file to its end (ByteChecks): every byte check of
+# scan_text, and every record matched against record_pattern, the RE2 form of check_records (DuckDB's
+# regular expressions are RE2's too). The threads read every record whatever the query's plan (a LIMIT,
+# a join that stops early). Whatever fails — a byte check, a record the pattern does not pass, DuckDB —
+# the answer is dropped, the files are checked the slow way (verify), which names a bad file, and the
+# query runs again. A wrong value DuckDB's lenient reader took (`1e3`) never reaches an answer: its file
+# fails the pattern.
 
 def read_file_header(path: Path) -> LogFormat:
     """The LogFormat of a text log file's first line, from its first bytes only (the rest, CRC and
@@ -632,14 +712,17 @@ def read_file_header(path: Path) -> LogFormat:
     with open(path, "rb") as fh:
         d = _DECOMPRESSOBJ(wbits=31) if path.name.endswith(".gz") else None
         try:
-            while len(header) <= MAX_HEADER_BYTES:
-                data = fh.read(1 << 14)
-                if not data:
-                    break
-                text = d.decompress(data, MAX_HEADER_BYTES + 1) if d is not None else data
+            while len(header) <= MAX_HEADER_BYTES:  # a few KiB at a time: a header is under one
+                if d is not None and d.unconsumed_tail:
+                    data = d.unconsumed_tail
+                else:
+                    data = fh.read(1 << 12)
+                    if not data:
+                        break
+                text = d.decompress(data, 1 << 12) if d is not None else data
                 nl = text.find(b"\n")
                 header += text if nl < 0 else text[:nl]
-                if nl >= 0:
+                if nl >= 0 or (d is not None and d.eof):
                     break
         except _GZIP_ERRORS:
             raise DataProblem("corrupt gzip data") from None
@@ -649,76 +732,9 @@ def read_file_header(path: Path) -> LogFormat:
         raise DataProblem("no header of flow-log fields") from None
 
 
-def one_pass_reader(fmt: LogFormat, paths: list[str]) -> str:
-    """A relation over text files of one format, every field as text, that fails (error()) on a record
-    check_records would find bad: a number that is no unsigned decimal integer within its field's
-    range, an address field that is not `-` or an address in RFC 5952 form (a file spelled otherwise
-    is then checked the slow way, which tells the two apart), or a record with another number of
-    fields than the header (DuckDB's strict reader). Columns: the format's, and filename."""
-    numeric = [f for f in fmt.fields if f.kind in _INT_DIGITS]
-    address = [f for f in fmt.fields if f.name in ADDRESS_FIELDS]
-    cols = ", ".join(f"'{f.column}': 'VARCHAR'" for f in fmt.fields)
-    files = ", ".join(sql_path(p) for p in paths)
-    tests = []
-    if numeric:
-        joined = "concat_ws(' ', " + ", ".join(f"coalesce(\"{f.column}\", '-')" for f in numeric) + ")"
-        pattern = " ".join(f"(-|{at_most(_max_of(f))})" for f in numeric)
-        tests.append(f"regexp_full_match({joined}, '{pattern}')")
-    tests += [_canonical_sql(_quoted(f.column)) for f in address]
-    ok = " AND ".join(tests) or "true"
-    return (f"(SELECT * FROM read_csv([{files}], delim=' ', header=true, nullstr='-', quote='', escape='', "
-            f"auto_detect=false, filename=true, strict_mode=true, ignore_errors=false, null_padding=false, "
-            f"max_line_size={MAX_LINE_BYTES + 1024}, columns={{{cols}}}) "
-            f"WHERE CASE WHEN {ok} THEN true ELSE error('{ONE_PASS_MARK}') END LIMIT {_BARRIER})")
-
-
-# operators a record passes through on its way from the scan to an operator that reads all its input
-_PASS = {"PROJECTION", "FILTER", "UNION"}
-_KEEPS_PROBE = {"LEFT", "FULL", "OUTER", "ANTI", "MARK"}  # joins that give every probe-side row a result
-_READS_ALL = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "ORDER_BY", "TOP_N", "WINDOW"}
-
-
-def reads_every_record(session, sql: str) -> bool:
-    """Whether DuckDB's plan for `sql` reads every record of every one-pass reader: between each such
-    scan and the first operator that consumes all its input (an aggregate, a sort, a join's build side)
-    there are only projections, filters, unions and the reader's own LIMIT."""
-
-    from ...files import dumps_json, loads_json
-
-    _, rows = session.run("EXPLAIN (FORMAT json) " + sql)
-    plan = loads_json(rows[0][1])
-    found = [False]
-
-    def fine(path: list[tuple[dict, int]]) -> bool:
-        for node, child in reversed(path):  # from the scan's parent upwards
-            name = node.get("name", "")
-            if name in _PASS:
-                continue
-            if name == "STREAMING_LIMIT" and str(_BARRIER) in dumps_json(node.get("extra_info", "")):
-                continue
-            if name in _READS_ALL or (name == "CTE" and child == 0):  # a CTE's first child: materialized
-                return True
-            join = str((node.get("extra_info") or {}).get("Join Type", "")) if isinstance(
-                node.get("extra_info"), dict) else ""
-            if name == "HASH_JOIN" and child == 0 and join in _KEEPS_PROBE:
-                continue  # every probe row comes out (an empty build side does not end it): on up
-            if name.endswith("_JOIN") and child == 1 and name in ("HASH_JOIN", "NESTED_LOOP_JOIN", "PIECEWISE_MERGE_JOIN"):
-                return True  # the build side: read to its end before the join starts
-            return False
-        return False  # the records reach the result as they are: nothing proves they were all read
-
-    def walk(node: dict, path: list) -> bool:
-        if node.get("name") == "FILTER" and ONE_PASS_MARK in dumps_json(node.get("extra_info", "")):
-            found[0] = True
-            if not fine(path):
-                return False
-        return all(walk(c, path + [(node, i)]) for i, c in enumerate(node.get("children", [])))
-
-    return all(walk(n, []) for n in plan) and found[0]
-
-
 class ByteChecks:
-    """scan_text of files in threads (zlib and ISA-L release the GIL), beside the query that reads them."""
+    """scan_text of files in threads, their records matched too (ISA-L, zlib and RE2 release the GIL),
+    beside the query that reads them."""
 
     def __init__(self, checked: list[Checked], workers: int = 2):
         from concurrent.futures import ThreadPoolExecutor
@@ -730,9 +746,11 @@ class ByteChecks:
 
     def _one(self, c: Checked) -> None:
         try:
-            fmt = scan_text(c.file.path, self.cancel)
+            fmt = scan_text(c.file.path, self.cancel, record_pattern(c.fmt))
             if fmt != c.fmt:
                 self.problems[c.file.path] = "its header changed while it was read"
+        except Unchecked:
+            self.problems[c.file.path] = "a record the pattern does not pass (checked in full next)"
         except DataProblem as e:
             self.problems[c.file.path] = str(e)
         except _Cancelled:
@@ -756,13 +774,20 @@ class ByteChecks:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def unchanged(checked: list[Checked]) -> bool:
+    """Whether the pending files are as they were when their headers were read: the threads and the
+    query then read the same bytes."""
+    return all(c.stamp is not None and _stamp(c.file.path) == c.stamp for c in checked)
+
+
 def remember(checked: list[Checked]) -> None:
-    """Files checked in a query's own scan (pending, now passed): known good from now on."""
+    """Files checked beside a query (pending, now passed): known good from now on."""
     cache = _Cache()
     for c in checked:
         if c.stamp is not None and _stamp(c.file.path) == c.stamp:  # unchanged since its header was read
             cache.put(c.file.path, c.stamp, c.fmt, True)
         c.pending = False
+        checks["one_pass"] += 1
     cache.save()
 
 
