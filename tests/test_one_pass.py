@@ -237,3 +237,25 @@ def test_the_pattern_passes_aws_records_and_refuses_what_the_full_check_refuses(
         assert pattern.fullmatch((GOOD[0].replace(" 443 ", f" {value} ") + "\n").encode()) is None, value
     for value in ("10.0.0.256", "2001:DB8::1", "2001:0db8::1", "1.2.3"):
         assert pattern.fullmatch((GOOD[0].replace("10.0.0.1", value) + "\n").encode()) is None, value
+
+
+def test_the_strict_ipv6_pattern_is_the_full_checks_test_in_one_pattern():
+    """record_pattern's IPv6 part (_strict_ipv6) passes exactly what _canonical_sql passes (its pattern,
+    no `:0:0`, no leading `0:0:`), over every spelling of random addresses rich in zero groups."""
+    import random
+    import re
+
+    from flowsql.engines.local import integrity
+
+    strict, loose = re.compile(integrity._strict_ipv6()), re.compile(integrity._canonical_ipv6())
+    rng, seen, passed = random.Random(7), 0, 0
+    for _ in range(4000):
+        groups = [rng.choice(["0", "0", "0", "1", "a", "ffff", "10", "fff0", "0a", "FF"]) for _ in range(8)]
+        spellings = [":".join(groups)] + [":".join(groups[:i]) + "::" + ":".join(groups[j:])
+                                          for i in range(8) for j in range(i + 1, 9)
+                                          if all(g == "0" for g in groups[i:j])]
+        for a in spellings:
+            expected = bool(loose.fullmatch(a)) and ":0:0" not in a and not a.startswith("0:0:")
+            assert bool(strict.fullmatch(a)) == expected, a
+            seen, passed = seen + 1, passed + expected
+    assert seen > 10_000 and 0 < passed < seen

@@ -125,71 +125,90 @@ def _plain(fh):
         yield chunk
 
 
+class TextCheck:
+    """The byte checks of a text log file, fed its (decompressed) text chunk by chunk: no control
+    character, a carriage return only before a newline, UTF-8, no line over MAX_LINE_BYTES, a header
+    of known fields first; with `records` (record_pattern's), every record after the header matched
+    too (else Unchecked). feed() raises DataProblem (or UnicodeDecodeError) at the first fault;
+    end() returns the header's LogFormat."""
+
+    def __init__(self, records=None):
+        self.header = bytearray()
+        self.have_header = False
+        self.run = 0  # bytes of the line not yet ended
+        self.utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
+        self.after_cr = False  # the previous chunk ended with a carriage return
+        self.lines = _Records(records) if records is not None else None
+
+    def feed(self, chunk: bytes) -> None:
+        first_nl = chunk.find(b"\n")
+        if not self.have_header:
+            self.header += chunk if first_nl < 0 else chunk[:first_nl]
+            self.have_header = first_nl >= 0
+            if len(self.header) > MAX_HEADER_BYTES:
+                raise DataProblem(f"no header line in the first {MAX_HEADER_BYTES // 1024} KiB")
+            if self.lines is not None and self.have_header:
+                self.lines.feed(chunk, first_nl + 1)
+        elif self.lines is not None:
+            self.lines.feed(chunk, 0)
+        stray = chunk.translate(None, _TEXT_BYTES)
+        if stray:
+            raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
+                              "record has one")
+        if self.after_cr or b"\r" in chunk:
+            joined = (b"\r" if self.after_cr else b"") + chunk
+            self.after_cr = joined.endswith(b"\r")
+            if joined.count(b"\r") - self.after_cr != joined.count(b"\r\n"):
+                raise DataProblem("a carriage return that does not end a line")
+        if self.utf8 is None and not chunk.isascii():
+            import codecs
+
+            self.utf8 = codecs.getincrementaldecoder("utf-8")()
+        if self.utf8 is not None:
+            self.utf8.decode(chunk)
+        if first_nl < 0:
+            self.run += len(chunk)
+        else:  # lines wholly inside a chunk are shorter than CHUNK <= MAX_LINE_BYTES
+            if self.run + first_nl > MAX_LINE_BYTES:
+                raise DataProblem(_TOO_LONG)
+            self.run = len(chunk) - chunk.rfind(b"\n") - 1
+        if self.run > MAX_LINE_BYTES:
+            raise DataProblem(_TOO_LONG)
+
+    def end(self) -> LogFormat:
+        if self.utf8 is not None:
+            self.utf8.decode(b"", final=True)
+        if self.after_cr:
+            raise DataProblem("a carriage return that does not end a line")
+        if self.lines is not None:
+            self.lines.end()
+        text = bytes(self.header).decode("utf-8", "replace").strip()
+        if not text:
+            raise DataProblem("empty file, no header line")
+        try:
+            return parse_header(text)
+        except FormatError as e:
+            raise DataProblem(f"{e} (header {excerpt(text)})") from None
+
+
+_TOO_LONG = f"a line longer than {MAX_LINE_BYTES:,} bytes (no flow-log record is)"
+
+
 def scan_text(path: Path, cancel: threading.Event | None = None, records=None) -> LogFormat:
     """Read a text log file (gzip or plain) to its end: its header's LogFormat, or DataProblem.
     With `records` (record_pattern's), every record after the header is matched too, or Unchecked."""
-    header = bytearray()
-    have_header = False
-    run = 0  # bytes of the line not yet ended
-    utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
-    after_cr = False  # the previous chunk ended with a carriage return
-    too_long = f"a line longer than {MAX_LINE_BYTES:,} bytes (no flow-log record is)"
-    lines = _Records(records) if records is not None else None
+    check = TextCheck(records)
     with open(path, "rb") as fh:
         try:
             for chunk in (_gunzip(fh) if path.name.endswith(".gz") else _plain(fh)):
                 if cancel is not None and cancel.is_set():
                     raise _Cancelled()  # the caller is already unwinding a KeyboardInterrupt
-                first_nl = chunk.find(b"\n")
-                if not have_header:
-                    header += chunk if first_nl < 0 else chunk[:first_nl]
-                    have_header = first_nl >= 0
-                    if len(header) > MAX_HEADER_BYTES:
-                        raise DataProblem(f"no header line in the first {MAX_HEADER_BYTES // 1024} KiB")
-                    if lines is not None and have_header:
-                        lines.feed(chunk, first_nl + 1)
-                elif lines is not None:
-                    lines.feed(chunk, 0)
-                stray = chunk.translate(None, _TEXT_BYTES)
-                if stray:
-                    raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
-                                      "record has one")
-                if after_cr or b"\r" in chunk:
-                    joined = (b"\r" if after_cr else b"") + chunk
-                    after_cr = joined.endswith(b"\r")
-                    if joined.count(b"\r") - after_cr != joined.count(b"\r\n"):
-                        raise DataProblem("a carriage return that does not end a line")
-                if utf8 is None and not chunk.isascii():
-                    import codecs
-
-                    utf8 = codecs.getincrementaldecoder("utf-8")()
-                if utf8 is not None:
-                    utf8.decode(chunk)
-                if first_nl < 0:
-                    run += len(chunk)
-                else:  # lines wholly inside a chunk are shorter than CHUNK <= MAX_LINE_BYTES
-                    if run + first_nl > MAX_LINE_BYTES:
-                        raise DataProblem(too_long)
-                    run = len(chunk) - chunk.rfind(b"\n") - 1
-                if run > MAX_LINE_BYTES:
-                    raise DataProblem(too_long)
-            if utf8 is not None:
-                utf8.decode(b"", final=True)
-            if after_cr:
-                raise DataProblem("a carriage return that does not end a line")
-            if lines is not None:
-                lines.end()
+                check.feed(chunk)
+            return check.end()
         except _GZIP_ERRORS as e:
             raise DataProblem(f"corrupt gzip data ({e})") from None
         except UnicodeDecodeError as e:
             raise DataProblem(f"not UTF-8 text ({e.reason})") from None
-    text = bytes(header).decode("utf-8", "replace").strip()
-    if not text:
-        raise DataProblem("empty file, no header line")
-    try:
-        return parse_header(text)
-    except FormatError as e:
-        raise DataProblem(f"{e} (header {excerpt(text)})") from None
 
 
 class DataProblem(Exception):
@@ -230,11 +249,7 @@ class _Records:
             self._test(line, 0, len(line))
 
     def _test(self, data: bytes, start: int, end: int) -> None:
-        # what _canonical_sql tests beside its pattern (RE2 has no look-ahead), for the whole text at once:
-        # rarely anywhere in AWS's records, and when it is, check_records looks
-        if (self.pattern.fullmatch(data, start, end) is None or data.find(b":0:0", start, end) >= 0
-                or data.find(b" 0:0:", start, end) >= 0 or data.find(b"\n0:0:", start, end) >= 0
-                or data.startswith(b"0:0:", start)):
+        if self.pattern.fullmatch(data, start, end) is None:
             raise Unchecked()
 
 
@@ -302,6 +317,31 @@ def _canonical_ipv6() -> str:
 _CANONICAL = f"(?:-|{_IPV4}|{_canonical_ipv6()})"  # `-`: NULL in text; a Parquet string may hold it too
 
 
+def _strict_ipv6() -> str:
+    """_canonical_ipv6 with _canonical_sql's two more tests in the pattern itself (RE2 has no
+    look-ahead): the same forms, their explicit groups with no two zero groups side by side."""
+    import itertools
+
+    n = "[1-9a-f][0-9a-f]{0,3}"
+    not_ffff = "(?:[1-9a-e][0-9a-f]{0,3}|f(?:[0-9a-e][0-9a-f]{0,2})?|ff(?:[0-9a-e][0-9a-f]?)?|fff[0-9a-e]?)"
+
+    def groups(k: int, *, first: str | None = None, last_not_zero: bool = False) -> str:
+        """k groups, no two zeros side by side; `first`: the first group's pattern (not 0)."""
+        masks = [m for m in itertools.product((False, True), repeat=k)  # True: a group other than 0
+                 if not any(not a and not b for a, b in zip(m, m[1:]))
+                 and (first is None or m[0]) and (not last_not_zero or m[-1])]
+        return "(?:" + "|".join(":".join((first if i == 0 and first else n) if bit else "0"
+                                         for i, bit in enumerate(m)) for m in masks) + ")"
+
+    def right(most: int) -> str:  # after '::': 0 to `most` groups, the first not 0
+        return "(?:" + "|".join(groups(k, first=n) for k in range(1, most + 1)) + ")?" if most else ""
+
+    forms = [groups(8),
+             "::(?:" + "|".join(groups(k, first=not_ffff if k == 3 else n) for k in range(1, 7)) + ")?"]
+    forms += [f"{groups(k, last_not_zero=True)}::{right(6 - k)}" for k in range(1, 7)]
+    return "(?:" + "|".join(forms) + ")"
+
+
 def _quoted(column: str) -> str:
     return f'"{column}"'
 
@@ -316,8 +356,8 @@ def _canonical_sql(c: str) -> str:
 def record_pattern(fmt: LogFormat):
     """A compiled RE2 pattern of lines of records of `fmt` that check_records passes: each has the
     header's number of fields, one space apart; a number is `-` or an unsigned decimal integer within
-    its field's range (at_most); an address is `-` or in RFC 5952 form (_CANONICAL; _Records tests
-    the rest of _canonical_sql); a text field is not empty. A line the pattern does not pass is not
+    its field's range (at_most); an address is `-` or passes _canonical_sql (_strict_ipv6); a text
+    field is not empty. A line the pattern does not pass is not
     necessarily bad (check_records decides). None when google-re2 is not installed."""
     try:
         import re2
@@ -328,7 +368,7 @@ def record_pattern(fmt: LogFormat):
         if f.kind in _INT_DIGITS:
             return f"(?:-|{at_most(_max_of(f))})"
         if f.name in ADDRESS_FIELDS:
-            return _CANONICAL
+            return f"(?:-|{_IPV4}|{_strict_ipv6()})"
         return r"[^ \r\n]+"
 
     options = re2.Options()
