@@ -259,3 +259,69 @@ def test_the_strict_ipv6_pattern_is_the_full_checks_test_in_one_pattern():
             assert bool(strict.fullmatch(a)) == expected, a
             seen, passed = seen + 1, passed + expected
     assert seen > 10_000 and 0 < passed < seen
+
+
+# --- reading new files through flowsql (stream.py) -------------------------------------------------
+
+def test_a_query_that_stops_early_still_checks_every_file_before_its_answer(tmp_path):
+    from flowsql.engines.local import integrity
+
+    lines = GOOD * 2000
+    src, d = _tree(tmp_path, {"a.log.gz": lines, "b.log.gz": lines})
+    full = integrity.checks["full"]
+    _, result = _run(src, "SELECT srcaddr FROM flow_logs LIMIT 1")
+    assert len(result.rows) == 1 and result.rows[0][0] in {line.split()[3] for line in GOOD}
+    assert integrity.checks["full"] > full  # not every file was read to its end: checked the slow way
+
+
+def test_a_gzip_file_of_two_members_is_read_whole(tmp_path):
+    """The gzip trailer gives the last member's length only: the one pass sees the difference and the
+    files are checked the slow way; the answer holds every record of both members."""
+    from flowsql.engines.local import integrity
+
+    src, d = _tree(tmp_path, {})
+    first = gzip.compress(("\n".join([HEADER, *GOOD]) + "\n").encode())
+    second = gzip.compress(("\n".join(GOOD[:2]) + "\n").encode())
+    (d / "a.log.gz").write_bytes(first + second)
+    full = integrity.checks["full"]
+    _, result = _run(src)
+    assert [tuple(r) for r in result.rows] == _expected(GOOD + GOOD[:2])
+    assert integrity.checks["full"] > full
+
+
+def test_plain_text_files_and_links_are_read_in_one_pass(tmp_path):
+    from flowsql.engines.local import integrity
+
+    src, d = _tree(tmp_path, {"a.log.gz": GOOD})
+    (d / "b.log").write_text("\n".join([HEADER, *GOOD]) + "\n")
+    elsewhere = tmp_path / "elsewhere [1]"
+    elsewhere.mkdir()
+    (elsewhere / "c.log.gz").write_bytes(gzip.compress(("\n".join([HEADER, *GOOD[:2]]) + "\n").encode()))
+    (d / "c.log.gz").symlink_to(elsewhere / "c.log.gz")
+    full, one = integrity.checks["full"], integrity.checks["one_pass"]
+    _, result = _run(src)
+    assert [tuple(r) for r in result.rows] == _expected(GOOD * 2 + GOOD[:2])
+    assert integrity.checks["full"] == full and integrity.checks["one_pass"] == one + 3
+
+
+@pytest.mark.parametrize("fault", ["a control character", "not UTF-8", "a header line in a second member",
+                                   "a record the pattern does not pass"])
+def test_a_fault_found_while_duckdb_reads_names_the_file(tmp_path, fault):
+    body = {"a control character": GOOD[1].replace("eni-1", "eni-\x01"),
+            "not UTF-8": None, "a header line in a second member": None,
+            "a record the pattern does not pass": GOOD[1].replace(" 400 ", " 4_00 ")}[fault]
+    src, d = _tree(tmp_path, {"a.log.gz": GOOD})
+    if fault == "not UTF-8":
+        data = ("\n".join([HEADER, *GOOD]) + "\n").encode().replace(b"eni-1", b"eni-\xff")
+    elif fault == "a header line in a second member":
+        data = ("\n".join([HEADER, *GOOD]) + "\n").encode()
+    else:
+        data = ("\n".join([HEADER, GOOD[0], body, GOOD[2]]) + "\n").encode()
+    (d / "b.log.gz").write_bytes(gzip.compress(data))
+    if fault == "a header line in a second member":
+        # the second member's text goes on where the first ends: a header line in the middle is a
+        # record of the wrong number of fields
+        (d / "b.log.gz").write_bytes(gzip.compress(data) + gzip.compress((HEADER + "\n").encode()))
+    with pytest.raises(DataError) as e:
+        _run(src)
+    assert str(d / "b.log.gz") in str(e.value) and "a.log.gz" not in str(e.value)

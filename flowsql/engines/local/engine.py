@@ -12,6 +12,7 @@ Nothing under the request is passed over in silence.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -128,9 +129,15 @@ class LocalEngine:
 
     # -- the view ----------------------------------------------------------------------------------
 
-    def _create_views(self, session: Session, files: list[Checked], sql: str) -> None:
+    def _create_views(self, session: Session, files: list[Checked], sql: str, read_as=None) -> None:
         """The view `flow_logs` over `files`, and the functions and inventory tables `sql` names
-        (making the others would only add to every query's start-up)."""
+        (making the others would only add to every query's start-up). `read_as`: the path DuckDB reads
+        for some files (stream.url: new files checked as they are read), by path."""
+        read_as = read_as or {}
+
+        def path_of(p: Path) -> str:
+            return read_as.get(p) or self._duck_path(p)
+
         named = sql.lower()  # the translation may have upper-cased a function's name
         if "flowsql_" in named or not all(c.canonical for c in files):
             session.run(local_functions_sql())
@@ -145,10 +152,10 @@ class LocalEngine:
                 session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
         files, tgw_files = tgw.split_by_kind(files)
         if "tgw_flow_logs" in named:
-            session.run(tgw.view_sql(tgw_files, self._duck_path, _PARTITION_RE))
+            session.run(tgw.view_sql(tgw_files, path_of, _PARTITION_RE))
         groups: dict[tuple[str, LogFormat, bool], list[str]] = defaultdict(list)
         for c in files:
-            groups[(c.file.kind, c.fmt, c.canonical)].append(self._duck_path(c.file.path))
+            groups[(c.file.kind, c.fmt, c.canonical)].append(path_of(c.file.path))
         selects = [view.select(FIELDS, fmt, canonical, view.reader(kind, fmt, paths), _PARTITION_RE)
                    for (kind, fmt, canonical), paths in groups.items()]
         session.run(view.create_view("flow_logs", FIELDS, selects))
@@ -163,16 +170,20 @@ class LocalEngine:
         files = self._usable if self._usable is not None else checked
         session = self._session_for()
         pending = [c for c in checked if c.pending]
-        # the checks of new files start first: the translation (sqlglot's import, the first time) and the
-        # views are made while they run
-        checks = ByteChecks(pending) if pending and all(record_pattern(c.fmt) for c in pending) else None
+        streamed, checks = {}, None
+        if pending and all(record_pattern(c.fmt) is not None for c in pending):  # else google-re2 is missing
+            reading = {id(c) for c in files}  # by identity: a dataclass's == compares every field
+            streamed = self._streamable([c for c in pending if id(c) in reading])
+            # the others are checked beside the query, from now: the translation (sqlglot's import, the
+            # first time) and the views are made while they run
+            checks = ByteChecks([c for c in pending if c.file.path not in streamed])
         try:
             duck_sql = to_duckdb(sql)
         except BaseException:
             if checks is not None:
                 checks.stop()
             raise
-        answer = self._one_pass(session, files, duck_sql, pending, checks) if pending else None
+        answer = self._one_pass(session, files, duck_sql, pending, streamed, checks) if pending else None
         if answer is None:
             files = self._usable if self._usable is not None else self._checked
             try:
@@ -197,24 +208,48 @@ class LocalEngine:
             notes=notes,
         ))
 
+    def _streamable(self, pending: list[Checked]) -> dict:
+        """The new text files the query reads that DuckDB can read through stream.NewFiles, checked as
+        they are read (stream.Entry by path); none without fsspec."""
+        try:
+            from . import stream
+        except ImportError:
+            return {}
+        return stream.plan(pending, self._duck_path)
+
     def _one_pass(self, session: Session, files: list[Checked], duck_sql: str, pending: list[Checked],
-                  checks: ByteChecks | None):
-        """(columns, rows) of the query over `files`, of which the `pending` ones were never checked,
-        `checks` checking them beside it (integrity.py, "one pass"); None when it cannot be answered
-        so — the pending files have then been checked the slow way (verify, which names a bad file:
-        DataError, or left out with --skip-bad-files) and the query is to run as usual. No `checks`:
-        google-re2 is missing, the slow way at once."""
+                  streamed: dict, checks: ByteChecks | None):
+        """(columns, rows) of the query over `files`, of which the `pending` ones were never checked:
+        the `streamed` ones (stream.Entry by path) checked as DuckDB reads them, the others by `checks`
+        beside it (integrity.py, "one pass"); None when it cannot be answered so — the pending files
+        have then been checked the slow way (verify, which names a bad file: DataError, or left out with
+        --skip-bad-files) and the query is to run as usual. No `checks`: google-re2 is missing, the
+        slow way at once."""
         answer = None
         if checks is not None:
+            registered = False
             try:
-                self._create_views(session, files, duck_sql)
+                read_as = {}
+                if streamed:
+                    from . import stream
+
+                    session.con.register_filesystem(stream.NewFiles({stream.url(e.source): e
+                                                                     for e in streamed.values()}))
+                    registered = True
+                    read_as = {p: stream.url(e.source) for p, e in streamed.items()}
+                self._create_views(session, files, duck_sql, read_as)
                 answer = session.run(duck_sql)
             except duckdb().Error:
-                answer = None  # DuckDB could not read a file, or the query is wrong: the slow way says which
+                answer = None  # a new file failed a check, or the query is wrong: the slow way says which
             except BaseException:
                 checks.stop()
                 raise
-            if checks.wait() or not unchanged(pending):
+            finally:
+                if registered:
+                    with contextlib.suppress(Exception):
+                        session.con.unregister_filesystem(stream.PROTOCOL)
+            # every streamed file read to its end (a query that stopped early did not check them all)
+            if checks.wait() or not unchanged(pending) or not all(e.done for e in streamed.values()):
                 answer = None
         if answer is not None:
             remember(pending)
