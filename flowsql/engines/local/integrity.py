@@ -19,7 +19,8 @@ with any other spelling is marked (`Checked.canonical` false) and the local engi
 columns through `flowsql_addr` (flowsql/engines/local/functions.sql), so every query sees one text per address.
 
 The local engine's first query over new text files does both stages beside the query that reads them
-("one pass", below: ByteChecks, record_pattern: stage 2 as one RE2 pattern over the text); `verify`
+("one pass": stream.py as DuckDB reads them, ByteChecks beside it; record_pattern is stage 2 as one
+RE2 pattern over the text); `verify`
 does them before a read, for every other use and whenever the one pass cannot answer (it then names
 the bad file).
 
