@@ -37,6 +37,21 @@ def terminal_text(text, keep: str = "") -> str:
     return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
+# What a JSON text written with ensure_ascii=False can still hold raw: C1 controls, DEL and the format
+# characters (its encoder escapes C0 controls inside strings; outside them only line feeds and spaces
+# separate tokens, so a line feed here is layout).
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def terminal_json(text: str) -> str:
+    """A JSON text fit for a terminal and still the same JSON: every character a terminal would act
+    on as a `\\uXXXX` escape, which a JSON parser reads back as that character (terminal_text's
+    `\\x85` would not parse). The whole text is searched once; one without any is returned as it is."""
+    if _UNSAFE_IN_JSON.search(text) is None:
+        return text
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def plain(value):
     """A JSON-ready value: Decimal → int/float, dates → ISO text."""
     if isinstance(value, Decimal):

@@ -99,3 +99,34 @@ def test_diagnose_escapes_the_enis_it_names(tmp_path, where):
     verdict, _, table = r.stdout.partition("evidence")
     part = verdict if where == "explanation" else table
     assert "eni-\\x9b2J" in part and not obeys(part)
+
+
+def test_terminal_json_escapes_what_acts_and_stays_the_same_json():
+    from flowsql.output import terminal_json
+
+    text = json.dumps({"d": HOSTILE, "n": [1, 2]}, ensure_ascii=False, indent=2)  # C0 escaped, C1 and U+202E raw
+    shown = terminal_json(text)
+    assert json.loads(shown) == json.loads(text) and not obeys(shown)
+    plain = json.dumps({"a": "résumé 日本"}, ensure_ascii=False, indent=2)
+    assert terminal_json(plain) is plain  # nothing to escape: the text itself
+
+
+def test_investigate_json_on_stdout_is_escaped_and_parses(tmp_path):
+    """An ENI's description that would act on a terminal (the inventory is the account's text): case.json on
+    stdout shows it escaped and still parses to the case written to case.json."""
+    eni = "eni-0123456789abcdef0"
+    write_log(tmp_path / "logs", "a.log.gz",
+              [record(eni=eni, src="10.0.0.5", dst="198.51.100.7")])
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "network-interfaces.json").write_text(json.dumps({"NetworkInterfaces": [{
+        "NetworkInterfaceId": eni, "SubnetId": "subnet-0123456789abcdef0", "VpcId": "vpc-0123456789abcdef0",
+        "InterfaceType": "interface", "Description": HOSTILE, "PrivateIpAddress": "10.0.0.5"}]}))
+    out = tmp_path / "out"
+    r = invoke("investigate", "10.0.0.5", "--engine", "local", "--source", tmp_path / "logs", "--inventory", inv,
+               "--since", DAY, "--until", DAY, "--out", out, "-o", "json")
+    assert r.exit_code == 0, r.output
+    assert not obeys(r.stdout) and not obeys(r.stderr)
+    case = json.loads(r.stdout)
+    assert case == json.loads((out / "case.json").read_text())
+    assert case["interfaces"]["rows"][0]["inventory"]["description"] == HOSTILE

@@ -7,7 +7,9 @@ commands that need them, so `flowsql --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import signal
 import sys
 from enum import Enum
@@ -197,6 +199,19 @@ RegionOpt = typer.Option(None, "--region", metavar="REGION",
                          help="Only logs of this region (repeatable or comma-separated).")
 ProfileOpt = typer.Option(None, "--profile", help="The AWS CLI profile (default: AWS_PROFILE, then the default chain).")
 AwsRegionOpt = typer.Option(None, "--region", help="The AWS region (default: AWS_REGION / the profile's region).")
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """The cyclic garbage collector off for a block that makes many objects and keeps them (it would
+    walk all of them again and again, finding no cycle); on again after it, as it was."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def out_folder(value: str | None, option: str = "--out") -> Path | None:

@@ -8,8 +8,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import (AccountOpt, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app, command, ids,
-                     note, out, out_folder, print_rows, window)
+from ..output import terminal_json
+from .common import (AccountOpt, ListFormat, OutputFormat, RegionOpt, SinceOpt, Spinner, UntilOpt, app, command,
+                     gc_paused, ids, note, out, out_folder, print_rows, window)
 from .engine_options import engine_options
 
 TOP = 10  # peers and interfaces in the table summary (the case files have them all)
@@ -58,17 +59,20 @@ def investigate_cmd(
     given = engine.options
     options = Options(engine=engine.name, source=given.source, inventory=inventory, accounts=accounts,
                       regions=regions, table=given.table, skip_bad_files=given.skip_bad_files, out=out_dir)
-    try:
-        with Spinner(f"investigating {subj.value} on {engine.name} ({w.since} … {w.until})") as spin:
-            case = build_case(eng, w, subj, attribution, options, progress=spin.update)
-    finally:
-        eng.close()
-    for line in _stats_lines(case):
-        note(line)
-    files = render(case)
-    paths = write_case(files, target)
+    # A busy subject's case is hundreds of thousands of small dicts and lists, none of them in a
+    # cycle: the cyclic collector's passes over them would cost a fifth of the Python part's time.
+    with gc_paused():
+        try:
+            with Spinner(f"investigating {subj.value} on {engine.name} ({w.since} … {w.until})") as spin:
+                case = build_case(eng, w, subj, attribution, options, progress=spin.update)
+        finally:
+            eng.close()
+        for line in _stats_lines(case):
+            note(line)
+        files = render(case)
+        paths = write_case(files, target)
     if output is ListFormat.json:
-        out(files["case.json"].decode("utf-8"), nl=False)
+        out(terminal_json(files["case.json"].decode("utf-8")), nl=False, raw=True)
     else:
         _summary(case)
     note("wrote " + ", ".join(str(p) for p in paths))

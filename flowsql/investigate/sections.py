@@ -52,7 +52,7 @@ def _by_bytes(rows: list[dict], *keys: str) -> list[dict]:
 
 def _list(text, kind=str) -> list:
     """The query's comma-separated list (array_join of the distinct values) as a list."""
-    return [kind(v) for v in text.split(",")] if text else []
+    return list(map(kind, text.split(","))) if text else []
 
 
 def _seen(r: dict) -> dict:

@@ -29,8 +29,9 @@ def row_dicts(columns: list[str], rows: list[tuple]) -> list[dict]:
 
 
 def canonical_lines(records: list[dict]) -> bytes:
-    return "".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
-                   for r in records).encode("utf-8")
+    # one encoder for every row: json.dumps with options makes a new one per call
+    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+    return "".join([encode(r) + "\n" for r in records]).encode("utf-8")
 
 
 def rows_sha256(records: list[dict]) -> str:
