@@ -125,6 +125,11 @@ CORRUPT = {
     "latin-1 byte": (DEFAULT_HEADER + "\n" + record(eni="eni-\xe9") + "\n").encode("latin-1"),
     "a tab": _gz(BODY.replace(" 443 ", "\t443 ")),
     "a lone carriage return": _gz(BODY.replace("eni-1", "eni\r1")),
+    # the record pattern passes no control character: the header's bytes are looked at on their own
+    "a control character in the header": _gz(BODY.replace("\n", "\x0b\n", 1)),
+    "a lone carriage return in the header": _gz(BODY.replace("version ", "version\r ", 1)),
+    "a DEL in a text field": _gz(BODY.replace("eni-1", "eni-\x7f1")),
+    "a carriage return ending the file": _gz(BODY.rstrip("\n") + "\r"),
     "garbage after the last member": _gz(BODY) + b"\x00\x00junk",
 }
 

@@ -325,3 +325,36 @@ def test_a_fault_found_while_duckdb_reads_names_the_file(tmp_path, fault):
     with pytest.raises(DataError) as e:
         _run(src)
     assert str(d / "b.log.gz") in str(e.value) and "a.log.gz" not in str(e.value)
+
+
+# every byte fault the full check finds, in a file whose every record line the pattern would otherwise pass:
+# with the record pattern, TextCheck looks at the header's bytes only, so the pattern must refuse the rest
+BYTE_FAULTS = {
+    "a control character in a text field": ("\n".join([HEADER, *GOOD]) + "\n").replace("eni-1", "eni-\x01", 1),
+    "a DEL in a text field": ("\n".join([HEADER, *GOOD]) + "\n").replace("eni-1", "eni-\x7f", 1),
+    "a tab between fields": ("\n".join([HEADER, *GOOD]) + "\n").replace(" 443 ", "\t443 ", 1),
+    "a lone carriage return in a record": ("\n".join([HEADER, *GOOD]) + "\n").replace("eni-1", "eni\r1", 1),
+    "a carriage return ending the file": "\n".join([HEADER, *GOOD]) + "\r",
+    "a control character in the header": "\n".join([HEADER + "\x0b", *GOOD]) + "\n",
+    "a lone carriage return in the header": "\n".join([HEADER.replace(" ", "\r ", 1), *GOOD]) + "\n",
+    "a header alone, with a control character": HEADER + "\x0b",
+}
+
+
+@pytest.mark.parametrize("fault", BYTE_FAULTS)
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_the_record_pattern_leaves_no_byte_fault_unseen(fault, chunk):
+    from flowsql.engines.local.integrity import DataProblem, TextCheck, Unchecked, record_pattern
+    from flowsql.logs.header import parse_header
+
+    data = BYTE_FAULTS[fault].encode()
+    check = TextCheck(record_pattern(parse_header(HEADER)))
+    with pytest.raises((DataProblem, Unchecked)):
+        for i in range(0, len(data), chunk):
+            check.feed(data[i:i + chunk])
+        check.end()
+    ok = TextCheck(record_pattern(parse_header(HEADER)))
+    good = ("\n".join([HEADER, *GOOD]) + "\r\n").encode()  # CRLF before the last newline is a line end
+    for i in range(0, len(good), chunk):
+        ok.feed(good[i:i + chunk])
+    assert ok.end() == parse_header(HEADER)

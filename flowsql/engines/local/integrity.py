@@ -140,6 +140,7 @@ class TextCheck:
         self.utf8 = None  # an incremental decoder, once a chunk is not pure ASCII
         self.after_cr = False  # the previous chunk ended with a carriage return
         self.lines = _Records(records) if records is not None else None
+        self.header_bytes_checked = False  # with `records`: the header's bytes, the rest is the pattern's
 
     def feed(self, chunk: bytes) -> None:
         first_nl = chunk.find(b"\n")
@@ -152,15 +153,14 @@ class TextCheck:
                 self.lines.feed(chunk, first_nl + 1)
         elif self.lines is not None:
             self.lines.feed(chunk, 0)
-        stray = chunk.translate(None, _TEXT_BYTES)
-        if stray:
-            raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
-                              "record has one")
-        if self.after_cr or b"\r" in chunk:
-            joined = (b"\r" if self.after_cr else b"") + chunk
-            self.after_cr = joined.endswith(b"\r")
-            if joined.count(b"\r") - self.after_cr != joined.count(b"\r\n"):
-                raise DataProblem("a carriage return that does not end a line")
+        if self.lines is None:
+            self._bytes(chunk)
+        elif self.have_header and not self.header_bytes_checked:
+            # every byte after the header is in a record the pattern matched, and the pattern takes
+            # no control character and a carriage return only before a newline: only the header's
+            # bytes are left to look at
+            self.header_bytes_checked = True
+            self._bytes(bytes(self.header) + b"\n")
         if self.utf8 is None and not chunk.isascii():
             import codecs
 
@@ -176,7 +176,21 @@ class TextCheck:
         if self.run > MAX_LINE_BYTES:
             raise DataProblem(_TOO_LONG)
 
+    def _bytes(self, chunk: bytes) -> None:
+        stray = chunk.translate(None, _TEXT_BYTES)
+        if stray:
+            raise DataProblem(f"a control character (byte 0x{stray[0]:02x}) in the text: no flow-log "
+                              "record has one")
+        if self.after_cr or b"\r" in chunk:
+            joined = (b"\r" if self.after_cr else b"") + chunk
+            self.after_cr = joined.endswith(b"\r")
+            if joined.count(b"\r") - self.after_cr != joined.count(b"\r\n"):
+                raise DataProblem("a carriage return that does not end a line")
+
     def end(self) -> LogFormat:
+        if self.lines is not None and not self.header_bytes_checked:
+            self.header_bytes_checked = True
+            self._bytes(bytes(self.header))  # a header with no line after it
         if self.utf8 is not None:
             self.utf8.decode(b"", final=True)
         if self.after_cr:
@@ -245,6 +259,8 @@ class _Records:
         self.rest = data[start:]
 
     def end(self) -> None:
+        if self.rest.endswith(b"\r"):  # the pattern would read "\r" + the newline added here as a line end
+            raise Unchecked()
         if self.rest:  # a last record with no newline: DuckDB reads it too
             line = self.rest + b"\n"
             self._test(line, 0, len(line))
@@ -358,7 +374,8 @@ def record_pattern(fmt: LogFormat):
     """A compiled RE2 pattern of lines of records of `fmt` that check_records passes: each has the
     header's number of fields, one space apart; a number is `-` or an unsigned decimal integer within
     its field's range (at_most); an address is `-` or passes _canonical_sql (_strict_ipv6); a text
-    field is not empty. A line the pattern does not pass is not
+    field is not empty and holds no control character (so a line it passes has none, and a carriage
+    return only before its newline: TextCheck looks at no byte of such a line again). A line the pattern does not pass is not
     necessarily bad (check_records decides). None when google-re2 is not installed."""
     try:
         import re2
@@ -370,7 +387,7 @@ def record_pattern(fmt: LogFormat):
             return f"(?:-|{at_most(_max_of(f))})"
         if f.name in ADDRESS_FIELDS:
             return f"(?:-|{_IPV4}|{_strict_ipv6()})"
-        return r"[^ \r\n]+"
+        return r"[^\x00-\x20\x7f]+"  # no space, no control character (TextCheck relies on it)
 
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are: UTF-8 is scan_text's check
