@@ -19,7 +19,8 @@ FORMATS = ("table", "json", "csv")
 
 # C0 and C1 controls, DEL, and the format characters that reorder or hide text (bidirectional marks,
 # embeddings, overrides and isolates; line and paragraph separators; the zero-width no-break space).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_FORMAT_CHARS = "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT_CHARS}]")
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -37,18 +38,15 @@ def terminal_text(text, keep: str = "") -> str:
     return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
-# What a JSON text written with ensure_ascii=False can still hold raw: C1 controls, DEL and the format
-# characters (its encoder escapes C0 controls inside strings; outside them only line feeds and spaces
-# separate tokens, so a line feed here is layout).
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# What a JSON text written with ensure_ascii=False can still hold raw: _UNSAFE but the C0 controls (its
+# encoder escapes them inside strings; outside them only line feeds and spaces separate tokens).
+_UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_FORMAT_CHARS}]")
 
 
 def terminal_json(text: str) -> str:
     """A JSON text fit for a terminal and still the same JSON: every character a terminal would act
     on as a `\\uXXXX` escape, which a JSON parser reads back as that character (terminal_text's
-    `\\x85` would not parse). The whole text is searched once; one without any is returned as it is."""
-    if _UNSAFE_IN_JSON.search(text) is None:
-        return text
+    `\\x85` would not parse). A text without any is returned as it is."""
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -353,8 +353,15 @@ def test_the_record_pattern_leaves_no_byte_fault_unseen(fault, chunk):
         for i in range(0, len(data), chunk):
             check.feed(data[i:i + chunk])
         check.end()
-    ok = TextCheck(record_pattern(parse_header(HEADER)))
-    good = ("\n".join([HEADER, *GOOD]) + "\r\n").encode()  # CRLF before the last newline is a line end
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_the_record_pattern_passes_a_good_file_whatever_its_chunks(chunk):
+    from flowsql.engines.local.integrity import TextCheck, record_pattern
+    from flowsql.logs.header import parse_header
+
+    check = TextCheck(record_pattern(parse_header(HEADER)))
+    good = ("\r\n".join([HEADER, *GOOD]) + "\r\n").encode()  # CRLF line ends, the header's too
     for i in range(0, len(good), chunk):
-        ok.feed(good[i:i + chunk])
-    assert ok.end() == parse_header(HEADER)
+        check.feed(good[i:i + chunk])
+    assert check.end() == parse_header(HEADER)

@@ -375,8 +375,9 @@ def record_pattern(fmt: LogFormat):
     header's number of fields, one space apart; a number is `-` or an unsigned decimal integer within
     its field's range (at_most); an address is `-` or passes _canonical_sql (_strict_ipv6); a text
     field is not empty and holds no control character (so a line it passes has none, and a carriage
-    return only before its newline: TextCheck looks at no byte of such a line again). A line the pattern does not pass is not
-    necessarily bad (check_records decides). None when google-re2 is not installed."""
+    return only before its newline: TextCheck looks at no byte of such a line again). A line the
+    pattern does not pass is not necessarily bad (check_records decides). None when google-re2 is not
+    installed."""
     try:
         import re2
     except ImportError:
