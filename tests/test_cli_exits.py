@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -196,6 +197,23 @@ def slow_pack(tmp_path):
     return pack
 
 
+def _as_in_a_terminal() -> None:
+    """In the child: SIGHUP's default disposition, a terminal session's. A test run under nohup (which
+    ignores SIGHUP, and flowsql then leaves it ignored) would otherwise send a hangup nobody hears."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _never_left_running(p: subprocess.Popen):
+    """The slow query never ends by itself: a test that fails must not leave it eating a core."""
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def _leftovers(tmp_path) -> list[str]:
     return [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("flowsql-")]
 
@@ -204,15 +222,16 @@ def _leftovers(tmp_path) -> list[str]:
                                             (signal.SIGHUP, 129, "hangup")])
 def test_a_signal_while_duckdb_runs_stops_it_and_cleans_up(tree, tmp_path, slow_pack, sig, code, word):
     p = subprocess.Popen(flowsql("query", "slow", "--source", tree, "--since", DAY, "--until", DAY),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal,
                          env=env(tmp_path, FLOWSQL_SQL_DIR=str(slow_pack)))
-    deadline = time.monotonic() + 60
-    while not _leftovers(tmp_path) and time.monotonic() < deadline:  # the session folder exists: DuckDB is up
-        time.sleep(0.05)
-    time.sleep(1.0)  # well into the cross join
-    assert p.poll() is None, p.stderr.read()
-    p.send_signal(sig)
-    out, err = p.communicate(timeout=60)  # a hang guard, not a timing assertion
+    with _never_left_running(p):
+        deadline = time.monotonic() + 60
+        while not _leftovers(tmp_path) and time.monotonic() < deadline:  # the session folder exists: DuckDB is up
+            time.sleep(0.05)
+        time.sleep(1.0)  # well into the cross join
+        assert p.poll() is None, p.stderr.read()
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=60)  # a hang guard, not a timing assertion
     assert p.returncode == code, err
     assert err.strip().splitlines()[-1] == f"flowsql: error: {word}"
     assert "▕" not in err  # DuckDB's own progress bar stays off
@@ -302,15 +321,17 @@ def test_a_terminal_that_goes_away_during_a_query_is_a_hangup(tree, tmp_path, sl
     p = subprocess.Popen(flowsql("query", "slow", "--source", tree, "--since", DAY, "--until", DAY),
                          stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
                          env=env(tmp_path, FLOWSQL_SQL_DIR=str(slow_pack), TERM="xterm"),
-                         preexec_fn=lambda: __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0))
+                         preexec_fn=lambda: (_as_in_a_terminal(),
+                                             __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0)))
     os.close(slave)
-    deadline = time.monotonic() + 60
-    while not _leftovers(tmp_path) and time.monotonic() < deadline:
-        select.select([master], [], [], 0.05) and os.read(master, 65536)
-    time.sleep(0.5)
-    assert p.poll() is None
-    os.close(master)  # the terminal is gone: the kernel sends SIGHUP to the session
-    assert p.wait(timeout=60) == 129
+    with _never_left_running(p):
+        deadline = time.monotonic() + 60
+        while not _leftovers(tmp_path) and time.monotonic() < deadline:
+            select.select([master], [], [], 0.05) and os.read(master, 65536)
+        time.sleep(0.5)
+        assert p.poll() is None
+        os.close(master)  # the terminal is gone: the kernel sends SIGHUP to the session
+        assert p.wait(timeout=60) == 129
     assert _leftovers(tmp_path) == []
 
 
