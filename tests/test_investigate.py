@@ -495,3 +495,35 @@ def test_a_file_that_changes_while_the_case_is_made_is_an_error(tmp_path, monkey
     os.mkfifo(pipe)
     with pytest.raises(DataError, match="not a regular file"):
         Hasher([("source", pipe, tmp_path)]).run()
+
+
+def _parts_cte(sql: str) -> str:
+    """The body of a case query's `parts` CTE (sql/macros/case_records.sql)."""
+    start = sql.index("\nparts AS (\n") + len("\nparts AS (\n")
+    return sql[start:sql.index("\n)\n\nSELECT\n", start)]
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_the_local_parts_are_athenas_grouping_sets(tree, name):
+    """The local engine sums each part of the case on its own (local__case_parts), Athena by grouping
+    sets in one aggregation (athena__case_parts): the same rows. Athena's form, run here on DuckDB in
+    place of the local one over the same records, gives every row the local form gives."""
+    from flowsql.pack.queries import get_query
+    from flowsql.pack.render import render
+    from flowsql.engines.base import Target
+
+    _, kind, params = subjects(tree)[name]
+    query = get_query(f"case-{kind}")
+    window = Window(SINCE, UNTIL)
+    engine = LocalEngine(tree.root, window)
+    try:
+        local = render(query, params, engine.target(), window).sql
+        athena = render(query, params, Target("athena", flow_logs="flowsql.vpc_flow_logs"), window).sql
+        assert "GROUPING SETS" in _parts_cte(athena) and "GROUPING SETS" not in _parts_cte(local)
+        engine.require(query, window=window)
+        want = engine.execute(local)
+        got = engine.execute(local.replace(_parts_cte(local), _parts_cte(athena)))
+    finally:
+        engine.close()
+    assert got.columns == want.columns
+    assert got.rows == want.rows and {r[0] for r in want.rows} >= {"interface", "hour"}
