@@ -146,10 +146,12 @@ class LocalEngine:
                 continue
             ddl = ", ".join(f"{c} {_DUCK_TYPES[t]}" for c, t in cols)
             session.run(f"CREATE OR REPLACE TABLE inventory_{table} ({ddl})")
-            rows = [tuple(r.get(c) for c, _ in cols) for r in self.inventory.table(table)]
+            rows = self.inventory.table(table)
             if rows:
-                marks = ", ".join("?" for _ in cols)
-                session.con.executemany(f"INSERT INTO inventory_{table} VALUES ({marks})", rows)
+                # one statement of a list per column, unnested side by side: executemany runs one
+                # statement per row (0.3 ms each, seconds for an account of thousands of ENIs)
+                lists = ", ".join(f"unnest(?::{_DUCK_TYPES[t]}[])" for _, t in cols)
+                session.run(f"INSERT INTO inventory_{table} SELECT {lists}", [[r.get(c) for r in rows] for c, _ in cols])
         files, tgw_files = tgw.split_by_kind(files)
         if "tgw_flow_logs" in named:
             session.run(tgw.view_sql(tgw_files, path_of, _PARTITION_RE))
