@@ -83,20 +83,19 @@ class Attribution:
             return None, None
         version, n = parsed
         if self._ranges is None:
-            self._ranges = [(v, net, mask, vpc) for (v, net, mask), vpc in
-                            sorted(((_block(b), vpc) for b, vpc in self.blocks), key=lambda x: (-x[0][2], x[1]))]
-            self._private = [_block(b) for b in PRIVATE]
-        for v, net, mask, vpc in self._ranges:
-            if v == version and n & mask == net:
-                return "vpc", vpc
-        if any(v == version and n & mask == net for v, net, mask in self._private):
+            self._ranges = _by_mask((_block(b), vpc) for b, vpc in self.blocks)
+            self._private = _by_mask((_block(b), "") for b in PRIVATE)
+        for mask, nets in self._ranges.get(version, ()):  # the most specific block first
+            if (n & mask) in nets:
+                return "vpc", nets[n & mask]
+        if any((n & mask) in nets for mask, nets in self._private.get(version, ())):
             return "private", None
         return "internet", None
 
     def __post_init__(self):
         self._memo: dict = {}
         self._ranges = None
-        self._private: list = []
+        self._private: dict = {}
 
 
 def _parse(address) -> tuple[int, int] | None:
@@ -111,6 +110,18 @@ def _parse(address) -> tuple[int, int] | None:
         return version, int.from_bytes(socket.inet_pton(family, address), "big")
     except OSError:
         return None
+
+
+def _by_mask(blocks) -> dict[int, list[tuple[int, dict]]]:
+    """IP version -> [(mask, {network address: the smallest VPC id of the blocks there})], the longest
+    mask first, for `blocks` ((version, network, mask), VPC id or None): an address is looked up once
+    per mask length, not tested against every block (a case classifies tens of thousands of peers)."""
+    out: dict[int, dict[int, dict]] = {}
+    for (version, net, mask), vpc in blocks:
+        nets = out.setdefault(version, {}).setdefault(mask, {})
+        if net not in nets or vpc < nets[net]:
+            nets[net] = vpc
+    return {v: sorted(masks.items(), key=lambda m: -m[0]) for v, masks in out.items()}
 
 
 def _block(net) -> tuple[int, int, int]:

@@ -1,6 +1,6 @@
 """The sections of a case file, from the rows of its one query (sql/macros/case_records.sql).
 
-The query sums the subject's records per part of the case, by grouping sets over one read of them:
+The query sums the subject's records per part of the case, over one read of them:
 `peer` (per direction and peer address: `outbound`, the subject sent to it, the record's dstaddr;
 `inbound`, it received from it, the record's srcaddr; a record can be both), `interface`, `hour`,
 `rejected` (per direction, peer, destination port and protocol), `ecs` (per ECS task) and
@@ -19,17 +19,22 @@ TOP = 10  # the internet destinations named in the summary
 
 
 _DAYS: dict[int, str] = {}
+_TIMES: dict[int, str] = {}
 
 
 def iso(seconds) -> str | None:
-    """Unix seconds as ISO 8601 UTC, or None (a case has tens of thousands: the day's text is made once)."""
+    """Unix seconds as ISO 8601 UTC, or None (a case has tens of thousands: the day's text and the
+    time of day's are each made once)."""
     if seconds is None:
         return None
     day, rest = divmod(int(seconds), 86400)
     text = _DAYS.get(day)
     if text is None:
         text = _DAYS[day] = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%d")
-    return f"{text}T{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}Z"
+    time = _TIMES.get(rest)
+    if time is None:
+        time = _TIMES[rest] = f"T{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}Z"
+    return text + time
 
 
 def _k(value) -> tuple:
@@ -91,11 +96,16 @@ def compute(rows: list[dict], network, describe, *, eni: bool = False) -> dict:
     peer_rows, internet = [], {"bytes_sent": None, "packets_sent": None, "flows_sent": 0, "destinations": 0,
                                "bytes_received": None, "flows_received": 0, "sources": 0,
                                "rejected_flows_outbound": 0, "rejected_flows_inbound": 0}
-    for r in parts.get("peer", []):
+    for r in parts.get("peer", []):  # a busy block's tens of thousands of rows: _counts inlined
         where, vpc = network(r["address"])
+        ports, protocols, interfaces = r["ports"], r["protocols"], r["interfaces"]
         peer_rows.append({"address": r["address"], "direction": r["direction"], "network": where, "vpc_id": vpc,
-                          "ports": _list(r["ports"], int), "protocols": _list(r["protocols"], int), **_counts(r),
-                          "interfaces": _list(r["interfaces"])})
+                          "ports": list(map(int, ports.split(","))) if ports else [],
+                          "protocols": list(map(int, protocols.split(","))) if protocols else [],
+                          "flows": r["flows"], "packets": r["packets"], "bytes": r["bytes"],
+                          "accepted_flows": r["accepted_flows"], "rejected_flows": r["rejected_flows"],
+                          "first_seen": iso(r["first_seen"]), "last_seen": iso(r["last_seen"]),
+                          "interfaces": interfaces.split(",") if interfaces else []})
         if where != "internet":
             continue
         internet[f"rejected_flows_{r['direction']}"] += r["rejected_flows"]

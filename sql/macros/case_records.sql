@@ -1,6 +1,6 @@
 {#- The body of the case queries (case-address, case-cidr, case-eni) that `flowsql investigate`
     makes a case file from: the subject's records read once (one read of the table on Athena) and
-    summed per part of the case by grouping sets — `peer` (per direction and peer address),
+    summed per part of the case (case_parts, each engine's own) — `peer` (per direction and peer address),
     `interface` (every record has one: their sums are the totals), `hour`, `rejected` (per direction,
     peer, port and protocol), `ecs` (per task) and, for an ENI, `undirected` (records whose direction
     is not known). `kind` says how a record is the

@@ -14,7 +14,7 @@ parameters:
 semantics: >-
   Records with log-status OK in the window whose srcaddr or dstaddr is the address (IPv6 in its
   compressed form, as flow logs write it); sent = srcaddr is the address, received = dstaddr is (a
-  record from the address to itself is both). Summed per part by grouping sets: peer (per
+  record from the address to itself is both). Summed per part: peer (per
   direction, outbound = sent and the dstaddr, inbound = received and the srcaddr, and address);
   interface; hour (start - start % 3600); rejected (REJECT records per direction, address, port =
   dstport, protocol); ecs (per ecs_cluster, ecs_service, ecs_task). Counts flows, packets, bytes,

@@ -14,9 +14,9 @@ parameters:
 semantics: >-
   Records with log-status OK in the window whose srcaddr or dstaddr is inside the block (an IPv4
   address is never inside an IPv6 block, nor the reverse); sent = srcaddr is inside, received =
-  dstaddr is (a record between two addresses of the block is both). Summed per part by grouping
-  sets: peer (per direction, outbound = sent and the dstaddr, inbound = received and the
-  srcaddr, and address); interface; hour (start - start % 3600); rejected (REJECT records per
+  dstaddr is (a record between two addresses of the block is both). Summed per part: peer (per
+  direction, outbound = sent and the dstaddr, inbound = received and the srcaddr, and address);
+  interface; hour (start - start % 3600); rejected (REJECT records per
   direction, address, port = dstport, protocol); ecs (per ecs_cluster, ecs_service, ecs_task).
   Counts as case-address. Ordered by part, then the keys, ascending, nulls last.
 example:

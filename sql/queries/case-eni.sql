@@ -20,7 +20,7 @@ semantics: >-
   Records with log-status OK in the window whose interface-id is the ENI. sent = flow-direction is
   egress, received = it is ingress; in a record without flow-direction (a format without the field),
   sent = srcaddr is one of `addresses`, received = dstaddr is (both null without `addresses`).
-  Summed per part by grouping sets: peer (per direction, outbound = sent and the dstaddr,
+  Summed per part: peer (per direction, outbound = sent and the dstaddr,
   inbound = received and the srcaddr, and address); interface; hour (start - start % 3600); rejected
   (REJECT records per direction, address, port = dstport, protocol); ecs (per ecs_cluster,
   ecs_service, ecs_task); undirected (records neither sent nor received, per srcaddr as address,
