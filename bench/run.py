@@ -338,6 +338,9 @@ def main() -> None:
     machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
                "system": platform.platform(), "records": args.records, "files": len(all_files), "gzip_bytes": gz_bytes,
                "runs": args.runs, "date": date.today().isoformat()}
+    # this run made the cold, investigate and pull rows too: their headers say so
+    rows_of_run = {"date": machine["date"], "records": args.records, "runs": args.runs}
+    machine.update(cold_rows=rows_of_run, investigate_rows=rows_of_run, pull_rows_date=machine["date"])
     (HERE / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
     update_readme()
     print(f"\n{args.records:,} records, {len(all_files)} files, {gz_bytes / 1e6:,.0f} MB gzip; {os.cpu_count()} CPUs, "
