@@ -171,3 +171,28 @@ def test_skipped_files_are_counted_once_and_the_rest_is_read(tmp_path):
     assert result.rows == [(1,)]
     assert result.stats.files_read == 1 and len(result.stats.skipped) == 2
     assert sorted(f.path.rsplit("/", 1)[-1] for f in result.stats.skipped) == ["bad1.log.gz", "bad2.log.gz"]
+
+
+def test_the_inventory_tables_hold_every_row_as_given(tmp_path):
+    """The inventory's rows go into DuckDB one list per column (one statement per table): every row,
+    in order, NULLs kept, and a text column's value that is no text (an inventory file's number, where
+    the AWS CLI prints a string) read as text rather than failing the query."""
+    from flowsql.inventory import Inventory
+    from flowsql.logs.window import Window
+
+    inv = Inventory()
+    for i in range(3000):
+        inv.enis.append({"interface_id": f"eni-{i:017x}", "subnet_id": None if i % 7 == 0 else f"subnet-{i}",
+                         "vpc_id": "vpc-1", "account_id": 111111111111 if i == 5 else "111111111111",
+                         "interface_type": "lambda" if i % 2 else None, "description": {"k": [i]} if i == 11 else f"it's \"{i}\"",
+                         "is_lambda": None if i % 5 == 0 else bool(i % 2), "requester_id": 7.5 if i == 9 else None})
+    (tmp_path / "AWSLogs").mkdir()
+    engine = LocalEngine(tmp_path, Window(date(2026, 1, 1), date(2026, 1, 1)), inventory=inv)
+    try:
+        result = engine.execute("SELECT interface_id, subnet_id, account_id, interface_type, description, is_lambda, "
+                                "requester_id FROM inventory_enis")
+    finally:
+        engine.close()
+    want = [(e["interface_id"], e["subnet_id"], str(e["account_id"]), e["interface_type"], str(e["description"]),
+             e["is_lambda"], None if e["requester_id"] is None else str(e["requester_id"])) for e in inv.enis]
+    assert result.rows == want

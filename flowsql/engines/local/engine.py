@@ -148,10 +148,13 @@ class LocalEngine:
             session.run(f"CREATE OR REPLACE TABLE inventory_{table} ({ddl})")
             rows = self.inventory.table(table)
             if rows:
-                # one statement of a list per column, unnested side by side: executemany runs one
-                # statement per row (0.3 ms each, seconds for an account of thousands of ENIs)
+                # one statement of a list per column, unnested side by side (executemany runs one
+                # statement per row: 0.3 ms each, seconds for an account of thousands of ENIs); a text
+                # column's value that is no text (an inventory file's number) as text, as a row insert had it
                 lists = ", ".join(f"unnest(?::{_DUCK_TYPES[t]}[])" for _, t in cols)
-                session.run(f"INSERT INTO inventory_{table} SELECT {lists}", [[r.get(c) for r in rows] for c, _ in cols])
+                session.run(f"INSERT INTO inventory_{table} SELECT {lists}",
+                            [[r.get(c) for r in rows] if t != "string" else [_text(r.get(c)) for r in rows]
+                             for c, t in cols])
         files, tgw_files = tgw.split_by_kind(files)
         if "tgw_flow_logs" in named:
             session.run(tgw.view_sql(tgw_files, path_of, _PARTITION_RE))
@@ -300,6 +303,10 @@ class LocalEngine:
             self._session.close()
             self._session = None
             self._duck_paths = {}
+
+
+def _text(value):
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _size(path: Path) -> int:
