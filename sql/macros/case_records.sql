@@ -131,3 +131,23 @@ ORDER BY
     ecs_service ASC,
     ecs_task ASC
 {%- endmacro %}
+
+
+{#- The figures every part of a case sums, in the columns of docs/queries.md ("Case files"): one list
+    for both engines' case_parts (count(CASE …), not count_if: DuckDB's count_if of no rows is null,
+    Trino's 0). Its lines after the first are indented for a select list inside a WITH query. -#}
+{% macro case_sums() -%}
+count(*) AS flows,
+        sum(packets) AS packets,
+        sum(bytes) AS bytes,
+        count(CASE WHEN action = 'ACCEPT' THEN 1 END) AS accepted_flows,
+        count(CASE WHEN action = 'REJECT' THEN 1 END) AS rejected_flows,
+        sum(CASE WHEN action = 'ACCEPT' THEN packets END) AS accepted_packets,
+        sum(CASE WHEN action = 'ACCEPT' THEN bytes END) AS accepted_bytes,
+        count(CASE WHEN sent THEN 1 END) AS flows_sent,
+        count(CASE WHEN received THEN 1 END) AS flows_received,
+        sum(CASE WHEN sent THEN bytes END) AS bytes_sent,
+        sum(CASE WHEN received THEN bytes END) AS bytes_received,
+        min(start) AS first_seen,
+        max(end_time) AS last_seen
+{%- endmacro %}
