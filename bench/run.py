@@ -78,15 +78,20 @@ def run_once(cmd, env=None) -> tuple[float, int, str]:
     return float(seconds), int(peak_kb), err
 
 
-def measure(cmd, runs: int, env=None, warmup: int = 1) -> dict:
-    first = None
-    for _ in range(warmup):
-        first = run_once(cmd, env)
-    samples = [run_once(cmd, env) for _ in range(runs)] or [first]
+def _figures(samples: list, first) -> dict:
+    """A measurement's figures from its timed runs (run_once's), `first` the warm-up's (or None)."""
+    samples = samples or [first]
     times = [s[0] for s in samples]
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
             "first_s": first[0] if first else None, "peak_mb": max(s[1] for s in samples) / 1024,
             "stderr": samples[-1][2]}
+
+
+def measure(cmd, runs: int, env=None, warmup: int = 1) -> dict:
+    first = None
+    for _ in range(warmup):
+        first = run_once(cmd, env)
+    return _figures([run_once(cmd, env) for _ in range(runs)], first)
 
 
 def measure_together(cmds: dict, runs: int, env=None) -> dict[str, dict]:
@@ -98,14 +103,7 @@ def measure_together(cmds: dict, runs: int, env=None) -> dict[str, dict]:
     for _ in range(runs):
         for name, cmd in cmds.items():
             samples[name].append(run_once(cmd, env))
-    out = {}
-    for name, got in samples.items():
-        got = got or [first[name]]
-        times = [t for t, _, _ in got]
-        out[name] = {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-                     "first_s": first[name][0], "peak_mb": max(kb for _, kb, _ in got) / 1024,
-                     "stderr": got[-1][2]}
-    return out
+    return {name: _figures(got, first[name]) for name, got in samples.items()}
 
 
 def dataset(data: Path, records: int) -> Path:
@@ -325,7 +323,7 @@ def main() -> None:
     note("flowsql render, warm lint cache", m, target="< 0.3 s", ok=m["median_s"] < 0.3)
 
     # -- flowsql investigate: a case file against one full-scan query
-    investigate_rows(tree, inv, window, work, fs, measure, note, args.runs, full=text.get("top-destinations"))
+    investigate_rows(tree, inv, window, work, fs, note, args.runs)
 
     # -- flowsql pull against a moto server (bench/pull.py)
     _pull_rows().rows(args, work, fs, measure, note)
@@ -357,13 +355,11 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def investigate_rows(tree: Path, inv: Path, window: list[str], work: Path, fs, measure, note, runs: int,
-                     full: dict | None = None) -> None:
+def investigate_rows(tree: Path, inv: Path, window: list[str], work: Path, fs, note, runs: int) -> None:
     """`flowsql investigate` of an address (the busiest source), a /24 and an ENI over the whole window,
     warm (files checked and hashed before), against one full-scan query (top-destinations) on the same
     files, their runs interleaved with the full scan's (measure_together): target ≤ 1.5 ×. The first
-    case, which hashes every file, is shown too. `full`: unused (the full scan is timed beside the
-    cases)."""
+    case, which hashes every file, is shown too."""
     scan = [*fs, "query", "top-destinations", "--engine", "local", "--source", str(tree), *window, "-o", "json"]
     out = subprocess.run([*fs, "query", "top-sources", "--engine", "local", "--source", str(tree), *window,
                           "-p", "limit=1", "-o", "json"], capture_output=True, text=True, check=True).stdout
@@ -491,7 +487,7 @@ def investigate_only(args) -> None:
         print(f"  {name}: {m.get('median_s', 0):.3f} s", file=sys.stderr, flush=True)
 
     try:
-        investigate_rows(tree, tree / "inventory", window, work, flowsql_cmd(), measure, note, args.runs)
+        investigate_rows(tree, tree / "inventory", window, work, flowsql_cmd(), note, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     path = HERE / "results.json"

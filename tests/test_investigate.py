@@ -503,8 +503,13 @@ def _parts_cte(sql: str) -> str:
     return sql[start:sql.index("\n)\n\nSELECT\n", start)]
 
 
+@pytest.fixture(scope="module")
+def subjects_of(tree):
+    return subjects(tree)
+
+
 @pytest.mark.parametrize("name", KINDS)
-def test_the_local_parts_are_athenas_grouping_sets(tree, name):
+def test_the_local_parts_are_athenas_grouping_sets(tree, subjects_of, name):
     """The local engine sums each part of the case on its own (local__case_parts), Athena by grouping
     sets in one aggregation (athena__case_parts): the same rows. Athena's form, run here on DuckDB in
     place of the local one over the same records, gives every row the local form gives."""
@@ -512,7 +517,7 @@ def test_the_local_parts_are_athenas_grouping_sets(tree, name):
     from flowsql.pack.render import render
     from flowsql.engines.base import Target
 
-    _, kind, params = subjects(tree)[name]
+    _, kind, params = subjects_of[name]
     query = get_query(f"case-{kind}")
     window = Window(SINCE, UNTIL)
     engine = LocalEngine(tree.root, window)

@@ -98,14 +98,12 @@ def compute(rows: list[dict], network, describe, *, eni: bool = False) -> dict:
                                "rejected_flows_outbound": 0, "rejected_flows_inbound": 0}
     for r in parts.get("peer", []):  # a busy block's tens of thousands of rows: _counts inlined
         where, vpc = network(r["address"])
-        ports, protocols, interfaces = r["ports"], r["protocols"], r["interfaces"]
         peer_rows.append({"address": r["address"], "direction": r["direction"], "network": where, "vpc_id": vpc,
-                          "ports": list(map(int, ports.split(","))) if ports else [],
-                          "protocols": list(map(int, protocols.split(","))) if protocols else [],
+                          "ports": _list(r["ports"], int), "protocols": _list(r["protocols"], int),
                           "flows": r["flows"], "packets": r["packets"], "bytes": r["bytes"],
                           "accepted_flows": r["accepted_flows"], "rejected_flows": r["rejected_flows"],
                           "first_seen": iso(r["first_seen"]), "last_seen": iso(r["last_seen"]),
-                          "interfaces": interfaces.split(",") if interfaces else []})
+                          "interfaces": _list(r["interfaces"])})
         if where != "internet":
             continue
         internet[f"rejected_flows_{r['direction']}"] += r["rejected_flows"]
