@@ -12,7 +12,7 @@ help: ## Show the targets
 
 install: $(STAMP) ## Create the virtualenv and install flowsql with its test tools
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hatch_build.py flowsql/engines/local/_records.c
 	$(PYTHON) -c 'import sys; sys.exit("flowsql needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from flowsql.engines.local.engine import LocalEngine
 from flowsql.errors import DataError
-from flowsql.logs.fields import DEFAULT_FIELDS
+from flowsql.logs.fields import DEFAULT_FIELDS, FIELDS
 from flowsql.pack.params import Window
 
 DAY = date(2026, 3, 1)
@@ -261,6 +261,120 @@ def test_the_strict_ipv6_pattern_is_the_full_checks_test_in_one_pattern():
     assert seen > 10_000 and 0 < passed < seen
 
 
+
+# --- the record pattern compiled (_records.c), the same language as RE2's -----------------------------
+
+def _compiled(fmt):
+    """record_pattern's language as _records.c checks it (make install builds it: hatch_build.py)."""
+    from flowsql.engines.local import _records, integrity
+
+    return integrity._Compiled(_records.fullmatch, integrity._spec(fmt))
+
+
+def test_the_engine_checks_records_with_the_compiled_check():
+    from flowsql.engines.local import integrity
+    from flowsql.logs.header import parse_header
+
+    assert isinstance(integrity.record_checker(parse_header(HEADER)), integrity._Compiled)
+
+
+ALL_FIELDS = " ".join(f.name for f in FIELDS)
+_NUMERIC = {f.name for f in FIELDS if f.kind != "string"}
+_ADDRESS = {"srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"}
+TEXTS = ["eni-1", "ACCEPT", "OK", "-", "--", "é", "\xff", "a\x01b", "a\x7fb", "a\tb", "a\rb", "x" * 70]
+
+
+@st.composite
+def _lines_of(draw, names: list[str]):
+    """A line of records of the fields `names`, each value near an edge of its kind or of another, then
+    perhaps cut, doubled or given a stray byte where it would matter most."""
+    values = []
+    for name in names:
+        pool = ADDRESSES if name in _ADDRESS else NUMBERS if name in _NUMERIC else TEXTS
+        other = st.sampled_from(ADDRESSES + NUMBERS + TEXTS)
+        values.append(draw(st.one_of(st.sampled_from(pool), st.sampled_from(pool), other,
+                                     st.text(alphabet="0123456789abcdefF:.- \r", max_size=10))))
+    line = " ".join(values)
+    mutation = draw(st.sampled_from(["none", "none", "cut", "space", "byte", "crlf", "lf", "many"]))
+    at = draw(st.integers(0, len(line)))
+    if mutation == "cut":
+        line = line[:at]
+    elif mutation == "space":
+        line = line[:at] + " " + line[at:]
+    elif mutation == "byte":
+        line = line[:at] + draw(st.sampled_from("\x00\r\n\x7f\x80:.-9af")) + line[at:]
+    elif mutation == "crlf":
+        line += "\r"
+    elif mutation == "lf":
+        line += "\n"
+    elif mutation == "many":
+        line = line + " " + line
+    return line
+
+
+@pytest.mark.parametrize("header", [HEADER, ALL_FIELDS, "version srcaddr", "action"])
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_the_compiled_check_answers_as_the_re2_pattern(header, data):
+    """_records.c passes exactly what record_pattern passes, over lines near every edge of every kind of
+    field (numbers and their bounds, IPv4 and IPv6 spellings, text bytes), cut, joined and mutated, and
+    within a text at any start and end, as _Records calls it."""
+    from flowsql.engines.local import integrity
+    from flowsql.logs.header import parse_header
+
+    fmt = parse_header(header)
+    names = [f.name for f in fmt.fields]
+    lines = data.draw(st.lists(_lines_of(names), min_size=0, max_size=4))
+    text = ("\n".join(lines) + data.draw(st.sampled_from(["\n", "\r\n", "", "\r"]))).encode("utf-8", "surrogatepass")
+    re2_pattern, compiled = integrity.record_pattern(fmt), _compiled(fmt)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    for a, b in ((0, len(text)), (start, end)):
+        assert (compiled.fullmatch(text, a, b) is None) == (re2_pattern.fullmatch(text, a, b) is None), (text, a, b)
+
+
+def test_the_compiled_check_answers_as_the_re2_pattern_on_good_records_and_every_ipv6_spelling():
+    """The other half: good records pass both (so the property above cannot hold by both refusing), and
+    over every spelling of random addresses rich in zero groups the two agree, in both address positions."""
+    import random
+
+    from flowsql.engines.local import integrity
+    from flowsql.logs.header import parse_header
+
+    fmt = parse_header(HEADER)
+    re2_pattern, compiled = integrity.record_pattern(fmt), _compiled(fmt)
+    good = ("\n".join(GOOD) + "\n").encode()
+    assert compiled.fullmatch(good) and re2_pattern.fullmatch(good)
+    rng, passed, seen = random.Random(11), 0, 0
+    for _ in range(1500):
+        groups = [rng.choice(["0", "0", "0", "1", "a", "ffff", "10", "fff0", "0a", "FF", "12345"]) for _ in range(8)]
+        spellings = [":".join(groups)] + [":".join(groups[:i]) + "::" + ":".join(groups[j:])
+                                          for i in range(8) for j in range(i + 1, 9)
+                                          if all(g == "0" for g in groups[i:j])]
+        spellings += [a + ":" for a in spellings[:1]] + [a.replace("::", ":::") for a in spellings[1:2]]
+        for a in spellings:
+            for line in (GOOD[0].replace("10.0.0.1", a), GOOD[0].replace("1.1.1.1", a)):
+                data = (line + "\n").encode()
+                expected = re2_pattern.fullmatch(data) is not None
+                assert (compiled.fullmatch(data) is not None) == expected, a
+                seen, passed = seen + 1, passed + expected
+    assert 0 < passed < seen
+    for a in ("1.2.3.4", "255.255.255.255", "0.0.0.0", "256.1.1.1", "01.1.1.1", "1.2.3", "1.2.3.4.", ".1.2.3.4",
+              "1..2.3", "1.2.3.4.5", "1234.1.1.1", "::ffff:a:b", "::ffff:a:b:c", "::fffe:a:b", "1::ffff:a:b"):
+        data = (GOOD[0].replace("10.0.0.1", a) + "\n").encode()
+        assert (compiled.fullmatch(data) is None) == (re2_pattern.fullmatch(data) is None), a
+
+
+def test_the_compiled_check_refuses_a_bad_spec():
+    from flowsql.engines.local import _records
+
+    for spec in (b"", b"a,,t", b"x", b"12a", b",".join([b"t"] * 257)):
+        with pytest.raises(ValueError):
+            _records.fullmatch(b"a\n", 0, 2, spec)
+    with pytest.raises(ValueError):
+        _records.fullmatch(b"a\n", 1, 5, b"t")
+
+
 # --- reading new files through flowsql (stream.py) -------------------------------------------------
 
 def test_a_query_that_stops_early_still_checks_every_file_before_its_answer(tmp_path):
@@ -341,26 +455,37 @@ BYTE_FAULTS = {
 }
 
 
+CHECKERS = ["RE2", "compiled"]
+
+
+def _checker(name: str, fmt):
+    from flowsql.engines.local.integrity import record_pattern
+
+    return record_pattern(fmt) if name == "RE2" else _compiled(fmt)
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
 @pytest.mark.parametrize("fault", BYTE_FAULTS)
 @pytest.mark.parametrize("chunk", [7, 1 << 20])
-def test_the_record_pattern_leaves_no_byte_fault_unseen(fault, chunk):
-    from flowsql.engines.local.integrity import DataProblem, TextCheck, Unchecked, record_pattern
+def test_the_record_pattern_leaves_no_byte_fault_unseen(fault, chunk, checker):
+    from flowsql.engines.local.integrity import DataProblem, TextCheck, Unchecked
     from flowsql.logs.header import parse_header
 
     data = BYTE_FAULTS[fault].encode()
-    check = TextCheck(record_pattern(parse_header(HEADER)))
+    check = TextCheck(_checker(checker, parse_header(HEADER)))
     with pytest.raises((DataProblem, Unchecked)):
         for i in range(0, len(data), chunk):
             check.feed(data[i:i + chunk])
         check.end()
 
 
+@pytest.mark.parametrize("checker", CHECKERS)
 @pytest.mark.parametrize("chunk", [7, 1 << 20])
-def test_the_record_pattern_passes_a_good_file_whatever_its_chunks(chunk):
-    from flowsql.engines.local.integrity import TextCheck, record_pattern
+def test_the_record_pattern_passes_a_good_file_whatever_its_chunks(chunk, checker):
+    from flowsql.engines.local.integrity import TextCheck
     from flowsql.logs.header import parse_header
 
-    check = TextCheck(record_pattern(parse_header(HEADER)))
+    check = TextCheck(_checker(checker, parse_header(HEADER)))
     good = ("\r\n".join([HEADER, *GOOD]) + "\r\n").encode()  # CRLF line ends, the header's too
     for i in range(0, len(good), chunk):
         check.feed(good[i:i + chunk])

@@ -26,7 +26,7 @@ from ...logs.window import Window
 from ...resources import local_functions_sql
 from ..base import ALL_COLUMNS, FileNote, Result, Stats, Target
 from .duck import Session, duckdb
-from .integrity import ByteChecks, Checked, excerpt, forget, record_pattern, remember, unchanged, verify
+from .integrity import ByteChecks, Checked, excerpt, forget, record_checker, remember, unchanged, verify
 from . import tgw, view
 
 _DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "int": "INTEGER", "bigint": "BIGINT"}
@@ -176,7 +176,7 @@ class LocalEngine:
         session = self._session_for()
         pending = [c for c in checked if c.pending]
         streamed, checks = {}, None
-        if pending and all(record_pattern(c.fmt) is not None for c in pending):  # else google-re2 is missing
+        if pending and all(record_checker(c.fmt) is not None for c in pending):  # else neither it nor RE2
             reading = {id(c) for c in files}  # by identity: a dataclass's == compares every field
             streamed = self._streamable([c for c in pending if id(c) in reading])
             # the others are checked beside the query, from now: the translation (sqlglot's import, the

@@ -5,8 +5,9 @@ DuckDB reads a registered fsspec filesystem through Python. For each file never 
 view names `flowsqlnew://PATH` (PATH the file's own path without `.gz`, so the partition still reads
 back from it, and DuckDB reads plain text); opening it starts ISA-L's inflate on the file, and every
 chunk handed to DuckDB has passed integrity.TextCheck first: the gzip CRC and length, UTF-8, control
-characters, line lengths, the header, and every record against record_pattern. A fault raises an
-error inside DuckDB's read, which stops the query; the engine then checks the files the slow way.
+characters, line lengths, the header, and every record against record_pattern (record_checker: compiled
+or RE2). A fault raises an error inside DuckDB's read, which stops the query; the engine then
+checks the files the slow way.
 
 An answer counts only if every streamed file was read to its end, passing every check, and its
 length was the gzip trailer's (DuckDB reads as many bytes as the size we tell it): a query that
@@ -26,7 +27,7 @@ from fsspec.spec import AbstractFileSystem
 
 from ...logs.fields import LogFormat
 from .integrity import (_GZIP_ERRORS, DataProblem, TextCheck, Unchecked, _gunzip, _plain, excerpt,
-                        record_pattern)
+                        record_checker)
 
 PROTOCOL = "flowsqlnew"
 
@@ -70,7 +71,7 @@ class _Text(io.RawIOBase):
         self.entry = entry
         self.fh = open(entry.source, "rb")
         self.chunks = _gunzip(self.fh) if entry.source.endswith(".gz") else _plain(self.fh)
-        self.check = TextCheck(record_pattern(entry.fmt))
+        self.check = TextCheck(record_checker(entry.fmt))
         self.buf: list[bytes] = []  # checked, not yet handed on
         self.held = 0
         self.pos = 0
