@@ -1,6 +1,6 @@
 /* The record check of a new text log file (integrity.record_pattern), compiled: the same language as
- * that RE2 pattern, at several times its speed, so that a cold query's check costs less than its
- * read. integrity.record_checker uses it when it was built (hatch_build.py) and RE2 otherwise;
+ * that RE2 pattern, at over twice its speed (a cold query's largest cost was RE2, bench/README.md);
+ * integrity.record_checker uses it when it was built (hatch_build.py) and RE2 otherwise;
  * tests/test_one_pass.py holds both to the same answers.
  *
  * A line is the format's fields, one space apart, then an optional carriage return and a newline.
