@@ -46,4 +46,4 @@ bench: install ## Measure speed against the baselines (see bench/README.md)
 	$(PY) bench/run.py
 
 clean: ## Remove the virtualenv, caches and demo output
-	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis .import_linter_cache build dist
+	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis .import_linter_cache build dist flowsql/engines/local/_records*.so

@@ -365,6 +365,37 @@ def test_the_compiled_check_answers_as_the_re2_pattern_on_good_records_and_every
         assert (compiled.fullmatch(data) is None) == (re2_pattern.fullmatch(data) is None), a
 
 
+@pytest.mark.parametrize("case", ["good", "a bad number", "an address spelled otherwise", "a control character"])
+def test_verify_leaves_to_duckdb_only_the_files_whose_records_the_pattern_refused(tmp_path, case):
+    """The slow way (verify: every use but the one pass) checks each record in the read of its bytes;
+    DuckDB's check_records reads a file again only when the pattern refused one of its lines, and
+    then names what is wrong, or finds the file good with an address spelled otherwise."""
+    from flowsql.engines.local import integrity
+    from flowsql.engines.local.duck import Session
+    from flowsql.logs.layout import local_files
+
+    line = {"good": GOOD[1], "a bad number": GOOD[1].replace(" 400 ", " 4e2 "),
+            "an address spelled otherwise": GOOD[1].replace("10.0.0.2", "2001:DB8::1"),
+            "a control character": GOOD[1].replace("eni-1", "eni-\x01")}[case]
+    src, d = _tree(tmp_path, {"a.log.gz": [GOOD[0], line, GOOD[2]]})
+    files = local_files(src, DAY, DAY).files
+    records = integrity.checks["records"]
+    session = Session()
+    try:
+        [checked] = integrity.verify(files, session)
+    finally:
+        session.close()
+    refused = integrity.checks["records"] - records
+    if case == "good":
+        assert checked.ok and checked.canonical and refused == 0
+    elif case == "an address spelled otherwise":
+        assert checked.ok and not checked.canonical and refused == 1
+    elif case == "a bad number":
+        assert "4e2" in checked.problem and refused == 1
+    else:
+        assert "control character" in checked.problem and refused == 0  # a byte fault: no record check
+
+
 def test_the_compiled_check_refuses_a_bad_spec():
     from flowsql.engines.local import _records
 

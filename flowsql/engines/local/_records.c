@@ -1,5 +1,5 @@
 /* The record check of a new text log file (integrity.record_pattern), compiled: the same language as
- * that RE2 pattern, at over twice its speed (a cold query's largest cost was RE2, bench/README.md);
+ * that RE2 pattern, at over twice its speed (RE2 was a cold query's largest cost: README.md, Performance);
  * integrity.record_checker uses it when it was built (hatch_build.py) and RE2 otherwise;
  * tests/test_one_pass.py holds both to the same answers.
  *
@@ -11,7 +11,7 @@
  *             RFC 5952 form with no two zero groups side by side outside the `::`, and not ::ffff:a:b;
  *   't'       text: one or more bytes, none a space, a control character or DEL (bytes >= 0x80 pass:
  *             UTF-8 is TextCheck's test).
- * The spec is the fields' kinds joined by commas (spec_of in integrity.py).
+ * The spec is the fields' kinds joined by commas (integrity._spec).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

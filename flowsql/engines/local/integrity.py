@@ -7,10 +7,12 @@ file is read, flowsql checks that it can be read in full and means what it says:
 1. in Python (two threads; zlib releases the GIL): the gzip stream decompresses to its end with
    every member's CRC-32 and length right (bounded memory: 1 MiB at a time), the text is UTF-8, no
    line is longer than MAX_LINE_BYTES, and the first line is a header of known flow-log fields;
-2. in DuckDB (one pass over the new files, every field read as text): each line has the header's
-   number of fields, every numeric field is `-` or an unsigned decimal integer that fits its type,
-   and every address field (srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr) is `-` or an IPv4 or IPv6
-   address. A Parquet file's schema must name flow-log fields with their types, no numeric column
+2. the records: each line has the header's number of fields, every numeric field is `-` or an
+   unsigned decimal integer that fits its type, and every address field (srcaddr, dstaddr,
+   pkt-srcaddr, pkt-dstaddr) is `-` or an IPv4 or IPv6 address — in the same read, by the record
+   pattern (record_checker: _records.c, or RE2), which passes only records that hold; a file with a
+   line it does not pass is checked by DuckDB (check_records, every field read as text), which names
+   the bad field and value or finds an address only spelled otherwise. A Parquet file's schema must name flow-log fields with their types, no numeric column
    may hold a negative value (the footer's statistics), and its address columns hold addresses.
 
 Addresses are compared as addresses: an IPv6 address has many spellings (`2001:DB8:0:0:0:0:0:1`,
@@ -19,10 +21,8 @@ with any other spelling is marked (`Checked.canonical` false) and the local engi
 columns through `flowsql_addr` (flowsql/engines/local/functions.sql), so every query sees one text per address.
 
 The local engine's first query over new text files does both stages beside the query that reads them
-("one pass": stream.py as DuckDB reads them, ByteChecks beside it; record_pattern is stage 2 as one
-RE2 pattern over the text); `verify`
-does them before a read, for every other use and whenever the one pass cannot answer (it then names
-the bad file).
+("one pass": stream.py as DuckDB reads them, ByteChecks beside it); `verify` does them before a read,
+for every other use and whenever the one pass cannot answer (it then names the bad file).
 
 A file that passes is remembered (path, size, mtime, inode, change time) in the cache, with its
 header, so later queries read it at once. A file that fails is never remembered: it is checked again next
@@ -105,7 +105,7 @@ def _reuse_freed_buffers() -> None:
     DuckDB and DuckDB's copy of it); glibc maps each of them afresh and gives it back when it is freed,
     so the kernel zeroes every page of every buffer again: 680,000 page faults and 1.8 CPU-s of system
     time for the 1.8 GB of a 10 M-record cold query, 30,000 and 0.3 s with buffers under 32 MiB taken
-    from the heap and up to 64 MiB of free heap kept (measured, bench/README.md). Elsewhere (no
+    from the heap and up to 64 MiB of free heap kept (README.md, Performance). Elsewhere (no
     glibc) nothing changes."""
     try:
         import ctypes
@@ -480,8 +480,10 @@ def _addresses(session, source: str, columns: list[tuple[str, str]], *,
     return out
 
 
-# how files were checked in this process: in full (check_records) or beside their query (remember)
-checks = {"full": 0, "one_pass": 0}
+# how files were checked in this process: in full before a read (verify), or beside their query
+# (remember); `records`: the files whose records DuckDB checked (check_records), the record pattern
+# having refused one of their lines
+checks = {"full": 0, "one_pass": 0, "records": 0}
 
 
 def check_records(session, fmt: LogFormat, paths: list[str]) -> tuple[dict[str, str], set[str]]:
@@ -502,7 +504,7 @@ def check_records(session, fmt: LogFormat, paths: list[str]) -> tuple[dict[str, 
                 + ("store_rejects=true, " if rejects else "")
                 + f"ignore_errors=true, columns={{{cols}}})")
 
-    checks["full"] += len(paths)
+    checks["records"] += len(paths)
     problems: dict[str, str] = {}
     spelled: set[str] = set()
     session.run("DROP TABLE IF EXISTS reject_errors")
@@ -709,6 +711,22 @@ class _Cache:
 
 # --- putting it together -----------------------------------------------------------------------
 
+def _records_passed(path: Path, cancel: threading.Event) -> LogFormat | None:
+    """The file's LogFormat when it is read to its end with every check of scan_text and every
+    record passed by the record pattern (record_checker), which the one pass relies on as well: its
+    records need no check_records. None when anything fails — a record the pattern does not pass,
+    any fault, no pattern at hand — for scan_text to read it again on its own, which names a byte
+    fault as always, and check_records its records."""
+    try:
+        fmt = read_file_header(path)
+        records = record_checker(fmt)
+        if records is not None and scan_text(path, cancel, records) == fmt:
+            return fmt
+    except (DataProblem, Unchecked, OSError):
+        pass
+    return None
+
+
 def verify(files: list[LogFile], session, *, duck_path=str, progress=None, workers: int = 2,
            defer_text: bool = False) -> list[Checked]:
     """Check every file that is not known good (`session`: a duck.Session for the record checks;
@@ -748,9 +766,16 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
             if progress:
                 progress(done[0], total)
 
+    passed: set[int] = set()  # text files whose every record the record pattern passed (by id)
+
     def read_bytes(c: Checked):
         try:
-            c.fmt = scan_text(c.file.path, cancel)
+            fmt = _records_passed(c.file.path, cancel)
+            if fmt is not None:
+                c.fmt = fmt
+                passed.add(id(c))
+            else:
+                c.fmt = scan_text(c.file.path, cancel)
         except DataProblem as e:
             c.problem = str(e)
         except _Cancelled:
@@ -761,6 +786,7 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
 
     from concurrent.futures import ThreadPoolExecutor  # only when files are new: 6 ms of start-up
 
+    checks["full"] += len(todo)
     text = [c for c, _ in todo if c.file.kind == "text"]
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(text) or 1)))
     try:
@@ -773,7 +799,7 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
         pool.shutdown(wait=True, cancel_futures=True)
     by_format: dict[LogFormat, list[Checked]] = defaultdict(list)
     for c in text:
-        if c.ok:
+        if c.ok and id(c) not in passed:
             by_format[c.fmt].append(c)
     for fmt, group in by_format.items():
         problems, spelled = check_records(session, fmt, [duck_path(c.file.path) for c in group])
@@ -806,8 +832,8 @@ def verify(files: list[LogFile], session, *, duck_path=str, progress=None, worke
 #
 # A file never checked is read once by the query, as a checked file is (typed, only the fields it
 # needs), while threads beside it read the same file to its end (ByteChecks): every byte check of
-# scan_text, and every record matched against record_pattern, the RE2 form of check_records (DuckDB's
-# regular expressions are RE2's too). The threads read every record whatever the query's plan (a LIMIT,
+# scan_text, and every record matched against record_pattern (record_checker), check_records in one
+# pattern. The threads read every record whatever the query's plan (a LIMIT,
 # a join that stops early). Whatever fails — a byte check, a record the pattern does not pass, DuckDB —
 # the answer is dropped, the files are checked the slow way (verify), which names a bad file, and the
 # query runs again. A wrong value DuckDB's lenient reader took (`1e3`) never reaches an answer: its file
