@@ -106,8 +106,11 @@ def _environment(root: Path):
                 return False
             return super().is_safe_attribute(obj, attr, value)
 
+    from .compiled import CodeCache
+
     env = Env(
         loader=jinja2.FileSystemLoader(str(root)),
+        bytecode_cache=CodeCache(),  # compiled once, not at every rendering (compiled.py)
         autoescape=True,  # so that macro output is Markup and plain strings can be told apart
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,
@@ -204,8 +207,10 @@ def _macros(env, root: Path, engine_files=()) -> dict:
     A module sees the globals of the moment it is made, so the macros are made once per file:
     after n passes a chain of n macros calling each other resolves, in any file order.
     """
+    from . import compiled
+
     templates = [env.get_template(f"macros/{p.name}") for p in sorted((root / "macros").glob("*.sql"))]
-    templates += [env.from_string(Path(p).read_text(encoding="utf-8")) for p in engine_files]
+    templates += [compiled.from_string(env, Path(p).read_text(encoding="utf-8"), str(p)) for p in engine_files]
     out: dict = {}
     for _ in range(max(1, len(templates))):
         env.globals.update(out)
@@ -227,12 +232,14 @@ def render_text(body: str, values: dict, target: Target, window: Window, *, acco
     """Render template text with already-parsed parameter values."""
     import jinja2
 
+    from . import compiled
+
     root = root or sql_dir()
     env = _environment(root)
     env.globals.update(context_for(target, window, accounts, regions))
     env.globals.update(_macros(env, root, engine_macro_files(target.engine)))
     try:
-        sql = _bounded(lambda: env.from_string(body), values)
+        sql = _bounded(lambda: compiled.from_string(env, body), values)
     except RenderError:
         raise
     except jinja2.exceptions.SecurityError as e:

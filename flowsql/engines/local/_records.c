@@ -197,7 +197,7 @@ static int parse_spec(const unsigned char *spec, Py_ssize_t n, field_t *fields)
         }
         i = j + 1;
     }
-    return count;
+    return n && spec[n - 1] == ',' ? -1 : count;
 }
 
 PyDoc_STRVAR(fullmatch_doc,

@@ -162,6 +162,8 @@ class TextCheck:
         self.after_cr = False  # the previous chunk ended with a carriage return
         self.lines = _Records(records) if records is not None else None
         self.header_bytes_checked = False  # with `records`: the header's bytes, the rest is the pattern's
+        self.line_ends: bytes | None = None  # b"\n" or b"\r\n", once a line has ended
+        self.cr_last = False  # the previous chunk ended with a carriage return
 
     def feed(self, chunk: bytes) -> None:
         first_nl = chunk.find(b"\n")
@@ -182,6 +184,7 @@ class TextCheck:
             # bytes are left to look at
             self.header_bytes_checked = True
             self._bytes(bytes(self.header) + b"\n")
+        self._line_ends(chunk)
         if self.utf8 is None and not chunk.isascii():
             import codecs
 
@@ -196,6 +199,26 @@ class TextCheck:
             self.run = len(chunk) - chunk.rfind(b"\n") - 1
         if self.run > MAX_LINE_BYTES:
             raise DataProblem(_TOO_LONG)
+
+    def _line_ends(self, chunk: bytes) -> None:
+        """Every line ends alike, all with a newline or all with a carriage return and a newline:
+        DuckDB's reader takes the first line's end for the file's and stops at another (a lone
+        carriage return is a fault of its own, found by _bytes or the record pattern)."""
+        if not (self.cr_last or b"\r" in chunk):  # as AWS writes them: two scans at memchr's speed
+            if b"\n" not in chunk:
+                return
+            kind = b"\n"
+        else:
+            lf = chunk.count(b"\n")
+            crlf = ((b"\r" if self.cr_last else b"") + chunk).count(b"\r\n")
+            self.cr_last = chunk.endswith(b"\r")
+            if not lf:
+                return
+            kind = b"\r\n" if crlf == lf else b"\n" if not crlf else None
+        if kind is None or (self.line_ends is not None and kind != self.line_ends):
+            raise DataProblem("its lines end both with a newline and with a carriage return and a newline "
+                              "(DuckDB reads a file whose lines all end one way)")
+        self.line_ends = kind
 
     def _bytes(self, chunk: bytes) -> None:
         stray = chunk.translate(None, _TEXT_BYTES)
@@ -845,10 +868,13 @@ def read_file_header(path: Path) -> LogFormat:
     header = bytearray()
     with open(path, "rb") as fh:
         d = _DECOMPRESSOBJ(wbits=31) if path.name.endswith(".gz") else None
+        after = b""  # what follows a gzip member: the next one, which goes on with the same text
         try:
             while len(header) <= MAX_HEADER_BYTES:  # a few KiB at a time: a header is under one
                 if d is not None and d.unconsumed_tail:
                     data = d.unconsumed_tail
+                elif after:
+                    data, after = after, b""
                 else:
                     data = fh.read(1 << 12)
                     if not data:
@@ -856,8 +882,10 @@ def read_file_header(path: Path) -> LogFormat:
                 text = d.decompress(data, 1 << 12) if d is not None else data
                 nl = text.find(b"\n")
                 header += text if nl < 0 else text[:nl]
-                if nl >= 0 or (d is not None and d.eof):
+                if nl >= 0:
                     break
+                if d is not None and d.eof:  # members are one stream (gzip): a header may go on in the next
+                    after, d = d.unused_data, _DECOMPRESSOBJ(wbits=31)
         except _GZIP_ERRORS:
             raise DataProblem("corrupt gzip data") from None
     try:
