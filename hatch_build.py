@@ -3,7 +3,7 @@
 
 An editable install gets it beside its source (the checkout is on sys.path), a wheel inside it (a
 platform wheel then). Without a C compiler the build goes on and says so: flowsql then checks records
-with RE2 (google-re2), the same check at a third of the speed.
+with RE2 (google-re2), the same check at less than half the speed.
 """
 
 from __future__ import annotations

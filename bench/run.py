@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 START = date(2026, 1, 1)
 DAYS = 30
 ACCOUNTS = ("111111111111", "222222222222")
-SMALL_SCOPE = ["--account", ACCOUNTS[0], "--region", "us-east-1"]  # the small query: with 10 days of START
+SMALL_SCOPE = ["--account", ACCOUNTS[0], "--region", "us-east-1"]  # the small query's (small_query)
 RECORDS = 10_000_000
 HEAVY = ("port-scan-suspects", "top-talkers")  # the two heaviest pack queries (distinct counts, big group-by)
 
@@ -236,9 +236,7 @@ def main() -> None:
              target="≤ 2 × floor", ok=r <= 2)
 
     # -- a small query: one account, one region, 10 days
-    small_w = ["--since", str(START), "--until", str(START + timedelta(days=9))]
-    small_files = write_files("small", files_by_format(tree, START, START + timedelta(days=9), [ACCOUNTS[0]],
-                                                       ["us-east-1"]))
+    small_w, small_files = small_query(tree, work)
     b = measure([sys.executable, str(HERE / "baseline" / "duckdb_query.py"), "top-destinations", str(small_files),
                  str(inv)], args.runs)
     note("hand-written DuckDB: small top-destinations", b)
@@ -389,6 +387,15 @@ def investigate_rows(tree: Path, inv: Path, window: list[str], work: Path, fs, n
                  target="(same, files never hashed)", ok=None)
 
 
+def small_query(tree: Path, work: Path) -> tuple[list[str], Path]:
+    """The small query's window (with SMALL_SCOPE: one account, one region, 10 days) and its files for
+    the hand-written baseline (FILES.json, written into `work`)."""
+    last = START + timedelta(days=9)
+    files = work / "small.json"
+    files.write_text(json.dumps(files_by_format(tree, START, last, [ACCOUNTS[0]], ["us-east-1"])))
+    return ["--since", str(START), "--until", str(last)], files
+
+
 def cold_rows(tree: Path, inv: Path, window: list[str], work: Path, fs, note, runs: int, base: dict,
               scope: list[str] = (), what: str = "") -> None:
     """top-destinations over files flowsql never checked, against the hand-written query (`base`):
@@ -455,10 +462,7 @@ def cold_only(args) -> None:
         note("flowsql text: top-destinations (cold rows' run, warm)", warm, ratio=r,
              target="≤ 1.15 × hand-written", ok=r <= 1.15)
         cold_rows(tree, inv, window, work, flowsql_cmd(), note, args.runs, base)
-        small_w = ["--since", str(START), "--until", str(START + timedelta(days=9))]
-        small = work / "small.json"
-        small.write_text(json.dumps(files_by_format(tree, START, START + timedelta(days=9), [ACCOUNTS[0]],
-                                                    ["us-east-1"])))
+        small_w, small = small_query(tree, work)
         base = measure([sys.executable, str(HERE / "baseline" / "duckdb_query.py"), "top-destinations", str(small),
                         str(inv)], args.runs)
         note("hand-written DuckDB: small top-destinations (cold rows' run)", base)

@@ -52,11 +52,8 @@ def _render(root: Path, day: int = 1) -> str:
 
 def _fresh(root: Path, day: int = 1) -> str:
     """The same rendering from code compiled afresh (as `ship` compiles: no entry is read)."""
-    compiled.shipping = {}
-    try:
+    with compiled.recording():
         return _render(root, day)
-    finally:
-        compiled.shipping = None
 
 
 def test_a_rendering_compiles_once_then_reads_the_code(pack):
@@ -94,17 +91,12 @@ def test_a_change_is_compiled_again_never_read_stale(pack, change):
 
 def test_the_shipped_entries_come_first_and_the_cache_is_not_written(pack, tmp_path):
     root, compiles = pack
-    compiled.shipping = {}
-    try:
+    with compiled.recording() as entries:
         expected = _render(root)
-        entries = compiled.shipping
-    finally:
-        compiled.shipping = None
     assert entries
     from flowsql.files import dumps_json
 
     compiled.SHIPPED.write_text(dumps_json(entries))
-    compiled.CodeCache._shipped = None
     shutil.rmtree(compiled.cache_dir("jinja"), ignore_errors=True)
     compiles.clear()
     assert _render(root) == expected and compiles == []

@@ -14,6 +14,7 @@ where every miss is written. A missing, torn or stale entry is only a compile mo
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from pathlib import Path
 
@@ -25,8 +26,20 @@ SHIPPED = Path(__file__).resolve().with_name("compiled.json")
 _RENDERER = Path(__file__).resolve().with_name("render.py")
 
 
-# ship.py: every template is compiled afresh and its entry put here, to be written to SHIPPED
-shipping: dict | None = None
+shipping: dict | None = None  # while recording(): every template compiled afresh, its entry kept here
+
+
+@contextlib.contextmanager
+def recording():
+    """While it lasts, every template is compiled afresh (no entry is read) and its entry is kept in
+    the dict it gives: what ship.py writes to SHIPPED. After it, SHIPPED is read again."""
+    global shipping
+    shipping = {}
+    try:
+        yield shipping
+    finally:
+        shipping = None
+        CodeCache._shipped = None
 
 
 class CodeCache(jinja2.BytecodeCache):
@@ -74,8 +87,6 @@ def from_string(env: jinja2.Environment, source: str, name: str | None = None) -
     bytecode cache for loaded templates only). `name`: what the source is (a file's path); by
     default its digest."""
     cache = env.bytecode_cache
-    if cache is None:
-        return env.from_string(source)
     name = name or "string:" + hashlib.sha256(source.encode()).hexdigest()
     bucket = cache.get_bucket(env, name, None, source)
     code = bucket.code

@@ -12,8 +12,9 @@ file is read, flowsql checks that it can be read in full and means what it says:
    pkt-srcaddr, pkt-dstaddr) is `-` or an IPv4 or IPv6 address — in the same read, by the record
    pattern (record_checker: _records.c, or RE2), which passes only records that hold; a file with a
    line it does not pass is checked by DuckDB (check_records, every field read as text), which names
-   the bad field and value or finds an address only spelled otherwise. A Parquet file's schema must name flow-log fields with their types, no numeric column
-   may hold a negative value (the footer's statistics), and its address columns hold addresses.
+   the bad field and value or finds an address only spelled otherwise. A Parquet file's schema must
+   name flow-log fields with their types, no numeric column may hold a negative value (the footer's
+   statistics), and its address columns hold addresses.
 
 Addresses are compared as addresses: an IPv6 address has many spellings (`2001:DB8:0:0:0:0:0:1`,
 `2001:db8::1`), and Athena's IPADDRESS type reads them all as one. AWS writes the RFC 5952 form; a file
@@ -104,7 +105,7 @@ def _reuse_freed_buffers() -> None:
     Every new file's text passes through buffers of megabytes (ISA-L's chunks, the text handed to
     DuckDB and DuckDB's copy of it); glibc maps each of them afresh and gives it back when it is freed,
     so the kernel zeroes every page of every buffer again: 680,000 page faults and 1.8 CPU-s of system
-    time for the 1.8 GB of a 10 M-record cold query, 30,000 and 0.3 s with buffers under 32 MiB taken
+    time for the 1.8 GB of a 10 M-record cold query, 33,000 and 0.4 s with buffers under 32 MiB taken
     from the heap and up to 64 MiB of free heap kept (README.md, Performance). Elsewhere (no
     glibc) nothing changes."""
     try:
@@ -184,7 +185,7 @@ class TextCheck:
             # bytes are left to look at
             self.header_bytes_checked = True
             self._bytes(bytes(self.header) + b"\n")
-        self._line_ends(chunk)
+        self._line_ends(chunk, first_nl >= 0)
         if self.utf8 is None and not chunk.isascii():
             import codecs
 
@@ -200,12 +201,12 @@ class TextCheck:
         if self.run > MAX_LINE_BYTES:
             raise DataProblem(_TOO_LONG)
 
-    def _line_ends(self, chunk: bytes) -> None:
+    def _line_ends(self, chunk: bytes, has_newline: bool) -> None:
         """Every line ends alike, all with a newline or all with a carriage return and a newline:
         DuckDB's reader takes the first line's end for the file's and stops at another (a lone
         carriage return is a fault of its own, found by _bytes or the record pattern)."""
-        if not (self.cr_last or b"\r" in chunk):  # as AWS writes them: two scans at memchr's speed
-            if b"\n" not in chunk:
+        if not (self.cr_last or b"\r" in chunk):  # as AWS writes them: one scan at memchr's speed
+            if not has_newline:
                 return
             kind = b"\n"
         else:
@@ -460,7 +461,7 @@ class _Compiled:
 
 @functools.lru_cache(maxsize=None)
 def record_checker(fmt: LogFormat):
-    """What checks a new file's records beside the query that reads it: record_pattern's language,
+    """What checks a new file's records in the read of its bytes: record_pattern's language,
     compiled (_records.c, built at install by hatch_build.py: RE2 is a cold query's largest cost), else
     record_pattern itself; None when neither is at hand."""
     try:

@@ -25,47 +25,21 @@ def build(root: Path | None = None, out: Path | None = None) -> dict:
     """Lint every pack template's renderings (each engine, its example and its defaults, the variants
     above) and write the clean shapes' keys to `out`; for the installed pack (no `root`), the templates'
     compiled code to compiled.SHIPPED. Returns {"templates": n, "shapes": n, "linted": n, "compiled": n}."""
-    from ...errors import FlowsqlError
     from ...files import write_atomic, dumps_json
     from ...resources import sql_dir
-    from ..queries import load_pack
-    from ..render import render_text
-    from ..params import resolve
-
     from .. import compiled
+    from ..queries import load_pack
 
     installed = root is None  # the installed pack: its compiled templates are shipped too
     root = root or sql_dir()
     templates: dict[str, list[str]] = {}
     linted = 0
-    compiled.shipping = {}  # the templates' compiled code too, for compiled.SHIPPED
-    for query in load_pack(root):
-        digest = template_hash(query.path)
-        if digest is None:
-            continue
-        keys: set[str] = set()
-        seen: set[tuple] = set()
-        for engine in engine_names():
-            target = lint_target(engine)
-            dialect = get(engine).dialect
-            for given in (query.example, query.required_example()):
-                for window, accounts, regions in _variants():
-                    try:
-                        values = resolve(list(query.parameters), given)
-                        sql = render_text(query.body, values, target, window, accounts=accounts,
-                                          regions=regions, root=root)
-                    except FlowsqlError:
-                        continue  # the gate lints what renders; `flowsql lint` reports the rest
-                    s = shape(sql)
-                    tables = target.flow_log_tables  # as the runner lints a query's SQL
-                    if (s, tables, dialect) in seen:
-                        continue
-                    seen.add((s, tables, dialect))
-                    linted += 1
-                    if not gate._sqlfluff(s, tables, dialect):
-                        keys.add(gate._key(s, ",".join(tables), dialect))
-        templates[digest] = sorted(keys)
-    code, compiled.shipping, compiled.CodeCache._shipped = compiled.shipping, None, None
+    with compiled.recording() as code:  # the templates' compiled code too, for compiled.SHIPPED
+        for query in load_pack(root):
+            digest = template_hash(query.path)
+            if digest is not None:
+                keys, n = _clean_shapes(query, root)
+                templates[digest], linted = sorted(keys), linted + n
     if installed:
         write_atomic(compiled.SHIPPED, dumps_json(code, separators=(",", ":")))
     out = out or path()
@@ -73,6 +47,35 @@ def build(root: Path | None = None, out: Path | None = None) -> dict:
     _loaded.pop(str(out), None)
     return {"templates": len(templates), "shapes": sum(map(len, templates.values())), "linted": linted,
             "compiled": len(code)}
+
+
+def _clean_shapes(query, root: Path) -> tuple[set[str], int]:
+    """The keys of the shapes of one template's renderings that lint clean, and how many were linted."""
+    from ...errors import FlowsqlError
+    from ..params import resolve
+    from ..render import render_text
+
+    keys: set[str] = set()
+    seen: set[tuple] = set()
+    for engine in engine_names():
+        target = lint_target(engine)
+        dialect = get(engine).dialect
+        for given in (query.example, query.required_example()):
+            for window, accounts, regions in _variants():
+                try:
+                    values = resolve(list(query.parameters), given)
+                    sql = render_text(query.body, values, target, window, accounts=accounts,
+                                      regions=regions, root=root)
+                except FlowsqlError:
+                    continue  # the gate lints what renders; `flowsql lint` reports the rest
+                s = shape(sql)
+                tables = target.flow_log_tables  # as the runner lints a query's SQL
+                if (s, tables, dialect) in seen:
+                    continue
+                seen.add((s, tables, dialect))
+                if not gate._sqlfluff(s, tables, dialect):
+                    keys.add(gate._key(s, ",".join(tables), dialect))
+    return keys, len(seen)
 
 
 def compute_at_install() -> int:
