@@ -313,3 +313,33 @@ def test_convert_never_writes_or_deletes_through_a_link_in_out(tree, tmp_path, l
     assert f"{at} is a symbolic link" in r.stderr, r.stderr
     assert _outside(elsewhere) == before and at.is_symlink()
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_a_days_records_are_written_in_conversation_order(tree, parquet):
+    """Every record once, each file ordered by (srcaddr, dstaddr): the grouping queries' speed on
+    Parquet rests on it (bench), the answers do not (test_the_parquet_tree_answers_as_the_oracle)."""
+    import duckdb
+
+    con = duckdb.connect()
+    rows = 0
+    for f in parquet.rglob("*.parquet"):
+        pairs = con.execute(f"SELECT srcaddr, dstaddr FROM read_parquet('{f}', hive_partitioning=false)").fetchall()
+        assert len(pairs) > 1
+        assert pairs == sorted(pairs, key=lambda p: (p[0] is None, p[0] or "", p[1] is None, p[1] or ""))
+        rows += len(pairs)
+    assert rows == len(tree.records)
+
+
+def test_a_format_without_the_conversation_columns_converts_as_read(tmp_path):
+    from trees import write_log
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    lines = [f"{i} eni-{i % 3} ACCEPT OK" for i in (5, 3, 9, 1)]
+    write_log(src, "a.log.gz", lines, header="bytes interface-id action log-status")
+    result = convert(src, out)
+    assert (result.days_converted, result.records) == (1, 4)
+    import duckdb
+
+    (f,) = out.rglob("*.parquet")
+    got = duckdb.connect().execute(f"SELECT bytes FROM read_parquet('{f}', hive_partitioning=false)").fetchall()
+    assert [b for (b,) in got] == [5, 3, 9, 1]

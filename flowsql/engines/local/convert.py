@@ -6,8 +6,9 @@ the columns of each file its log format's own fields with AWS's Parquet types (I
 STRING), Snappy-compressed (the codec every Parquet reader has, and the quickest to read back), so the same table definitions and queries work on it locally and on Athena.
 
 One Parquet file per day and log format, converted from files checked in full first (the local
-engine's checks). It is written to a temporary name and renamed into place, so a reader sees the
-old file or the new one, never half of one. A record of each converted day's inputs (path, size,
+engine's checks), its records ordered by (srcaddr, dstaddr) where the format has them. It is
+written to a temporary name and renamed into place, so a reader sees the old file or the new one,
+never half of one. A record of each converted day's inputs (path, size,
 modification time) is kept under `OUT/.flowsql-convert/`: a day whose inputs did not change is
 skipped, and an interrupted run resumes where it stopped (a day is recorded only once all its files
 are in place).
@@ -197,6 +198,18 @@ class _Day:
     covered: list  # the files the day's Parquet is made from
 
 
+# A day's records ordered by conversation: the aggregations the pack runs most group by source,
+# destination or both, and DuckDB's hash tables hit the same entries in a row (25-40 % off every
+# bench query on Parquet); the order is no part of a file's meaning, every query orders its output.
+SORT_COLUMNS = ("srcaddr", "dstaddr")
+
+
+def _sort_key(fmt: LogFormat) -> str:
+    """The ORDER BY of a day's COPY: the conversation columns the format has (none: as read)."""
+    cols = [f'"{c}"' for c in SORT_COLUMNS if c in fmt.columns]
+    return f" ORDER BY {', '.join(cols)}" if cols else ""
+
+
 class _Stopped(Exception):
     """A worker told to stop before its next statement (the run was interrupted or failed)."""
 
@@ -241,10 +254,11 @@ def _convert_days(session, jobs: list[_Day], tree, result: Converted, progress) 
                 cols = ", ".join(f"'{f.column}': '{f.duckdb_type}'" for f in fmt.fields)
                 listed = ", ".join(sql_path(p) for p in paths)
                 select = ", ".join(f'"{c}"' for c in fmt.columns)
+                order = _sort_key(fmt)
                 try:
                     rows = cur.execute(
                         f"COPY (SELECT {select} FROM read_csv([{listed}], delim=' ', header=true, nullstr='-', "
-                        f"quote='', escape='', auto_detect=false, compression='auto', columns={{{cols}}})) "
+                        f"quote='', escape='', auto_detect=false, compression='auto', columns={{{cols}}}){order}) "
                         f"TO {sql_path(str(tree.path(tmp)))} (FORMAT parquet, COMPRESSION snappy, "
                         "ROW_GROUP_SIZE 122880)"
                     ).fetchall()
