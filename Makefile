@@ -12,7 +12,7 @@ help: ## Show the targets
 
 install: $(STAMP) ## Create the virtualenv and install flowsql with its test tools
 
-$(STAMP): pyproject.toml hatch_build.py flowsql/engines/local/_records.c
+$(STAMP): pyproject.toml hatch_build.py flowsql/engines/local/_records.c flowsql/report/_jsonrows.c
 	$(PYTHON) -c 'import sys; sys.exit("flowsql needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -46,4 +46,4 @@ bench: install ## Measure speed against the baselines (see bench/README.md)
 	$(PY) bench/run.py
 
 clean: ## Remove the virtualenv, caches and demo output
-	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis .import_linter_cache build dist flowsql/engines/local/_records*.so
+	rm -rf $(VENV) demo-output demo-reports .pytest_cache .hypothesis .import_linter_cache build dist flowsql/engines/local/_records*.so flowsql/report/_jsonrows*.so

@@ -55,9 +55,9 @@ def _by_bytes(rows: list[dict], *keys: str) -> list[dict]:
     return sorted(rows, key=lambda row: (row["bytes"] is None, -(row["bytes"] or 0), *(_k(row[k]) for k in keys)))
 
 
-def _list(text, kind=str) -> list:
+def _list(text) -> list[str]:
     """The query's comma-separated list (array_join of the distinct values) as a list."""
-    return list(map(kind, text.split(","))) if text else []
+    return text.split(",") if text else []
 
 
 def _seen(r: dict) -> dict:
@@ -96,14 +96,16 @@ def compute(rows: list[dict], network, describe, *, eni: bool = False) -> dict:
     peer_rows, internet = [], {"bytes_sent": None, "packets_sent": None, "flows_sent": 0, "destinations": 0,
                                "bytes_received": None, "flows_received": 0, "sources": 0,
                                "rejected_flows_outbound": 0, "rejected_flows_inbound": 0}
-    for r in parts.get("peer", []):  # a busy block's tens of thousands of rows: _counts inlined
+    for r in parts.get("peer", []):  # a busy block's tens of thousands of rows: _counts, _list inlined
         where, vpc = network(r["address"])
+        ports, protocols, interfaces = r["ports"], r["protocols"], r["interfaces"]
         peer_rows.append({"address": r["address"], "direction": r["direction"], "network": where, "vpc_id": vpc,
-                          "ports": _list(r["ports"], int), "protocols": _list(r["protocols"], int),
+                          "ports": list(map(int, ports.split(","))) if ports else [],
+                          "protocols": list(map(int, protocols.split(","))) if protocols else [],
                           "flows": r["flows"], "packets": r["packets"], "bytes": r["bytes"],
                           "accepted_flows": r["accepted_flows"], "rejected_flows": r["rejected_flows"],
                           "first_seen": iso(r["first_seen"]), "last_seen": iso(r["last_seen"]),
-                          "interfaces": _list(r["interfaces"])})
+                          "interfaces": interfaces.split(",") if interfaces else []})
         if where != "internet":
             continue
         internet[f"rejected_flows_{r['direction']}"] += r["rejected_flows"]
@@ -115,7 +117,8 @@ def compute(rows: list[dict], network, describe, *, eni: bool = False) -> dict:
             if side == "sent" and r["accepted_packets"] is not None:
                 internet["packets_sent"] = (internet["packets_sent"] or 0) + r["accepted_packets"]
             internet["destinations" if side == "sent" else "sources"] += 1
-    peer_rows = _by_bytes(peer_rows, "address", "direction")
+    # a peer row's address and direction are never null (the query keeps the rows that have one)
+    peer_rows.sort(key=lambda p: (p["bytes"] is None, -(p["bytes"] or 0), p["address"], p["direction"]))
     internet["top_destinations"] = [{k: p[k] for k in ("address", "bytes", "flows", "ports", "protocols")}
                                     for p in peer_rows
                                     if p["direction"] == "outbound" and p["network"] == "internet"][:TOP]

@@ -21,6 +21,7 @@ import hashlib
 import json
 
 from ..output import plain
+from .jsonrows import json_rows
 
 
 def row_dicts(columns: list[str], rows: list[tuple]) -> list[dict]:
@@ -29,6 +30,9 @@ def row_dicts(columns: list[str], rows: list[tuple]) -> list[dict]:
 
 
 def canonical_lines(records: list[dict]) -> bytes:
+    fast = json_rows(records, key_sep=":", item_sep=",", between="\n")
+    if fast is not None:
+        return fast + b"\n" if records else b""
     # one encoder for every row: json.dumps with options makes a new one per call
     encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
     return "".join([encode(r) + "\n" for r in records]).encode("utf-8")
