@@ -27,7 +27,7 @@ SOURCES = {
 }
 
 
-class RecordsExtension(BuildHookInterface):
+class CExtensions(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict) -> None:

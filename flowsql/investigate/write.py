@@ -11,7 +11,8 @@ def case_json(case: dict) -> str:
     """case.json's text: sorted keys, UTF-8 unescaped, an object's keys one a line (two-space indent)
     and each item of a list of objects (a table's rows) on a line of its own, a final line feed.
     (Python's encoder indents in Python, a tenth of its speed: a busy subject's case has tens of
-    thousands of rows; a table's rows are written by report.jsonrows, in C where it can.) A NaN or an infinity is a DataError, as everything flowsql writes."""
+    thousands of rows, whose text report.jsonrows writes, in C where it can.) A NaN or an infinity is
+    a DataError, as everything flowsql writes."""
     import json
 
     from ..errors import DataError
