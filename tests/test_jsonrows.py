@@ -138,11 +138,11 @@ class Meddling(str):
     __hash__ = str.__hash__
 
 
-def test_a_key_that_runs_code_while_a_row_is_looked_up_does_not_crash_it():
-    rows = [{Meddling("a"): 1, "b": 2} for _ in range(50)]
+def test_a_row_whose_key_could_run_code_in_a_lookup_is_declined_before_any_lookup():
+    rows = [{"a": 1, "b": 2}] + [{Meddling("a"): 1, "b": 2} for _ in range(50)]
     Meddling.rows = rows
-    got = _jsonrows.encode(rows, ("a", "b"), ":", ",", "", "\n")  # the lookup compares "a" with Meddling("a")
-    assert got is None or got.startswith(b'{"a":1,"b":2}')
+    assert _jsonrows.encode(rows, ("a", "b"), ":", ",", "", "\n") is None
+    assert len(rows) == 51  # Meddling.__eq__ never ran: the list is as it was
 
 
 def test_without_the_compiled_encoder_the_json_module_writes_the_same_bytes(monkeypatch):
